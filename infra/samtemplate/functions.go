@@ -1,0 +1,120 @@
+package samtemplate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Function is an AWS::Serverless::Function with its globals applied.
+type Function struct {
+	Name        string // logical id, e.g. InviteFunction
+	Dir         string // build name under functions/, e.g. invite
+	MemoryMB    int
+	TimeoutSec  int
+	Environment map[string]string
+	Routes      []Route
+}
+
+// Route is an HttpApi event.
+type Route struct {
+	Method string
+	Path   string
+	// Public routes have Auth.Authorizer NONE; the others go through the API's
+	// default authorizer.
+	Public bool
+}
+
+// Key is the API Gateway route key, "METHOD /path".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Authorizer is the HTTP API's default Lambda authorizer.
+type Authorizer struct {
+	Function string // logical id of the authorizer function
+	Header   string // identity source header
+}
+
+// Functions returns every function, resolving environment values in c.
+func (t *Template) Functions(c Context) ([]Function, error) {
+	globals, _ := t.Globals["Function"].(map[string]any)
+	var fns []Function
+	for _, name := range t.Names("AWS::Serverless::Function") {
+		p := t.Resources[name].Properties
+		f := Function{
+			Name:       name,
+			Dir:        strings.ToLower(strings.TrimSuffix(name, "Function")),
+			MemoryMB:   intOf(p["MemorySize"], intOf(globals["MemorySize"], 128)),
+			TimeoutSec: intOf(p["Timeout"], intOf(globals["Timeout"], 3)),
+		}
+		env := map[string]any{}
+		for _, src := range []map[string]any{globals, p} {
+			if e, ok := src["Environment"].(map[string]any); ok {
+				if vars, ok := e["Variables"].(map[string]any); ok {
+					for k, v := range vars {
+						env[k] = v
+					}
+				}
+			}
+		}
+		resolved, err := t.Resolve(env, c)
+		if err != nil {
+			return nil, fmt.Errorf("%s environment: %w", name, err)
+		}
+		f.Environment = map[string]string{}
+		for k, v := range resolved.(map[string]any) {
+			f.Environment[k] = fmt.Sprint(v)
+		}
+		events, _ := p["Events"].(map[string]any)
+		for _, ev := range events {
+			em, _ := ev.(map[string]any)
+			if em["Type"] != "HttpApi" {
+				continue
+			}
+			ep, _ := em["Properties"].(map[string]any)
+			r := Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])}
+			if auth, ok := ep["Auth"].(map[string]any); ok && auth["Authorizer"] == "NONE" {
+				r.Public = true
+			}
+			f.Routes = append(f.Routes, r)
+		}
+		sort.Slice(f.Routes, func(i, j int) bool { return f.Routes[i].Key() < f.Routes[j].Key() })
+		fns = append(fns, f)
+	}
+	return fns, nil
+}
+
+// Authorizer returns the HTTP API's default authorizer, if any.
+func (t *Template) Authorizer() (Authorizer, bool) {
+	for _, name := range t.Names("AWS::Serverless::HttpApi") {
+		auth, _ := t.Resources[name].Properties["Auth"].(map[string]any)
+		def, _ := auth["DefaultAuthorizer"].(string)
+		all, _ := auth["Authorizers"].(map[string]any)
+		a, _ := all[def].(map[string]any)
+		if a == nil {
+			continue
+		}
+		arn, _ := a["FunctionArn"].(map[string]any)
+		getAtt, _ := arn["Fn::GetAtt"].([]any)
+		if len(getAtt) != 2 {
+			continue
+		}
+		out := Authorizer{Function: fmt.Sprint(getAtt[0]), Header: "Authorization"}
+		if id, ok := a["Identity"].(map[string]any); ok {
+			if hs, ok := id["Headers"].([]any); ok && len(hs) > 0 {
+				out.Header = fmt.Sprint(hs[0])
+			}
+		}
+		return out, true
+	}
+	return Authorizer{}, false
+}
+
+func intOf(v any, def int) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	}
+	return def
+}

@@ -1,0 +1,81 @@
+package samtemplate
+
+import (
+	"testing"
+)
+
+func load(t *testing.T) *Template {
+	t.Helper()
+	tpl, err := Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func localContext() Context {
+	return Context{
+		Parameters: map[string]any{"PublicBaseUrl": "http://127.0.0.1:3000"},
+		Refs:       map[string]string{"Table": "local-table", "SigningKey": "local-key", "Bucket": "local-bucket"},
+		Attrs:      map[string]string{},
+		Pseudo:     map[string]string{"AWS::StackName": "onboarding-local", "AWS::Region": "eu-north-1"},
+	}
+}
+
+func TestFunctionsFromTemplate(t *testing.T) {
+	tpl := load(t)
+	fns, err := tpl.Functions(localContext())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Function{}
+	for _, f := range fns {
+		byName[f.Dir] = f
+	}
+	for _, want := range []string{"provision", "invite", "accept", "authorizer"} {
+		if _, ok := byName[want]; !ok {
+			t.Fatalf("function %s missing; have %v", want, byName)
+		}
+	}
+	inv := byName["invite"]
+	if inv.Environment["TABLE_NAME"] != "local-table" || inv.Environment["PUBLIC_BASE_URL"] != "http://127.0.0.1:3000" {
+		t.Fatalf("invite env %v", inv.Environment)
+	}
+	if byName["accept"].Environment["TOKEN_ISSUER"] != "urn:onboarding:onboarding-local" {
+		t.Fatalf("Sub not resolved: %v", byName["accept"].Environment)
+	}
+	if byName["accept"].MemoryMB != 1024 || inv.MemoryMB != 256 || inv.TimeoutSec != 10 {
+		t.Fatalf("memory/timeout from globals wrong: %d %d %d", byName["accept"].MemoryMB, inv.MemoryMB, inv.TimeoutSec)
+	}
+	var found bool
+	for _, r := range inv.Routes {
+		if r.Key() == "POST /orgs/{orgId}/invitations" && !r.Public {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("invite routes %v", inv.Routes)
+	}
+	for _, r := range byName["accept"].Routes {
+		if !r.Public {
+			t.Fatalf("accept route %s not public", r.Key())
+		}
+	}
+	a, ok := tpl.Authorizer()
+	if !ok || a.Function != "AuthorizerFunction" || a.Header != "Authorization" {
+		t.Fatalf("authorizer %+v %v", a, ok)
+	}
+}
+
+func TestTableFromTemplate(t *testing.T) {
+	tbl, err := load(t).Table("Table", "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Create.KeySchema) != 2 || len(tbl.Create.GlobalSecondaryIndexes) != 2 || tbl.TTLAttribute != "ttl" {
+		t.Fatalf("table %+v ttl=%q", tbl.Create, tbl.TTLAttribute)
+	}
+	if tbl.Create.StreamSpecification == nil || tbl.Create.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {
+		t.Fatal("stream spec missing")
+	}
+}

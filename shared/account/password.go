@@ -1,0 +1,110 @@
+package account
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"onboarding/shared/fault"
+)
+
+// Params are argon2id cost parameters.
+type Params struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// OWASP's first recommended argon2id configuration (Password Storage Cheat
+// Sheet): 19 MiB of memory, 2 iterations, 1 degree of parallelism.
+var OWASP = Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+
+	MinPasswordLen = 12
+	MaxPasswordLen = 128
+)
+
+// Hasher hashes and verifies passwords with argon2id, in the PHC string format.
+type Hasher struct{ Params Params }
+
+// Hash returns the encoded argon2id hash of password with a fresh salt.
+func (h Hasher) Hash(password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read salt: %w", err)
+	}
+	p := h.Params
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches encoded. It uses the parameters
+// stored in the hash, so old hashes keep working after a cost change.
+func (Hasher) Verify(encoded, password string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, fmt.Errorf("not an argon2id hash")
+	}
+	var version int
+	var p Params
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, fmt.Errorf("unsupported argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+		return false, fmt.Errorf("bad argon2 parameters: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, fmt.Errorf("bad salt: %w", err)
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return false, fmt.Errorf("bad key: %w", err)
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, line := range strings.Split(commonPasswordList, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			m[strings.ToLower(line)] = true
+		}
+	}
+	return m
+}()
+
+// CheckPassword applies the password policy: 12 to 128 characters, not the
+// email address, not a commonly used password.
+func CheckPassword(password, email string) error {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case !utf8.ValidString(password):
+		return fault.New(fault.Invalid, "the password is not valid text")
+	case n < MinPasswordLen:
+		return fault.New(fault.Invalid, "use at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		return fault.New(fault.Invalid, "use at most %d characters", MaxPasswordLen)
+	case strings.EqualFold(strings.TrimSpace(password), email):
+		return fault.New(fault.Invalid, "the password may not be your email address")
+	case commonPasswords[strings.ToLower(password)]:
+		return fault.New(fault.Invalid, "this password is too common; choose another")
+	}
+	return nil
+}

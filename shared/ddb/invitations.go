@@ -1,0 +1,277 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/org"
+)
+
+// pendingGuard reserves an email in an organisation while an invitation is
+// pending. It carries the expiry so an expired-but-unswept invitation does
+// not block a new one.
+type pendingGuard struct {
+	InvitationID string `dynamodbav:"invitationId"`
+	ExpiresAt    string `dynamodbav:"expiresAt"`
+}
+
+type tokenLookup struct {
+	OrgID        string `dynamodbav:"orgId"`
+	InvitationID string `dynamodbav:"invitationId"`
+}
+
+type emailGuard struct {
+	UserID string `dynamodbav:"userId"`
+}
+
+// InviteContext loads the organisation, the inviter's membership and the
+// invitee's account state: one BatchGetItem, plus one GetItem when the
+// invitee has an account.
+func (s *Store) InviteContext(ctx context.Context, orgID, actorID, email string) (invite.InviteContext, error) {
+	keys := []key{{orgPK(orgID), skMeta}, {orgPK(orgID), memberSK(actorID)}}
+	if email != "" {
+		keys = append(keys, key{emailPK(email), skAccount})
+	}
+	items, err := s.batchGet(ctx, keys...)
+	if err != nil {
+		return invite.InviteContext{}, err
+	}
+	var ic invite.InviteContext
+	meta, ok := items[orgPK(orgID)+"|"+skMeta]
+	if !ok {
+		return ic, nil // no organisation: the actor is no member of it
+	}
+	if err := attributevalue.UnmarshalMap(meta, &ic.Org); err != nil {
+		return ic, fmt.Errorf("unmarshal organisation: %w", err)
+	}
+	if it, ok := items[orgPK(orgID)+"|"+memberSK(actorID)]; ok {
+		ic.Actor = &org.Member{}
+		if err := attributevalue.UnmarshalMap(it, ic.Actor); err != nil {
+			return ic, fmt.Errorf("unmarshal member: %w", err)
+		}
+	}
+	if it, ok := items[emailPK(email)+"|"+skAccount]; ok {
+		var g emailGuard
+		if err := attributevalue.UnmarshalMap(it, &g); err != nil {
+			return ic, fmt.Errorf("unmarshal email guard: %w", err)
+		}
+		ic.ExistingUserID = g.UserID
+		var m org.Member
+		if ic.AlreadyMember, err = s.get(ctx, key{orgPK(orgID), memberSK(g.UserID)}, &m); err != nil {
+			return ic, err
+		}
+	}
+	return ic, nil
+}
+
+// CreateOrganisation stores a new organisation if its id is unused.
+func (s *Store) CreateOrganisation(ctx context.Context, o org.Organisation) error {
+	it, err := item(key{orgPK(o.ID), skMeta}, "organisation", o, nil)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if isConditionFailed(err) {
+		return fault.New(fault.Conflict, "the organisation exists already")
+	}
+	if err != nil {
+		return fmt.Errorf("put organisation %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// invitationItem is an invitation as stored: pending ones carry the Due index
+// keys, so the index holds exactly the pending invitations.
+func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
+	extra := map[string]types.AttributeValue{}
+	if inv.Status == invite.Pending {
+		extra[attrDuePK] = str(duePK(inv.ExpiresAt))
+		extra[attrDueSK] = str(dueSK(inv.ExpiresAt, inv.OrgID, inv.ID))
+	}
+	return item(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, "invitation", inv, extra)
+}
+
+// CreateInvitation writes the invitation, its pending guard and its token
+// lookup in one transaction.
+func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation) error {
+	invItem, err := invitationItem(inv)
+	if err != nil {
+		return err
+	}
+	guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
+		pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)}, nil)
+	if err != nil {
+		return err
+	}
+	tok, err := item(key{tokenPK(inv.TokenHash), skInvite}, "token", tokenLookup{OrgID: inv.OrgID, InvitationID: inv.ID}, nil)
+	if err != nil {
+		return err
+	}
+	// A guard left by an invitation that has expired (but not yet been swept)
+	// may be taken over.
+	guardFree, err := expression.NewBuilder().WithCondition(
+		expression.AttributeNotExists(expression.Name(attrPK)).
+			Or(expression.Name("expiresAt").LessThanEqual(expression.Value(stamp(s.now()))))).Build()
+	if err != nil {
+		return fmt.Errorf("build guard condition: %w", err)
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
+			ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}},
+		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	})
+	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
+		var g pendingGuard
+		if _, gerr := s.get(ctx, key{orgPK(inv.OrgID), pendingSK(inv.Email)}, &g); gerr != nil {
+			return gerr
+		}
+		return fault.New(fault.Conflict, "a pending invitation for this email exists already").With("invitationId", g.InvitationID)
+	}
+	if err != nil {
+		return fmt.Errorf("create invitation %s: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// SetDeliveryStatus records how sending the invitation email went.
+func (s *Store) SetDeliveryStatus(ctx context.Context, orgID, invitationID, status string) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key{orgPK(orgID), inviteSK(invitationID)}.av(),
+		UpdateExpression:          aws.String("SET deliveryStatus = :s"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(status)},
+	})
+	if isConditionFailed(err) {
+		return fault.New(fault.NotFound, "no such invitation")
+	}
+	if err != nil {
+		return fmt.Errorf("set delivery status of %s: %w", invitationID, err)
+	}
+	return nil
+}
+
+// Invitation reads one invitation.
+func (s *Store) Invitation(ctx context.Context, orgID, invitationID string) (invite.Invitation, error) {
+	var inv invite.Invitation
+	found, err := s.get(ctx, key{orgPK(orgID), inviteSK(invitationID)}, &inv)
+	if err != nil {
+		return inv, err
+	}
+	if !found {
+		return inv, errNotFound
+	}
+	return inv, nil
+}
+
+// InvitationByToken follows a token hash to its invitation.
+func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (invite.Invitation, error) {
+	var t tokenLookup
+	found, err := s.get(ctx, key{tokenPK(tokenHash), skInvite}, &t)
+	if err != nil {
+		return invite.Invitation{}, err
+	}
+	if !found {
+		return invite.Invitation{}, errNotFound
+	}
+	return s.Invitation(ctx, t.OrgID, t.InvitationID)
+}
+
+// AccountByEmail returns the account with this email, or nil.
+func (s *Store) AccountByEmail(ctx context.Context, email string) (*account.Account, error) {
+	var g emailGuard
+	found, err := s.get(ctx, key{emailPK(email), skAccount}, &g)
+	if err != nil || !found {
+		return nil, err
+	}
+	return s.Account(ctx, g.UserID)
+}
+
+// Account returns the account with this id, or nil.
+func (s *Store) Account(ctx context.Context, userID string) (*account.Account, error) {
+	var a account.Account
+	found, err := s.get(ctx, key{userPK(userID), skProfile}, &a)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Accept applies an acceptance in one transaction: the invitation moves from
+// pending to accepted only under its live token and before its expiry; the
+// token and the pending guard go; the account (when new), its email guard and
+// the membership are created only if absent.
+func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
+	inv := a.Invitation
+	update, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("status"), expression.Value(invite.Accepted)).
+			Set(expression.Name("acceptedAt"), expression.Value(stamp(a.At))).
+			Set(expression.Name("userId"), expression.Value(a.Account.UserID)).
+			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))).
+		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
+			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash))).
+			And(expression.Name("expiresAt").GreaterThan(expression.Value(stamp(a.At))))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("build accept expression: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
+			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av(),
+			ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR invitationId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}},
+	}
+	member, err := item(key{orgPK(inv.OrgID), memberSK(a.Member.UserID)}, "member", a.Member, map[string]types.AttributeValue{
+		attrGSI1PK: str(userPK(a.Member.UserID)), attrGSI1SK: str(orgPK(inv.OrgID)),
+	})
+	if err != nil {
+		return err
+	}
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if a.NewAccount {
+		profile, err := item(key{userPK(a.Account.UserID), skProfile}, "account", a.Account, nil)
+		if err != nil {
+			return err
+		}
+		guard, err := item(key{emailPK(a.Account.Email), skAccount}, "emailGuard", emailGuard{UserID: a.Account.UserID}, nil)
+		if err != nil {
+			return err
+		}
+		items = append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		)
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		for i := range items {
+			if conditionFailed(reasons, i) {
+				return fault.New(fault.Conflict, "the invitation was used or changed meanwhile")
+			}
+		}
+		return fmt.Errorf("accept transaction (conflicting writes): %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("accept transaction: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+// Package ddb is the single-table DynamoDB store. Every key format lives in
+// this file; every access pattern is listed here, and each is a GetItem,
+// BatchGetItem, Query or conditional write. Nothing in a request path scans.
+//
+// Items (PK / SK):
+//
+//	organisation     ORG#<org>          META
+//	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
+//	account          USER#<user>        PROFILE
+//	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
+//	invitation       ORG#<org>          INVITE#<id>      Due index while pending (see below)
+//	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
+//	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored
+//	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
+//
+// Access patterns:
+//
+//	provision an organisation       PutItem META if absent
+//	decide on an invitation         BatchGetItem META + inviter's MEMBER + EMAIL guard (+ GetItem MEMBER of the invitee)
+//	create an invitation            TransactWriteItems INVITE + PENDING guard + TOKEN, each if absent
+//	open a token (preview, accept)  GetItem TOKEN -> GetItem INVITE
+//	accept                          TransactWriteItems: INVITE pending->accepted, delete TOKEN and PENDING,
+//	                                put PROFILE + EMAIL guard (new account) and MEMBER, each conditional
+//	sign in                         BatchGetItem EMAIL guard + THROTTLE -> GetItem PROFILE
+//	a user's organisations          Query GSI1 USER#<user>
+//	a member's role (every request) GetItem MEMBER
+//	what is due (sweeps)            Query DueIndex DUE#<day> up to now: a sparse index holding pending invitations only
+package ddb
+
+import "time"
+
+// Attribute and index names, shared with template.yaml.
+const (
+	attrPK     = "PK"
+	attrSK     = "SK"
+	attrGSI1PK = "GSI1PK"
+	attrGSI1SK = "GSI1SK"
+	attrDuePK  = "DuePK"
+	attrDueSK  = "DueSK"
+	attrTTL    = "ttl"
+	attrType   = "type"
+
+	IndexGSI1 = "GSI1"
+	IndexDue  = "DueIndex"
+)
+
+func orgPK(orgID string) string           { return "ORG#" + orgID }
+func userPK(userID string) string         { return "USER#" + userID }
+func emailPK(email string) string         { return "EMAIL#" + email }
+func tokenPK(hash string) string          { return "TOKEN#" + hash }
+func signInPK(email string) string        { return "SIGNIN#" + email }
+func memberSK(userID string) string       { return "MEMBER#" + userID }
+func inviteSK(invitationID string) string { return "INVITE#" + invitationID }
+func pendingSK(email string) string       { return "PENDING#" + email }
+func duePK(expiresAt time.Time) string    { return "DUE#" + expiresAt.UTC().Format("2006-01-02") }
+func dueSK(expiresAt time.Time, orgID, id string) string {
+	return stamp(expiresAt) + "#" + orgID + "#" + id
+}
+
+const (
+	skMeta     = "META"
+	skProfile  = "PROFILE"
+	skAccount  = "ACCOUNT"
+	skInvite   = "INVITE"
+	skThrottle = "THROTTLE"
+)
+
+// stamp formats a time so that string order is time order (UTC, whole
+// seconds): condition expressions compare these strings.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,0 +1,186 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/fault"
+)
+
+// Client is the part of the DynamoDB API the store uses.
+type Client interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store is the single-table store.
+type Store struct {
+	client Client
+	table  string
+	now    func() time.Time
+}
+
+// New returns a store over table. now is the clock (time.Now in production).
+func New(client Client, table string, now func() time.Time) *Store {
+	return &Store{client: client, table: table, now: now}
+}
+
+type key struct {
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
+}
+
+func (k key) av() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: k.PK},
+		attrSK: &types.AttributeValueMemberS{Value: k.SK},
+	}
+}
+
+// item marshals v and adds the key, the item type and any extra attributes.
+func item(k key, typ string, v any, extra map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	m, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", typ, err)
+	}
+	for name, val := range k.av() {
+		m[name] = val
+	}
+	m[attrType] = &types.AttributeValueMemberS{Value: typ}
+	for name, val := range extra {
+		m[name] = val
+	}
+	return m, nil
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
+
+// get reads one item (strongly consistent) into out; found is false when
+// there is none.
+func (s *Store) get(ctx context.Context, k key, out any) (found bool, err error) {
+	res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, fmt.Errorf("get %s/%s: %w", k.PK, k.SK, err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return false, fmt.Errorf("unmarshal %s/%s: %w", k.PK, k.SK, err)
+	}
+	return true, nil
+}
+
+// batchGet reads up to 100 items by key, strongly consistent, retrying
+// unprocessed keys. The result is keyed by PK+"|"+SK.
+func (s *Store) batchGet(ctx context.Context, keys ...key) (map[string]map[string]types.AttributeValue, error) {
+	req := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		req[i] = k.av()
+	}
+	out := map[string]map[string]types.AttributeValue{}
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+		res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		for _, it := range res.Responses[s.table] {
+			pk, _ := it[attrPK].(*types.AttributeValueMemberS)
+			sk, _ := it[attrSK].(*types.AttributeValueMemberS)
+			if pk != nil && sk != nil {
+				out[pk.Value+"|"+sk.Value] = it
+			}
+		}
+		pending = res.UnprocessedKeys
+	}
+	return out, nil
+}
+
+func backoff(attempt int) time.Duration {
+	return min(time.Duration(1<<attempt)*25*time.Millisecond, time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// canceled returns the cancellation reasons of a failed transaction, or nil
+// when err is something else.
+func canceled(err error) []types.CancellationReason {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return tce.CancellationReasons
+	}
+	return nil
+}
+
+// conditionFailed reports whether reason i of a cancelled transaction was a
+// failed condition.
+func conditionFailed(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+var errNotFound = fault.New(fault.NotFound, "not found")
+
+// transact runs a write transaction, retrying (with backoff) while it is
+// cancelled only because another transaction held an item: the retry then
+// sees the other's outcome through its conditions.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		reasons := canceled(err)
+		if reasons == nil || attempt == 5 || !onlyConflicts(reasons) {
+			return err
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+func onlyConflicts(reasons []types.CancellationReason) bool {
+	conflict := false
+	for _, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "", "None":
+		case "TransactionConflict":
+			conflict = true
+		default:
+			return false
+		}
+	}
+	return conflict
+}

@@ -1,0 +1,174 @@
+package invite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+)
+
+// Preview is what the invitee sees before accepting.
+type Preview struct {
+	OrgID         string    `json:"orgId"`
+	OrgName       string    `json:"orgName"`
+	InviterName   string    `json:"inviterName"`
+	Email         string    `json:"email"`
+	FirstName     string    `json:"firstName"`
+	LastName      string    `json:"lastName"`
+	Salutation    string    `json:"salutation"`
+	Phone         string    `json:"phone"`
+	Role          string    `json:"role"`
+	Language      string    `json:"language"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+	AccountExists bool      `json:"accountExists"`
+}
+
+var errUnknownToken = fault.New(fault.NotFound, "this invitation link is not valid; ask for a new invitation")
+
+// usable finds the pending invitation a token opens, or says why it is not
+// usable: an unknown, replaced or revoked token is NotFound (they look the
+// same from outside), an accepted one Conflict, an expired one Gone. Expiry is
+// checked here, at use, whether or not a sweep has run.
+func (s *Service) usable(ctx context.Context, token string) (Invitation, error) {
+	if !validTokenShape(token) {
+		return Invitation{}, errUnknownToken
+	}
+	hash := HashToken(token)
+	inv, err := s.Store.InvitationByToken(ctx, hash)
+	if fault.CodeOf(err) == fault.NotFound {
+		return Invitation{}, errUnknownToken
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("find invitation by token: %w", err)
+	}
+	if inv.TokenHash != hash {
+		return Invitation{}, errUnknownToken
+	}
+	switch inv.StatusAt(s.Now()) {
+	case Pending:
+		return inv, nil
+	case Accepted:
+		return Invitation{}, fault.New(fault.Conflict, "this invitation has already been accepted; sign in instead")
+	case Expired:
+		return Invitation{}, fault.New(fault.Gone, "this invitation has expired; ask for a new one")
+	default:
+		return Invitation{}, errUnknownToken
+	}
+}
+
+// Preview shows the invitation a token opens without consuming it.
+func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
+	inv, err := s.usable(ctx, token)
+	if err != nil {
+		return Preview{}, err
+	}
+	acct, err := s.Store.AccountByEmail(ctx, inv.Email)
+	if err != nil {
+		return Preview{}, fmt.Errorf("find account: %w", err)
+	}
+	return Preview{
+		OrgID: inv.OrgID, OrgName: inv.OrgName, InviterName: inv.InviterName,
+		Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName,
+		Salutation: inv.Salutation, Phone: inv.Phone, Role: inv.Role,
+		Language: inv.Language, ExpiresAt: inv.ExpiresAt, AccountExists: acct != nil,
+	}, nil
+}
+
+// AcceptRequest is what the invitee sends to accept.
+type AcceptRequest struct {
+	Token        string `json:"token"`
+	FirstName    string `json:"firstName"`
+	LastName     string `json:"lastName"`
+	Password     string `json:"password"`
+	AcceptTerms  bool   `json:"acceptTerms"`
+	TermsVersion string `json:"termsVersion"`
+}
+
+// Joined is the result of accepting.
+type Joined struct {
+	UserID string `json:"userId"`
+	OrgID  string `json:"orgId"`
+	Role   string `json:"role"`
+}
+
+// Accept consumes a token: it creates the account (or, when the email has an
+// account already, checks that account's password), adds the membership and
+// marks the invitation accepted, in one transaction. A token works once.
+func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error) {
+	inv, err := s.usable(ctx, req.Token)
+	if err != nil {
+		return Joined{}, err
+	}
+	existing, err := s.Store.AccountByEmail(ctx, inv.Email)
+	if err != nil {
+		return Joined{}, fmt.Errorf("find account: %w", err)
+	}
+
+	var errs fault.Fields
+	first, err := account.CleanName(req.FirstName, maxNameLen, true)
+	if e, ok := fault.As(err); ok {
+		errs.Add("firstName", string(e.Code), e.Message)
+	}
+	last, err := account.CleanName(req.LastName, maxNameLen, true)
+	if e, ok := fault.As(err); ok {
+		errs.Add("lastName", string(e.Code), e.Message)
+	}
+	if existing == nil {
+		if e, ok := fault.As(account.CheckPassword(req.Password, inv.Email)); ok {
+			errs.Add("password", string(e.Code), e.Message)
+		}
+	}
+	if !req.AcceptTerms {
+		errs.Add("acceptTerms", "required", "the terms must be accepted")
+	}
+	version := strings.TrimSpace(req.TermsVersion)
+	switch {
+	case version == "":
+		errs.Add("termsVersion", "required", "required")
+	case s.TermsVersion != "" && version != s.TermsVersion:
+		errs.Add("termsVersion", "stale", "these terms have been replaced; reload the page")
+	}
+	if err := errs.Err(); err != nil {
+		return Joined{}, err
+	}
+
+	now := s.Now().UTC().Truncate(time.Second)
+	a := Acceptance{Invitation: inv, At: now}
+	if existing != nil {
+		ok, err := s.Hasher.Verify(existing.PasswordHash, req.Password)
+		if err != nil {
+			return Joined{}, fmt.Errorf("verify password: %w", err)
+		}
+		if !ok {
+			return Joined{}, fault.New(fault.Unauthorized, "an account with this email exists; enter its password")
+		}
+		a.Account = *existing
+	} else {
+		hash, err := s.Hasher.Hash(req.Password)
+		if err != nil {
+			return Joined{}, fmt.Errorf("hash password: %w", err)
+		}
+		a.NewAccount = true
+		a.Account = account.Account{
+			UserID: NewID(), Email: inv.Email, FirstName: first, LastName: last,
+			Phone: inv.Phone, Language: inv.Language, PasswordHash: hash,
+			TermsVersion: version, TermsAcceptedAt: now, CreatedAt: now,
+		}
+	}
+	a.Member = org.Member{
+		UserID: a.Account.UserID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: inv.Email,
+		FirstName: first, LastName: last, Phone: inv.Phone,
+		Role: inv.Role, Units: inv.Units, JoinedAt: now,
+	}
+	if err := s.Store.Accept(ctx, a); err != nil {
+		if fault.CodeOf(err) == fault.Conflict {
+			return Joined{}, fault.New(fault.Conflict, "this invitation has already been used")
+		}
+		return Joined{}, fmt.Errorf("accept invitation %s: %w", inv.ID, err)
+	}
+	return Joined{UserID: a.Account.UserID, OrgID: inv.OrgID, Role: inv.Role}, nil
+}

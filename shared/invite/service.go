@@ -1,0 +1,243 @@
+package invite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"onboarding/shared/access"
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+)
+
+// Store is what the invitation lifecycle needs of storage. Every method that
+// changes state does so atomically and conditionally; the store returns
+// fault errors for the outcomes a caller must see (Conflict, NotFound).
+type Store interface {
+	// InviteContext loads, in as few reads as it can, what deciding on an
+	// invitation needs.
+	InviteContext(ctx context.Context, orgID, actorID, email string) (InviteContext, error)
+	// CreateOrganisation stores a new organisation.
+	CreateOrganisation(ctx context.Context, o org.Organisation) error
+	// CreateInvitation stores a pending invitation, its token hash and the
+	// one-pending-invitation-per-email guard. When a pending invitation for
+	// the email exists it returns a Conflict carrying "invitationId".
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	SetDeliveryStatus(ctx context.Context, orgID, invitationID, status string) error
+	// InvitationByToken finds the invitation whose live token hashes to
+	// tokenHash, or returns NotFound.
+	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	// AccountByEmail returns the account with this email, or nil.
+	AccountByEmail(ctx context.Context, email string) (*account.Account, error)
+	// Accept marks the invitation accepted, creates the account when
+	// NewAccount is set, and adds the membership, all or nothing. It returns
+	// Conflict when the invitation is no longer pending under this token or
+	// the account or membership exists already.
+	Accept(ctx context.Context, a Acceptance) error
+}
+
+// InviteContext is what an invite decision reads.
+type InviteContext struct {
+	Org org.Organisation
+	// Actor is the inviter's membership, nil when the inviter is no member.
+	Actor *org.Member
+	// ExistingUserID is the account that has the invitee's email, if any.
+	ExistingUserID string
+	// AlreadyMember is set when that account is a member of Org.
+	AlreadyMember bool
+}
+
+// Acceptance is the all-or-nothing change made when an invitation is accepted.
+type Acceptance struct {
+	Invitation Invitation
+	Account    account.Account
+	NewAccount bool
+	Member     org.Member
+	At         time.Time
+}
+
+// Mailer sends the invitation email.
+type Mailer interface {
+	SendInvitation(ctx context.Context, inv Invitation, link string) error
+}
+
+// PhoneParser returns a phone number in E.164, reading national numbers in
+// the given default region.
+type PhoneParser func(raw, region string) (string, error)
+
+// Service runs the invitation lifecycle.
+type Service struct {
+	Store  Store
+	Mailer Mailer
+	Hasher account.Hasher
+	// Phones parses phone numbers; only functions that invite need it, which
+	// keeps the phone metadata out of the others' binaries.
+	Phones PhoneParser
+	// AcceptURL is the hosted acceptance page; the token goes in its fragment.
+	AcceptURL string
+	// TermsVersion, when set, is the only terms version accept takes.
+	TermsVersion string
+	// LifetimeDays is the deployment's default invitation lifetime for new
+	// organisations.
+	LifetimeDays int
+	Now          func() time.Time
+}
+
+// Request is what an admin asks for when inviting.
+type Request struct {
+	Email      string            `json:"email"`
+	FirstName  string            `json:"firstName"`
+	LastName   string            `json:"lastName"`
+	Salutation string            `json:"salutation"`
+	Phone      string            `json:"phone"`
+	Language   string            `json:"language"`
+	Role       string            `json:"role"`
+	Units      []string          `json:"units"`
+	Attributes map[string]string `json:"attributes"`
+	Message    string            `json:"message"`
+}
+
+// Limits on free-form input.
+const (
+	maxNameLen       = 100
+	maxSalutationLen = 30
+	maxMessageLen    = 1000
+	maxUnits         = 50
+	maxIDLen         = 64
+	maxAttributes    = 30
+	maxAttributeLen  = 500
+)
+
+// Invite creates a pending invitation on behalf of actorID and emails it.
+func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request) (Invitation, error) {
+	email, emailErr := account.NormalizeEmail(req.Email)
+	ic, err := s.Store.InviteContext(ctx, orgID, actorID, email)
+	if err != nil {
+		return Invitation{}, fmt.Errorf("load invite context for org %s: %w", orgID, err)
+	}
+	if ic.Actor == nil {
+		return Invitation{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
+	}
+	inv, err := s.validate(ic.Org, req, email, emailErr)
+	if err != nil {
+		return Invitation{}, err
+	}
+	actor := access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
+	if err := ic.Org.Roles.CheckInvite(actor, inv.Role, inv.Units); err != nil {
+		return Invitation{}, err
+	}
+	if ic.AlreadyMember {
+		return Invitation{}, fault.New(fault.Conflict, "this person is already a member of the organisation")
+	}
+	inv.InvitedBy = actorID
+	inv.InviterName = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
+	return s.create(ctx, ic.Org, inv)
+}
+
+// validate turns a request into an invitation for o, or lists what is wrong.
+func (s *Service) validate(o org.Organisation, req Request, email string, emailErr error) (Invitation, error) {
+	var errs fault.Fields
+	field := func(name string, err error) {
+		if e, ok := fault.As(err); ok {
+			errs.Add(name, string(e.Code), e.Message)
+		}
+	}
+	field("email", emailErr)
+	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: map[string]string{}, Units: []string{}}
+	var err error
+	inv.FirstName, err = account.CleanName(req.FirstName, maxNameLen, false)
+	field("firstName", err)
+	inv.LastName, err = account.CleanName(req.LastName, maxNameLen, false)
+	field("lastName", err)
+	inv.Salutation, err = account.CleanName(req.Salutation, maxSalutationLen, false)
+	field("salutation", err)
+	inv.Message, err = account.CleanMessage(req.Message, maxMessageLen)
+	field("message", err)
+
+	if p := strings.TrimSpace(req.Phone); p != "" {
+		if s.Phones == nil {
+			errs.Add("phone", string(fault.Invalid), "phone numbers are not accepted here")
+		} else if inv.Phone, err = s.Phones(p, o.Settings.DefaultPhoneRegion); err != nil {
+			errs.Add("phone", string(fault.Invalid), "not a valid phone number")
+		}
+	}
+
+	inv.Language = o.Settings.DefaultLanguage
+	if strings.TrimSpace(req.Language) != "" {
+		inv.Language, err = org.NormalizeLanguage(req.Language)
+		field("language", err)
+	}
+
+	inv.Role = strings.TrimSpace(req.Role)
+	if inv.Role == "" {
+		errs.Add("role", string(fault.Invalid), "required")
+	} else if _, ok := o.Roles.Find(inv.Role); !ok {
+		errs.Add("role", string(fault.Invalid), "no such role in this organisation")
+	}
+
+	if len(req.Units) > maxUnits {
+		errs.Add("units", string(fault.Invalid), fmt.Sprintf("at most %d units", maxUnits))
+	}
+	seen := map[string]bool{}
+	for i, u := range req.Units {
+		u = strings.TrimSpace(u)
+		if u == "" || len(u) > maxIDLen || !utf8.ValidString(u) {
+			errs.Add(fmt.Sprintf("units[%d]", i), string(fault.Invalid), "not a unit id")
+			continue
+		}
+		if !seen[u] {
+			seen[u] = true
+			inv.Units = append(inv.Units, u)
+		}
+	}
+
+	if len(req.Attributes) > maxAttributes {
+		errs.Add("attributes", string(fault.Invalid), fmt.Sprintf("at most %d attributes", maxAttributes))
+	}
+	for k, v := range req.Attributes {
+		if k == "" || len(k) > maxIDLen || utf8.RuneCountInString(v) > maxAttributeLen || !utf8.ValidString(k+v) {
+			errs.Add("attributes."+k, string(fault.Invalid), "attribute name or value too long or not text")
+			continue
+		}
+		inv.Attributes[k] = v
+	}
+	return inv, errs.Err()
+}
+
+// create stores a pending invitation for o and sends its email. A failed send
+// leaves the invitation pending with deliveryStatus "failed" (the sweep
+// retries it), so nothing is lost.
+func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation) (Invitation, error) {
+	token, hash, err := NewToken()
+	if err != nil {
+		return Invitation{}, err
+	}
+	now := s.Now().UTC().Truncate(time.Second)
+	inv.ID = NewID()
+	inv.Status = Pending
+	inv.DeliveryStatus = DeliveryQueued
+	inv.CreatedAt = now
+	inv.ExpiresAt = now.Add(o.Lifetime())
+	inv.TokenHash = hash
+	if err := s.Store.CreateInvitation(ctx, inv); err != nil {
+		return Invitation{}, fmt.Errorf("create invitation: %w", err)
+	}
+	inv.DeliveryStatus = DeliverySent
+	if err := s.Mailer.SendInvitation(ctx, inv, s.Link(token)); err != nil {
+		inv.DeliveryStatus = DeliveryFailed
+	}
+	if err := s.Store.SetDeliveryStatus(ctx, inv.OrgID, inv.ID, inv.DeliveryStatus); err != nil {
+		return Invitation{}, fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
+	}
+	return inv, nil
+}
+
+// Link is the acceptance link for a token. The token sits in the fragment,
+// which browsers never send to a server, so link scanners that fetch the page
+// neither see nor consume it.
+func (s *Service) Link(token string) string {
+	return s.AcceptURL + "#token=" + token
+}

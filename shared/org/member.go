@@ -1,0 +1,17 @@
+package org
+
+import "time"
+
+// Member is a person's membership of one organisation.
+type Member struct {
+	UserID    string    `json:"userId" dynamodbav:"userId"`
+	OrgID     string    `json:"orgId" dynamodbav:"orgId"`
+	OrgName   string    `json:"orgName,omitempty" dynamodbav:"orgName"`
+	Email     string    `json:"email" dynamodbav:"email"`
+	FirstName string    `json:"firstName" dynamodbav:"firstName"`
+	LastName  string    `json:"lastName" dynamodbav:"lastName"`
+	Phone     string    `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	Role      string    `json:"role" dynamodbav:"role"`
+	Units     []string  `json:"units" dynamodbav:"units"`
+	JoinedAt  time.Time `json:"joinedAt" dynamodbav:"joinedAt"`
+}

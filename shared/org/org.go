@@ -1,0 +1,79 @@
+// Package org holds an organisation and its settings.
+package org
+
+import (
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"onboarding/shared/access"
+	"onboarding/shared/fault"
+)
+
+// Defaults for a new organisation's settings.
+const (
+	DefaultLifetimeDays = 30
+	MinLifetimeDays     = 1
+	MaxLifetimeDays     = 90
+	DefaultLanguage     = "en"
+	DefaultPhoneRegion  = "NO"
+	DefaultReminderDays = 3
+)
+
+// Settings are the knobs an organisation's admins turn.
+type Settings struct {
+	InvitationLifetimeDays   int    `json:"invitationLifetimeDays" dynamodbav:"invitationLifetimeDays"`
+	DefaultLanguage          string `json:"defaultLanguage" dynamodbav:"defaultLanguage"`
+	DefaultPhoneRegion       string `json:"defaultPhoneRegion" dynamodbav:"defaultPhoneRegion"`
+	ReminderDaysBeforeExpiry int    `json:"reminderDaysBeforeExpiry" dynamodbav:"reminderDaysBeforeExpiry"`
+}
+
+// Organisation is a tenant.
+type Organisation struct {
+	ID        string       `json:"orgId" dynamodbav:"orgId"`
+	Name      string       `json:"name" dynamodbav:"name"`
+	Settings  Settings     `json:"settings" dynamodbav:"settings"`
+	Roles     access.Roles `json:"roles" dynamodbav:"roles"`
+	CreatedAt time.Time    `json:"createdAt" dynamodbav:"createdAt"`
+}
+
+// Lifetime is how long a new invitation stays valid.
+func (o Organisation) Lifetime() time.Duration {
+	days := o.Settings.InvitationLifetimeDays
+	if days <= 0 {
+		days = DefaultLifetimeDays
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
+
+// NewSettings returns the defaults, with the lifetime from deployment config.
+func NewSettings(lifetimeDays int) Settings {
+	if lifetimeDays < MinLifetimeDays || lifetimeDays > MaxLifetimeDays {
+		lifetimeDays = DefaultLifetimeDays
+	}
+	return Settings{
+		InvitationLifetimeDays:   lifetimeDays,
+		DefaultLanguage:          DefaultLanguage,
+		DefaultPhoneRegion:       DefaultPhoneRegion,
+		ReminderDaysBeforeExpiry: DefaultReminderDays,
+	}
+}
+
+// NormalizeLanguage returns the canonical BCP 47 tag for s, or an error.
+func NormalizeLanguage(s string) (string, error) {
+	tag, err := language.Parse(strings.TrimSpace(s))
+	if err != nil || tag == language.Und {
+		return "", fault.New(fault.Invalid, "unknown language %q", s)
+	}
+	return tag.String(), nil
+}
+
+// NormalizeRegion returns an upper-case ISO 3166 region code, or an error.
+func NormalizeRegion(s string) (string, error) {
+	r, err := language.ParseRegion(strings.TrimSpace(s))
+	if err != nil || !r.IsCountry() {
+		return "", fault.New(fault.Invalid, "unknown region %q", s)
+	}
+	return r.String(), nil
+}
