@@ -20,19 +20,10 @@ type Function struct {
 type Route struct {
 	Method string
 	Path   string
-	// Public routes have Auth.Authorizer NONE; the others go through the API's
-	// default authorizer.
-	Public bool
 }
 
 // Key is the API Gateway route key, "METHOD /path".
 func (r Route) Key() string { return r.Method + " " + r.Path }
-
-// Authorizer is the HTTP API's default Lambda authorizer.
-type Authorizer struct {
-	Function string // logical id of the authorizer function
-	Header   string // identity source header
-}
 
 // Functions returns every function, resolving environment values in c.
 func (t *Template) Functions(c Context) ([]Function, error) {
@@ -71,42 +62,12 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 				continue
 			}
 			ep, _ := em["Properties"].(map[string]any)
-			r := Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])}
-			if auth, ok := ep["Auth"].(map[string]any); ok && auth["Authorizer"] == "NONE" {
-				r.Public = true
-			}
-			f.Routes = append(f.Routes, r)
+			f.Routes = append(f.Routes, Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])})
 		}
 		sort.Slice(f.Routes, func(i, j int) bool { return f.Routes[i].Key() < f.Routes[j].Key() })
 		fns = append(fns, f)
 	}
 	return fns, nil
-}
-
-// Authorizer returns the HTTP API's default authorizer, if any.
-func (t *Template) Authorizer() (Authorizer, bool) {
-	for _, name := range t.Names("AWS::Serverless::HttpApi") {
-		auth, _ := t.Resources[name].Properties["Auth"].(map[string]any)
-		def, _ := auth["DefaultAuthorizer"].(string)
-		all, _ := auth["Authorizers"].(map[string]any)
-		a, _ := all[def].(map[string]any)
-		if a == nil {
-			continue
-		}
-		arn, _ := a["FunctionArn"].(map[string]any)
-		getAtt, _ := arn["Fn::GetAtt"].([]any)
-		if len(getAtt) != 2 {
-			continue
-		}
-		out := Authorizer{Function: fmt.Sprint(getAtt[0]), Header: "Authorization"}
-		if id, ok := a["Identity"].(map[string]any); ok {
-			if hs, ok := id["Headers"].([]any); ok && len(hs) > 0 {
-				out.Header = fmt.Sprint(hs[0])
-			}
-		}
-		return out, true
-	}
-	return Authorizer{}, false
 }
 
 func intOf(v any, def int) int {

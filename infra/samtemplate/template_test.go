@@ -32,7 +32,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	for _, f := range fns {
 		byName[f.Dir] = f
 	}
-	for _, want := range []string{"provision", "invite", "accept", "authorizer"} {
+	for _, want := range []string{"provision", "invite", "accept"} {
 		if _, ok := byName[want]; !ok {
 			t.Fatalf("function %s missing; have %v", want, byName)
 		}
@@ -49,21 +49,15 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	}
 	var found bool
 	for _, r := range inv.Routes {
-		if r.Key() == "POST /orgs/{orgId}/invitations" && !r.Public {
+		if r.Key() == "POST /orgs/{orgId}/invitations" {
 			found = true
 		}
 	}
 	if !found {
 		t.Fatalf("invite routes %v", inv.Routes)
 	}
-	for _, r := range byName["accept"].Routes {
-		if !r.Public {
-			t.Fatalf("accept route %s not public", r.Key())
-		}
-	}
-	a, ok := tpl.Authorizer()
-	if !ok || a.Function != "AuthorizerFunction" || a.Header != "Authorization" {
-		t.Fatalf("authorizer %+v %v", a, ok)
+	if len(byName["accept"].Routes) != 6 {
+		t.Fatalf("accept routes %v", byName["accept"].Routes)
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,10 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/infra/local"
 	"onboarding/infra/samtemplate"
 )
 
@@ -47,12 +44,7 @@ func Integration(t testing.TB) {
 }
 
 // AWSConfig is a config for local emulators: fixed region and dummy keys.
-func AWSConfig() aws.Config {
-	return aws.Config{
-		Region:      "eu-north-1",
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}
-}
+func AWSConfig() aws.Config { return local.AWSConfig() }
 
 // DynamoDBClient returns a client for DynamoDB Local.
 func DynamoDBClient() *dynamodb.Client {
@@ -89,29 +81,7 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	if err != nil {
 		return err
 	}
-	def, err := tpl.Table("Table", name)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := client.CreateTable(ctx, def.Create); err != nil {
-		var inUse *types.ResourceInUseException
-		if !errors.As(err, &inUse) {
-			return fmt.Errorf("create table: %w", err)
-		}
-	}
-	if def.TTLAttribute != "" {
-		if _, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName: &name,
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{
-				AttributeName: &def.TTLAttribute, Enabled: aws.Bool(true),
-			},
-		}); err != nil {
-			return fmt.Errorf("enable TTL: %w", err)
-		}
-	}
-	return nil
+	return local.CreateTable(ctx, client, tpl, "Table", name)
 }
 
 // RandomID returns 8 random hex characters.

@@ -1,0 +1,92 @@
+# One recipe builds every bootstrap: `sam build` calls build-<LogicalId> with
+# ARTIFACTS_DIR set (BuildMethod: makefile); `make build` uses the same recipe
+# for the local runner, for this machine's architecture.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BUILD_DIR ?= build
+CACHE     ?= $(or $(ONBOARDING_CACHE),$(HOME)/.cache/onboarding)
+TOOLS     := $(CACHE)/tools-venv/bin
+ENV       ?= dev
+HOST_ARCH := $(shell $(GO) env GOARCH)
+
+# build_function(dir, output folder, GOARCH): a static, stripped linux binary
+# without the RPC mode that provided.al2023 does not use.
+define build_function
+	mkdir -p $(2)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(3) $(GO) build -trimpath -tags lambda.norpc \
+		-ldflags "-s -w -buildid=" -o $(2)/bootstrap ./functions/$(1)
+endef
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build every function's bootstrap for the local runner (build/<fn>/bootstrap)
+	@$(foreach f,$(FUNCTIONS),$(call build_function,$(f),$(BUILD_DIR)/$(f),$(HOST_ARCH));)
+	@echo "built $(FUNCTIONS) for linux/$(HOST_ARCH) into $(BUILD_DIR)/"
+
+.PHONY: build-lambda
+build-lambda: ## build every function for Lambda (linux/arm64) into build/lambda/<fn>/bootstrap
+	@$(foreach f,$(FUNCTIONS),$(call build_function,$(f),$(BUILD_DIR)/lambda/$(f),arm64);)
+
+# Called by `sam build` for each AWS::Serverless::Function (e.g. InviteFunction).
+build-%Function:
+	$(call build_function,$(shell echo '$*' | tr '[:upper:]' '[:lower:]'),$(ARTIFACTS_DIR),arm64)
+
+.PHONY: emulators
+emulators: ## install (once, into ~/.cache/onboarding) and start DynamoDB Local and the SES v2 emulator
+	@infra/scripts/emulators.sh start
+
+.PHONY: emulators-stop
+emulators-stop: ## stop the emulators
+	@infra/scripts/emulators.sh stop
+
+.PHONY: dev
+dev: emulators build ## run the whole system locally (HTTP API :3000, Invoke API :3001, S3 :9000)
+	@$(GO) build -o $(BUILD_DIR)/runner ./infra/runner
+	@$(BUILD_DIR)/runner
+
+.PHONY: org
+org: ## create an organisation through the provision function: make org NAME="Acme" ADMIN=you@example.com
+	@test -n "$(NAME)" -a -n "$(ADMIN)" || { echo 'usage: make org NAME="Acme Care" ADMIN=you@example.com [LANGUAGE=nb REGION=NO]'; exit 2; }
+	@$(GO) run ./infra/runner org -name "$(NAME)" -admin "$(ADMIN)" -language "$(LANGUAGE)" -region "$(REGION)"
+
+.PHONY: test
+test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), end-to-end (runner)
+	$(GO) test -count=1 ./...
+
+.PHONY: test-unit
+test-unit: ## run only the tests that need no emulator
+	$(GO) test -short ./...
+
+.PHONY: tools
+tools: ## install cfn-lint and the SAM CLI into a virtual environment in the cache
+	@CACHE="$(CACHE)" infra/scripts/tools.sh
+
+.PHONY: lint
+lint: tools ## go vet, gofmt, cfn-lint
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l functions shared infra)" || { gofmt -l functions shared infra; echo "gofmt needed"; exit 1; }
+	$(TOOLS)/cfn-lint template.yaml
+
+.PHONY: sam-build
+sam-build: tools ## sam build (the same Makefile recipe, for arm64)
+	$(TOOLS)/sam build --template template.yaml
+
+.PHONY: bench
+bench: emulators build ## benchmarks; figures as in the README
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./shared/account/
+	$(GO) run ./infra/bench
+
+.PHONY: deploy
+deploy: sam-build ## deploy to AWS: make deploy ENV=dev|prod
+	$(TOOLS)/sam deploy --config-env $(ENV)
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BUILD_DIR) .aws-sam

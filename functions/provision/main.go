@@ -1,0 +1,75 @@
+// Command provision creates an organisation and invites its first admin. It
+// has no HTTP route: only principals allowed lambda:InvokeFunction on it can
+// call it.
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"onboarding/shared/config"
+	"onboarding/shared/ddb"
+	"onboarding/shared/invite"
+	"onboarding/shared/mail"
+	"onboarding/shared/redact"
+)
+
+// event is the provision request, plus the public base URL for the
+// acceptance link when the deployment has none configured.
+type event struct {
+	invite.ProvisionRequest
+	PublicBaseURL string `json:"publicBaseUrl"`
+}
+
+func main() {
+	ctx := context.Background()
+	log := config.Logger()
+	env := &config.Env{}
+	table := env.Required("TABLE_NAME")
+	sender := env.Required("SENDER_ADDRESS")
+	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
+	lifetime := env.Int("INVITATION_LIFETIME_DAYS", 30, 1, 90)
+	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	if err := env.Err(); err != nil {
+		config.Fail(log, err)
+	}
+	cfg, err := config.AWS(ctx)
+	if err != nil {
+		config.Fail(log, err)
+	}
+	catalogue, err := mail.LoadCatalogue()
+	if err != nil {
+		config.Fail(log, err)
+	}
+	svc := &invite.Service{
+		Store:        ddb.New(dynamodb.NewFromConfig(cfg), table, time.Now),
+		Mailer:       mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: sesv2.NewFromConfig(cfg), From: sender, ConfigurationSet: configSet}},
+		AcceptURL:    publicBase + "/accept",
+		LifetimeDays: lifetime,
+		Now:          time.Now,
+	}
+	lambda.Start(func(ctx context.Context, ev event) (invite.Provisioned, error) {
+		req := ev.ProvisionRequest
+		run := *svc
+		if base := strings.TrimRight(ev.PublicBaseURL, "/"); base != "" {
+			run.AcceptURL = base + "/accept"
+		}
+		if !strings.HasPrefix(run.AcceptURL, "http") {
+			return invite.Provisioned{}, errors.New("no public base URL: deploy with PublicBaseUrl set, or pass publicBaseUrl in the event")
+		}
+		out, err := run.Provision(ctx, req)
+		if err != nil {
+			log.ErrorContext(ctx, "provision failed", "admin", redact.Email(req.AdminEmail), "error", err.Error())
+			return out, err
+		}
+		log.InfoContext(ctx, "provisioned", "orgId", out.OrgID, "invitationId", out.InvitationID,
+			"admin", redact.Email(req.AdminEmail), "delivery", out.DeliveryStatus)
+		return out, nil
+	})
+}

@@ -1,0 +1,211 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"onboarding/infra/samtemplate"
+)
+
+// Region is the region everything local pretends to be in.
+const Region = "eu-north-1"
+
+// Config is how to run the stack locally.
+type Config struct {
+	Template string // path to template.yaml
+	BuildDir string // holds <function>/bootstrap, as `make build` writes them
+	StateDir string // signing key and other local state
+
+	Table  string // local table name
+	Bucket string // local bucket name
+
+	APIAddr    string // HTTP API, e.g. 127.0.0.1:3000
+	InvokeAddr string // Lambda Invoke API, e.g. 127.0.0.1:3001
+	S3Addr     string // S3, e.g. 127.0.0.1:9000
+
+	DynamoDBEndpoint string
+	SESEndpoint      string
+
+	// Parameters override template parameter defaults.
+	Parameters map[string]any
+	// MaxConcurrency per function (default 10).
+	MaxConcurrency int
+
+	Log            *slog.Logger
+	FunctionOutput io.Writer // the functions' own logs (default stderr)
+}
+
+// Stack is the running local system.
+type Stack struct {
+	Functions map[string]*Function
+	APIURL    string
+	InvokeURL string
+	S3URL     string
+
+	servers []*http.Server
+}
+
+// Start creates the table, starts the S3 emulator and serves the HTTP and
+// Invoke APIs over the template's functions.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	tpl, err := samtemplate.Load(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+	ddb := dynamodb.NewFromConfig(AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
+	if err := CreateTable(ctx, ddb, tpl, "Table", cfg.Table); err != nil {
+		return nil, fmt.Errorf("create table in DynamoDB Local at %s: %w", cfg.DynamoDBEndpoint, err)
+	}
+
+	s := &Stack{Functions: map[string]*Function{}}
+	lnAPI, err := listen(cfg.APIAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.APIURL = "http://" + lnAPI.Addr().String()
+	params := map[string]any{"PublicBaseUrl": s.APIURL, "Stage": "dev"}
+	for k, v := range cfg.Parameters {
+		params[k] = v
+	}
+	rc := samtemplate.Context{
+		Parameters: params,
+		Refs:       map[string]string{"Table": cfg.Table, "Bucket": cfg.Bucket, "SigningKey": "local-signing-key", "HttpApi": "local"},
+		Attrs: map[string]string{
+			"Table.Arn": "arn:aws:dynamodb:" + Region + ":000000000000:table/" + cfg.Table, "Bucket.Arn": "arn:aws:s3:::" + cfg.Bucket,
+			"SigningKey.Arn": "arn:aws:kms:" + Region + ":000000000000:key/local",
+		},
+		Pseudo: map[string]string{"AWS::Region": Region, "AWS::StackName": "onboarding-local", "AWS::AccountId": "000000000000",
+			"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
+	}
+	fns, err := tpl.Functions(rc)
+	if err != nil {
+		return nil, err
+	}
+
+	// S3: an in-process emulator with the template's bucket.
+	lnS3, err := listen(cfg.S3Addr)
+	if err != nil {
+		return nil, err
+	}
+	s.S3URL = "http://" + lnS3.Addr().String()
+	backend := s3mem.New()
+	if err := backend.CreateBucket(cfg.Bucket); err != nil && !errors.Is(err, gofakes3.ErrBucketAlreadyExists) {
+		return nil, err
+	}
+	s.serve(lnS3, gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server())
+
+	keyFile := filepath.Join(cfg.StateDir, "signing-key.pem")
+	api := &HTTPAPI{Log: cfg.Log}
+	for _, f := range fns {
+		env := f.Environment
+		env["AWS_REGION"], env["AWS_DEFAULT_REGION"] = Region, Region
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "local", "local"
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = cfg.DynamoDBEndpoint
+		env["AWS_ENDPOINT_URL_SESV2"] = cfg.SESEndpoint
+		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
+		env["SIGNING_KEY_FILE"] = keyFile
+		fn := NewFunction(FunctionConfig{
+			Name: f.Name, Binary: filepath.Join(cfg.BuildDir, f.Dir, "bootstrap"), Env: env,
+			Timeout: time.Duration(f.TimeoutSec) * time.Second, MemoryMB: f.MemoryMB,
+			MaxConcurrency: cfg.MaxConcurrency, Output: cfg.FunctionOutput,
+		}, cfg.Log)
+		if _, err := os.Stat(fn.cfg.Binary); err != nil {
+			return nil, fmt.Errorf("%s: %w (run `make build`)", f.Name, err)
+		}
+		s.Functions[f.Name] = fn
+		for _, r := range f.Routes {
+			api.Routes = append(api.Routes, Route{Method: r.Method, Path: r.Path, Function: fn})
+		}
+	}
+	s.serve(lnAPI, api)
+
+	lnInvoke, err := listen(cfg.InvokeAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.InvokeURL = "http://" + lnInvoke.Addr().String()
+	s.serve(lnInvoke, &InvokeAPI{Functions: s.Functions, Log: cfg.Log})
+	return s, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go srv.Serve(ln)
+}
+
+// Close stops the servers and every function process.
+func (s *Stack) Close() {
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+	for _, f := range s.Functions {
+		f.Close()
+	}
+}
+
+// AWSConfig is an SDK config for the emulators: fixed region, dummy keys.
+func AWSConfig() aws.Config {
+	return aws.Config{Region: Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
+
+// CreateTable creates the template's table under name (if absent) and
+// enables TTL on it, as CloudFormation would.
+func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *samtemplate.Template, logicalID, name string) error {
+	def, err := tpl.Table(logicalID, name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := client.CreateTable(ctx, def.Create); err != nil {
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) {
+			return fmt.Errorf("create table: %w", err)
+		}
+	}
+	if def.TTLAttribute != "" {
+		_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName: &name,
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{
+				AttributeName: &def.TTLAttribute, Enabled: aws.Bool(true),
+			},
+		})
+		// Enabling TTL twice is refused; the table already has it then.
+		if err != nil && !isTTLAlreadyOn(err) {
+			return fmt.Errorf("enable TTL: %w", err)
+		}
+	}
+	return nil
+}
+
+func isTTLAlreadyOn(err error) bool {
+	var ve interface{ ErrorMessage() string }
+	return errors.As(err, &ve) && containsFold(ve.ErrorMessage(), "already enabled")
+}

@@ -1,0 +1,79 @@
+// Command runner runs the whole service locally on the real bootstrap
+// binaries: the HTTP API, the Lambda Invoke API and S3, over DynamoDB Local
+// and the SES v2 emulator (which `make dev` starts first). See README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"onboarding/infra/local"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "org" {
+		os.Exit(orgCommand(os.Args[2:]))
+	}
+	home, _ := os.UserHomeDir()
+	cache := env("ONBOARDING_CACHE", filepath.Join(home, ".cache", "onboarding"))
+	cfg := local.Config{Parameters: map[string]any{}}
+	flag.StringVar(&cfg.Template, "template", "template.yaml", "SAM template")
+	flag.StringVar(&cfg.BuildDir, "build", "build", "folder with <function>/bootstrap (make build)")
+	flag.StringVar(&cfg.StateDir, "state", env("ONBOARDING_STATE", filepath.Join(cache, "state")), "local state (signing key)")
+	flag.StringVar(&cfg.Table, "table", env("TABLE_NAME", "onboarding-local"), "DynamoDB table name")
+	flag.StringVar(&cfg.Bucket, "bucket", env("BUCKET_NAME", "onboarding-local"), "S3 bucket name")
+	flag.StringVar(&cfg.APIAddr, "api", "127.0.0.1:"+env("API_PORT", "3000"), "HTTP API address")
+	flag.StringVar(&cfg.InvokeAddr, "invoke", "127.0.0.1:"+env("INVOKE_PORT", "3001"), "Lambda Invoke API address")
+	flag.StringVar(&cfg.S3Addr, "s3", "127.0.0.1:"+env("S3_PORT", "9000"), "S3 address")
+	flag.StringVar(&cfg.DynamoDBEndpoint, "dynamodb", env("DYNAMODB_ENDPOINT", "http://127.0.0.1:"+env("DYNAMODB_PORT", "8000")), "DynamoDB Local endpoint")
+	flag.StringVar(&cfg.SESEndpoint, "ses", env("SES_ENDPOINT", "http://127.0.0.1:"+env("SES_PORT", "8005")), "SES v2 emulator endpoint")
+	flag.IntVar(&cfg.MaxConcurrency, "concurrency", 10, "processes per function at most")
+	publicBase := flag.String("public-base-url", os.Getenv("PUBLIC_BASE_URL"), "public base URL for links (default: the HTTP API's URL)")
+	flag.Parse()
+	if *publicBase != "" {
+		cfg.Parameters["PublicBaseUrl"] = *publicBase
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "runner")
+	cfg.FunctionOutput = os.Stdout
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stack, err := local.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		os.Exit(1)
+	}
+	defer stack.Close()
+	fmt.Fprintf(os.Stderr, `
+The onboarding service is running locally.
+
+  HTTP API          %s        (hosted accept page: %s/accept)
+  Lambda Invoke API %s        (aws lambda invoke --endpoint-url %s ...)
+  S3                %s        (bucket %s)
+  DynamoDB Local    %s  (table %s)
+  SES v2 emulator   %s        (open it in a browser to read sent mail)
+
+Next: create an organisation and its first admin, in another terminal:
+
+  make org NAME="Acme Care" ADMIN=you@example.com
+
+then open the invitation email in the SES emulator and follow its link.
+Stop with Ctrl-C.
+`, stack.APIURL, stack.APIURL, stack.InvokeURL, stack.InvokeURL, stack.S3URL, cfg.Bucket,
+		cfg.DynamoDBEndpoint, cfg.Table, cfg.SESEndpoint)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "runner: stopping")
+}

@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"onboarding/shared/account"
+	"onboarding/shared/authtoken"
+	"onboarding/shared/invite"
+)
+
+//go:embed accept.html
+var acceptPage string
+
+// acceptPageCSP allows exactly the page's own inline script and style, by hash.
+var acceptPageCSP = func() string {
+	hash := func(open, close string) string {
+		_, rest, _ := strings.Cut(acceptPage, open)
+		body, _, _ := strings.Cut(rest, close)
+		sum := sha256.Sum256([]byte(body))
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return "default-src 'none'; script-src " + hash("<script>", "</script>") +
+		"; style-src " + hash("<style>", "</style>") +
+		"; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+}()
+
+// Public serves the routes anyone may call: preview and accept an
+// invitation, sign in, the signing keys, and the hosted acceptance page.
+type Public struct {
+	Invitations *invite.Service
+	SignIn      *account.SignIn
+	Issuer      string
+	Key         *ecdsa.PublicKey
+}
+
+// Register adds the public routes to rt.
+func (p *Public) Register(rt *Router) {
+	rt.Public("POST /invitations/preview", p.preview)
+	rt.Public("POST /invitations/accept", p.accept)
+	rt.Public("POST /auth/sign-in", p.signIn)
+	rt.Public("GET /.well-known/jwks.json", p.jwks)
+	rt.Public("GET /.well-known/openid-configuration", p.openIDConfiguration)
+	rt.Public("GET /accept", p.page)
+}
+
+func (p *Public) preview(ctx context.Context, r *Request) (Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	pv, err := p.Invitations.Preview(ctx, in.Token)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, pv)
+}
+
+func (p *Public) accept(ctx context.Context, r *Request) (Response, error) {
+	var in invite.AcceptRequest
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	joined, err := p.Invitations.Accept(ctx, in)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusCreated, joined)
+}
+
+func (p *Public) signIn(ctx context.Context, r *Request) (Response, error) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, s)
+}
+
+func (p *Public) jwks(context.Context, *Request) (Response, error) {
+	res, err := JSON(http.StatusOK, authtoken.JWKS{Keys: []authtoken.JWK{authtoken.PublicJWK(p.Key)}})
+	res.Headers["Cache-Control"] = "public, max-age=300"
+	res.Headers["Content-Type"] = "application/jwk-set+json"
+	return res, err
+}
+
+func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, error) {
+	res, err := JSON(http.StatusOK, map[string]any{
+		"issuer":                                p.Issuer,
+		"jwks_uri":                              r.BaseURL() + "/.well-known/jwks.json",
+		"token_endpoint":                        r.BaseURL() + "/auth/sign-in",
+		"id_token_signing_alg_values_supported": []string{"ES256"},
+		"response_types_supported":              []string{"token"},
+		"subject_types_supported":               []string{"public"},
+	})
+	res.Headers["Cache-Control"] = "public, max-age=300"
+	return res, err
+}
+
+func (p *Public) page(context.Context, *Request) (Response, error) {
+	return Response{StatusCode: http.StatusOK, Body: acceptPage, Headers: map[string]string{
+		"Content-Type":  "text/html; charset=utf-8",
+		"Cache-Control": "public, max-age=300",
+		// The page loads nothing from elsewhere and may not be framed; the
+		// token stays in the fragment and never appears in a Referer.
+		"Content-Security-Policy": acceptPageCSP,
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+	}}, nil
+}

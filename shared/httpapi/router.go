@@ -1,0 +1,214 @@
+// Package httpapi is the HTTP boundary of the Lambda functions behind API
+// Gateway (HTTP API, payload format 2.0): it routes by route key, decodes
+// JSON bodies within limits, hands the caller's identity to handlers, maps
+// errors to RFC 9457 problem+json once, and logs one line per request.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"onboarding/shared/authtoken"
+	"onboarding/shared/fault"
+)
+
+var errSignIn = fault.New(fault.Unauthorized, "sign in first: this route needs a valid access token")
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 64 << 10
+
+// Request is one API call.
+type Request struct {
+	Event events.APIGatewayV2HTTPRequest
+	Body  []byte
+
+	userID string
+}
+
+// Param returns a path parameter.
+func (r *Request) Param(name string) string { return r.Event.PathParameters[name] }
+
+// Query returns a query string parameter.
+func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
+
+// Header returns a request header (API Gateway lower-cases names).
+func (r *Request) Header(name string) string { return r.Event.Headers[strings.ToLower(name)] }
+
+// UserID is the signed-in caller's user id (on authed routes), or "".
+func (r *Request) UserID() string { return r.userID }
+
+// BaseURL is the scheme and host the request came to.
+func (r *Request) BaseURL() string {
+	scheme := "https"
+	if p := r.Header("x-forwarded-proto"); p != "" {
+		scheme = p
+	}
+	return scheme + "://" + r.Event.RequestContext.DomainName
+}
+
+// Decode reads the JSON body into v. Unknown fields are ignored (clients may
+// be newer than the server); malformed JSON, trailing data or a body that is
+// not an object is a 400.
+func (r *Request) Decode(v any) error {
+	body := bytes.TrimSpace(r.Body)
+	if len(body) == 0 || body[0] != '{' {
+		return fault.New(fault.Malformed, "the request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			e := fault.New(fault.Invalid, "the request has invalid fields")
+			e.Fields = []fault.FieldError{{Field: typeErr.Field, Code: "type", Message: "expected " + typeErr.Type.String()}}
+			return e
+		}
+		return fault.New(fault.Malformed, "the request body is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fault.New(fault.Malformed, "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+// Response is what a handler returns.
+type Response = events.APIGatewayV2HTTPResponse
+
+// JSON returns v as a JSON response.
+func JSON(status int, v any) (Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Response{}, fmt.Errorf("encode response: %w", err)
+	}
+	return Response{StatusCode: status, Body: string(b), Headers: map[string]string{
+		"Content-Type": "application/json", "Cache-Control": "no-store",
+	}}, nil
+}
+
+// HandlerFunc handles one route.
+type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
+
+// TokenVerifier checks an access token and returns its claims.
+type TokenVerifier interface {
+	Verify(token string) (authtoken.Claims, error)
+}
+
+// Router dispatches API Gateway events by route key ("POST /orgs/{orgId}/invitations").
+type Router struct {
+	routes map[string]route
+	log    *slog.Logger
+	tokens TokenVerifier
+}
+
+type route struct {
+	h      HandlerFunc
+	authed bool
+}
+
+// NewRouter returns an empty router that logs to log and checks the tokens
+// of authed routes with tokens (nil when it has none).
+func NewRouter(log *slog.Logger, tokens TokenVerifier) *Router {
+	return &Router{routes: map[string]route{}, log: log, tokens: tokens}
+}
+
+// Public registers a route anyone may call.
+func (rt *Router) Public(key string, h HandlerFunc) { rt.routes[key] = route{h: h} }
+
+// Authed registers a route that needs a signed-in caller: a valid bearer
+// token, checked before the handler runs. (HTTP API JWT authorizers verify
+// only RSA signatures, and a Lambda authorizer cannot answer 401; see README.)
+func (rt *Router) Authed(key string, h HandlerFunc) {
+	if rt.tokens == nil {
+		panic("httpapi: authed route " + key + " on a router without a token verifier")
+	}
+	rt.routes[key] = route{h: h, authed: true}
+}
+
+// Routes lists the registered route keys.
+func (rt *Router) Routes() []string {
+	keys := make([]string, 0, len(rt.routes))
+	for k := range rt.routes {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Handle is the Lambda handler.
+func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (res Response, err error) {
+	start := time.Now()
+	req := &Request{Event: ev}
+	requestID := ev.RequestContext.RequestID
+	if lc, ok := lambdacontext.FromContext(ctx); ok && requestID == "" {
+		requestID = lc.AwsRequestID
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rt.log.ErrorContext(ctx, "panic", "requestId", requestID, "route", ev.RouteKey, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			res, err = problemResponse(errors.New("panic"), requestID), nil
+		}
+	}()
+	res, herr := rt.serve(ctx, req)
+	if herr != nil {
+		res = problemResponse(herr, requestID)
+	}
+	attrs := []any{"requestId", requestID, "route", ev.RouteKey, "status", res.StatusCode,
+		"ms", time.Since(start).Milliseconds()}
+	if uid := req.UserID(); uid != "" {
+		attrs = append(attrs, "userId", uid)
+	}
+	switch {
+	case res.StatusCode >= 500:
+		rt.log.ErrorContext(ctx, "request failed", append(attrs, "error", herr.Error())...)
+	case herr != nil:
+		rt.log.InfoContext(ctx, "request refused", append(attrs, "code", string(fault.CodeOf(herr)))...)
+	default:
+		rt.log.InfoContext(ctx, "request", attrs...)
+	}
+	return res, nil
+}
+
+func (rt *Router) serve(ctx context.Context, req *Request) (Response, error) {
+	r, ok := rt.routes[req.Event.RouteKey]
+	if !ok {
+		return Response{}, fault.New(fault.NotFound, "no such route")
+	}
+	if r.authed {
+		token, ok := authtoken.BearerToken(req.Header("authorization"))
+		if !ok {
+			return Response{}, errSignIn
+		}
+		claims, err := rt.tokens.Verify(token)
+		if err != nil {
+			return Response{}, errSignIn
+		}
+		req.userID = claims.Subject
+	}
+	body := req.Event.Body
+	if len(body) > MaxBody*4/3+4 {
+		return Response{}, fault.New(fault.TooLarge, "the request body is larger than %d KiB", MaxBody>>10)
+	}
+	if req.Event.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return Response{}, fault.New(fault.Malformed, "the request body is not valid base64")
+		}
+		req.Body = b
+	} else {
+		req.Body = []byte(body)
+	}
+	if len(req.Body) > MaxBody {
+		return Response{}, fault.New(fault.TooLarge, "the request body is larger than %d KiB", MaxBody>>10)
+	}
+	return r.h(ctx, req)
+}

@@ -1,0 +1,172 @@
+// Package mail renders the service's emails from templates and a translation
+// catalogue, and sends them through SES v2.
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	htmltemplate "html/template"
+	"path"
+	"sort"
+	"strings"
+	texttemplate "text/template"
+
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json templates/*
+var files embed.FS
+
+// Message is a rendered email.
+type Message struct {
+	To      string
+	Subject string
+	HTML    string
+	Text    string
+}
+
+// Catalogue holds every language's strings and picks the best language for a
+// request.
+type Catalogue struct {
+	strings map[string]map[string]string // language -> key -> template text
+	tags    []language.Tag
+	matcher language.Matcher
+	html    *htmltemplate.Template
+	text    *texttemplate.Template
+}
+
+// Fallback is the language used when nothing better matches.
+const Fallback = "en"
+
+// LoadCatalogue reads the embedded catalogue and templates.
+func LoadCatalogue() (*Catalogue, error) {
+	c := &Catalogue{strings: map[string]map[string]string{}}
+	entries, err := files.ReadDir("locales")
+	if err != nil {
+		return nil, err
+	}
+	var langs []string
+	for _, e := range entries {
+		b, err := files.ReadFile(path.Join("locales", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("locale %s: %w", e.Name(), err)
+		}
+		lang := strings.TrimSuffix(e.Name(), ".json")
+		c.strings[lang] = m
+		langs = append(langs, lang)
+	}
+	// The fallback goes first: the matcher returns it when nothing fits.
+	sort.Slice(langs, func(i, j int) bool { return langs[i] == Fallback || (langs[j] != Fallback && langs[i] < langs[j]) })
+	for _, l := range langs {
+		c.tags = append(c.tags, language.MustParse(l))
+	}
+	c.matcher = language.NewMatcher(c.tags)
+	if c.html, err = htmltemplate.ParseFS(files, "templates/layout.html"); err != nil {
+		return nil, err
+	}
+	if c.text, err = texttemplate.ParseFS(files, "templates/layout.txt"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Languages lists the catalogue's languages.
+func (c *Catalogue) Languages() []string {
+	out := make([]string, 0, len(c.strings))
+	for l := range c.strings {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Match returns the catalogue language for the first preference that has
+// one (an invitee's language, then the organisation's default), else English.
+func (c *Catalogue) Match(prefs ...string) string {
+	for _, p := range prefs {
+		if p == "" {
+			continue
+		}
+		tag, err := language.Parse(p)
+		if err != nil {
+			continue
+		}
+		_, idx, conf := c.matcher.Match(tag)
+		if conf != language.No {
+			return c.tags[idx].String()
+		}
+	}
+	return Fallback
+}
+
+// T renders one catalogue string in lang with data, falling back to English
+// for a key the language lacks.
+func (c *Catalogue) T(lang, key string, data any) (string, error) {
+	src, ok := c.strings[lang][key]
+	if !ok {
+		if src, ok = c.strings[Fallback][key]; !ok {
+			return "", fmt.Errorf("no string %q", key)
+		}
+	}
+	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("string %s/%s: %w", lang, key, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("string %s/%s: %w", lang, key, err)
+	}
+	return b.String(), nil
+}
+
+// layout is what the HTML and text layouts show.
+type layout struct {
+	Lang, Dir, Subject string
+	Paragraphs         []string
+	Quote              string
+	ActionURL          string
+	ActionLabel        string
+	Fallback           string
+	After              []string
+	Footer             string
+}
+
+func (c *Catalogue) render(to string, l layout) (Message, error) {
+	var h, t bytes.Buffer
+	if err := c.html.Execute(&h, l); err != nil {
+		return Message{}, fmt.Errorf("render html: %w", err)
+	}
+	if err := c.text.Execute(&t, l); err != nil {
+		return Message{}, fmt.Errorf("render text: %w", err)
+	}
+	return Message{To: to, Subject: l.Subject, HTML: h.String(), Text: t.String()}, nil
+}
+
+// translator renders many strings of one language and data, keeping the
+// first error, so composing a message reads as a list of strings.
+type translator struct {
+	c    *Catalogue
+	lang string
+	data any
+	err  error
+}
+
+func (c *Catalogue) translator(lang string, data any) *translator {
+	return &translator{c: c, lang: lang, data: data}
+}
+
+// T renders key, or returns "" once any string has failed.
+func (t *translator) T(key string) string {
+	if t.err != nil {
+		return ""
+	}
+	s, err := t.c.T(t.lang, key, t.data)
+	t.err = err
+	return s
+}
