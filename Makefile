@@ -58,7 +58,7 @@ org: ## create an organisation through the provision function: make org NAME="Ac
 
 .PHONY: test
 test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), end-to-end (runner)
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(TESTFLAGS) ./...
 
 .PHONY: test-unit
 test-unit: ## run only the tests that need no emulator
