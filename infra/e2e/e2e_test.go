@@ -60,16 +60,15 @@ type Client struct {
 // Call sends a JSON request and decodes a JSON answer into out (if non-nil).
 func (c *Client) Call(method, path string, body any, out any) *http.Response {
 	c.t.Helper()
-	var r io.Reader
+	var reqBody []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		r = strings.NewReader(b)
+		reqBody = []byte(b)
 	default:
-		j, _ := json.Marshal(b)
-		r = bytes.NewReader(j)
+		reqBody, _ = json.Marshal(b)
 	}
-	req, _ := http.NewRequest(method, c.base+path, r)
+	req, _ := http.NewRequest(method, c.base+path, bytes.NewReader(reqBody))
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -80,6 +79,7 @@ func (c *Client) Call(method, path string, body any, out any) *http.Response {
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
+	checkContract(c.t, req, reqBody, res, data)
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			c.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
@@ -259,12 +259,14 @@ func TestInviteToSignIn(t *testing.T) {
 
 func TestPublicEndpoints(t *testing.T) {
 	s := Stack(t)
-	res, err := http.Get(s.APIURL + "/accept")
+	req, _ := http.NewRequest("GET", s.APIURL+"/accept", nil)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
+	checkContract(t, req, nil, res, page)
 	csp := res.Header.Get("Content-Security-Policy")
 	if res.StatusCode != 200 || !strings.Contains(string(page), "invitations/accept") || !strings.Contains(csp, "script-src 'sha256-") || strings.Contains(csp, "unsafe-inline") {
 		t.Fatalf("accept page: %d csp=%q", res.StatusCode, csp)
