@@ -45,10 +45,15 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if len(e.Fields) > 0 {
-		return fmt.Sprintf("%s: %s (%d field errors)", e.Code, e.Message, len(e.Fields))
+	msg := fmt.Sprintf("%s: %s", e.Code, e.Message)
+	for i, f := range e.Fields {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		msg += sep + f.Field + ": " + f.Message
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	return msg
 }
 
 // New returns an error with a code and a caller-facing message.

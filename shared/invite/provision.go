@@ -49,9 +49,6 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 			errs.Add("defaultPhoneRegion", string(fault.Invalid), "unknown region")
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return Provisioned{}, err
-	}
 	o := org.Organisation{
 		ID: NewID(), Name: name, Settings: settings,
 		Roles: access.DefaultRoles(), CreatedAt: s.Now().UTC().Truncate(time.Second),
@@ -61,7 +58,10 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 		Email: req.AdminEmail, FirstName: req.AdminFirstName, LastName: req.AdminLastName,
 		Language: settings.DefaultLanguage, Role: access.Admin,
 	}, email, emailErr)
-	if err != nil {
+	if e, ok := fault.As(err); ok {
+		errs = append(errs, e.Fields...)
+	}
+	if err := errs.Err(); err != nil {
 		return Provisioned{}, err
 	}
 	if err := s.Store.CreateOrganisation(ctx, o); err != nil {

@@ -1,0 +1,257 @@
+package invite
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"onboarding/shared/access"
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+)
+
+// fakeStore is a Store of function fields, set only where a test needs them.
+type fakeStore struct {
+	InviteContextFn      func(ctx context.Context, orgID, actorID, email string) (InviteContext, error)
+	CreateOrganisationFn func(ctx context.Context, o org.Organisation) error
+	CreateInvitationFn   func(ctx context.Context, inv Invitation) error
+	SetDeliveryStatusFn  func(ctx context.Context, orgID, id, status string) error
+	InvitationByTokenFn  func(ctx context.Context, hash string) (Invitation, error)
+	AccountByEmailFn     func(ctx context.Context, email string) (*account.Account, error)
+	AcceptFn             func(ctx context.Context, a Acceptance) error
+}
+
+func (f *fakeStore) InviteContext(ctx context.Context, orgID, actorID, email string) (InviteContext, error) {
+	return f.InviteContextFn(ctx, orgID, actorID, email)
+}
+func (f *fakeStore) CreateOrganisation(ctx context.Context, o org.Organisation) error {
+	return f.CreateOrganisationFn(ctx, o)
+}
+func (f *fakeStore) CreateInvitation(ctx context.Context, inv Invitation) error {
+	return f.CreateInvitationFn(ctx, inv)
+}
+func (f *fakeStore) SetDeliveryStatus(ctx context.Context, orgID, id, status string) error {
+	if f.SetDeliveryStatusFn == nil {
+		return nil
+	}
+	return f.SetDeliveryStatusFn(ctx, orgID, id, status)
+}
+func (f *fakeStore) InvitationByToken(ctx context.Context, hash string) (Invitation, error) {
+	return f.InvitationByTokenFn(ctx, hash)
+}
+func (f *fakeStore) AccountByEmail(ctx context.Context, email string) (*account.Account, error) {
+	if f.AccountByEmailFn == nil {
+		return nil, nil
+	}
+	return f.AccountByEmailFn(ctx, email)
+}
+func (f *fakeStore) Accept(ctx context.Context, a Acceptance) error { return f.AcceptFn(ctx, a) }
+
+type mailerFunc func(ctx context.Context, inv Invitation, link string) error
+
+func (m mailerFunc) SendInvitation(ctx context.Context, inv Invitation, link string) error {
+	return m(ctx, inv, link)
+}
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func testOrg() org.Organisation {
+	return org.Organisation{ID: "o1", Name: "Nordlys", Settings: org.NewSettings(30), Roles: access.DefaultRoles()}
+}
+
+func phones(raw, region string) (string, error) {
+	if raw == "915 12 345" && region == "NO" {
+		return "+4791512345", nil
+	}
+	return "", fault.New(fault.Invalid, "bad")
+}
+
+func TestInviteDecisions(t *testing.T) {
+	admin := &org.Member{UserID: "a1", Role: access.Admin, FirstName: "Ada", LastName: "Admin"}
+	scoped := &org.Member{UserID: "a2", Role: access.Admin, Units: []string{"north"}}
+	member := &org.Member{UserID: "m1", Role: access.Member}
+	cases := []struct {
+		name    string
+		actor   *org.Member
+		already bool
+		req     Request
+		want    fault.Code // "" = created
+		fields  []string
+	}{
+		{"admin invites member", admin, false, Request{Email: "Kari@Example.no", Role: "member", Phone: "915 12 345"}, "", nil},
+		{"not a member of the org", nil, false, Request{Email: "k@example.no", Role: "member"}, fault.Forbidden, nil},
+		{"member may not invite", member, false, Request{Email: "k@example.no", Role: "member"}, fault.Forbidden, nil},
+		{"scoped admin outside units", scoped, false, Request{Email: "k@example.no", Role: "member", Units: []string{"south"}}, fault.Forbidden, nil},
+		{"scoped admin inside units", scoped, false, Request{Email: "k@example.no", Role: "member", Units: []string{"north"}}, "", nil},
+		{"already a member", admin, true, Request{Email: "k@example.no", Role: "member"}, fault.Conflict, nil},
+		{"every bad field listed", admin, false, Request{Email: "nope", Role: "ghost", Phone: "123", Language: "??", FirstName: "a\x07b"},
+			fault.Invalid, []string{"email", "firstName", "phone", "language", "role"}},
+		{"role required", admin, false, Request{Email: "k@example.no"}, fault.Invalid, []string{"role"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var created *Invitation
+			var link string
+			svc := &Service{
+				Store: &fakeStore{
+					InviteContextFn: func(_ context.Context, orgID, actorID, email string) (InviteContext, error) {
+						return InviteContext{Org: testOrg(), Actor: tc.actor, AlreadyMember: tc.already}, nil
+					},
+					CreateInvitationFn: func(_ context.Context, inv Invitation) error { created = &inv; return nil },
+				},
+				Mailer:    mailerFunc(func(_ context.Context, _ Invitation, l string) error { link = l; return nil }),
+				Phones:    phones,
+				AcceptURL: "https://join.example/accept",
+				Now:       func() time.Time { return now },
+			}
+			inv, err := svc.Invite(context.Background(), "a1", "o1", tc.req)
+			if tc.want != "" {
+				e, ok := fault.As(err)
+				if !ok || e.Code != tc.want {
+					t.Fatalf("want %s, got %v", tc.want, err)
+				}
+				var got []string
+				for _, f := range e.Fields {
+					got = append(got, f.Field)
+				}
+				if tc.fields != nil && strings.Join(got, ",") != strings.Join(tc.fields, ",") {
+					t.Fatalf("fields %v, want %v", got, tc.fields)
+				}
+				if created != nil {
+					t.Fatal("stored despite the error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created == nil || created.TokenHash == "" || inv.Status != Pending || inv.DeliveryStatus != DeliverySent {
+				t.Fatalf("invitation %+v", inv)
+			}
+			if !inv.ExpiresAt.Equal(now.Add(30 * 24 * time.Hour)) {
+				t.Fatalf("expires %v", inv.ExpiresAt)
+			}
+			token := strings.TrimPrefix(link, "https://join.example/accept#token=")
+			if len(token) != 43 || HashToken(token) != created.TokenHash || strings.Contains(created.TokenHash, token) {
+				t.Fatalf("link %q / hash %q", link, created.TokenHash)
+			}
+		})
+	}
+}
+
+func TestMailFailureKeepsInvitation(t *testing.T) {
+	var status string
+	svc := &Service{
+		Store: &fakeStore{
+			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
+				return InviteContext{Org: testOrg(), Actor: &org.Member{UserID: "a1", Role: access.Admin}}, nil
+			},
+			CreateInvitationFn:  func(context.Context, Invitation) error { return nil },
+			SetDeliveryStatusFn: func(_ context.Context, _, _, s string) error { status = s; return nil },
+		},
+		Mailer: mailerFunc(func(context.Context, Invitation, string) error { return fault.New(fault.Unavailable, "down") }),
+		Now:    func() time.Time { return now },
+	}
+	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "k@example.no", Role: "member"})
+	if err != nil || inv.DeliveryStatus != DeliveryFailed || status != DeliveryFailed {
+		t.Fatalf("%+v %v %q", inv, err, status)
+	}
+}
+
+func TestUsableStates(t *testing.T) {
+	token, hash, _ := NewToken()
+	base := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
+	cases := []struct {
+		name  string
+		inv   func() Invitation
+		token string
+		want  fault.Code
+	}{
+		{"pending", func() Invitation { return base }, token, ""},
+		{"expired at use, not yet swept", func() Invitation { i := base; i.ExpiresAt = now; return i }, token, fault.Gone},
+		{"marked expired", func() Invitation { i := base; i.Status = Expired; return i }, token, fault.Gone},
+		{"accepted", func() Invitation { i := base; i.Status = Accepted; return i }, token, fault.Conflict},
+		{"revoked looks unknown", func() Invitation { i := base; i.Status = Revoked; return i }, token, fault.NotFound},
+		{"replaced token", func() Invitation { i := base; i.TokenHash = "other"; return i }, token, fault.NotFound},
+		{"junk token", func() Invitation { return base }, "x", fault.NotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &Service{Store: &fakeStore{InvitationByTokenFn: func(context.Context, string) (Invitation, error) { return tc.inv(), nil }},
+				Now: func() time.Time { return now }}
+			_, err := svc.Preview(context.Background(), tc.token)
+			if got := fault.CodeOf(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+				t.Fatalf("want %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestAcceptValidation(t *testing.T) {
+	token, hash, _ := NewToken()
+	inv := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
+	hasher := account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	existingHash, _ := hasher.Hash("existing account secret")
+	cases := []struct {
+		name     string
+		existing *account.Account
+		req      AcceptRequest
+		want     fault.Code
+		fields   string
+	}{
+		{"new account", nil, AcceptRequest{FirstName: "K", LastName: "N", Password: "a good long passphrase", AcceptTerms: true, TermsVersion: "2026-01"}, "", ""},
+		{"everything wrong", nil, AcceptRequest{Password: "short", TermsVersion: "old"}, fault.Invalid, "firstName,lastName,password,acceptTerms,termsVersion"},
+		{"password is the email", nil, AcceptRequest{FirstName: "K", LastName: "N", Password: "k@example.no", AcceptTerms: true, TermsVersion: "2026-01"}, fault.Invalid, "password"},
+		{"existing account, its password", &account.Account{UserID: "u9", Email: "k@example.no", PasswordHash: existingHash},
+			AcceptRequest{FirstName: "K", LastName: "N", Password: "existing account secret", AcceptTerms: true, TermsVersion: "2026-01"}, "", ""},
+		{"existing account, wrong password", &account.Account{UserID: "u9", Email: "k@example.no", PasswordHash: existingHash},
+			AcceptRequest{FirstName: "K", LastName: "N", Password: "a good long passphrase", AcceptTerms: true, TermsVersion: "2026-01"}, fault.Unauthorized, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got *Acceptance
+			svc := &Service{Hasher: hasher, TermsVersion: "2026-01", Now: func() time.Time { return now },
+				Store: &fakeStore{
+					InvitationByTokenFn: func(context.Context, string) (Invitation, error) { return inv, nil },
+					AccountByEmailFn:    func(context.Context, string) (*account.Account, error) { return tc.existing, nil },
+					AcceptFn:            func(_ context.Context, a Acceptance) error { got = &a; return nil },
+				}}
+			tc.req.Token = token
+			j, err := svc.Accept(context.Background(), tc.req)
+			if tc.want != "" {
+				e, ok := fault.As(err)
+				if !ok || e.Code != tc.want {
+					t.Fatalf("want %s, got %v", tc.want, err)
+				}
+				var fields []string
+				for _, f := range e.Fields {
+					fields = append(fields, f.Field)
+				}
+				if strings.Join(fields, ",") != tc.fields {
+					t.Fatalf("fields %v, want %s", fields, tc.fields)
+				}
+				return
+			}
+			if err != nil || got == nil {
+				t.Fatalf("accept: %v", err)
+			}
+			if got.NewAccount != (tc.existing == nil) || got.Member.Role != "member" || j.UserID != got.Account.UserID {
+				t.Fatalf("acceptance %+v", got)
+			}
+			if got.NewAccount && (got.Account.PasswordHash == tc.req.Password || got.Account.TermsVersion != "2026-01" || !got.Account.TermsAcceptedAt.Equal(now)) {
+				t.Fatalf("account %+v", got.Account)
+			}
+		})
+	}
+}
+
+func TestProvisionValidates(t *testing.T) {
+	svc := &Service{Now: func() time.Time { return now }, Store: &fakeStore{}}
+	_, err := svc.Provision(context.Background(), ProvisionRequest{Name: "", AdminEmail: "nope", Language: "??", DefaultPhoneRegion: "XX1"})
+	e, ok := fault.As(err)
+	if !ok || len(e.Fields) != 4 {
+		t.Fatalf("want 4 field errors (name, language, region, email), got %+v", e)
+	}
+}
