@@ -15,14 +15,43 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"onboarding/infra/local"
 	"onboarding/infra/testenv"
 )
 
+// Logs collects what the functions and the runner log.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if os.Getenv("E2E_LOGS") != "" {
+		os.Stderr.Write(p)
+	}
+	return l.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // Stack starts the system for one test: its own table, bucket and ports.
 func Stack(t *testing.T) *local.Stack {
+	s, _ := StackWithLogs(t)
+	return s
+}
+
+// StackWithLogs is Stack, also returning the logs.
+func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
 	t.Helper()
 	testenv.Integration(t)
 	root := testenv.RepoRoot()
@@ -32,10 +61,7 @@ func Stack(t *testing.T) *local.Stack {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
-	var logs io.Writer = io.Discard
-	if os.Getenv("E2E_LOGS") != "" {
-		logs = os.Stderr
-	}
+	logs := &Logs{}
 	stack, err := local.Start(context.Background(), local.Config{
 		Template: filepath.Join(root, "template.yaml"), BuildDir: build, StateDir: t.TempDir(),
 		Table: "e2e-" + testenv.RandomID(), Bucket: "e2e-" + testenv.RandomID(),
@@ -47,7 +73,7 @@ func Stack(t *testing.T) *local.Stack {
 		t.Fatalf("start stack: %v", err)
 	}
 	t.Cleanup(stack.Close)
-	return stack
+	return stack, logs
 }
 
 // Client calls the HTTP API.
@@ -144,7 +170,7 @@ func mustStatus(t *testing.T, res *http.Response, want int) {
 }
 
 func TestInviteToSignIn(t *testing.T) {
-	s := Stack(t)
+	s, logs := StackWithLogs(t)
 	id := testenv.RandomID()
 	adminEmail, workerEmail := "ada-"+id+"@example.no", "kari-"+id+"@example.no"
 	anon := &Client{t: t, base: s.APIURL}
@@ -255,6 +281,21 @@ func TestInviteToSignIn(t *testing.T) {
 	}
 	// A member may not invite.
 	mustStatus(t, worker.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "y@example.no", "role": "member"}, nil), 403)
+
+	// Nothing secret reached the logs: no token, password or access token,
+	// and emails only masked.
+	all := logs.String()
+	if !strings.Contains(all, `"route":"POST /orgs/{orgId}/invitations"`) {
+		t.Fatalf("the functions' request logs were not captured:\n%s", all)
+	}
+	for what, secret := range map[string]string{
+		"invitation token": tok, "second invitation token": wtok, "password": "northern lights over fjord",
+		"worker password": "midnight sun on the coast", "access token": session.AccessToken, "email": workerEmail,
+	} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the logs contain the %s", what)
+		}
+	}
 }
 
 func TestPublicEndpoints(t *testing.T) {
