@@ -79,8 +79,7 @@ sam-build: tools ## sam build (the same Makefile recipe, for arm64)
 	$(TOOLS)/sam build --template template.yaml
 
 .PHONY: bench
-bench: emulators build ## benchmarks; figures as in the README
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./shared/account/
+bench: emulators ## benchmarks: the report goes to stdout and build/bench.md
 	$(GO) run ./infra/bench
 
 .PHONY: deploy

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
@@ -25,25 +26,13 @@ func main() {
 	issuer := env.Required("TOKEN_ISSUER")
 	tokenMinutes := env.Int("ACCESS_TOKEN_MINUTES", 15, 5, 60)
 	terms := env.Optional("TERMS_VERSION", "")
-	cfg, err := config.AWS(ctx)
-	if err != nil {
+	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	cfg := config.AWS(env)
+	if err := env.Err(); err != nil {
 		config.Fail(log, err)
 	}
-	signer, err := config.Signer(env, cfg)
-	if err == nil {
-		err = env.Err()
-	}
-	if err != nil {
-		config.Fail(log, err)
-	}
-
-	store := ddb.New(dynamodb.NewFromConfig(cfg), table, time.Now)
-	hasher := account.Hasher{Params: account.OWASP}
-	tokens, err := authtoken.NewIssuer(ctx, signer, issuer, time.Duration(tokenMinutes)*time.Minute, time.Now)
-	if err != nil {
-		config.Fail(log, err)
-	}
-	signIn, err := account.NewSignIn(store, hasher, tokens, time.Now)
+	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
+	signer, err := authtoken.NewSigner(keyFile, kmsClient, keyID)
 	if err != nil {
 		config.Fail(log, err)
 	}
@@ -51,9 +40,17 @@ func main() {
 	if err != nil {
 		config.Fail(log, err)
 	}
+	tokens, err := authtoken.NewIssuer(ctx, signer, issuer, time.Duration(tokenMinutes)*time.Minute, time.Now)
+	if err != nil {
+		config.Fail(log, err)
+	}
+
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	store := ddb.New(db, table, time.Now)
+	hasher := account.Hasher{Params: account.OWASP}
 	public := &httpapi.Public{
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Now: time.Now},
-		SignIn:      signIn,
+		SignIn:      account.NewSignIn(store, hasher, tokens, time.Now),
 		Issuer:      issuer,
 		Key:         key,
 	}

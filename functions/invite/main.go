@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"onboarding/shared/authtoken"
@@ -25,17 +26,20 @@ func main() {
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
-	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
+	// Without a public base URL, links point at the API the request came to.
+	acceptURL := ""
+	if base := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/"); base != "" {
+		acceptURL = base + "/accept"
+	}
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	issuer := env.Required("TOKEN_ISSUER")
-	cfg, err := config.AWS(ctx)
-	if err != nil {
+	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	cfg := config.AWS(env)
+	if err := env.Err(); err != nil {
 		config.Fail(log, err)
 	}
-	signer, err := config.Signer(env, cfg)
-	if err == nil {
-		err = env.Err()
-	}
+	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
+	signer, err := authtoken.NewSigner(keyFile, kmsClient, keyID)
 	if err != nil {
 		config.Fail(log, err)
 	}
@@ -47,12 +51,15 @@ func main() {
 	if err != nil {
 		config.Fail(log, err)
 	}
-	store := ddb.New(dynamodb.NewFromConfig(cfg), table, time.Now)
+
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
+	store := ddb.New(db, table, time.Now)
 	invitations := &invite.Service{
 		Store:     store,
-		Mailer:    mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: sesv2.NewFromConfig(cfg), From: sender, ConfigurationSet: configSet}},
+		Mailer:    mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}},
 		Phones:    phone.Normalize,
-		AcceptURL: publicBase + "/accept",
+		AcceptURL: acceptURL,
 		Now:       time.Now,
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))

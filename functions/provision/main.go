@@ -28,7 +28,6 @@ type event struct {
 }
 
 func main() {
-	ctx := context.Background()
 	log := config.Logger()
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
@@ -36,20 +35,19 @@ func main() {
 	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
 	lifetime := env.Int("INVITATION_LIFETIME_DAYS", 30, 1, 90)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
-		config.Fail(log, err)
-	}
-	cfg, err := config.AWS(ctx)
-	if err != nil {
 		config.Fail(log, err)
 	}
 	catalogue, err := mail.LoadCatalogue()
 	if err != nil {
 		config.Fail(log, err)
 	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
 	svc := &invite.Service{
-		Store:        ddb.New(dynamodb.NewFromConfig(cfg), table, time.Now),
-		Mailer:       mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: sesv2.NewFromConfig(cfg), From: sender, ConfigurationSet: configSet}},
+		Store:        ddb.New(db, table, time.Now),
+		Mailer:       mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}},
 		AcceptURL:    publicBase + "/accept",
 		LifetimeDays: lifetime,
 		Now:          time.Now,

@@ -121,6 +121,10 @@ func NewFunction(cfg FunctionConfig, log *slog.Logger) *Function {
 	return f
 }
 
+// Fresh returns a new Function with the same configuration and no
+// processes, so that its first invocation is a cold start.
+func (f *Function) Fresh() *Function { return NewFunction(f.cfg, f.log) }
+
 // Name is the function's logical id.
 func (f *Function) Name() string { return f.cfg.Name }
 

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"onboarding/shared/fault"
@@ -78,18 +79,32 @@ type SignIn struct {
 	Tokens TokenIssuer
 	Now    func() time.Time
 
-	// decoy is verified when no account exists, so a wrong email costs the
-	// same time as a wrong password.
-	decoy string
+	decoyOnce sync.Once
+	decoy     string
 }
 
+// owaspDecoy is an argon2id hash, with the OWASP parameters, of a password
+// nobody can type. Sign-in verifies it when no account has the email, so a
+// wrong email costs the same time as a wrong password. It is a constant so
+// that cold starts do not pay for a hash.
+const owaspDecoy = "$argon2id$v=19$m=19456,t=2,p=1$F99CS49jnN+9NyhdY/+j/Q$9TE6Z8gKvzQEf9qeMIuMpbPpLarkv3XesQF0m+dHUgM"
+
 // NewSignIn returns a sign-in service.
-func NewSignIn(store SignInStore, hasher Hasher, tokens TokenIssuer, now func() time.Time) (*SignIn, error) {
-	decoy, err := hasher.Hash("decoy password that matches nothing")
-	if err != nil {
-		return nil, err
-	}
-	return &SignIn{Store: store, Hasher: hasher, Tokens: tokens, Now: now, decoy: decoy}, nil
+func NewSignIn(store SignInStore, hasher Hasher, tokens TokenIssuer, now func() time.Time) *SignIn {
+	return &SignIn{Store: store, Hasher: hasher, Tokens: tokens, Now: now}
+}
+
+// decoyHash returns a hash with the hasher's own parameters: the constant
+// for OWASP, else one made once.
+func (s *SignIn) decoyHash() string {
+	s.decoyOnce.Do(func() {
+		if s.Hasher.Params == OWASP {
+			s.decoy = owaspDecoy
+			return
+		}
+		s.decoy, _ = s.Hasher.Hash("decoy: this matches no password anyone can type\x00")
+	})
+	return s.decoy
 }
 
 var errBadCredentials = fault.New(fault.Unauthorized, "the email or password is wrong")
@@ -111,7 +126,7 @@ func (s *SignIn) SignIn(ctx context.Context, email, password string) (Session, e
 		e.RetryAfter = wait
 		return Session{}, e
 	}
-	hash := s.decoy
+	hash := s.decoyHash()
 	if creds != nil {
 		hash = creds.PasswordHash
 	}

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,10 +41,7 @@ func TestSignIn(t *testing.T) {
 		throttles: map[string]Throttle{},
 	}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	s, err := NewSignIn(store, h, fixedIssuer{}, func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := NewSignIn(store, h, fixedIssuer{}, func() time.Time { return now })
 	ctx := context.Background()
 
 	sess, err := s.SignIn(ctx, "Kari@Example.no", "correct horse battery")
@@ -98,5 +96,22 @@ func TestThrottleFail(t *testing.T) {
 	}
 	if th.Fail(now.Add(2*time.Hour)).Failures != 1 {
 		t.Fatal("quiet hour not forgiven")
+	}
+}
+
+func TestOWASPDecoyMatchesParameters(t *testing.T) {
+	h := Hasher{Params: OWASP}
+	s := NewSignIn(nil, h, nil, time.Now)
+	if s.decoyHash() != owaspDecoy {
+		t.Fatal("the constant decoy is not used for the OWASP parameters")
+	}
+	// Same parameters as a real hash, so verifying it costs the same.
+	real, _ := h.Hash("x")
+	prefix := func(s string) string { return s[:strings.LastIndex(s[:strings.LastIndex(s, "$")], "$")] }
+	if prefix(real) != prefix(owaspDecoy) {
+		t.Fatalf("decoy parameters %q differ from %q", prefix(owaspDecoy), prefix(real))
+	}
+	if ok, err := h.Verify(owaspDecoy, ""); ok || err != nil {
+		t.Fatalf("decoy verify: %v %v", ok, err)
 	}
 }

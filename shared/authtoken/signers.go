@@ -140,3 +140,19 @@ func LoadOrCreateKeyFile(path string) (*ecdsa.PrivateKey, error) {
 	}
 	return k, nil
 }
+
+// NewSigner returns the signer a deployment configures: the key file at
+// keyFile when set (the local runner), else the KMS key keyID.
+func NewSigner(keyFile string, client KMSClient, keyID string) (Signer, error) {
+	if keyFile != "" {
+		key, err := LoadOrCreateKeyFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("signing key file: %w", err)
+		}
+		return KeySigner{Key: key}, nil
+	}
+	if keyID == "" {
+		return nil, errors.New("no signing key: set SIGNING_KEY_ID (or SIGNING_KEY_FILE locally)")
+	}
+	return &KMSSigner{Client: client, KeyID: keyID}, nil
+}

@@ -1,11 +1,9 @@
 // Package config is what every function's main needs before it can build a
 // handler: environment variables read once (failing fast with every missing
-// name at once), the JSON logger, the AWS SDK configuration and the token
-// signer.
+// name at once), the JSON logger and the AWS SDK configuration.
 package config
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,10 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-
-	"onboarding/shared/authtoken"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Env reads environment variables and remembers what was wrong.
@@ -76,29 +71,31 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
 
-// AWS loads the SDK configuration from the environment (Lambda's role and
-// region; locally the runner's AWS_ENDPOINT_URL_* variables point the
-// clients at the emulators).
-func AWS(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+// AWS returns the SDK configuration from the environment Lambda provides:
+// AWS_REGION and the execution role's AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. It deliberately skips the
+// SDK's default chain (shared config files, SSO, web identity, IMDS), which
+// a Lambda never uses and which costs 4 to 5 ms of every cold start.
+func AWS(e *Env) aws.Config {
+	region := e.Required("AWS_REGION")
+	id := e.Required("AWS_ACCESS_KEY_ID")
+	secret := e.Required("AWS_SECRET_ACCESS_KEY")
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")),
 	}
-	return cfg, nil
 }
 
-// Signer returns the token signer: a key file when SIGNING_KEY_FILE is set
-// (the local runner), else the KMS key SIGNING_KEY_ID.
-func Signer(e *Env, cfg aws.Config) (authtoken.Signer, error) {
-	if path := e.Optional("SIGNING_KEY_FILE", ""); path != "" {
-		key, err := authtoken.LoadOrCreateKeyFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("signing key file: %w", err)
+// Endpoint is a service's endpoint override, as the SDK's own
+// AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL variables give it (the
+// local runner points the clients at the emulators this way), or nil.
+func Endpoint(service string) *string {
+	for _, name := range []string{"AWS_ENDPOINT_URL_" + strings.ToUpper(service), "AWS_ENDPOINT_URL"} {
+		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+			return &v
 		}
-		return authtoken.KeySigner{Key: key}, nil
 	}
-	keyID := e.Required("SIGNING_KEY_ID")
-	return &authtoken.KMSSigner{Client: kms.NewFromConfig(cfg), KeyID: keyID}, nil
+	return nil
 }
 
 // Fail prints a start-up error and exits; only main calls it.
