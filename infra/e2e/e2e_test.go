@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"onboarding/infra/local"
 	"onboarding/infra/testenv"
 )
@@ -62,9 +64,13 @@ func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
 	logs := &Logs{}
+	table := "e2e-" + testenv.RandomID()
+	t.Cleanup(func() {
+		testenv.DynamoDBClient().DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
+	})
 	stack, err := local.Start(context.Background(), local.Config{
 		Template: filepath.Join(root, "template.yaml"), BuildDir: build, StateDir: t.TempDir(),
-		Table: "e2e-" + testenv.RandomID(), Bucket: "e2e-" + testenv.RandomID(),
+		Table: table, Bucket: "e2e-" + testenv.RandomID(),
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: testenv.DynamoDBEndpoint(), SESEndpoint: testenv.SESEndpoint(),
 		Log: slog.New(slog.NewTextHandler(logs, nil)), FunctionOutput: logs,

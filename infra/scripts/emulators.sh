@@ -87,7 +87,10 @@ start() {
 stop() {
   for name in dynamodb ses; do
     if [ -f "$STATE/$name.pid" ]; then
-      kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
+      pid=$(cat "$STATE/$name.pid")
+      kill "$pid" 2>/dev/null || true
+      # Wait for it to go, so that a start right after does not find the port taken.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$STATE/$name.pid"
       log "stopped $name"
     fi
