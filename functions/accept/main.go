@@ -32,11 +32,7 @@ func main() {
 		config.Fail(log, err)
 	}
 	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
-	signer, err := authtoken.NewSigner(keyFile, kmsClient, keyID)
-	if err != nil {
-		config.Fail(log, err)
-	}
-	key, err := signer.PublicKey(ctx)
+	signer, key, err := authtoken.LoadSigner(ctx, keyFile, kmsClient, keyID)
 	if err != nil {
 		config.Fail(log, err)
 	}

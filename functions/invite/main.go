@@ -39,25 +39,21 @@ func main() {
 		config.Fail(log, err)
 	}
 	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
-	signer, err := authtoken.NewSigner(keyFile, kmsClient, keyID)
-	if err != nil {
-		config.Fail(log, err)
-	}
-	key, err := signer.PublicKey(ctx)
-	if err != nil {
-		config.Fail(log, err)
-	}
-	catalogue, err := mail.LoadCatalogue()
+	_, key, err := authtoken.LoadSigner(ctx, keyFile, kmsClient, keyID)
 	if err != nil {
 		config.Fail(log, err)
 	}
 
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
+	mailer, err := mail.NewInvitationMailer(ses, sender, configSet)
+	if err != nil {
+		config.Fail(log, err)
+	}
 	store := ddb.New(db, table, time.Now)
 	invitations := &invite.Service{
 		Store:     store,
-		Mailer:    mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}},
+		Mailer:    mailer,
 		Phones:    phone.Normalize,
 		AcceptURL: acceptURL,
 		Now:       time.Now,

@@ -39,15 +39,15 @@ func main() {
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
 	}
-	catalogue, err := mail.LoadCatalogue()
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
+	mailer, err := mail.NewInvitationMailer(ses, sender, configSet)
 	if err != nil {
 		config.Fail(log, err)
 	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
-	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
 	svc := &invite.Service{
 		Store:        ddb.New(db, table, time.Now),
-		Mailer:       mail.InvitationMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}},
+		Mailer:       mailer,
 		AcceptURL:    publicBase + "/accept",
 		LifetimeDays: lifetime,
 		Now:          time.Now,

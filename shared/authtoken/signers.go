@@ -141,9 +141,22 @@ func LoadOrCreateKeyFile(path string) (*ecdsa.PrivateKey, error) {
 	return k, nil
 }
 
-// NewSigner returns the signer a deployment configures: the key file at
-// keyFile when set (the local runner), else the KMS key keyID.
-func NewSigner(keyFile string, client KMSClient, keyID string) (Signer, error) {
+// LoadSigner returns the signer a deployment configures (the key file at
+// keyFile when set, as the local runner does; else the KMS key keyID) and
+// its public key, read once.
+func LoadSigner(ctx context.Context, keyFile string, client KMSClient, keyID string) (Signer, *ecdsa.PublicKey, error) {
+	signer, err := newSigner(keyFile, client, keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := signer.PublicKey(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signer, key, nil
+}
+
+func newSigner(keyFile string, client KMSClient, keyID string) (Signer, error) {
 	if keyFile != "" {
 		key, err := LoadOrCreateKeyFile(keyFile)
 		if err != nil {

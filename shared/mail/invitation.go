@@ -15,6 +15,16 @@ type InvitationMailer struct {
 	Sender    Sender
 }
 
+// NewInvitationMailer loads the catalogue and sends through SES as from,
+// with an optional configuration set.
+func NewInvitationMailer(client SESClient, from, configurationSet string) (InvitationMailer, error) {
+	c, err := LoadCatalogue()
+	if err != nil {
+		return InvitationMailer{}, err
+	}
+	return InvitationMailer{Catalogue: c, Sender: SES{Client: client, From: from, ConfigurationSet: configurationSet}}, nil
+}
+
 // ComposeInvitation renders an invitation email in the invitee's language.
 func (c *Catalogue) ComposeInvitation(inv invite.Invitation, link string) (Message, error) {
 	lang := c.Match(inv.Language)
