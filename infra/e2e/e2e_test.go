@@ -189,9 +189,10 @@ func TestInviteToSignIn(t *testing.T) {
 		OrgName       string `json:"orgName"`
 		Role          string `json:"role"`
 		AccountExists bool   `json:"accountExists"`
+		TermsVersion  string `json:"termsVersion"`
 	}
 	mustStatus(t, anon.Call("POST", "/invitations/preview", map[string]string{"token": tok}, &preview), 200)
-	if preview.OrgName != "Nordlys Care "+id || preview.Role != "admin" || preview.AccountExists {
+	if preview.OrgName != "Nordlys Care "+id || preview.Role != "admin" || preview.AccountExists || preview.TermsVersion != "2026-01" {
 		t.Fatalf("preview %+v", preview)
 	}
 	var p problem

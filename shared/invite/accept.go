@@ -25,6 +25,8 @@ type Preview struct {
 	Language      string    `json:"language"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 	AccountExists bool      `json:"accountExists"`
+	// TermsVersion is the version accept requires ("" when any is taken).
+	TermsVersion string `json:"termsVersion"`
 }
 
 var errUnknownToken = fault.New(fault.NotFound, "this invitation link is not valid; ask for a new invitation")
@@ -75,6 +77,7 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 		Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName,
 		Salutation: inv.Salutation, Phone: inv.Phone, Role: inv.Role,
 		Language: inv.Language, ExpiresAt: inv.ExpiresAt, AccountExists: acct != nil,
+		TermsVersion: s.TermsVersion,
 	}, nil
 }
 
