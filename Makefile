@@ -39,7 +39,7 @@ build-%Function:
 	$(call build_function,$(shell echo '$*' | tr '[:upper:]' '[:lower:]'),$(ARTIFACTS_DIR),arm64)
 
 .PHONY: emulators
-emulators: ## install (once, into ~/.cache/onboarding) and start DynamoDB Local and the SES v2 emulator
+emulators: ## install (once, into ~/.cache/onboarding) and start DynamoDB Local, the SES v2 emulator and KMS (moto)
 	@infra/scripts/emulators.sh start
 
 .PHONY: emulators-stop
@@ -57,7 +57,7 @@ org: ## create an organisation through the provision function: make org NAME="Ac
 	@$(GO) run ./infra/runner org -name "$(NAME)" -admin "$(ADMIN)" -language "$(LANGUAGE)" -region "$(REGION)"
 
 .PHONY: test
-test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), end-to-end (runner)
+test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), KMS signer (moto), end-to-end (runner)
 	$(GO) test -count=1 $(TESTFLAGS) ./...
 
 .PHONY: test-unit

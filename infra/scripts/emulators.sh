@@ -2,6 +2,7 @@
 # Installs and starts the local emulators the service runs on outside AWS:
 #   DynamoDB Local (AWS's jar, shipped in the npm package amplify-dynamodb-simulator)
 #   the SES v2 emulator (npm package aws-ses-v2-local)
+#   KMS, from moto's server (PyPI package moto), for the KMS signer's tests
 # Everything is installed into a cache outside the work tree
 # ($ONBOARDING_CACHE, default ~/.cache/onboarding) and reused by later runs
 # and by other clones on the same machine.
@@ -14,13 +15,16 @@ set -euo pipefail
 
 DDB_SIM_VERSION=2.9.30     # amplify-dynamodb-simulator (DynamoDB Local jar inside)
 SES_LOCAL_VERSION=2.10.2   # aws-ses-v2-local
+MOTO_VERSION=5.2.5         # moto[server], for KMS
 
 CACHE=${ONBOARDING_CACHE:-$HOME/.cache/onboarding}
 DDB_PORT=${DYNAMODB_PORT:-8000}
 SES_PORT=${SES_PORT:-8005}
+KMS_PORT=${KMS_PORT:-8010}
 STATE=${ONBOARDING_STATE:-$CACHE/state}
 DDB_DIR=$CACHE/dynamodb-local-$DDB_SIM_VERSION
 SES_DIR=$CACHE/ses-local-$SES_LOCAL_VERSION
+MOTO_DIR=$CACHE/moto-$MOTO_VERSION
 
 log() { printf 'emulators: %s\n' "$*" >&2; }
 
@@ -46,6 +50,13 @@ install() {
     mkdir -p "$SES_DIR"
     (cd "$SES_DIR" && [ -f package.json ] || echo '{"private":true}' > package.json)
     (cd "$SES_DIR" && npm install --silent --no-audit --no-fund "aws-ses-v2-local@$SES_LOCAL_VERSION" >/dev/null)
+  fi
+  if [ ! -x "$MOTO_DIR/bin/moto_server" ]; then
+    need python3 "moto's KMS emulator runs on Python 3: apt-get install python3 python3-venv"
+    log "installing moto's server (moto[server]==$MOTO_VERSION) into $MOTO_DIR"
+    rm -rf "$MOTO_DIR"
+    python3 -m venv "$MOTO_DIR"
+    "$MOTO_DIR/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   fi
 }
 
@@ -82,10 +93,18 @@ start() {
     echo $! >"$STATE/ses.pid"
     wait_for "$SES_PORT" ses
   fi
+  if listening "$KMS_PORT"; then
+    log "KMS (moto) already listening on 127.0.0.1:$KMS_PORT"
+  else
+    log "starting KMS (moto) on 127.0.0.1:$KMS_PORT"
+    nohup "$MOTO_DIR/bin/moto_server" -H 127.0.0.1 -p "$KMS_PORT" >"$STATE/kms.log" 2>&1 &
+    echo $! >"$STATE/kms.pid"
+    wait_for "$KMS_PORT" kms
+  fi
 }
 
 stop() {
-  for name in dynamodb ses; do
+  for name in dynamodb ses kms; do
     if [ -f "$STATE/$name.pid" ]; then
       pid=$(cat "$STATE/$name.pid")
       kill "$pid" 2>/dev/null || true
@@ -100,6 +119,7 @@ stop() {
 status() {
   listening "$DDB_PORT" && log "DynamoDB Local: up on $DDB_PORT" || log "DynamoDB Local: down"
   listening "$SES_PORT" && log "SES v2 emulator: up on $SES_PORT" || log "SES v2 emulator: down"
+  listening "$KMS_PORT" && log "KMS (moto): up on $KMS_PORT" || log "KMS (moto): down"
 }
 
 case "${1:-start}" in

@@ -26,6 +26,7 @@ import (
 // Endpoints of the emulators, overridable by environment like the runner's.
 func DynamoDBEndpoint() string { return env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000") }
 func SESEndpoint() string      { return env("SES_ENDPOINT", "http://127.0.0.1:8005") }
+func KMSEndpoint() string      { return env("KMS_ENDPOINT", "http://127.0.0.1:8010") }
 
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {

@@ -21,10 +21,10 @@ import (
 // Audience is the aud claim of tokens for the admin API.
 const Audience = "onboarding-api"
 
-// Signer signs SHA-256 digests with a P-256 key.
+// Signer signs with a P-256 key (ECDSA with SHA-256, as ES256 needs).
 type Signer interface {
-	// SignDigest returns the raw (r||s, 64 bytes) ECDSA signature of digest.
-	SignDigest(ctx context.Context, digest []byte) ([]byte, error)
+	// Sign returns the raw (r||s, 64 bytes) signature of message's SHA-256.
+	Sign(ctx context.Context, message []byte) ([]byte, error)
 	PublicKey(ctx context.Context) (*ecdsa.PublicKey, error)
 }
 
@@ -68,8 +68,7 @@ func (i *Issuer) Issue(ctx context.Context, userID, email string) (string, time.
 	}
 	b64 := base64.RawURLEncoding
 	signing := b64.EncodeToString(header) + "." + b64.EncodeToString(body)
-	digest := sha256.Sum256([]byte(signing))
-	sig, err := i.Signer.SignDigest(ctx, digest[:])
+	sig, err := i.Signer.Sign(ctx, []byte(signing))
 	if err != nil {
 		return "", 0, fmt.Errorf("sign token: %w", err)
 	}

@@ -85,7 +85,8 @@ func TestKeyFile(t *testing.T) {
 type fakeKMS struct{ key *ecdsa.PrivateKey }
 
 func (f fakeKMS) Sign(_ context.Context, in *kms.SignInput, _ ...func(*kms.Options)) (*kms.SignOutput, error) {
-	der, err := ecdsa.SignASN1(nil, f.key, in.Message)
+	digest := sha256.Sum256(in.Message)
+	der, err := ecdsa.SignASN1(nil, f.key, digest[:])
 	return &kms.SignOutput{Signature: der}, err
 }
 func (f fakeKMS) GetPublicKey(context.Context, *kms.GetPublicKeyInput, ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error) {
@@ -97,7 +98,7 @@ func TestKMSSignerShapes(t *testing.T) {
 	key, _ := NewKey()
 	s := &KMSSigner{Client: fakeKMS{key}, KeyID: "k"}
 	digest := sha256.Sum256([]byte("x"))
-	raw, err := s.SignDigest(context.Background(), digest[:])
+	raw, err := s.Sign(context.Background(), []byte("x"))
 	if err != nil || len(raw) != 64 {
 		t.Fatalf("raw signature %d %v", len(raw), err)
 	}

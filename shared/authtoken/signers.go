@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
@@ -36,12 +37,16 @@ type KMSSigner struct {
 	err  error
 }
 
-// SignDigest asks KMS to sign a SHA-256 digest and converts KMS's DER
+// Sign asks KMS to sign message (KMS hashes it with SHA-256; a JWT's signing
+// input is far below the 4 KB limit of a raw message) and converts KMS's DER
 // signature to the raw r||s form JWS uses.
-func (s *KMSSigner) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+func (s *KMSSigner) Sign(ctx context.Context, message []byte) ([]byte, error) {
+	if len(message) > 4096 {
+		return nil, errors.New("kms sign: message over 4 KB")
+	}
 	out, err := s.Client.Sign(ctx, &kms.SignInput{
-		KeyId: &s.KeyID, Message: digest,
-		MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256,
+		KeyId: &s.KeyID, Message: message,
+		MessageType: types.MessageTypeRaw, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kms sign: %w", err)
@@ -90,9 +95,10 @@ func rawSignature(der []byte) ([]byte, error) {
 // file, and tests use fresh ones.
 type KeySigner struct{ Key *ecdsa.PrivateKey }
 
-// SignDigest signs a digest.
-func (s KeySigner) SignDigest(_ context.Context, digest []byte) ([]byte, error) {
-	der, err := ecdsa.SignASN1(rand.Reader, s.Key, digest)
+// Sign signs message's SHA-256.
+func (s KeySigner) Sign(_ context.Context, message []byte) ([]byte, error) {
+	digest := sha256.Sum256(message)
+	der, err := ecdsa.SignASN1(rand.Reader, s.Key, digest[:])
 	if err != nil {
 		return nil, err
 	}
