@@ -34,6 +34,7 @@ func main() {
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -52,11 +53,12 @@ func main() {
 	}
 	store := ddb.New(db, table, time.Now)
 	invitations := &invite.Service{
-		Store:     store,
-		Mailer:    mailer,
-		Phones:    phone.Normalize,
-		AcceptURL: acceptURL,
-		Now:       time.Now,
+		Store:         store,
+		Mailer:        mailer,
+		Phones:        phone.Normalize,
+		AcceptURL:     acceptURL,
+		RetentionDays: retention,
+		Now:           time.Now,
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
 	(&httpapi.Admin{Invitations: invitations, Directory: store}).Register(router)

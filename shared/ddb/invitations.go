@@ -94,7 +94,10 @@ func (s *Store) CreateOrganisation(ctx context.Context, o org.Organisation) erro
 // invitationItem is an invitation as stored: pending ones carry the Due index
 // keys, so the index holds exactly the pending invitations.
 func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
-	extra := map[string]types.AttributeValue{}
+	extra := map[string]types.AttributeValue{
+		attrGSI1PK: str(invitesByStatus(inv.OrgID, string(inv.Status))),
+		attrGSI1SK: str(inv.ID),
+	}
 	if inv.Status == invite.Pending {
 		extra[attrDuePK] = str(duePK(inv.ExpiresAt))
 		extra[attrDueSK] = str(dueSK(inv.ExpiresAt, inv.OrgID, inv.ID))
@@ -217,6 +220,7 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	inv := a.Invitation
 	update, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("status"), expression.Value(invite.Accepted)).
+			Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Accepted)))).
 			Set(expression.Name("acceptedAt"), expression.Value(stamp(a.At))).
 			Set(expression.Name("userId"), expression.Value(a.Account.UserID)).
 			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))).

@@ -8,7 +8,7 @@
 //	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
 //	account          USER#<user>        PROFILE
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
-//	invitation       ORG#<org>          INVITE#<id>      Due index while pending (see below)
+//	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while pending
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
@@ -23,6 +23,11 @@
 //	                                put PROFILE + EMAIL guard (new account) and MEMBER, each conditional
 //	sign in                         BatchGetItem EMAIL guard + THROTTLE -> GetItem PROFILE
 //	a user's organisations          Query GSI1 USER#<user>
+//	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
+//	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
+//	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
+//	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
+//	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
 //	a member's role (every request) GetItem MEMBER
 //	what is due (sweeps)            Query DueIndex DUE#<day> up to now: a sparse index holding pending invitations only
 package ddb
@@ -44,15 +49,16 @@ const (
 	IndexDue  = "DueIndex"
 )
 
-func orgPK(orgID string) string           { return "ORG#" + orgID }
-func userPK(userID string) string         { return "USER#" + userID }
-func emailPK(email string) string         { return "EMAIL#" + email }
-func tokenPK(hash string) string          { return "TOKEN#" + hash }
-func signInPK(email string) string        { return "SIGNIN#" + email }
-func memberSK(userID string) string       { return "MEMBER#" + userID }
-func inviteSK(invitationID string) string { return "INVITE#" + invitationID }
-func pendingSK(email string) string       { return "PENDING#" + email }
-func duePK(expiresAt time.Time) string    { return "DUE#" + expiresAt.UTC().Format("2006-01-02") }
+func orgPK(orgID string) string                   { return "ORG#" + orgID }
+func userPK(userID string) string                 { return "USER#" + userID }
+func emailPK(email string) string                 { return "EMAIL#" + email }
+func tokenPK(hash string) string                  { return "TOKEN#" + hash }
+func signInPK(email string) string                { return "SIGNIN#" + email }
+func memberSK(userID string) string               { return "MEMBER#" + userID }
+func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
+func pendingSK(email string) string               { return "PENDING#" + email }
+func duePK(expiresAt time.Time) string            { return "DUE#" + expiresAt.UTC().Format("2006-01-02") }
+func invitesByStatus(orgID, status string) string { return "ORG#" + orgID + "#INVITES#" + status }
 func dueSK(expiresAt time.Time, orgID, id string) string {
 	return stamp(expiresAt) + "#" + orgID + "#" + id
 }

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"onboarding/shared/account"
+	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 )
 
@@ -18,6 +20,21 @@ type Admin struct {
 func (a *Admin) Register(rt *Router) {
 	rt.Authed("GET /me", a.me)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
+	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
+	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
+	rt.Authed("POST /orgs/{orgId}/invitations/{invitationId}/resend", a.resendInvitation)
+	rt.Authed("DELETE /orgs/{orgId}/invitations/{invitationId}", a.removeInvitation)
+}
+
+// invitations is the service, linking to this API's own acceptance page when
+// no public base URL is configured.
+func (a *Admin) invitations(r *Request) *invite.Service {
+	if a.Invitations.AcceptURL != "" {
+		return a.Invitations
+	}
+	perRequest := *a.Invitations
+	perRequest.AcceptURL = r.BaseURL() + "/accept"
+	return &perRequest
 }
 
 func (a *Admin) me(ctx context.Context, r *Request) (Response, error) {
@@ -33,16 +50,54 @@ func (a *Admin) createInvitation(ctx context.Context, r *Request) (Response, err
 	if err := r.Decode(&in); err != nil {
 		return Response{}, err
 	}
-	svc := a.Invitations
-	if svc.AcceptURL == "" {
-		// No public base URL configured: link to this API's own page.
-		perRequest := *svc
-		perRequest.AcceptURL = r.BaseURL() + "/accept"
-		svc = &perRequest
-	}
-	inv, err := svc.Invite(ctx, r.UserID(), r.Param("orgId"), in)
+	inv, err := a.invitations(r).Invite(ctx, r.UserID(), r.Param("orgId"), in)
 	if err != nil {
 		return Response{}, err
 	}
 	return JSON(http.StatusCreated, inv)
+}
+
+func (a *Admin) listInvitations(ctx context.Context, r *Request) (Response, error) {
+	q := invite.ListQuery{Status: r.Query("status"), Cursor: r.Query("cursor")}
+	if l := r.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			e := fault.New(fault.Invalid, "the request has invalid fields")
+			e.Fields = []fault.FieldError{{Field: "limit", Code: string(fault.Invalid), Message: "a whole number"}}
+			return Response{}, e
+		}
+		q.Limit = n
+	}
+	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, page)
+}
+
+func (a *Admin) getInvitation(ctx context.Context, r *Request) (Response, error) {
+	inv, err := a.Invitations.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, inv)
+}
+
+func (a *Admin) resendInvitation(ctx context.Context, r *Request) (Response, error) {
+	inv, err := a.invitations(r).Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, inv)
+}
+
+func (a *Admin) removeInvitation(ctx context.Context, r *Request) (Response, error) {
+	removed, err := a.Invitations.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return Response{}, err
+	}
+	if removed.Deleted {
+		return Response{StatusCode: http.StatusNoContent}, nil
+	}
+	return JSON(http.StatusOK, removed.Invitation)
 }

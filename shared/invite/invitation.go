@@ -56,6 +56,11 @@ type Invitation struct {
 	TokenHash string `json:"-" dynamodbav:"tokenHash"`
 	// UserID is the account that accepted.
 	UserID string `json:"-" dynamodbav:"userId,omitempty"`
+	// Resends are the times of the latest resends (at most the last
+	// MaxResendsPerDay), for the resend limit.
+	Resends []time.Time `json:"-" dynamodbav:"resends,omitempty"`
+	// RevokedAt is when an admin revoked the invitation.
+	RevokedAt *time.Time `json:"revokedAt,omitempty" dynamodbav:"revokedAt,omitempty"`
 }
 
 // StatusAt is the invitation's status as seen at now: a pending invitation
@@ -94,6 +99,22 @@ func validTokenShape(s string) bool {
 	}
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil
+}
+
+// NewSortableID returns an identifier that sorts by creation time: 48 bits
+// of Unix milliseconds, then 80 random bits, in hex. Invitations use it, so
+// that listing them by key lists them by age.
+func NewSortableID(now time.Time) string {
+	b := make([]byte, 16)
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return hex.EncodeToString(b)
 }
 
 // NewID returns a random 128-bit identifier, URL-safe.

@@ -37,6 +37,21 @@ type Store interface {
 	// Conflict when the invitation is no longer pending under this token or
 	// the account or membership exists already.
 	Accept(ctx context.Context, a Acceptance) error
+
+	// Actor loads an organisation and a person's membership (nil if none).
+	Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
+	// Invitation reads one invitation, or returns NotFound.
+	Invitation(ctx context.Context, orgID, invitationID string) (Invitation, error)
+	// ListInvitations returns a page of invitations, newest first, with the
+	// cursor of the next page ("" on the last).
+	ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
+	// Resend stores renewed (new token hash and expiry) if old is still
+	// pending under its token; else Conflict.
+	Resend(ctx context.Context, old, renewed Invitation) error
+	// Revoke ends a pending invitation, keeping it until expireAt.
+	Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time) error
+	// DeleteInvitation removes a revoked or expired invitation.
+	DeleteInvitation(ctx context.Context, inv Invitation) error
 }
 
 // InviteContext is what an invite decision reads.
@@ -83,7 +98,9 @@ type Service struct {
 	// LifetimeDays is the deployment's default invitation lifetime for new
 	// organisations.
 	LifetimeDays int
-	Now          func() time.Time
+	// RetentionDays is how long revoked invitations are kept (default 90).
+	RetentionDays int
+	Now           func() time.Time
 }
 
 // Request is what an admin asks for when inviting.
@@ -216,7 +233,7 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 		return Invitation{}, err
 	}
 	now := s.Now().UTC().Truncate(time.Second)
-	inv.ID = NewID()
+	inv.ID = NewSortableID(s.Now()) // full precision: ids sort by creation
 	inv.Status = Pending
 	inv.DeliveryStatus = DeliveryQueued
 	inv.CreatedAt = now
@@ -225,14 +242,7 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	if err := s.Store.CreateInvitation(ctx, inv); err != nil {
 		return Invitation{}, fmt.Errorf("create invitation: %w", err)
 	}
-	inv.DeliveryStatus = DeliverySent
-	if err := s.Mailer.SendInvitation(ctx, inv, s.Link(token)); err != nil {
-		inv.DeliveryStatus = DeliveryFailed
-	}
-	if err := s.Store.SetDeliveryStatus(ctx, inv.OrgID, inv.ID, inv.DeliveryStatus); err != nil {
-		return Invitation{}, fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
-	}
-	return inv, nil
+	return s.deliver(ctx, inv, token)
 }
 
 // Link is the acceptance link for a token. The token sits in the fragment,

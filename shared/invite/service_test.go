@@ -21,6 +21,12 @@ type fakeStore struct {
 	InvitationByTokenFn  func(ctx context.Context, hash string) (Invitation, error)
 	AccountByEmailFn     func(ctx context.Context, email string) (*account.Account, error)
 	AcceptFn             func(ctx context.Context, a Acceptance) error
+	ActorFn              func(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
+	InvitationFn         func(ctx context.Context, orgID, id string) (Invitation, error)
+	ListInvitationsFn    func(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
+	ResendFn             func(ctx context.Context, old, renewed Invitation) error
+	RevokeFn             func(ctx context.Context, inv Invitation, at, expireAt time.Time) error
+	DeleteInvitationFn   func(ctx context.Context, inv Invitation) error
 }
 
 func (f *fakeStore) InviteContext(ctx context.Context, orgID, actorID, email string) (InviteContext, error) {
@@ -48,6 +54,24 @@ func (f *fakeStore) AccountByEmail(ctx context.Context, email string) (*account.
 	return f.AccountByEmailFn(ctx, email)
 }
 func (f *fakeStore) Accept(ctx context.Context, a Acceptance) error { return f.AcceptFn(ctx, a) }
+func (f *fakeStore) Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error) {
+	return f.ActorFn(ctx, orgID, userID)
+}
+func (f *fakeStore) Invitation(ctx context.Context, orgID, id string) (Invitation, error) {
+	return f.InvitationFn(ctx, orgID, id)
+}
+func (f *fakeStore) ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error) {
+	return f.ListInvitationsFn(ctx, orgID, status, limit, cursor, now)
+}
+func (f *fakeStore) Resend(ctx context.Context, old, renewed Invitation) error {
+	return f.ResendFn(ctx, old, renewed)
+}
+func (f *fakeStore) Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time) error {
+	return f.RevokeFn(ctx, inv, at, expireAt)
+}
+func (f *fakeStore) DeleteInvitation(ctx context.Context, inv Invitation) error {
+	return f.DeleteInvitationFn(ctx, inv)
+}
 
 type mailerFunc func(ctx context.Context, inv Invitation, link string) error
 

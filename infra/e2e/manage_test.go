@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+
+	"onboarding/infra/local"
+	"onboarding/infra/testenv"
+)
+
+// signUp accepts the newest invitation to email and signs in as that person.
+func signUp(t *testing.T, s *local.Stack, email, password string, nth int) *Client {
+	t.Helper()
+	anon := &Client{t: t, base: s.APIURL}
+	tok := InvitationToken(t, email, nth)
+	mustStatus(t, anon.Call("POST", "/invitations/accept", map[string]any{"token": tok, "firstName": "First", "lastName": "Last",
+		"password": password, "acceptTerms": true, "termsVersion": "2026-01"}, nil), 201)
+	var session struct {
+		AccessToken string `json:"accessToken"`
+	}
+	mustStatus(t, anon.Call("POST", "/auth/sign-in", map[string]string{"email": email, "password": password}, &session), 200)
+	return &Client{t: t, base: s.APIURL, token: session.AccessToken}
+}
+
+type invitation struct {
+	InvitationID string   `json:"invitationId"`
+	Status       string   `json:"status"`
+	Units        []string `json:"units"`
+}
+
+func TestCoordinatorResendsAdminRevokes(t *testing.T) {
+	s := Stack(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	coordEmail := "cora-" + id + "@example.no"
+	reporterEmail := "rex-" + id + "@example.no"
+	otherEmail := "olga-" + id + "@example.no"
+	anon := &Client{t: t, base: s.APIURL}
+
+	orgID := Provision(t, s, "Units Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+
+	// The admin invites a coordinator scoped to the north unit.
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": coordEmail, "role": "coordinator", "units": []string{"north"}}, nil), 201)
+	coord := signUp(t, s, coordEmail, "coordinator passphrase", 1)
+
+	// The coordinator may invite a reporter into its unit, not elsewhere, and no admins.
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "x-" + id + "@example.no", "role": "reporter", "units": []string{"south"}}, nil), 403)
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "y-" + id + "@example.no", "role": "admin", "units": []string{"north"}}, nil), 403)
+	var inv invitation
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": reporterEmail, "role": "reporter", "units": []string{"north"}}, &inv), 201)
+	first := InvitationToken(t, reporterEmail, 1)
+
+	// Resend: the first link stops working, the second works.
+	var resent invitation
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations/"+inv.InvitationID+"/resend", nil, &resent), 200)
+	second := InvitationToken(t, reporterEmail, 2)
+	if second == first {
+		t.Fatal("the resent email carries the old token")
+	}
+	mustStatus(t, anon.Call("POST", "/invitations/preview", map[string]string{"token": first}, nil), 404)
+	mustStatus(t, anon.Call("POST", "/invitations/preview", map[string]string{"token": second}, nil), 200)
+
+	// The coordinator sees its unit's invitations only; the admin sees all.
+	var page struct {
+		Items      []invitation `json:"items"`
+		NextCursor *string      `json:"nextCursor"`
+	}
+	mustStatus(t, coord.Call("GET", "/orgs/"+orgID+"/invitations?status=pending", nil, &page), 200)
+	if len(page.Items) != 1 || page.Items[0].InvitationID != inv.InvitationID {
+		t.Fatalf("coordinator's list %+v", page)
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations?limit=2", nil, &page), 200)
+	if len(page.Items) != 2 || page.NextCursor == nil {
+		t.Fatalf("admin's first page %+v", page)
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations?limit=2&cursor="+*page.NextCursor, nil, &page), 200)
+	if len(page.Items) != 1 || page.NextCursor != nil {
+		t.Fatalf("admin's last page %+v", page)
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations?status=lost", nil, nil), 422)
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations?cursor=junk", nil, nil), 400)
+
+	// The reporter accepts with the second link.
+	reporter := signUp(t, s, reporterEmail, "reporter passphrase", 2)
+	mustStatus(t, reporter.Call("POST", "/orgs/"+orgID+"/invitations/"+inv.InvitationID+"/resend", nil, nil), 403)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/invitations/"+inv.InvitationID, nil, nil), 409)
+
+	// An admin revokes another invitation: its link stops working; then deletes it.
+	var other invitation
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": otherEmail, "role": "member"}, &other), 201)
+	otherToken := InvitationToken(t, otherEmail, 1)
+	var revoked invitation
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/invitations/"+other.InvitationID, nil, &revoked), 200)
+	if revoked.Status != "revoked" {
+		t.Fatalf("revoked %+v", revoked)
+	}
+	mustStatus(t, anon.Call("POST", "/invitations/preview", map[string]string{"token": otherToken}, nil), 404)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations/"+other.InvitationID+"/resend", nil, nil), 409)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/invitations/"+other.InvitationID, nil, nil), http.StatusNoContent)
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations/"+other.InvitationID, nil, nil), 404)
+	// And the email can be invited again.
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": otherEmail, "role": "member"}, nil), 201)
+}

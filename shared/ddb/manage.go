@@ -1,0 +1,247 @@
+package ddb
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/org"
+)
+
+// Actor loads an organisation and one person's membership of it (nil when
+// they are no member) in one BatchGetItem.
+func (s *Store) Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error) {
+	items, err := s.batchGet(ctx, key{orgPK(orgID), skMeta}, key{orgPK(orgID), memberSK(userID)})
+	if err != nil {
+		return org.Organisation{}, nil, err
+	}
+	var o org.Organisation
+	meta, ok := items[orgPK(orgID)+"|"+skMeta]
+	if !ok {
+		return o, nil, nil
+	}
+	if err := attributevalue.UnmarshalMap(meta, &o); err != nil {
+		return o, nil, fmt.Errorf("unmarshal organisation: %w", err)
+	}
+	it, ok := items[orgPK(orgID)+"|"+memberSK(userID)]
+	if !ok {
+		return o, nil, nil
+	}
+	var m org.Member
+	if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+		return o, nil, fmt.Errorf("unmarshal member: %w", err)
+	}
+	return o, &m, nil
+}
+
+var errBadCursor = fault.New(fault.Malformed, "the cursor is not one this list gave out")
+
+// encodeCursor makes a LastEvaluatedKey opaque for clients.
+func encodeCursor(k map[string]types.AttributeValue) (string, error) {
+	if len(k) == 0 {
+		return "", nil
+	}
+	plain := map[string]string{}
+	if err := attributevalue.UnmarshalMap(k, &plain); err != nil {
+		return "", fmt.Errorf("encode cursor: %w", err)
+	}
+	b, _ := json.Marshal(plain)
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// decodeCursor reads a cursor back, accepting only the key attributes this
+// query uses and only inside the caller's partition.
+func decodeCursor(cursor string, want map[string]string, allowed ...string) (map[string]types.AttributeValue, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) > 2048 {
+		return nil, errBadCursor
+	}
+	plain := map[string]string{}
+	if err := json.Unmarshal(b, &plain); err != nil || len(plain) != len(allowed) {
+		return nil, errBadCursor
+	}
+	out := map[string]types.AttributeValue{}
+	for _, name := range allowed {
+		v, ok := plain[name]
+		if !ok || v == "" {
+			return nil, errBadCursor
+		}
+		out[name] = str(v)
+	}
+	for name, v := range want {
+		if plain[name] != v {
+			return nil, errBadCursor
+		}
+	}
+	return out, nil
+}
+
+// ListInvitations returns one page of an organisation's invitations, newest
+// first: all of them from the table, or those with one stored status from
+// GSI1. Pending ones whose expiry has passed are left out of the pending
+// list (the sweep marks them expired).
+func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite.Status, limit int, cursor string, now time.Time) ([]invite.Invitation, string, error) {
+	in := &dynamodb.QueryInput{TableName: &s.table, Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false)}
+	var kc expression.KeyConditionBuilder
+	var err error
+	if status == "" {
+		kc = expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("INVITE#"))
+		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+	} else {
+		pk := invitesByStatus(orgID, string(status))
+		kc = expression.Key(attrGSI1PK).Equal(expression.Value(pk))
+		in.IndexName = aws.String(IndexGSI1)
+		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID), attrGSI1PK: pk}, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if status == invite.Pending {
+		b = b.WithFilter(expression.Name("expiresAt").GreaterThan(expression.Value(stamp(now))))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build invitations query: %w", err)
+	}
+	in.KeyConditionExpression = expr.KeyCondition()
+	in.FilterExpression = expr.Filter()
+	in.ExpressionAttributeNames = expr.Names()
+	in.ExpressionAttributeValues = expr.Values()
+	res, err := s.client.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("query invitations of %s: %w", orgID, err)
+	}
+	items := []invite.Invitation{}
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, "", fmt.Errorf("unmarshal invitations: %w", err)
+	}
+	next, err := encodeCursor(res.LastEvaluatedKey)
+	return items, next, err
+}
+
+// Resend replaces the token of a pending invitation and restarts its
+// expiry, on the condition that it is still pending under the old token
+// (so a concurrent accept or resend wins cleanly).
+func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation) error {
+	update, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("tokenHash"), expression.Value(renewed.TokenHash)).
+			Set(expression.Name("expiresAt"), expression.Value(stamp(renewed.ExpiresAt))).
+			Set(expression.Name("resends"), expression.Value(renewed.Resends)).
+			Set(expression.Name("deliveryStatus"), expression.Value(renewed.DeliveryStatus)).
+			Set(expression.Name(attrDuePK), expression.Value(duePK(renewed.ExpiresAt))).
+			Set(expression.Name(attrDueSK), expression.Value(dueSK(renewed.ExpiresAt, renewed.OrgID, renewed.ID)))).
+		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
+			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash)))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("build resend expression: %w", err)
+	}
+	tok, err := item(key{tokenPK(renewed.TokenHash), skInvite}, "token", tokenLookup{OrgID: renewed.OrgID, InvitationID: renewed.ID}, nil)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key{orgPK(old.OrgID), inviteSK(old.ID)}.av(),
+			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
+			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(old.TokenHash), skInvite}.av()}},
+		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key{orgPK(old.OrgID), pendingSK(old.Email)}.av(),
+			UpdateExpression:          aws.String("SET expiresAt = :e"),
+			ConditionExpression:       aws.String("invitationId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID)},
+		}},
+	}
+	return s.changed(ctx, items, "resend invitation "+old.ID)
+}
+
+// Revoke ends a pending invitation: its token and pending guard go, and the
+// invitation itself is kept until expireAt (TTL) for the record.
+func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt time.Time) error {
+	update, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("status"), expression.Value(invite.Revoked)).
+			Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Revoked)))).
+			Set(expression.Name("revokedAt"), expression.Value(stamp(at))).
+			Set(expression.Name(attrTTL), expression.Value(expireAt.Unix())).
+			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))).
+		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
+			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash)))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("build revoke expression: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
+			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
+		}},
+		s.deleteToken(inv),
+		s.deleteGuard(inv),
+	}
+	return s.changed(ctx, items, "revoke invitation "+inv.ID)
+}
+
+// DeleteInvitation removes an invitation that is over (revoked or expired),
+// with whatever token and guard an unswept expired one still holds.
+func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation) error {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+			ConditionExpression:       aws.String("#s = :s"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
+		}},
+	}
+	if inv.Status == invite.Pending { // expired, not yet swept
+		items = append(items, s.deleteToken(inv), s.deleteGuard(inv))
+	}
+	return s.changed(ctx, items, "delete invitation "+inv.ID)
+}
+
+func (s *Store) deleteToken(inv invite.Invitation) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av()}}
+}
+
+// deleteGuard frees the email's pending guard if this invitation holds it.
+func (s *Store) deleteGuard(inv invite.Invitation) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR invitationId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)},
+	}}
+}
+
+// changed runs a state-changing transaction; a failed condition means the
+// invitation changed meanwhile (Conflict).
+func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, what string) error {
+	err := s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		for i := range items {
+			if conditionFailed(reasons, i) {
+				return fault.New(fault.Conflict, "the invitation changed meanwhile; reload it")
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
