@@ -17,6 +17,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/membership"
 	"onboarding/shared/phone"
 )
 
@@ -61,6 +62,7 @@ func main() {
 		Now:           time.Now,
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&httpapi.Admin{Invitations: invitations, Directory: store}).Register(router)
+	members := &membership.Service{Store: store, Now: time.Now}
+	(&httpapi.Admin{Invitations: invitations, Members: members, Directory: store}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -102,3 +102,45 @@ func TestCoordinatorResendsAdminRevokes(t *testing.T) {
 	// And the email can be invited again.
 	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": otherEmail, "role": "member"}, nil), 201)
 }
+
+func TestMembersOverHTTP(t *testing.T) {
+	s := Stack(t)
+	id := testenv.RandomID()
+	adminEmail, workerEmail := "ada-"+id+"@example.no", "walt-"+id+"@example.no"
+	orgID := Provision(t, s, "Members Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	var me struct {
+		UserID string `json:"userId"`
+	}
+	mustStatus(t, admin.Call("GET", "/me", nil, &me), 200)
+
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": workerEmail, "role": "coordinator", "units": []string{"north"}}, nil), 201)
+	worker := signUp(t, s, workerEmail, "worker passphrase long", 1)
+	var wme struct {
+		UserID string `json:"userId"`
+	}
+	mustStatus(t, worker.Call("GET", "/me", nil, &wme), 200)
+
+	var page struct {
+		Items []struct {
+			UserID string   `json:"userId"`
+			Role   string   `json:"role"`
+			Units  []string `json:"units"`
+		} `json:"items"`
+		NextCursor *string `json:"nextCursor"`
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/members?role=coordinator", nil, &page), 200)
+	if len(page.Items) != 1 || page.Items[0].UserID != wme.UserID {
+		t.Fatalf("coordinators %+v", page)
+	}
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+me.UserID, map[string]any{"role": "member"}, nil), 409)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+me.UserID, nil, nil), 409)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+wme.UserID, map[string]any{"units": []string{"north", "south"}}, nil), 200)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+wme.UserID, map[string]any{"role": "ghost"}, nil), 422)
+
+	// The coordinator works until removed, and is refused on the very next request.
+	mustStatus(t, worker.Call("GET", "/orgs/"+orgID+"/invitations", nil, nil), 200)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+wme.UserID, nil, nil), 204)
+	mustStatus(t, worker.Call("GET", "/orgs/"+orgID+"/invitations", nil, nil), 403)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+wme.UserID, nil, nil), 404)
+}

@@ -251,6 +251,9 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if a.Member.IsOrgWideAdmin() {
+		items = append(items, s.adminCount(inv.OrgID, 1))
+	}
 	if a.NewAccount {
 		profile, err := item(key{userPK(a.Account.UserID), skProfile}, "account", a.Account, nil)
 		if err != nil {

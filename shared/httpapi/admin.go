@@ -8,11 +8,13 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
+	"onboarding/shared/membership"
 )
 
 // Admin serves the signed-in (admin) routes.
 type Admin struct {
 	Invitations *invite.Service
+	Members     *membership.Service
 	Directory   account.Directory
 }
 
@@ -24,6 +26,9 @@ func (a *Admin) Register(rt *Router) {
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
 	rt.Authed("POST /orgs/{orgId}/invitations/{invitationId}/resend", a.resendInvitation)
 	rt.Authed("DELETE /orgs/{orgId}/invitations/{invitationId}", a.removeInvitation)
+	rt.Authed("GET /orgs/{orgId}/members", a.listMembers)
+	rt.Authed("PATCH /orgs/{orgId}/members/{userId}", a.updateMember)
+	rt.Authed("DELETE /orgs/{orgId}/members/{userId}", a.removeMember)
 }
 
 // invitations is the service, linking to this API's own acceptance page when
@@ -57,17 +62,27 @@ func (a *Admin) createInvitation(ctx context.Context, r *Request) (Response, err
 	return JSON(http.StatusCreated, inv)
 }
 
-func (a *Admin) listInvitations(ctx context.Context, r *Request) (Response, error) {
-	q := invite.ListQuery{Status: r.Query("status"), Cursor: r.Query("cursor")}
-	if l := r.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			e := fault.New(fault.Invalid, "the request has invalid fields")
-			e.Fields = []fault.FieldError{{Field: "limit", Code: string(fault.Invalid), Message: "a whole number"}}
-			return Response{}, e
-		}
-		q.Limit = n
+// limit reads the optional limit query parameter.
+func limit(r *Request) (int, error) {
+	l := r.Query("limit")
+	if l == "" {
+		return 0, nil
 	}
+	n, err := strconv.Atoi(l)
+	if err != nil {
+		e := fault.New(fault.Invalid, "the request has invalid fields")
+		e.Fields = []fault.FieldError{{Field: "limit", Code: string(fault.Invalid), Message: "a whole number"}}
+		return 0, e
+	}
+	return n, nil
+}
+
+func (a *Admin) listInvitations(ctx context.Context, r *Request) (Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return Response{}, err
+	}
+	q := invite.ListQuery{Status: r.Query("status"), Cursor: r.Query("cursor"), Limit: n}
 	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
 	if err != nil {
 		return Response{}, err
@@ -100,4 +115,36 @@ func (a *Admin) removeInvitation(ctx context.Context, r *Request) (Response, err
 		return Response{StatusCode: http.StatusNoContent}, nil
 	}
 	return JSON(http.StatusOK, removed.Invitation)
+}
+
+func (a *Admin) listMembers(ctx context.Context, r *Request) (Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return Response{}, err
+	}
+	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
+		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: r.Query("cursor"), Limit: n})
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, page)
+}
+
+func (a *Admin) updateMember(ctx context.Context, r *Request) (Response, error) {
+	var c membership.Change
+	if err := r.Decode(&c); err != nil {
+		return Response{}, err
+	}
+	m, err := a.Members.Update(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, m)
+}
+
+func (a *Admin) removeMember(ctx context.Context, r *Request) (Response, error) {
+	if err := a.Members.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("userId")); err != nil {
+		return Response{}, err
+	}
+	return Response{StatusCode: http.StatusNoContent}, nil
 }

@@ -15,3 +15,6 @@ type Member struct {
 	Units     []string  `json:"units" dynamodbav:"units"`
 	JoinedAt  time.Time `json:"joinedAt" dynamodbav:"joinedAt"`
 }
+
+// IsOrgWideAdmin reports whether m is an admin not limited to units.
+func (m Member) IsOrgWideAdmin() bool { return m.Role == "admin" && len(m.Units) == 0 }

@@ -36,6 +36,10 @@ type Organisation struct {
 	Settings  Settings     `json:"settings" dynamodbav:"settings"`
 	Roles     access.Roles `json:"roles" dynamodbav:"roles"`
 	CreatedAt time.Time    `json:"createdAt" dynamodbav:"createdAt"`
+	// OrgWideAdmins counts the members who are admins not limited to units;
+	// the store keeps it in step with every membership change, and refuses a
+	// change that would take it to zero.
+	OrgWideAdmins int `json:"-" dynamodbav:"orgWideAdmins"`
 }
 
 // Lifetime is how long a new invitation stays valid.

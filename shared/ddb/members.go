@@ -1,0 +1,145 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+)
+
+// ListMembers returns a page of an organisation's members, optionally of
+// one role or in one unit.
+func (s *Store) ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error) {
+	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+	if err != nil {
+		return nil, "", err
+	}
+	b := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("MEMBER#")))
+	var filter *expression.ConditionBuilder
+	and := func(c expression.ConditionBuilder) {
+		if filter == nil {
+			filter = &c
+		} else {
+			f := filter.And(c)
+			filter = &f
+		}
+	}
+	if role != "" {
+		and(expression.Name("role").Equal(expression.Value(role)))
+	}
+	if unit != "" {
+		and(expression.Contains(expression.Name("units"), unit))
+	}
+	if filter != nil {
+		b = b.WithFilter(*filter)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build members query: %w", err)
+	}
+	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, Limit: aws.Int32(int32(limit)), ExclusiveStartKey: start,
+		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("query members of %s: %w", orgID, err)
+	}
+	members := []org.Member{}
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &members); err != nil {
+		return nil, "", fmt.Errorf("unmarshal members: %w", err)
+	}
+	next, err := encodeCursor(res.LastEvaluatedKey)
+	return members, next, err
+}
+
+// adminCount changes the organisation's count of organisation-wide admins;
+// lowering it is conditional on another remaining.
+func (s *Store) adminCount(orgID string, delta int) types.TransactWriteItem {
+	u := &types.Update{
+		TableName: &s.table, Key: key{orgPK(orgID), skMeta}.av(),
+		UpdateExpression:          aws.String("ADD orgWideAdmins :d"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(int64(delta))},
+	}
+	if delta < 0 {
+		u.ConditionExpression = aws.String("orgWideAdmins > :one")
+		u.ExpressionAttributeValues[":one"] = num(1)
+	}
+	return types.TransactWriteItem{Update: u}
+}
+
+func adminDelta(old, updated org.Member) int {
+	switch {
+	case old.IsOrgWideAdmin() && !updated.IsOrgWideAdmin():
+		return -1
+	case !old.IsOrgWideAdmin() && updated.IsOrgWideAdmin():
+		return 1
+	}
+	return 0
+}
+
+var errLastAdmin = fault.New(fault.Conflict, "the organisation must keep at least one organisation-wide admin")
+
+// UpdateMember changes a member's role and units if they are as old says.
+func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member) error {
+	units, err := attributevalue.Marshal(updated.Units)
+	if err != nil {
+		return err
+	}
+	oldUnits, err := attributevalue.Marshal(old.Units)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(old.OrgID), memberSK(old.UserID)}.av(),
+		UpdateExpression:         aws.String("SET #r = :r, units = :u"),
+		ConditionExpression:      aws.String("#r = :oldR AND units = :oldU"),
+		ExpressionAttributeNames: map[string]string{"#r": "role"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":r": str(updated.Role), ":u": units, ":oldR": str(old.Role), ":oldU": oldUnits,
+		},
+	}}}
+	if d := adminDelta(old, updated); d != 0 {
+		items = append(items, s.adminCount(old.OrgID, d))
+	}
+	return s.memberChange(ctx, items, "update member "+old.UserID)
+}
+
+// RemoveMember deletes a membership if it is as m says.
+func (s *Store) RemoveMember(ctx context.Context, m org.Member) error {
+	items := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
+		ConditionExpression:       aws.String("#r = :r"),
+		ExpressionAttributeNames:  map[string]string{"#r": "role"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(m.Role)},
+	}}}
+	if m.IsOrgWideAdmin() {
+		items = append(items, s.adminCount(m.OrgID, -1))
+	}
+	return s.memberChange(ctx, items, "remove member "+m.UserID)
+}
+
+func (s *Store) memberChange(ctx context.Context, items []types.TransactWriteItem, what string) error {
+	err := s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		if conditionFailed(reasons, 1) {
+			return errLastAdmin
+		}
+		if conditionFailed(reasons, 0) {
+			return fault.New(fault.Conflict, "the member changed meanwhile; reload")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
