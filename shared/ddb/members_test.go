@@ -53,8 +53,14 @@ func TestMembersLastAdminAndScoping(t *testing.T) {
 	var wg sync.WaitGroup
 	var errs [2]error
 	wg.Add(2)
-	go func() { defer wg.Done(); _, errs[0] = members.Update(ctx, ada, orgID, bo, membership.Change{Role: strp("member")}) }()
-	go func() { defer wg.Done(); _, errs[1] = members.Update(ctx, bo, orgID, ada, membership.Change{Role: strp("member")}) }()
+	go func() {
+		defer wg.Done()
+		_, errs[0] = members.Update(ctx, ada, orgID, bo, membership.Change{Role: strp("member")})
+	}()
+	go func() {
+		defer wg.Done()
+		_, errs[1] = members.Update(ctx, bo, orgID, ada, membership.Change{Role: strp("member")})
+	}()
 	wg.Wait()
 	if (errs[0] == nil) == (errs[1] == nil) {
 		t.Fatalf("exactly one demotion must succeed: %v / %v", errs[0], errs[1])
