@@ -289,6 +289,36 @@ func TestInviteToSignIn(t *testing.T) {
 	// A member may not invite.
 	mustStatus(t, worker.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "y@example.no", "role": "member"}, nil), 403)
 
+	// Someone with an account is added to another organisation at once, and told.
+	payload, _ := json.Marshal(map[string]string{"name": "Second Org " + id, "adminEmail": workerEmail})
+	res, err := http.Post(s.InvokeURL+"/2015-03-31/functions/ProvisionFunction/invocations", "application/json", bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second struct {
+		OrgID, Status string
+	}
+	json.NewDecoder(res.Body).Decode(&second)
+	res.Body.Close()
+	if second.Status != "accepted" {
+		t.Fatalf("provision for an existing account: %+v", second)
+	}
+	mustStatus(t, worker.Call("GET", "/me", nil, &me), 200)
+	if len(me.Memberships) != 2 {
+		t.Fatalf("worker memberships %+v", me.Memberships)
+	}
+	mails := testenv.WaitForEmails(t, workerEmail, 2)
+	if !strings.Contains(mails[1].Subject, "added you to Second Org") {
+		t.Fatalf("added email %q", mails[1].Subject)
+	}
+	var added struct {
+		Status string `json:"status"`
+	}
+	mustStatus(t, worker.Call("POST", "/orgs/"+second.OrgID+"/invitations", map[string]any{"email": adminEmail, "role": "member"}, &added), 201)
+	if added.Status != "accepted" {
+		t.Fatalf("inviting an existing account: %+v", added)
+	}
+
 	// Nothing secret reached the logs: no token, password or access token,
 	// and emails only masked.
 	all := logs.String()

@@ -245,3 +245,33 @@ func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, wh
 	}
 	return nil
 }
+
+// AddMember records an invitation that was accepted at once (the invitee
+// already had an account) and adds the membership, in one transaction.
+func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Member) error {
+	invItem, err := invitationItem(inv)
+	if err != nil {
+		return err
+	}
+	member, err := item(key{orgPK(m.OrgID), memberSK(m.UserID)}, "member", m, map[string]types.AttributeValue{
+		attrGSI1PK: str(userPK(m.UserID)), attrGSI1SK: str(orgPK(m.OrgID)),
+	})
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}
+	if m.IsOrgWideAdmin() {
+		items = append(items, s.adminCount(m.OrgID, 1))
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
+		return fault.New(fault.Conflict, "this person is already a member of the organisation")
+	}
+	if err != nil {
+		return fmt.Errorf("add member %s: %w", m.UserID, err)
+	}
+	return nil
+}

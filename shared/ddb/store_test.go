@@ -18,9 +18,10 @@ import (
 
 // links records the links the service would have emailed.
 type links struct {
-	mu   sync.Mutex
-	byTo map[string][]string
-	fail atomic.Bool
+	mu    sync.Mutex
+	byTo  map[string][]string
+	added []string
+	fail  atomic.Bool
 }
 
 func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link string) error {
@@ -30,6 +31,13 @@ func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link st
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.byTo[inv.Email] = append(l.byTo[inv.Email], link)
+	return nil
+}
+
+func (l *links) SendAdded(_ context.Context, inv invite.Invitation, _, link string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.added = append(l.added, inv.Email)
 	return nil
 }
 
@@ -158,6 +166,24 @@ func TestInviteAcceptAgainstDynamoDBLocal(t *testing.T) {
 	// Inviting a current member is a conflict.
 	if _, err := f.svc.Invite(ctx, adminID, orgID, invite.Request{Email: "kari@example.no", Role: "member"}); fault.CodeOf(err) != fault.Conflict {
 		t.Fatalf("invite member: %v", err)
+	}
+
+	// Kari has an account now: another organisation adds her at once.
+	p2, err := f.svc.Provision(ctx, invite.ProvisionRequest{Name: "Second Org", AdminEmail: "ada@example.no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ada has an account too, so her admin invitation to the second org was accepted at once.
+	added, err := f.svc.Invite(ctx, adminID, p2.OrgID, invite.Request{Email: "kari@example.no", Role: "reporter"})
+	if err != nil || added.Status != invite.Accepted || added.AcceptedAt == nil || added.DeliveryStatus != invite.DeliverySent {
+		t.Fatalf("add existing account: %+v %v", added, err)
+	}
+	ms, _ = f.store.Memberships(ctx, j.UserID)
+	if len(ms) != 2 {
+		t.Fatalf("kari's memberships: %d", len(ms))
+	}
+	if len(f.mail.added) != 2 || f.mail.added[1] != "kari@example.no" {
+		t.Fatalf("added emails %v", f.mail.added)
 	}
 }
 

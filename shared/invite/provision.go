@@ -25,8 +25,11 @@ type ProvisionRequest struct {
 
 // Provisioned is the result of provisioning.
 type Provisioned struct {
-	OrgID          string `json:"orgId"`
-	InvitationID   string `json:"invitationId"`
+	OrgID        string `json:"orgId"`
+	InvitationID string `json:"invitationId"`
+	// Status is "pending", or "accepted" when the admin already had an
+	// account and was added at once.
+	Status         Status `json:"status"`
 	DeliveryStatus string `json:"deliveryStatus"`
 }
 
@@ -68,9 +71,17 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 		return Provisioned{}, fmt.Errorf("create organisation: %w", err)
 	}
 	inv.InvitedBy = "system"
-	inv, err = s.create(ctx, o, inv)
+	existing, err := s.Store.AccountByEmail(ctx, inv.Email)
+	if err != nil {
+		return Provisioned{}, fmt.Errorf("find account: %w", err)
+	}
+	if existing != nil {
+		inv, err = s.addExisting(ctx, inv, existing.UserID)
+	} else {
+		inv, err = s.create(ctx, o, inv)
+	}
 	if err != nil {
 		return Provisioned{}, err
 	}
-	return Provisioned{OrgID: o.ID, InvitationID: inv.ID, DeliveryStatus: inv.DeliveryStatus}, nil
+	return Provisioned{OrgID: o.ID, InvitationID: inv.ID, Status: inv.Status, DeliveryStatus: inv.DeliveryStatus}, nil
 }

@@ -52,6 +52,11 @@ type Store interface {
 	Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time) error
 	// DeleteInvitation removes a revoked or expired invitation.
 	DeleteInvitation(ctx context.Context, inv Invitation) error
+	// AddMember records inv (already accepted) and adds m, all or nothing;
+	// Conflict when m is a member already.
+	AddMember(ctx context.Context, inv Invitation, m org.Member) error
+	// Account returns the account with this id, or nil.
+	Account(ctx context.Context, userID string) (*account.Account, error)
 }
 
 // InviteContext is what an invite decision reads.
@@ -77,6 +82,9 @@ type Acceptance struct {
 // Mailer sends the invitation email.
 type Mailer interface {
 	SendInvitation(ctx context.Context, inv Invitation, link string) error
+	// SendAdded tells someone who already has an account that they were
+	// added to an organisation; link leads to the product.
+	SendAdded(ctx context.Context, inv Invitation, language, link string) error
 }
 
 // PhoneParser returns a phone number in E.164, reading national numbers in
@@ -151,7 +159,41 @@ func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request
 	}
 	inv.InvitedBy = actorID
 	inv.InviterName = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
+	if ic.ExistingUserID != "" {
+		return s.addExisting(ctx, inv, ic.ExistingUserID)
+	}
 	return s.create(ctx, ic.Org, inv)
+}
+
+// addExisting adds a person who already has an account at once (there is
+// nothing for them to accept) and tells them by email in their language.
+func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string) (Invitation, error) {
+	acct, err := s.Store.Account(ctx, userID)
+	if err != nil || acct == nil {
+		return Invitation{}, fmt.Errorf("load account %s: %w", userID, err)
+	}
+	now := s.Now().UTC().Truncate(time.Second)
+	inv.ID = NewSortableID(s.Now())
+	inv.Status = Accepted
+	inv.CreatedAt, inv.ExpiresAt, inv.AcceptedAt = now, now, &now
+	inv.UserID = userID
+	inv.DeliveryStatus = DeliveryQueued
+	m := org.Member{
+		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: acct.Email,
+		FirstName: acct.FirstName, LastName: acct.LastName, Phone: acct.Phone,
+		Role: inv.Role, Units: inv.Units, JoinedAt: now,
+	}
+	if err := s.Store.AddMember(ctx, inv, m); err != nil {
+		return Invitation{}, err
+	}
+	inv.DeliveryStatus = DeliverySent
+	if err := s.Mailer.SendAdded(ctx, inv, acct.Language, strings.TrimSuffix(s.AcceptURL, "/accept")); err != nil {
+		inv.DeliveryStatus = DeliveryFailed
+	}
+	if err := s.Store.SetDeliveryStatus(ctx, inv.OrgID, inv.ID, inv.DeliveryStatus); err != nil {
+		return Invitation{}, fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
+	}
+	return inv, nil
 }
 
 // validate turns a request into an invitation for o, or lists what is wrong.

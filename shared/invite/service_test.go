@@ -27,6 +27,8 @@ type fakeStore struct {
 	ResendFn             func(ctx context.Context, old, renewed Invitation) error
 	RevokeFn             func(ctx context.Context, inv Invitation, at, expireAt time.Time) error
 	DeleteInvitationFn   func(ctx context.Context, inv Invitation) error
+	AddMemberFn          func(ctx context.Context, inv Invitation, m org.Member) error
+	AccountFn            func(ctx context.Context, userID string) (*account.Account, error)
 }
 
 func (f *fakeStore) InviteContext(ctx context.Context, orgID, actorID, email string) (InviteContext, error) {
@@ -72,10 +74,19 @@ func (f *fakeStore) Revoke(ctx context.Context, inv Invitation, at, expireAt tim
 func (f *fakeStore) DeleteInvitation(ctx context.Context, inv Invitation) error {
 	return f.DeleteInvitationFn(ctx, inv)
 }
+func (f *fakeStore) AddMember(ctx context.Context, inv Invitation, m org.Member) error {
+	return f.AddMemberFn(ctx, inv, m)
+}
+func (f *fakeStore) Account(ctx context.Context, userID string) (*account.Account, error) {
+	return f.AccountFn(ctx, userID)
+}
 
 type mailerFunc func(ctx context.Context, inv Invitation, link string) error
 
 func (m mailerFunc) SendInvitation(ctx context.Context, inv Invitation, link string) error {
+	return m(ctx, inv, link)
+}
+func (m mailerFunc) SendAdded(ctx context.Context, inv Invitation, _, link string) error {
 	return m(ctx, inv, link)
 }
 

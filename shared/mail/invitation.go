@@ -73,3 +73,38 @@ func (m InvitationMailer) SendInvitation(ctx context.Context, inv invite.Invitat
 	}
 	return m.Sender.Send(ctx, msg)
 }
+
+// ComposeAdded renders the email to someone with an account who was added to
+// an organisation, in their language (else the invitation's, else English).
+func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (Message, error) {
+	lang := c.Match(language, inv.Language)
+	inviter := inv.InviterName
+	if inviter == "" {
+		inviter = inv.OrgName
+	}
+	name := strings.TrimSpace(strings.Join([]string{inv.Salutation, inv.FirstName, inv.LastName}, " "))
+	tr := c.translator(lang, map[string]any{"OrgName": inv.OrgName, "InviterName": inviter, "Name": name, "Role": inv.Role})
+	greeting := tr.T("greeting.anonymous")
+	if name != "" {
+		greeting = tr.T("invitation.greeting")
+	}
+	l := layout{
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("added.subject"),
+		Paragraphs: []string{greeting, tr.T("added.intro")},
+		ActionURL:  link, ActionLabel: tr.T("added.action"), Fallback: tr.T("invitation.fallback"),
+		Footer: tr.T("added.footer"),
+	}
+	if tr.err != nil {
+		return Message{}, fmt.Errorf("compose added: %w", tr.err)
+	}
+	return c.render(inv.Email, l)
+}
+
+// SendAdded renders and sends the added-to-organisation email.
+func (m InvitationMailer) SendAdded(ctx context.Context, inv invite.Invitation, language, link string) error {
+	msg, err := m.Catalogue.ComposeAdded(inv, language, link)
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
