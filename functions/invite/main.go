@@ -18,6 +18,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
 	"onboarding/shared/membership"
+	"onboarding/shared/org"
 	"onboarding/shared/phone"
 )
 
@@ -63,6 +64,7 @@ func main() {
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
 	members := &membership.Service{Store: store, Now: time.Now}
-	(&httpapi.Admin{Invitations: invitations, Members: members, Directory: store}).Register(router)
+	orgs := &org.Service{Store: store, Now: time.Now}
+	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -248,7 +248,11 @@ func TestInviteToSignIn(t *testing.T) {
 	forged := &Client{t: t, base: s.APIURL, token: session.AccessToken[:len(session.AccessToken)-4] + "AAAA"}
 	mustStatus(t, forged.Call("GET", "/me", nil, nil), 401)
 
-	// The admin invites a worker.
+	// The admin creates a unit and invites a worker into it.
+	var unit struct {
+		UnitID string `json:"unitId"`
+	}
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/units", map[string]string{"name": "North"}, &unit), 201)
 	var inv struct {
 		InvitationID   string `json:"invitationId"`
 		Email          string `json:"email"`
@@ -259,7 +263,7 @@ func TestInviteToSignIn(t *testing.T) {
 	}
 	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{
 		"email": strings.ToUpper(workerEmail), "firstName": "Kari", "lastName": "Nordmann",
-		"phone": "915 12 345", "role": "member", "units": []string{"north"},
+		"phone": "915 12 345", "role": "member", "units": []string{unit.UnitID},
 	}, &inv), 201)
 	if inv.Email != workerEmail || inv.Phone != "+4791512345" || inv.Status != "pending" || inv.DeliveryStatus != "sent" {
 		t.Fatalf("invitation %+v", inv)

@@ -8,6 +8,16 @@ import (
 	"onboarding/infra/testenv"
 )
 
+// createUnit creates a unit over HTTP and returns its id.
+func createUnit(t *testing.T, c *Client, orgID, name string) string {
+	t.Helper()
+	var u struct {
+		UnitID string `json:"unitId"`
+	}
+	mustStatus(t, c.Call("POST", "/orgs/"+orgID+"/units", map[string]string{"name": name}, &u), 201)
+	return u.UnitID
+}
+
 // signUp accepts the newest invitation to email and signs in as that person.
 func signUp(t *testing.T, s *local.Stack, email, password string, nth int) *Client {
 	t.Helper()
@@ -39,16 +49,17 @@ func TestCoordinatorResendsAdminRevokes(t *testing.T) {
 
 	orgID := Provision(t, s, "Units Care "+id, adminEmail)
 	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	north, south := createUnit(t, admin, orgID, "North"), createUnit(t, admin, orgID, "South")
 
 	// The admin invites a coordinator scoped to the north unit.
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": coordEmail, "role": "coordinator", "units": []string{"north"}}, nil), 201)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": coordEmail, "role": "coordinator", "units": []string{north}}, nil), 201)
 	coord := signUp(t, s, coordEmail, "coordinator passphrase", 1)
 
 	// The coordinator may invite a reporter into its unit, not elsewhere, and no admins.
-	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "x-" + id + "@example.no", "role": "reporter", "units": []string{"south"}}, nil), 403)
-	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "y-" + id + "@example.no", "role": "admin", "units": []string{"north"}}, nil), 403)
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "x-" + id + "@example.no", "role": "reporter", "units": []string{south}}, nil), 403)
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "y-" + id + "@example.no", "role": "admin", "units": []string{north}}, nil), 403)
 	var inv invitation
-	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": reporterEmail, "role": "reporter", "units": []string{"north"}}, &inv), 201)
+	mustStatus(t, coord.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": reporterEmail, "role": "reporter", "units": []string{north}}, &inv), 201)
 	first := InvitationToken(t, reporterEmail, 1)
 
 	// Resend: the first link stops working, the second works.
@@ -109,12 +120,13 @@ func TestMembersOverHTTP(t *testing.T) {
 	adminEmail, workerEmail := "ada-"+id+"@example.no", "walt-"+id+"@example.no"
 	orgID := Provision(t, s, "Members Care "+id, adminEmail)
 	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	north, south := createUnit(t, admin, orgID, "North"), createUnit(t, admin, orgID, "South")
 	var me struct {
 		UserID string `json:"userId"`
 	}
 	mustStatus(t, admin.Call("GET", "/me", nil, &me), 200)
 
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": workerEmail, "role": "coordinator", "units": []string{"north"}}, nil), 201)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": workerEmail, "role": "coordinator", "units": []string{north}}, nil), 201)
 	worker := signUp(t, s, workerEmail, "worker passphrase long", 1)
 	var wme struct {
 		UserID string `json:"userId"`
@@ -135,7 +147,7 @@ func TestMembersOverHTTP(t *testing.T) {
 	}
 	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+me.UserID, map[string]any{"role": "member"}, nil), 409)
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+me.UserID, nil, nil), 409)
-	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+wme.UserID, map[string]any{"units": []string{"north", "south"}}, nil), 200)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+wme.UserID, map[string]any{"units": []string{north, south}}, nil), 200)
 	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/members/"+wme.UserID, map[string]any{"role": "ghost"}, nil), 422)
 
 	// The coordinator works until removed, and is refused on the very next request.
@@ -143,4 +155,47 @@ func TestMembersOverHTTP(t *testing.T) {
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+wme.UserID, nil, nil), 204)
 	mustStatus(t, worker.Call("GET", "/orgs/"+orgID+"/invitations", nil, nil), 403)
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/members/"+wme.UserID, nil, nil), 404)
+}
+
+func TestUnitsAndSettingsOverHTTP(t *testing.T) {
+	s := Stack(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Settings Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+
+	unit := createUnit(t, admin, orgID, "Night Shift")
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/units", map[string]string{"name": "night  shift"}, nil), 409)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/units/"+unit, map[string]string{"name": "Night Team"}, nil), 200)
+	var units struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/units", nil, &units), 200)
+	if len(units.Items) != 1 || units.Items[0].Name != "Night Team" {
+		t.Fatalf("units %+v", units)
+	}
+
+	var st struct {
+		InvitationLifetimeDays int `json:"invitationLifetimeDays"`
+		RateLimits             struct {
+			InvitationsPerHour int `json:"invitationsPerHour"`
+		} `json:"rateLimits"`
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/settings", nil, &st), 200)
+	if st.InvitationLifetimeDays != 30 || st.RateLimits.InvitationsPerHour != 500 {
+		t.Fatalf("default settings %+v", st)
+	}
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/settings", map[string]any{"invitationLifetimeDays": 0}, nil), 422)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/settings", map[string]any{
+		"invitationLifetimeDays": 14,
+		"customFields":           []map[string]any{{"key": "costCentre", "label": "Cost centre", "type": "text", "required": true}},
+	}, &st), 200)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "n-" + id + "@example.no", "role": "member"}, nil), 422)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "n-" + id + "@example.no", "role": "member",
+		"units": []string{unit}, "attributes": map[string]string{"costCentre": "A1"}}, nil), 201)
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+unit, nil, nil), 409)
+	empty := createUnit(t, admin, orgID, "Empty")
+	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+empty, nil, nil), 204)
 }

@@ -129,12 +129,19 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation) err
 	if err != nil {
 		return fmt.Errorf("build guard condition: %w", err)
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
 			ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}},
 		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	})
+	}
+	items = append(items, s.unitChecks(inv.OrgID, inv.Units)...)
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		if err := missingUnits(reasons, 3, inv.Units); err != nil {
+			return err
+		}
+	}
 	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
 		var g pendingGuard
 		if _, gerr := s.get(ctx, key{orgPK(inv.OrgID), pendingSK(inv.Email)}, &g); gerr != nil {

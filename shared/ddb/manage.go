@@ -263,10 +263,16 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 		{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
+	items = append(items, s.unitChecks(m.OrgID, m.Units)...)
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, 1))
 	}
 	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		if err := missingUnits(reasons, 2, m.Units); err != nil {
+			return err
+		}
+	}
 	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
 		return fault.New(fault.Conflict, "this person is already a member of the organisation")
 	}

@@ -111,7 +111,15 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member) error
 	if d := adminDelta(old, updated); d != 0 {
 		items = append(items, s.adminCount(old.OrgID, d))
 	}
-	return s.memberChange(ctx, items, "update member "+old.UserID)
+	first := len(items)
+	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		if err := missingUnits(reasons, first, updated.Units); err != nil {
+			return err
+		}
+	}
+	return s.memberResult(err, "update member "+old.UserID)
 }
 
 // RemoveMember deletes a membership if it is as m says.
@@ -125,11 +133,12 @@ func (s *Store) RemoveMember(ctx context.Context, m org.Member) error {
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, -1))
 	}
-	return s.memberChange(ctx, items, "remove member "+m.UserID)
+	return s.memberResult(s.transact(ctx, items), "remove member "+m.UserID)
 }
 
-func (s *Store) memberChange(ctx context.Context, items []types.TransactWriteItem, what string) error {
-	err := s.transact(ctx, items)
+// memberResult maps a membership transaction's outcome: item 1, when
+// present, is the admin count.
+func (s *Store) memberResult(err error, what string) error {
 	if reasons := canceled(err); reasons != nil {
 		if conditionFailed(reasons, 1) {
 			return errLastAdmin

@@ -37,17 +37,19 @@ func TestMembersLastAdminAndScoping(t *testing.T) {
 	if _, err := members.Update(ctx, ada, orgID, ada, membership.Change{Role: strp("member")}); err == nil || err.Error() != "conflict: the organisation must keep at least one organisation-wide admin" {
 		t.Fatalf("demote last admin: %v", err)
 	}
-	if _, err := members.Update(ctx, ada, orgID, ada, membership.Change{Units: &[]string{"north"}}); fault.CodeOf(err) != fault.Conflict {
+	lone := f.unit(t, orgID, ada, "Lone")
+	if _, err := members.Update(ctx, ada, orgID, ada, membership.Change{Units: &[]string{lone}}); fault.CodeOf(err) != fault.Conflict {
 		t.Fatalf("scope last admin: %v", err)
 	}
 	if err := members.Remove(ctx, ada, orgID, ada); fault.CodeOf(err) != fault.Conflict {
 		t.Fatalf("remove last admin: %v", err)
 	}
 
+	north, southUnit := f.unit(t, orgID, ada, "North"), f.unit(t, orgID, ada, "South")
 	bo := f.join(t, ada, orgID, "bo@example.no", "admin")
-	coord := f.join(t, ada, orgID, "cora@example.no", "coordinator", "north")
-	worker := f.join(t, coord, orgID, "walt@example.no", "member", "north")
-	south := f.join(t, ada, orgID, "sam@example.no", "member", "south")
+	coord := f.join(t, ada, orgID, "cora@example.no", "coordinator", north)
+	worker := f.join(t, coord, orgID, "walt@example.no", "member", north)
+	south := f.join(t, ada, orgID, "sam@example.no", "member", southUnit)
 
 	// Two admins demote each other at once: one of them stays admin.
 	var wg sync.WaitGroup
@@ -89,7 +91,7 @@ func TestMembersLastAdminAndScoping(t *testing.T) {
 		t.Fatalf("coordinator changes a role in its unit: %+v %v", m, err)
 	}
 	// Filters.
-	inNorth, _ := members.List(ctx, admin, orgID, membership.Query{Unit: "north"})
+	inNorth, _ := members.List(ctx, admin, orgID, membership.Query{Unit: north})
 	reporters, _ := members.List(ctx, admin, orgID, membership.Query{Role: "reporter"})
 	if len(inNorth.Items) != 2 || len(reporters.Items) != 1 {
 		t.Fatalf("north %d reporters %d", len(inNorth.Items), len(reporters.Items))
@@ -105,7 +107,7 @@ func TestMembersLastAdminAndScoping(t *testing.T) {
 	if _, err := members.List(ctx, coord, orgID, membership.Query{}); fault.CodeOf(err) != fault.Forbidden {
 		t.Fatalf("removed coordinator: %v", err)
 	}
-	if _, err := f.svc.Invite(ctx, coord, orgID, invite.Request{Email: "late@example.no", Role: "member", Units: []string{"north"}}); fault.CodeOf(err) != fault.Forbidden {
+	if _, err := f.svc.Invite(ctx, coord, orgID, invite.Request{Email: "late@example.no", Role: "member", Units: []string{north}}); fault.CodeOf(err) != fault.Forbidden {
 		t.Fatalf("removed coordinator invites: %v", err)
 	}
 }

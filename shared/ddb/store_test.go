@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
+	"onboarding/shared/org"
 	"onboarding/shared/phone"
 )
 
@@ -85,6 +86,16 @@ func newFixture(t *testing.T) fixture {
 	return fixture{store, svc, mail, clk}
 }
 
+// unit creates a unit as actorID and returns its id.
+func (f fixture) unit(t *testing.T, orgID, actorID, name string) string {
+	t.Helper()
+	u, err := (&org.Service{Store: f.store, Now: f.clock.Now}).CreateUnit(context.Background(), actorID, orgID, name)
+	if err != nil {
+		t.Fatalf("create unit %s: %v", name, err)
+	}
+	return u.ID
+}
+
 // provisionAndJoin provisions an organisation and accepts its admin
 // invitation, returning the org and the admin's user id.
 func (f fixture) provisionAndJoin(t *testing.T, adminEmail string) (orgID, adminID string) {
@@ -106,9 +117,10 @@ func TestInviteAcceptAgainstDynamoDBLocal(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
+	north := f.unit(t, orgID, adminID, "North")
 
 	inv, err := f.svc.Invite(ctx, adminID, orgID, invite.Request{
-		Email: "Kari@Example.no", FirstName: "Kari", LastName: "Nordmann", Phone: "915 12 345", Role: "member", Units: []string{"north"},
+		Email: "Kari@Example.no", FirstName: "Kari", LastName: "Nordmann", Phone: "915 12 345", Role: "member", Units: []string{north},
 	})
 	if err != nil {
 		t.Fatalf("invite: %v", err)
@@ -159,7 +171,7 @@ func TestInviteAcceptAgainstDynamoDBLocal(t *testing.T) {
 		t.Fatalf("sign-in state %+v %v", creds, err)
 	}
 	ms, err := f.store.Memberships(ctx, j.UserID)
-	if err != nil || len(ms) != 1 || ms[0].OrgID != orgID || ms[0].Units[0] != "north" {
+	if err != nil || len(ms) != 1 || ms[0].OrgID != orgID || ms[0].Units[0] != north {
 		t.Fatalf("memberships %+v %v", ms, err)
 	}
 

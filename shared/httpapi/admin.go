@@ -9,12 +9,14 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
+	"onboarding/shared/org"
 )
 
 // Admin serves the signed-in (admin) routes.
 type Admin struct {
 	Invitations *invite.Service
 	Members     *membership.Service
+	Orgs        *org.Service
 	Directory   account.Directory
 }
 
@@ -29,6 +31,12 @@ func (a *Admin) Register(rt *Router) {
 	rt.Authed("GET /orgs/{orgId}/members", a.listMembers)
 	rt.Authed("PATCH /orgs/{orgId}/members/{userId}", a.updateMember)
 	rt.Authed("DELETE /orgs/{orgId}/members/{userId}", a.removeMember)
+	rt.Authed("GET /orgs/{orgId}/units", a.listUnits)
+	rt.Authed("POST /orgs/{orgId}/units", a.createUnit)
+	rt.Authed("PATCH /orgs/{orgId}/units/{unitId}", a.renameUnit)
+	rt.Authed("DELETE /orgs/{orgId}/units/{unitId}", a.deleteUnit)
+	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
+	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
 }
 
 // invitations is the service, linking to this API's own acceptance page when
@@ -147,4 +155,67 @@ func (a *Admin) removeMember(ctx context.Context, r *Request) (Response, error) 
 		return Response{}, err
 	}
 	return Response{StatusCode: http.StatusNoContent}, nil
+}
+
+type unitRequest struct {
+	Name string `json:"name"`
+}
+
+func (a *Admin) listUnits(ctx context.Context, r *Request) (Response, error) {
+	units, err := a.Orgs.ListUnits(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, map[string]any{"items": units, "nextCursor": nil})
+}
+
+func (a *Admin) createUnit(ctx context.Context, r *Request) (Response, error) {
+	var in unitRequest
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	u, err := a.Orgs.CreateUnit(ctx, r.UserID(), r.Param("orgId"), in.Name)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusCreated, u)
+}
+
+func (a *Admin) renameUnit(ctx context.Context, r *Request) (Response, error) {
+	var in unitRequest
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	u, err := a.Orgs.RenameUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId"), in.Name)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, u)
+}
+
+func (a *Admin) deleteUnit(ctx context.Context, r *Request) (Response, error) {
+	if err := a.Orgs.DeleteUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId")); err != nil {
+		return Response{}, err
+	}
+	return Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Admin) getSettings(ctx context.Context, r *Request) (Response, error) {
+	st, err := a.Orgs.Settings(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, st)
+}
+
+func (a *Admin) updateSettings(ctx context.Context, r *Request) (Response, error) {
+	var c org.SettingsChange
+	if err := r.Decode(&c); err != nil {
+		return Response{}, err
+	}
+	st, err := a.Orgs.UpdateSettings(ctx, r.UserID(), r.Param("orgId"), c)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, st)
 }

@@ -132,8 +132,6 @@ const (
 	maxMessageLen    = 1000
 	maxUnits         = 50
 	maxIDLen         = 64
-	maxAttributes    = 30
-	maxAttributeLen  = 500
 )
 
 // Invite creates a pending invitation on behalf of actorID and emails it.
@@ -253,16 +251,7 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 		}
 	}
 
-	if len(req.Attributes) > maxAttributes {
-		errs.Add("attributes", string(fault.Invalid), fmt.Sprintf("at most %d attributes", maxAttributes))
-	}
-	for k, v := range req.Attributes {
-		if k == "" || len(k) > maxIDLen || utf8.RuneCountInString(v) > maxAttributeLen || !utf8.ValidString(k+v) {
-			errs.Add("attributes."+k, string(fault.Invalid), "attribute name or value too long or not text")
-			continue
-		}
-		inv.Attributes[k] = v
-	}
+	inv.Attributes = o.Settings.CheckAttributes(req.Attributes, &errs)
 	return inv, errs.Err()
 }
 

@@ -23,10 +23,18 @@ const (
 
 // Settings are the knobs an organisation's admins turn.
 type Settings struct {
-	InvitationLifetimeDays   int    `json:"invitationLifetimeDays" dynamodbav:"invitationLifetimeDays"`
-	DefaultLanguage          string `json:"defaultLanguage" dynamodbav:"defaultLanguage"`
-	DefaultPhoneRegion       string `json:"defaultPhoneRegion" dynamodbav:"defaultPhoneRegion"`
-	ReminderDaysBeforeExpiry int    `json:"reminderDaysBeforeExpiry" dynamodbav:"reminderDaysBeforeExpiry"`
+	InvitationLifetimeDays   int           `json:"invitationLifetimeDays" dynamodbav:"invitationLifetimeDays"`
+	DefaultLanguage          string        `json:"defaultLanguage" dynamodbav:"defaultLanguage"`
+	DefaultPhoneRegion       string        `json:"defaultPhoneRegion" dynamodbav:"defaultPhoneRegion"`
+	ReminderDaysBeforeExpiry int           `json:"reminderDaysBeforeExpiry" dynamodbav:"reminderDaysBeforeExpiry"`
+	CustomFields             []CustomField `json:"customFields" dynamodbav:"customFields"`
+	RateLimits               RateLimits    `json:"rateLimits" dynamodbav:"rateLimits"`
+}
+
+// RateLimits bound how much mail an organisation sends.
+type RateLimits struct {
+	InvitationsPerHour       int `json:"invitationsPerHour" dynamodbav:"invitationsPerHour"`
+	EmailsPerRecipientPerDay int `json:"emailsPerRecipientPerDay" dynamodbav:"emailsPerRecipientPerDay"`
 }
 
 // Organisation is a tenant.
@@ -61,6 +69,8 @@ func NewSettings(lifetimeDays int) Settings {
 		DefaultLanguage:          DefaultLanguage,
 		DefaultPhoneRegion:       DefaultPhoneRegion,
 		ReminderDaysBeforeExpiry: DefaultReminderDays,
+		CustomFields:             []CustomField{},
+		RateLimits:               RateLimits{InvitationsPerHour: 500, EmailsPerRecipientPerDay: 5},
 	}
 }
 

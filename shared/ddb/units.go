@@ -1,0 +1,202 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/org"
+)
+
+type unitNameGuard struct {
+	UnitID string `dynamodbav:"unitId"`
+}
+
+var errUnitName = fault.New(fault.Conflict, "a unit with this name exists already")
+
+// CreateUnit stores a unit and reserves its name.
+func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit) error {
+	unit, err := item(key{orgPK(orgID), unitSK(u.ID)}, "unit", u, nil)
+	if err != nil {
+		return err
+	}
+	guard, err := item(key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}, "unitNameGuard", unitNameGuard{UnitID: u.ID}, nil)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: unit, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	})
+	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
+		return errUnitName
+	}
+	if err != nil {
+		return fmt.Errorf("create unit: %w", err)
+	}
+	return nil
+}
+
+// ListUnits returns all of an organisation's units.
+func (s *Store) ListUnits(ctx context.Context, orgID string) ([]org.Unit, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("UNIT#"))).Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	units := []org.Unit{}
+	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query units of %s: %w", orgID, err)
+		}
+		var us []org.Unit
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &us); err != nil {
+			return nil, err
+		}
+		units = append(units, us...)
+	}
+	return units, nil
+}
+
+// RenameUnit renames a unit and moves its name reservation.
+func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name string) (org.Unit, error) {
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(orgID), unitSK(old.ID)}.av(),
+		UpdateExpression:          aws.String("SET #n = :n"),
+		ConditionExpression:       aws.String("#n = :old"),
+		ExpressionAttributeNames:  map[string]string{"#n": "name"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(name), ":old": str(old.Name)},
+	}}}
+	if org.NameKey(name) != org.NameKey(old.Name) {
+		guard, err := item(key{orgPK(orgID), unitNameSK(org.NameKey(name))}, "unitNameGuard", unitNameGuard{UnitID: old.ID}, nil)
+		if err != nil {
+			return org.Unit{}, err
+		}
+		items = append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(old.Name))}.av()}},
+		)
+	}
+	err := s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		if conditionFailed(reasons, 1) {
+			return org.Unit{}, errUnitName
+		}
+		if conditionFailed(reasons, 0) {
+			return org.Unit{}, fault.New(fault.Conflict, "the unit changed meanwhile; reload")
+		}
+	}
+	if err != nil {
+		return org.Unit{}, fmt.Errorf("rename unit %s: %w", old.ID, err)
+	}
+	old.Name = name
+	return old, nil
+}
+
+// UnitInUse reports whether a member or a pending invitation is in the unit.
+// It reads the organisation's members and pending invitations (a rare,
+// admin-only operation).
+func (s *Store) UnitInUse(ctx context.Context, orgID, unitID string) (bool, error) {
+	queries := []struct {
+		index, pkName, pk, skPrefix string
+	}{
+		{"", attrPK, orgPK(orgID), "MEMBER#"},
+		{IndexGSI1, attrGSI1PK, invitesByStatus(orgID, string(invite.Pending)), ""},
+	}
+	for _, q := range queries {
+		kc := expression.Key(q.pkName).Equal(expression.Value(q.pk))
+		if q.skPrefix != "" {
+			kc = kc.And(expression.Key(attrSK).BeginsWith(q.skPrefix))
+		}
+		expr, err := expression.NewBuilder().WithKeyCondition(kc).
+			WithFilter(expression.Contains(expression.Name("units"), unitID)).Build()
+		if err != nil {
+			return false, err
+		}
+		in := &dynamodb.QueryInput{TableName: &s.table, Select: types.SelectCount,
+			KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+		if q.index != "" {
+			in.IndexName = aws.String(q.index)
+		}
+		for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return false, fmt.Errorf("check unit %s: %w", unitID, err)
+			}
+			if page.Count > 0 {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// DeleteUnit deletes a unit and frees its name.
+func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit) error {
+	err := s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}.av()}},
+	})
+	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
+		return fault.New(fault.NotFound, "no such unit")
+	}
+	if err != nil {
+		return fmt.Errorf("delete unit %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// UpdateSettings stores an organisation's settings.
+func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Settings) error {
+	v, err := attributevalue.Marshal(st)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{orgPK(orgID), skMeta}.av(),
+		UpdateExpression:          aws.String("SET settings = :s"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": v},
+	})
+	if isConditionFailed(err) {
+		return fault.New(fault.NotFound, "no such organisation")
+	}
+	if err != nil {
+		return fmt.Errorf("update settings of %s: %w", orgID, err)
+	}
+	return nil
+}
+
+// unitChecks are ConditionChecks that each unit exists in the organisation.
+func (s *Store) unitChecks(orgID string, units []string) []types.TransactWriteItem {
+	var items []types.TransactWriteItem
+	for _, u := range units {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: key{orgPK(orgID), unitSK(u)}.av(),
+			ConditionExpression: aws.String("attribute_exists(PK)"),
+		}})
+	}
+	return items
+}
+
+// missingUnits turns failed unit checks (at items[first:]) into field errors.
+func missingUnits(reasons []types.CancellationReason, first int, units []string) error {
+	var errs fault.Fields
+	for i, u := range units {
+		if conditionFailed(reasons, first+i) {
+			errs.Add(fmt.Sprintf("units[%d]", i), string(fault.Invalid), "no such unit: "+u)
+		}
+	}
+	return errs.Err()
+}

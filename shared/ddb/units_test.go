@@ -1,0 +1,109 @@
+package ddb_test
+
+import (
+	"context"
+	"testing"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/membership"
+	"onboarding/shared/org"
+)
+
+func intp(n int) *int { return &n }
+
+func TestUnitsSettingsAndCustomFields(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	orgs := &org.Service{Store: f.store, Now: f.clock.Now}
+
+	north := f.unit(t, orgID, ada, "North Clinic")
+	if _, err := orgs.CreateUnit(ctx, ada, orgID, "  north   CLINIC "); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	if _, err := orgs.CreateUnit(ctx, ada, orgID, "bad\x00name"); fault.CodeOf(err) != fault.Invalid {
+		t.Fatalf("control characters: %v", err)
+	}
+	south := f.unit(t, orgID, ada, "South")
+	if u, err := orgs.RenameUnit(ctx, ada, orgID, south, "South Clinic"); err != nil || u.Name != "South Clinic" {
+		t.Fatalf("rename: %+v %v", u, err)
+	}
+	if _, err := orgs.RenameUnit(ctx, ada, orgID, south, "NORTH clinic"); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("rename onto another's name: %v", err)
+	}
+	if _, err := orgs.CreateUnit(ctx, ada, orgID, "South"); err != nil {
+		t.Fatalf("the old name is free after a rename: %v", err)
+	}
+
+	// Invitations need existing units.
+	_, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "x@example.no", Role: "member", Units: []string{north, "nope"}})
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "units[1]" {
+		t.Fatalf("unknown unit: %v", err)
+	}
+	// A unit with a pending invitation or a member cannot be deleted.
+	if _, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "p@example.no", Role: "member", Units: []string{north}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := orgs.DeleteUnit(ctx, ada, orgID, north); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("delete non-empty: %v", err)
+	}
+	if err := orgs.DeleteUnit(ctx, ada, orgID, south); err != nil {
+		t.Fatalf("delete empty: %v", err)
+	}
+	units, _ := orgs.ListUnits(ctx, ada, orgID)
+	if len(units) != 2 {
+		t.Fatalf("units %+v", units)
+	}
+	// A member's units must exist too.
+	coord := f.join(t, ada, orgID, "cora@example.no", "coordinator", north)
+	members := &membership.Service{Store: f.store, Now: f.clock.Now}
+	if _, err := members.Update(ctx, ada, orgID, coord, membership.Change{Units: &[]string{"gone"}}); fault.CodeOf(err) != fault.Invalid {
+		t.Fatalf("member into a missing unit: %v", err)
+	}
+	// A unit-scoped coordinator sees its units only and may not create units.
+	if us, _ := orgs.ListUnits(ctx, coord, orgID); len(us) != 1 || us[0].ID != north {
+		t.Fatalf("coordinator's units %+v", us)
+	}
+	if _, err := orgs.CreateUnit(ctx, coord, orgID, "Mine"); fault.CodeOf(err) != fault.Forbidden {
+		t.Fatalf("scoped coordinator creates a unit: %v", err)
+	}
+
+	// Settings: only org-wide admins change them; values are checked.
+	if _, err := orgs.UpdateSettings(ctx, coord, orgID, org.SettingsChange{InvitationLifetimeDays: intp(7)}); fault.CodeOf(err) != fault.Forbidden {
+		t.Fatalf("coordinator changes settings: %v", err)
+	}
+	_, err = orgs.UpdateSettings(ctx, ada, orgID, org.SettingsChange{InvitationLifetimeDays: intp(91), ReminderDaysBeforeExpiry: intp(-1),
+		CustomFields: &[]org.CustomField{{Key: "1bad", Label: "", Type: "colour"}}})
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 5 {
+		t.Fatalf("want 5 field errors, got %v", err)
+	}
+	st, err := orgs.UpdateSettings(ctx, ada, orgID, org.SettingsChange{InvitationLifetimeDays: intp(7), ReminderDaysBeforeExpiry: intp(2),
+		CustomFields: &[]org.CustomField{
+			{Key: "costCentre", Label: "Cost centre", Type: org.FieldSelect, Required: true, AllowedValues: []string{"A100", "B200"}},
+			{Key: "startDate", Label: "Start date", Type: org.FieldDate},
+		}})
+	if err != nil || st.InvitationLifetimeDays != 7 || len(st.CustomFields) != 2 || st.RateLimits.InvitationsPerHour != 500 {
+		t.Fatalf("settings %+v %v", st, err)
+	}
+	got, _ := orgs.Settings(ctx, ada, orgID)
+	if got.InvitationLifetimeDays != 7 {
+		t.Fatalf("stored settings %+v", got)
+	}
+
+	// Custom fields are checked on every invitation; the lifetime applies.
+	_, err = f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "c@example.no", Role: "member",
+		Attributes: map[string]string{"costCentre": "Z999", "startDate": "soon", "shoeSize": "44"}})
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 3 {
+		t.Fatalf("attributes: %v", err)
+	}
+	_, err = f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "c@example.no", Role: "member"})
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "attributes.costCentre" {
+		t.Fatalf("missing required attribute: %v", err)
+	}
+	inv, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "c@example.no", Role: "member",
+		Attributes: map[string]string{"costCentre": "A100", "startDate": "2026-12-01"}})
+	if err != nil || inv.Attributes["costCentre"] != "A100" || inv.ExpiresAt.Sub(inv.CreatedAt).Hours() != 7*24 {
+		t.Fatalf("valid attributes: %+v %v", inv, err)
+	}
+}

@@ -1,0 +1,267 @@
+package org
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"onboarding/shared/access"
+	"onboarding/shared/fault"
+)
+
+// Store is what unit and settings management needs of storage.
+type Store interface {
+	Actor(ctx context.Context, orgID, userID string) (Organisation, *Member, error)
+	// CreateUnit stores a unit whose name (by NameKey) is new in the
+	// organisation; else Conflict.
+	CreateUnit(ctx context.Context, orgID string, u Unit) error
+	ListUnits(ctx context.Context, orgID string) ([]Unit, error)
+	// RenameUnit renames a unit, keeping names unique; NotFound or Conflict.
+	RenameUnit(ctx context.Context, orgID string, old Unit, name string) (Unit, error)
+	// UnitInUse reports whether any member or pending invitation is in the unit.
+	UnitInUse(ctx context.Context, orgID, unitID string) (bool, error)
+	DeleteUnit(ctx context.Context, orgID string, u Unit) error
+	// UpdateSettings stores settings if the organisation is unchanged since
+	// it was read at version (its createdAt stands in until versions exist).
+	UpdateSettings(ctx context.Context, orgID string, s Settings) error
+}
+
+// Service manages an organisation's units and settings.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+}
+
+func (s *Service) actor(ctx context.Context, orgID, userID string) (Organisation, access.Actor, error) {
+	o, m, err := s.Store.Actor(ctx, orgID, userID)
+	if err != nil {
+		return o, access.Actor{}, fmt.Errorf("load actor in org %s: %w", orgID, err)
+	}
+	if m == nil {
+		return o, access.Actor{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
+	}
+	return o, access.Actor{UserID: userID, OrgID: orgID, Role: m.Role, Units: m.Units}, nil
+}
+
+// mayConfigure checks that the actor's role may configure units and that
+// it is organisation-wide or, with unitID, scoped to that unit.
+func mayConfigure(o Organisation, a access.Actor, unitID string) error {
+	r, ok := o.Roles.Find(a.Role)
+	if !ok || !r.ConfigureUnits {
+		return fault.New(fault.Forbidden, "your role may not configure units")
+	}
+	if a.OrgWide() || (unitID != "" && slices.Contains(a.Units, unitID)) {
+		return nil
+	}
+	return fault.New(fault.Forbidden, "only organisation-wide coordinators and admins may do this")
+}
+
+func newUnitID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func invalid(field string, err error) error {
+	var errs fault.Fields
+	if e, ok := fault.As(err); ok {
+		errs.Add(field, string(e.Code), e.Message)
+	}
+	return errs.Err()
+}
+
+// ListUnits returns the units the actor may see: all for organisation-wide
+// members, else their own.
+func (s *Service) ListUnits(ctx context.Context, userID, orgID string) ([]Unit, error) {
+	_, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return nil, err
+	}
+	units, err := s.Store.ListUnits(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := []Unit{}
+	for _, u := range units {
+		if a.OrgWide() || slices.Contains(a.Units, u.ID) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// CreateUnit adds a unit with a name new in the organisation.
+func (s *Service) CreateUnit(ctx context.Context, userID, orgID, name string) (Unit, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return Unit{}, err
+	}
+	if err := mayConfigure(o, a, ""); err != nil {
+		return Unit{}, err
+	}
+	name, err = CleanUnitName(name)
+	if err != nil {
+		return Unit{}, invalid("name", err)
+	}
+	u := Unit{ID: newUnitID(), Name: name, CreatedAt: s.Now().UTC().Truncate(time.Second)}
+	if err := s.Store.CreateUnit(ctx, orgID, u); err != nil {
+		return Unit{}, err
+	}
+	return u, nil
+}
+
+func (s *Service) unit(ctx context.Context, orgID, unitID string) (Unit, error) {
+	units, err := s.Store.ListUnits(ctx, orgID)
+	if err != nil {
+		return Unit{}, err
+	}
+	for _, u := range units {
+		if u.ID == unitID {
+			return u, nil
+		}
+	}
+	return Unit{}, fault.New(fault.NotFound, "no such unit")
+}
+
+// RenameUnit renames a unit the actor may configure.
+func (s *Service) RenameUnit(ctx context.Context, userID, orgID, unitID, name string) (Unit, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return Unit{}, err
+	}
+	if err := mayConfigure(o, a, unitID); err != nil {
+		return Unit{}, err
+	}
+	name, err = CleanUnitName(name)
+	if err != nil {
+		return Unit{}, invalid("name", err)
+	}
+	u, err := s.unit(ctx, orgID, unitID)
+	if err != nil {
+		return Unit{}, err
+	}
+	return s.Store.RenameUnit(ctx, orgID, u, name)
+}
+
+// DeleteUnit deletes an empty unit: no member and no pending invitation in it.
+func (s *Service) DeleteUnit(ctx context.Context, userID, orgID, unitID string) error {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return err
+	}
+	if err := mayConfigure(o, a, ""); err != nil {
+		return err
+	}
+	u, err := s.unit(ctx, orgID, unitID)
+	if err != nil {
+		return err
+	}
+	inUse, err := s.Store.UnitInUse(ctx, orgID, unitID)
+	if err != nil {
+		return err
+	}
+	if inUse {
+		return fault.New(fault.Conflict, "the unit still has members or pending invitations")
+	}
+	return s.Store.DeleteUnit(ctx, orgID, u)
+}
+
+// Settings returns the organisation's settings to any member whose role may
+// read lists.
+func (s *Service) Settings(ctx context.Context, userID, orgID string) (Settings, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return Settings{}, err
+	}
+	if r, ok := o.Roles.Find(a.Role); !ok || !r.ReadLists {
+		return Settings{}, fault.New(fault.Forbidden, "your role may not see the settings")
+	}
+	return withDefaults(o.Settings), nil
+}
+
+// withDefaults fills settings stored before a field existed.
+func withDefaults(s Settings) Settings {
+	d := NewSettings(s.InvitationLifetimeDays)
+	if s.CustomFields == nil {
+		s.CustomFields = d.CustomFields
+	}
+	if s.RateLimits.InvitationsPerHour == 0 {
+		s.RateLimits.InvitationsPerHour = d.RateLimits.InvitationsPerHour
+	}
+	if s.RateLimits.EmailsPerRecipientPerDay == 0 {
+		s.RateLimits.EmailsPerRecipientPerDay = d.RateLimits.EmailsPerRecipientPerDay
+	}
+	return s
+}
+
+// SettingsChange is a PATCH of settings: nil fields stay as they are.
+type SettingsChange struct {
+	InvitationLifetimeDays   *int           `json:"invitationLifetimeDays"`
+	DefaultLanguage          *string        `json:"defaultLanguage"`
+	DefaultPhoneRegion       *string        `json:"defaultPhoneRegion"`
+	ReminderDaysBeforeExpiry *int           `json:"reminderDaysBeforeExpiry"`
+	CustomFields             *[]CustomField `json:"customFields"`
+	RateLimits               *RateLimits    `json:"rateLimits"`
+}
+
+// UpdateSettings applies a change; only organisation-wide admins may.
+func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c SettingsChange) (Settings, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return Settings{}, err
+	}
+	if a.Role != access.Admin || !a.OrgWide() {
+		return Settings{}, fault.New(fault.Forbidden, "only organisation-wide admins may change the settings")
+	}
+	st := withDefaults(o.Settings)
+	var errs fault.Fields
+	if c.InvitationLifetimeDays != nil {
+		if d := *c.InvitationLifetimeDays; d < MinLifetimeDays || d > MaxLifetimeDays {
+			errs.Add("invitationLifetimeDays", string(fault.Invalid), fmt.Sprintf("from %d to %d", MinLifetimeDays, MaxLifetimeDays))
+		}
+		st.InvitationLifetimeDays = *c.InvitationLifetimeDays
+	}
+	if c.DefaultLanguage != nil {
+		if st.DefaultLanguage, err = NormalizeLanguage(*c.DefaultLanguage); err != nil {
+			errs.Add("defaultLanguage", string(fault.Invalid), "a BCP 47 language tag, such as en or nb")
+		}
+	}
+	if c.DefaultPhoneRegion != nil {
+		if st.DefaultPhoneRegion, err = NormalizeRegion(*c.DefaultPhoneRegion); err != nil {
+			errs.Add("defaultPhoneRegion", string(fault.Invalid), "an ISO 3166 country code, such as NO")
+		}
+	}
+	if c.ReminderDaysBeforeExpiry != nil {
+		st.ReminderDaysBeforeExpiry = *c.ReminderDaysBeforeExpiry
+	}
+	if st.ReminderDaysBeforeExpiry < 0 || st.ReminderDaysBeforeExpiry >= st.InvitationLifetimeDays {
+		errs.Add("reminderDaysBeforeExpiry", string(fault.Invalid), "from 0 (no reminder) to one less than the lifetime")
+	}
+	if c.CustomFields != nil {
+		CheckCustomFields(*c.CustomFields, &errs)
+		st.CustomFields = *c.CustomFields
+		for i := range st.CustomFields {
+			st.CustomFields[i].Label = strings.TrimSpace(st.CustomFields[i].Label)
+		}
+	}
+	if c.RateLimits != nil {
+		if r := c.RateLimits.InvitationsPerHour; r < 1 || r > 100000 {
+			errs.Add("rateLimits.invitationsPerHour", string(fault.Invalid), "from 1 to 100000")
+		}
+		if r := c.RateLimits.EmailsPerRecipientPerDay; r < 1 || r > 50 {
+			errs.Add("rateLimits.emailsPerRecipientPerDay", string(fault.Invalid), "from 1 to 50")
+		}
+		st.RateLimits = *c.RateLimits
+	}
+	if err := errs.Err(); err != nil {
+		return Settings{}, err
+	}
+	if err := s.Store.UpdateSettings(ctx, orgID, st); err != nil {
+		return Settings{}, err
+	}
+	return st, nil
+}
