@@ -25,44 +25,142 @@ func NewInvitationMailer(client SESClient, from, configurationSet string) (Invit
 	return InvitationMailer{Catalogue: c, Sender: SES{Client: client, From: from, ConfigurationSet: configurationSet}}, nil
 }
 
+// invitationData is what the invitee-facing strings may use.
+func (c *Catalogue) invitationData(lang string, inv invite.Invitation) map[string]any {
+	data := map[string]any{"OrgName": inv.OrgName}
+	inviter := inv.InviterName
+	if inviter == "" {
+		inviter, _ = c.T(lang, "system.inviter", data)
+	}
+	data["InviterName"] = inviter
+	data["Name"] = strings.TrimSpace(strings.Join([]string{inv.Salutation, inv.FirstName, inv.LastName}, " "))
+	data["Role"] = c.RoleName(lang, inv.Role)
+	data["ExpiresAt"] = inv.ExpiresAt.UTC().Format(time.DateOnly)
+	return data
+}
+
+// RoleName is a role's name in lang: the default roles are translated, an
+// organisation's own roles are shown as named.
+func (c *Catalogue) RoleName(lang, role string) string {
+	if s, err := c.T(lang, "role."+role, nil); err == nil {
+		return s
+	}
+	return role
+}
+
+func greeting(tr *translator, data map[string]any) string {
+	if name, _ := data["Name"].(string); name != "" {
+		return tr.T("greeting.named")
+	}
+	return tr.T("greeting.anonymous")
+}
+
 // ComposeInvitation renders an invitation email in the invitee's language.
 func (c *Catalogue) ComposeInvitation(inv invite.Invitation, link string) (Message, error) {
 	lang := c.Match(inv.Language)
-	inviter := inv.InviterName
-	data := map[string]any{"OrgName": inv.OrgName}
-	if inviter == "" {
-		var err error
-		if inviter, err = c.T(lang, "system.inviter", data); err != nil {
-			return Message{}, err
-		}
-	}
-	name := strings.TrimSpace(strings.Join([]string{inv.Salutation, inv.FirstName, inv.LastName}, " "))
-	data = map[string]any{
-		"OrgName": inv.OrgName, "InviterName": inviter, "Name": name, "Role": inv.Role,
-		"ExpiresAt": inv.ExpiresAt.UTC().Format(time.DateOnly),
-	}
+	data := c.invitationData(lang, inv)
 	tr := c.translator(lang, data)
-	greeting := tr.T("greeting.anonymous")
-	if name != "" {
-		greeting = tr.T("invitation.greeting")
-	}
 	l := layout{
 		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("invitation.subject"),
-		Paragraphs:  []string{greeting, tr.T("invitation.intro")},
-		ActionURL:   link,
-		ActionLabel: tr.T("invitation.action"),
-		Fallback:    tr.T("invitation.fallback"),
-		After:       []string{tr.T("invitation.expiry")},
-		Footer:      tr.T("footer"),
+		Paragraphs: []string{greeting(tr, data), tr.T("invitation.intro")},
+		ActionURL:  link, ActionLabel: tr.T("invitation.action"), Fallback: tr.T("fallback"),
+		After:  []string{tr.T("invitation.expiry")},
+		Footer: tr.T("footer"),
 	}
 	if inv.Message != "" {
 		l.Paragraphs = append(l.Paragraphs, tr.T("invitation.message"))
 		l.Quote = inv.Message
 	}
-	if tr.err != nil {
-		return Message{}, fmt.Errorf("compose invitation: %w", tr.err)
+	return c.finish(tr, inv.Email, l, "invitation")
+}
+
+// ComposeReminder renders the reminder sent before an invitation expires.
+func (c *Catalogue) ComposeReminder(inv invite.Invitation, link string) (Message, error) {
+	lang := c.Match(inv.Language)
+	data := c.invitationData(lang, inv)
+	tr := c.translator(lang, data)
+	l := layout{
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("reminder.subject"),
+		Paragraphs: []string{greeting(tr, data), tr.T("reminder.intro")},
+		ActionURL:  link, ActionLabel: tr.T("invitation.action"), Fallback: tr.T("fallback"),
+		Footer: tr.T("footer"),
 	}
-	return c.render(inv.Email, l)
+	return c.finish(tr, inv.Email, l, "reminder")
+}
+
+// ComposeAdded renders the email to someone with an account who was added to
+// an organisation, in their language (else the invitation's, else English).
+func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (Message, error) {
+	lang := c.Match(language, inv.Language)
+	data := c.invitationData(lang, inv)
+	tr := c.translator(lang, data)
+	l := layout{
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("added.subject"),
+		Paragraphs: []string{greeting(tr, data), tr.T("added.intro")},
+		ActionURL:  link, ActionLabel: tr.T("added.action"), Fallback: tr.T("fallback"),
+		Footer: tr.T("added.footer"),
+	}
+	return c.finish(tr, inv.Email, l, "added")
+}
+
+// ExpiredDigest is one admin's list of invitations that expired in a sweep.
+type ExpiredDigest struct {
+	To, Language, AdminName, OrgName string
+	Invitations                      []invite.Invitation
+	Link                             string // the admin app's invitation list
+}
+
+// ComposeExpiredDigest renders the digest an inviting admin gets.
+func (c *Catalogue) ComposeExpiredDigest(d ExpiredDigest) (Message, error) {
+	lang := c.Match(d.Language)
+	data := map[string]any{"OrgName": d.OrgName, "Name": d.AdminName, "Count": len(d.Invitations)}
+	tr := c.translator(lang, data)
+	var lines []string
+	for _, inv := range d.Invitations {
+		who := strings.TrimSpace(inv.FirstName + " " + inv.LastName)
+		if who == "" {
+			who = inv.Email
+		} else {
+			who += " <" + inv.Email + ">"
+		}
+		lines = append(lines, who+" ("+c.RoleName(lang, inv.Role)+")")
+	}
+	l := layout{
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("expired.subject"),
+		Paragraphs: append([]string{greeting(tr, data), tr.T("expired.intro")}, lines...),
+		ActionURL:  d.Link, ActionLabel: tr.T("expired.action"), Fallback: tr.T("fallback"),
+		Footer: tr.T("admin.footer"),
+	}
+	return c.finish(tr, d.To, l, "expired digest")
+}
+
+// ImportSummary is the outcome of a spreadsheet import, for its uploader.
+type ImportSummary struct {
+	To, Language, Name, OrgName, FileName string
+	Created, Updated, Removed, Errors     int
+	ReportURL                             string
+}
+
+// ComposeImportSummary renders the summary an uploader gets.
+func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
+	lang := c.Match(s.Language)
+	data := map[string]any{"OrgName": s.OrgName, "Name": s.Name, "FileName": s.FileName,
+		"Created": s.Created, "Updated": s.Updated, "Removed": s.Removed, "Errors": s.Errors}
+	tr := c.translator(lang, data)
+	l := layout{
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("import.subject"),
+		Paragraphs: []string{greeting(tr, data), tr.T("import.intro")},
+		ActionURL:  s.ReportURL, ActionLabel: tr.T("import.action"), Fallback: tr.T("fallback"),
+		Footer: tr.T("admin.footer"),
+	}
+	return c.finish(tr, s.To, l, "import summary")
+}
+
+func (c *Catalogue) finish(tr *translator, to string, l layout, kind string) (Message, error) {
+	if tr.err != nil {
+		return Message{}, fmt.Errorf("compose %s: %w", kind, tr.err)
+	}
+	return c.render(to, l)
 }
 
 // SendInvitation renders and sends an invitation.
@@ -72,32 +170,6 @@ func (m InvitationMailer) SendInvitation(ctx context.Context, inv invite.Invitat
 		return err
 	}
 	return m.Sender.Send(ctx, msg)
-}
-
-// ComposeAdded renders the email to someone with an account who was added to
-// an organisation, in their language (else the invitation's, else English).
-func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (Message, error) {
-	lang := c.Match(language, inv.Language)
-	inviter := inv.InviterName
-	if inviter == "" {
-		inviter = inv.OrgName
-	}
-	name := strings.TrimSpace(strings.Join([]string{inv.Salutation, inv.FirstName, inv.LastName}, " "))
-	tr := c.translator(lang, map[string]any{"OrgName": inv.OrgName, "InviterName": inviter, "Name": name, "Role": inv.Role})
-	greeting := tr.T("greeting.anonymous")
-	if name != "" {
-		greeting = tr.T("invitation.greeting")
-	}
-	l := layout{
-		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("added.subject"),
-		Paragraphs: []string{greeting, tr.T("added.intro")},
-		ActionURL:  link, ActionLabel: tr.T("added.action"), Fallback: tr.T("invitation.fallback"),
-		Footer: tr.T("added.footer"),
-	}
-	if tr.err != nil {
-		return Message{}, fmt.Errorf("compose added: %w", tr.err)
-	}
-	return c.render(inv.Email, l)
 }
 
 // SendAdded renders and sends the added-to-organisation email.

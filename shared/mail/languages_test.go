@@ -1,0 +1,167 @@
+package mail
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"onboarding/shared/invite"
+)
+
+// The languages every email must exist in.
+var required = []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"}
+
+// sameAsEnglish lists strings that are rightly identical to English.
+var sameAsEnglish = map[string]bool{
+	"direction":     true,
+	"nb/role.admin": true, // "administrator" in these languages too
+	"da/role.admin": true,
+	"pl/role.admin": true,
+	"id/role.admin": true,
+}
+
+func TestEveryLanguageHasEveryString(t *testing.T) {
+	c, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := strings.Join(c.Languages(), ",")
+	for _, lang := range required {
+		if _, ok := c.strings[lang]; !ok {
+			t.Fatalf("language %s missing; have %s", lang, have)
+		}
+	}
+	en := c.strings["en"]
+	for _, lang := range required {
+		for key, src := range en {
+			got, ok := c.strings[lang][key]
+			switch {
+			case !ok || strings.TrimSpace(got) == "":
+				t.Errorf("%s: %s is missing", lang, key)
+			case lang != "en" && got == src && !sameAsEnglish[key] && !sameAsEnglish[lang+"/"+key]:
+				t.Errorf("%s: %s is left in English: %q", lang, key, got)
+			case placeholders(got) != placeholders(src):
+				t.Errorf("%s: %s uses %s, English uses %s", lang, key, placeholders(got), placeholders(src))
+			}
+		}
+		for key := range c.strings[lang] {
+			if _, ok := en[key]; !ok {
+				t.Errorf("%s: %s is not an English key", lang, key)
+			}
+		}
+	}
+}
+
+// placeholders lists a string's {{.Field}} uses, sorted, as a signature.
+func placeholders(s string) string {
+	var out []string
+	for _, part := range strings.Split(s, "{{")[1:] {
+		if end := strings.Index(part, "}}"); end >= 0 {
+			out = append(out, part[:end])
+		}
+	}
+	b, _ := json.Marshal(sortedUnique(out))
+	return string(b)
+}
+
+func sortedUnique(s []string) []string {
+	m := map[string]bool{}
+	for _, v := range s {
+		m[v] = true
+	}
+	out := []string{}
+	for v := range m {
+		out = append(out, v)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
+	c, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := invite.Invitation{
+		Email: "kari@example.no", FirstName: "Kari", LastName: "Nordmann", OrgName: "Nordlys Omsorg",
+		InviterName: "Ada Admin", Role: "coordinator", Message: "Velkommen!",
+		ExpiresAt: time.Date(2026, 12, 23, 10, 0, 0, 0, time.UTC),
+	}
+	for _, lang := range required {
+		inv.Language = lang
+		kinds := map[string]func() (Message, error){
+			"invitation": func() (Message, error) { return c.ComposeInvitation(inv, "https://x/accept#token=t") },
+			"reminder":   func() (Message, error) { return c.ComposeReminder(inv, "https://x/accept#token=t") },
+			"added":      func() (Message, error) { return c.ComposeAdded(inv, lang, "https://x") },
+			"expired": func() (Message, error) {
+				return c.ComposeExpiredDigest(ExpiredDigest{To: "ada@example.no", Language: lang, AdminName: "Ada", OrgName: inv.OrgName,
+					Invitations: []invite.Invitation{inv}, Link: "https://x/invitations"})
+			},
+			"import": func() (Message, error) {
+				return c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
+					FileName: "roster.xlsx", Created: 3, Updated: 2, Removed: 1, Errors: 4, ReportURL: "https://x/report"})
+			},
+		}
+		for kind, compose := range kinds {
+			m, err := compose()
+			if err != nil {
+				t.Errorf("%s/%s: %v", lang, kind, err)
+				continue
+			}
+			for part, text := range map[string]string{"subject": m.Subject, "html": m.HTML, "text": m.Text} {
+				if strings.Contains(text, "{{") || strings.Contains(text, "<no value>") || strings.TrimSpace(text) == "" {
+					t.Errorf("%s/%s %s is not fully rendered: %q", lang, kind, part, text)
+				}
+			}
+			subjectNames := "Nordlys Omsorg"
+			if kind == "import" {
+				subjectNames = "roster.xlsx"
+			}
+			if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
+				t.Errorf("%s/%s: subject %q should name %s, and the text the organisation", lang, kind, m.Subject, subjectNames)
+			}
+			wantDir := `dir="ltr"`
+			if lang == "ar" {
+				wantDir = `dir="rtl"`
+			}
+			if !strings.Contains(m.HTML, `lang="`+lang+`" `+wantDir) {
+				t.Errorf("%s/%s html lacks lang and %s", lang, kind, wantDir)
+			}
+		}
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	c, _ := LoadCatalogue()
+	cases := []struct {
+		prefs []string
+		want  string
+	}{
+		{[]string{"nb"}, "nb"},
+		{[]string{"nb-NO"}, "nb"},
+		{[]string{"no"}, "nb"},
+		{[]string{"sv-FI"}, "sv"},
+		{[]string{"ar-EG"}, "ar"},
+		{[]string{"pt", "da"}, "da"}, // the invitee's language is not offered: the organisation's default
+		{[]string{"pt", ""}, "en"},   // neither: English
+		{[]string{"", "fi"}, "fi"},
+	}
+	for _, tc := range cases {
+		if got := c.Match(tc.prefs...); got != tc.want {
+			t.Errorf("Match(%q) = %s, want %s", tc.prefs, got, tc.want)
+		}
+	}
+	if got := c.RoleName("de", "coordinator"); got != "Koordinator" {
+		t.Errorf("role name %q", got)
+	}
+	if got := c.RoleName("de", "night-nurse"); got != "night-nurse" {
+		t.Errorf("custom role %q", got)
+	}
+}
