@@ -27,6 +27,7 @@ func main() {
 	tokenMinutes := env.Int("ACCESS_TOKEN_MINUTES", 15, 5, 60)
 	terms := env.Optional("TERMS_VERSION", "")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -43,6 +44,7 @@ func main() {
 
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	store := ddb.New(db, table, time.Now)
+	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	hasher := account.Hasher{Params: account.OWASP}
 	public := &httpapi.Public{
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Now: time.Now},

@@ -37,6 +37,7 @@ func main() {
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
+	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -54,6 +55,7 @@ func main() {
 		config.Fail(log, err)
 	}
 	store := ddb.New(db, table, time.Now)
+	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	invitations := &invite.Service{
 		Store:         store,
 		Mailer:        mailer,

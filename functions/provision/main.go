@@ -35,6 +35,7 @@ func main() {
 	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
 	lifetime := env.Int("INVITATION_LIFETIME_DAYS", 30, 1, 90)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -45,8 +46,10 @@ func main() {
 	if err != nil {
 		config.Fail(log, err)
 	}
+	store := ddb.New(db, table, time.Now)
+	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	svc := &invite.Service{
-		Store:        ddb.New(db, table, time.Now),
+		Store:        store,
 		Mailer:       mailer,
 		AcceptURL:    publicBase + "/accept",
 		LifetimeDays: lifetime,

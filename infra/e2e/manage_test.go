@@ -198,4 +198,14 @@ func TestUnitsAndSettingsOverHTTP(t *testing.T) {
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+unit, nil, nil), 409)
 	empty := createUnit(t, admin, orgID, "Empty")
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+empty, nil, nil), 204)
+
+	var trail struct {
+		Items []struct {
+			Action string `json:"action"`
+		} `json:"items"`
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/audit?limit=100", nil, &trail), 200)
+	if len(trail.Items) < 6 || trail.Items[0].Action != "unit.deleted" {
+		t.Fatalf("audit trail %+v", trail)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/account"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
@@ -107,7 +108,7 @@ func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, err
 
 // CreateInvitation writes the invitation, its pending guard and its token
 // lookup in one transaction.
-func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation) error {
+func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
 	invItem, err := invitationItem(inv)
 	if err != nil {
 		return err
@@ -136,6 +137,9 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation) err
 		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	items = append(items, s.unitChecks(inv.OrgID, inv.Units)...)
+	if items, err = s.withAudit(items, e); err != nil {
+		return err
+	}
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		if err := missingUnits(reasons, 3, inv.Units); err != nil {
@@ -260,6 +264,9 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	if a.Member.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(inv.OrgID, 1))
+	}
+	if items, err = s.withAudit(items, a.Audit); err != nil {
+		return err
 	}
 	if a.NewAccount {
 		profile, err := item(key{userPK(a.Account.UserID), skProfile}, "account", a.Account, nil)

@@ -12,6 +12,7 @@
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
 //	unit             ORG#<org>          UNIT#<unit>
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
+//	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
 //
@@ -27,6 +28,7 @@
 //	a user's organisations          Query GSI1 USER#<user>
 //	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
 //	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
+//	an org's audit trail            Query ORG#<org> SK begins_with AUDIT#, newest first
 //	an org's units                  Query ORG#<org> SK begins_with UNIT# (a unit check is a ConditionCheck on UNIT#<unit>)
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
@@ -60,6 +62,7 @@ func signInPK(email string) string                { return "SIGNIN#" + email }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
 func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
 func pendingSK(email string) string               { return "PENDING#" + email }
+func auditSK(at time.Time, id string) string      { return "AUDIT#" + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
 func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey }
 func duePK(expiresAt time.Time) string            { return "DUE#" + expiresAt.UTC().Format("2006-01-02") }

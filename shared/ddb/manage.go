@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
@@ -136,7 +137,7 @@ func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite
 // Resend replaces the token of a pending invitation and restarts its
 // expiry, on the condition that it is still pending under the old token
 // (so a concurrent accept or resend wins cleanly).
-func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation) error {
+func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e audit.Entry) error {
 	update, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("tokenHash"), expression.Value(renewed.TokenHash)).
 			Set(expression.Name("expiresAt"), expression.Value(stamp(renewed.ExpiresAt))).
@@ -169,12 +170,12 @@ func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation) erro
 			ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID)},
 		}},
 	}
-	return s.changed(ctx, items, "resend invitation "+old.ID)
+	return s.changed(ctx, items, e, "resend invitation "+old.ID)
 }
 
 // Revoke ends a pending invitation: its token and pending guard go, and the
 // invitation itself is kept until expireAt (TTL) for the record.
-func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt time.Time) error {
+func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt time.Time, e audit.Entry) error {
 	update, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("status"), expression.Value(invite.Revoked)).
 			Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Revoked)))).
@@ -196,12 +197,12 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 		s.deleteToken(inv),
 		s.deleteGuard(inv),
 	}
-	return s.changed(ctx, items, "revoke invitation "+inv.ID)
+	return s.changed(ctx, items, e, "revoke invitation "+inv.ID)
 }
 
 // DeleteInvitation removes an invitation that is over (revoked or expired),
 // with whatever token and guard an unswept expired one still holds.
-func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation) error {
+func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
 	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
@@ -213,7 +214,7 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation) err
 	if inv.Status == invite.Pending { // expired, not yet swept
 		items = append(items, s.deleteToken(inv), s.deleteGuard(inv))
 	}
-	return s.changed(ctx, items, "delete invitation "+inv.ID)
+	return s.changed(ctx, items, e, "delete invitation "+inv.ID)
 }
 
 func (s *Store) deleteToken(inv invite.Invitation) types.TransactWriteItem {
@@ -231,8 +232,12 @@ func (s *Store) deleteGuard(inv invite.Invitation) types.TransactWriteItem {
 
 // changed runs a state-changing transaction; a failed condition means the
 // invitation changed meanwhile (Conflict).
-func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, what string) error {
-	err := s.transact(ctx, items)
+func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, e audit.Entry, what string) error {
+	items, err := s.withAudit(items, e)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		for i := range items {
 			if conditionFailed(reasons, i) {
@@ -248,7 +253,7 @@ func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, wh
 
 // AddMember records an invitation that was accepted at once (the invitee
 // already had an account) and adds the membership, in one transaction.
-func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Member) error {
+func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Member, e audit.Entry) error {
 	invItem, err := invitationItem(inv)
 	if err != nil {
 		return err
@@ -266,6 +271,9 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	items = append(items, s.unitChecks(m.OrgID, m.Units)...)
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, 1))
+	}
+	if items, err = s.withAudit(items, e); err != nil {
+		return err
 	}
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -90,7 +91,7 @@ func adminDelta(old, updated org.Member) int {
 var errLastAdmin = fault.New(fault.Conflict, "the organisation must keep at least one organisation-wide admin")
 
 // UpdateMember changes a member's role and units if they are as old says.
-func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member) error {
+func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e audit.Entry) error {
 	units, err := attributevalue.Marshal(updated.Units)
 	if err != nil {
 		return err
@@ -113,6 +114,9 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member) error
 	}
 	first := len(items)
 	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	if items, err = s.withAudit(items, e); err != nil {
+		return err
+	}
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		if err := missingUnits(reasons, first, updated.Units); err != nil {
@@ -123,7 +127,7 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member) error
 }
 
 // RemoveMember deletes a membership if it is as m says.
-func (s *Store) RemoveMember(ctx context.Context, m org.Member) error {
+func (s *Store) RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error {
 	items := []types.TransactWriteItem{{Delete: &types.Delete{
 		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
 		ConditionExpression:       aws.String("#r = :r"),
@@ -132,6 +136,10 @@ func (s *Store) RemoveMember(ctx context.Context, m org.Member) error {
 	}}}
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, -1))
+	}
+	items, err := s.withAudit(items, e)
+	if err != nil {
+		return err
 	}
 	return s.memberResult(s.transact(ctx, items), "remove member "+m.UserID)
 }

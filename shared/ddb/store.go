@@ -30,6 +30,9 @@ type Store struct {
 	client Client
 	table  string
 	now    func() time.Time
+	// AuditRetention is how long audit entries are kept (TTL); zero means
+	// DefaultAuditRetention.
+	AuditRetention time.Duration
 }
 
 // New returns a store over table. now is the clock (time.Now in production).

@@ -67,6 +67,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
+	table string
 	store *ddb.Store
 	svc   *invite.Service
 	mail  *links
@@ -83,7 +84,7 @@ func newFixture(t *testing.T) fixture {
 		Hasher:    account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}},
 		AcceptURL: "http://localhost/accept", Now: clk.Now, LifetimeDays: 30,
 	}
-	return fixture{store, svc, mail, clk}
+	return fixture{table, store, svc, mail, clk}
 }
 
 // unit creates a unit as actorID and returns its id.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
@@ -22,7 +23,7 @@ type unitNameGuard struct {
 var errUnitName = fault.New(fault.Conflict, "a unit with this name exists already")
 
 // CreateUnit stores a unit and reserves its name.
-func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit) error {
+func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit, e audit.Entry) error {
 	unit, err := item(key{orgPK(orgID), unitSK(u.ID)}, "unit", u, nil)
 	if err != nil {
 		return err
@@ -31,10 +32,14 @@ func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit) error 
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{
+	items, err := s.withAudit([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: unit, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	})
+	}, e)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
 		return errUnitName
 	}
@@ -69,7 +74,7 @@ func (s *Store) ListUnits(ctx context.Context, orgID string) ([]org.Unit, error)
 }
 
 // RenameUnit renames a unit and moves its name reservation.
-func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name string) (org.Unit, error) {
+func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name string, e audit.Entry) (org.Unit, error) {
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(orgID), unitSK(old.ID)}.av(),
 		UpdateExpression:          aws.String("SET #n = :n"),
@@ -87,9 +92,13 @@ func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name
 			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(old.Name))}.av()}},
 		)
 	}
-	err := s.transact(ctx, items)
+	items, err := s.withAudit(items, e)
+	if err != nil {
+		return org.Unit{}, err
+	}
+	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
-		if conditionFailed(reasons, 1) {
+		if conditionFailed(reasons, 1) && len(items) > 2 {
 			return org.Unit{}, errUnitName
 		}
 		if conditionFailed(reasons, 0) {
@@ -143,11 +152,15 @@ func (s *Store) UnitInUse(ctx context.Context, orgID, unitID string) (bool, erro
 }
 
 // DeleteUnit deletes a unit and frees its name.
-func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit) error {
-	err := s.transact(ctx, []types.TransactWriteItem{
+func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit, e audit.Entry) error {
+	items, err := s.withAudit([]types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(), ConditionExpression: aws.String("attribute_exists(PK)")}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}.av()}},
-	})
+	}, e)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
 		return fault.New(fault.NotFound, "no such unit")
 	}
@@ -158,18 +171,22 @@ func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit) error 
 }
 
 // UpdateSettings stores an organisation's settings.
-func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Settings) error {
+func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Settings, e audit.Entry) error {
 	v, err := attributevalue.Marshal(st)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	items, err := s.withAudit([]types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(orgID), skMeta}.av(),
 		UpdateExpression:          aws.String("SET settings = :s"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": v},
-	})
-	if isConditionFailed(err) {
+	}}}, e)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
 		return fault.New(fault.NotFound, "no such organisation")
 	}
 	if err != nil {

@@ -37,6 +37,7 @@ func (a *Admin) Register(rt *Router) {
 	rt.Authed("DELETE /orgs/{orgId}/units/{unitId}", a.deleteUnit)
 	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
 	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
+	rt.Authed("GET /orgs/{orgId}/audit", a.auditTrail)
 }
 
 // invitations is the service, linking to this API's own acceptance page when
@@ -218,4 +219,16 @@ func (a *Admin) updateSettings(ctx context.Context, r *Request) (Response, error
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, st)
+}
+
+func (a *Admin) auditTrail(ctx context.Context, r *Request) (Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return Response{}, err
+	}
+	page, err := a.Orgs.AuditTrail(ctx, r.UserID(), r.Param("orgId"), n, r.Query("cursor"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, page)
 }

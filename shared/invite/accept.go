@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onboarding/shared/account"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -167,6 +168,8 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 		FirstName: first, LastName: last, Phone: inv.Phone,
 		Role: inv.Role, Units: inv.Units, JoinedAt: now,
 	}
+	a.Audit = audit.New(inv.OrgID, a.Account.UserID, audit.InvitationAccepted, "invitation", inv.ID, now).
+		Changed(map[string]any{"status": Pending}, map[string]any{"status": Accepted, "userId": a.Account.UserID, "role": inv.Role, "units": inv.Units})
 	if err := s.Store.Accept(ctx, a); err != nil {
 		if fault.CodeOf(err) == fault.Conflict {
 			return Joined{}, fault.New(fault.Conflict, "this invitation has already been used")

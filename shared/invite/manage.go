@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onboarding/shared/access"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -187,7 +188,9 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 	renewed.ExpiresAt = now.Add(o.Lifetime())
 	renewed.Resends = append(recent, now)
 	renewed.DeliveryStatus = DeliveryQueued
-	if err := s.Store.Resend(ctx, inv, renewed); err != nil {
+	e := audit.New(orgID, userID, audit.InvitationResent, "invitation", inv.ID, now).
+		Changed(map[string]any{"expiresAt": inv.ExpiresAt}, map[string]any{"expiresAt": renewed.ExpiresAt})
+	if err := s.Store.Resend(ctx, inv, renewed, e); err != nil {
 		return Invitation{}, err
 	}
 	return s.deliver(ctx, renewed, token)
@@ -227,14 +230,18 @@ func (s *Service) Remove(ctx context.Context, userID, orgID, id string) (Removed
 		if days <= 0 {
 			days = defaultRetention
 		}
-		if err := s.Store.Revoke(ctx, inv, now, now.Add(time.Duration(days)*24*time.Hour)); err != nil {
+		e := audit.New(orgID, userID, audit.InvitationRevoked, "invitation", inv.ID, now).
+			Changed(map[string]any{"status": Pending}, map[string]any{"status": Revoked})
+		if err := s.Store.Revoke(ctx, inv, now, now.Add(time.Duration(days)*24*time.Hour), e); err != nil {
 			return Removed{}, err
 		}
 		inv.Status = Revoked
 		inv.RevokedAt = &now
 		return Removed{Invitation: inv}, nil
 	case Expired, Revoked:
-		if err := s.Store.DeleteInvitation(ctx, inv); err != nil {
+		e := audit.New(orgID, userID, audit.InvitationDeleted, "invitation", inv.ID, now).
+			Changed(map[string]any{"status": inv.StatusAt(now), "email": inv.Email}, nil)
+		if err := s.Store.DeleteInvitation(ctx, inv, e); err != nil {
 			return Removed{}, err
 		}
 		return Removed{Invitation: present(inv, now), Deleted: true}, nil

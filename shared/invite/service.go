@@ -9,6 +9,7 @@ import (
 
 	"onboarding/shared/access"
 	"onboarding/shared/account"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -25,7 +26,7 @@ type Store interface {
 	// CreateInvitation stores a pending invitation, its token hash and the
 	// one-pending-invitation-per-email guard. When a pending invitation for
 	// the email exists it returns a Conflict carrying "invitationId".
-	CreateInvitation(ctx context.Context, inv Invitation) error
+	CreateInvitation(ctx context.Context, inv Invitation, e audit.Entry) error
 	SetDeliveryStatus(ctx context.Context, orgID, invitationID, status string) error
 	// InvitationByToken finds the invitation whose live token hashes to
 	// tokenHash, or returns NotFound.
@@ -47,14 +48,14 @@ type Store interface {
 	ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
 	// Resend stores renewed (new token hash and expiry) if old is still
 	// pending under its token; else Conflict.
-	Resend(ctx context.Context, old, renewed Invitation) error
+	Resend(ctx context.Context, old, renewed Invitation, e audit.Entry) error
 	// Revoke ends a pending invitation, keeping it until expireAt.
-	Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time) error
+	Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time, e audit.Entry) error
 	// DeleteInvitation removes a revoked or expired invitation.
-	DeleteInvitation(ctx context.Context, inv Invitation) error
+	DeleteInvitation(ctx context.Context, inv Invitation, e audit.Entry) error
 	// AddMember records inv (already accepted) and adds m, all or nothing;
 	// Conflict when m is a member already.
-	AddMember(ctx context.Context, inv Invitation, m org.Member) error
+	AddMember(ctx context.Context, inv Invitation, m org.Member, e audit.Entry) error
 	// Account returns the account with this id, or nil.
 	Account(ctx context.Context, userID string) (*account.Account, error)
 }
@@ -77,6 +78,7 @@ type Acceptance struct {
 	NewAccount bool
 	Member     org.Member
 	At         time.Time
+	Audit      audit.Entry
 }
 
 // Mailer sends the invitation email.
@@ -181,7 +183,9 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 		FirstName: acct.FirstName, LastName: acct.LastName, Phone: acct.Phone,
 		Role: inv.Role, Units: inv.Units, JoinedAt: now,
 	}
-	if err := s.Store.AddMember(ctx, inv, m); err != nil {
+	e := audit.New(inv.OrgID, inv.InvitedBy, audit.MemberAdded, "member", userID, now).
+		Changed(nil, map[string]any{"role": inv.Role, "units": inv.Units, "invitationId": inv.ID})
+	if err := s.Store.AddMember(ctx, inv, m, e); err != nil {
 		return Invitation{}, err
 	}
 	inv.DeliveryStatus = DeliverySent
@@ -270,7 +274,9 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	inv.CreatedAt = now
 	inv.ExpiresAt = now.Add(o.Lifetime())
 	inv.TokenHash = hash
-	if err := s.Store.CreateInvitation(ctx, inv); err != nil {
+	e := audit.New(inv.OrgID, inv.InvitedBy, audit.InvitationCreated, "invitation", inv.ID, now).
+		Changed(nil, map[string]any{"email": inv.Email, "role": inv.Role, "units": inv.Units, "expiresAt": inv.ExpiresAt})
+	if err := s.Store.CreateInvitation(ctx, inv, e); err != nil {
 		return Invitation{}, fmt.Errorf("create invitation: %w", err)
 	}
 	return s.deliver(ctx, inv, token)

@@ -8,6 +8,7 @@ import (
 
 	"onboarding/shared/access"
 	"onboarding/shared/account"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -16,7 +17,7 @@ import (
 type fakeStore struct {
 	InviteContextFn      func(ctx context.Context, orgID, actorID, email string) (InviteContext, error)
 	CreateOrganisationFn func(ctx context.Context, o org.Organisation) error
-	CreateInvitationFn   func(ctx context.Context, inv Invitation) error
+	CreateInvitationFn   func(ctx context.Context, inv Invitation) error // the audit entry is checked in the store tests
 	SetDeliveryStatusFn  func(ctx context.Context, orgID, id, status string) error
 	InvitationByTokenFn  func(ctx context.Context, hash string) (Invitation, error)
 	AccountByEmailFn     func(ctx context.Context, email string) (*account.Account, error)
@@ -37,7 +38,7 @@ func (f *fakeStore) InviteContext(ctx context.Context, orgID, actorID, email str
 func (f *fakeStore) CreateOrganisation(ctx context.Context, o org.Organisation) error {
 	return f.CreateOrganisationFn(ctx, o)
 }
-func (f *fakeStore) CreateInvitation(ctx context.Context, inv Invitation) error {
+func (f *fakeStore) CreateInvitation(ctx context.Context, inv Invitation, _ audit.Entry) error {
 	return f.CreateInvitationFn(ctx, inv)
 }
 func (f *fakeStore) SetDeliveryStatus(ctx context.Context, orgID, id, status string) error {
@@ -65,16 +66,16 @@ func (f *fakeStore) Invitation(ctx context.Context, orgID, id string) (Invitatio
 func (f *fakeStore) ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error) {
 	return f.ListInvitationsFn(ctx, orgID, status, limit, cursor, now)
 }
-func (f *fakeStore) Resend(ctx context.Context, old, renewed Invitation) error {
+func (f *fakeStore) Resend(ctx context.Context, old, renewed Invitation, _ audit.Entry) error {
 	return f.ResendFn(ctx, old, renewed)
 }
-func (f *fakeStore) Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time) error {
+func (f *fakeStore) Revoke(ctx context.Context, inv Invitation, at, expireAt time.Time, _ audit.Entry) error {
 	return f.RevokeFn(ctx, inv, at, expireAt)
 }
-func (f *fakeStore) DeleteInvitation(ctx context.Context, inv Invitation) error {
+func (f *fakeStore) DeleteInvitation(ctx context.Context, inv Invitation, _ audit.Entry) error {
 	return f.DeleteInvitationFn(ctx, inv)
 }
-func (f *fakeStore) AddMember(ctx context.Context, inv Invitation, m org.Member) error {
+func (f *fakeStore) AddMember(ctx context.Context, inv Invitation, m org.Member, _ audit.Entry) error {
 	return f.AddMemberFn(ctx, inv, m)
 }
 func (f *fakeStore) Account(ctx context.Context, userID string) (*account.Account, error) {

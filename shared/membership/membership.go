@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"onboarding/shared/access"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -23,9 +24,9 @@ type Store interface {
 	ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error)
 	// UpdateMember stores updated if old is unchanged meanwhile; a change
 	// that would leave no organisation-wide admin is a Conflict.
-	UpdateMember(ctx context.Context, old, updated org.Member) error
+	UpdateMember(ctx context.Context, old, updated org.Member, e audit.Entry) error
 	// RemoveMember deletes the membership, with the same admin rule.
-	RemoveMember(ctx context.Context, m org.Member) error
+	RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error
 }
 
 // Service manages members.
@@ -166,7 +167,9 @@ func (s *Service) Update(ctx context.Context, userID, orgID, targetID string, c 
 	if err := o.Roles.CheckInvite(actor, updated.Role, updated.Units); err != nil {
 		return org.Member{}, err
 	}
-	if err := s.Store.UpdateMember(ctx, m, updated); err != nil {
+	e := audit.New(orgID, userID, audit.MemberUpdated, "member", targetID, s.Now()).
+		Changed(map[string]any{"role": m.Role, "units": m.Units}, map[string]any{"role": updated.Role, "units": updated.Units})
+	if err := s.Store.UpdateMember(ctx, m, updated, e); err != nil {
 		return org.Member{}, err
 	}
 	return updated, nil
@@ -179,7 +182,9 @@ func (s *Service) Remove(ctx context.Context, userID, orgID, targetID string) er
 	if err != nil {
 		return err
 	}
-	return s.Store.RemoveMember(ctx, m)
+	e := audit.New(orgID, userID, audit.MemberRemoved, "member", targetID, s.Now()).
+		Changed(map[string]any{"role": m.Role, "units": m.Units, "email": m.Email}, nil)
+	return s.Store.RemoveMember(ctx, m, e)
 }
 
 func cleanUnits(in []string) ([]string, bool) {

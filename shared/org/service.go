@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"onboarding/shared/access"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 )
 
@@ -18,16 +20,17 @@ type Store interface {
 	Actor(ctx context.Context, orgID, userID string) (Organisation, *Member, error)
 	// CreateUnit stores a unit whose name (by NameKey) is new in the
 	// organisation; else Conflict.
-	CreateUnit(ctx context.Context, orgID string, u Unit) error
+	CreateUnit(ctx context.Context, orgID string, u Unit, e audit.Entry) error
 	ListUnits(ctx context.Context, orgID string) ([]Unit, error)
 	// RenameUnit renames a unit, keeping names unique; NotFound or Conflict.
-	RenameUnit(ctx context.Context, orgID string, old Unit, name string) (Unit, error)
+	RenameUnit(ctx context.Context, orgID string, old Unit, name string, e audit.Entry) (Unit, error)
 	// UnitInUse reports whether any member or pending invitation is in the unit.
 	UnitInUse(ctx context.Context, orgID, unitID string) (bool, error)
-	DeleteUnit(ctx context.Context, orgID string, u Unit) error
-	// UpdateSettings stores settings if the organisation is unchanged since
-	// it was read at version (its createdAt stands in until versions exist).
-	UpdateSettings(ctx context.Context, orgID string, s Settings) error
+	DeleteUnit(ctx context.Context, orgID string, u Unit, e audit.Entry) error
+	// AuditTrail returns a page of audit entries, newest first.
+	AuditTrail(ctx context.Context, orgID string, limit int, cursor string) ([]audit.Entry, string, error)
+	// UpdateSettings stores an organisation's settings.
+	UpdateSettings(ctx context.Context, orgID string, s Settings, e audit.Entry) error
 }
 
 // Service manages an organisation's units and settings.
@@ -108,7 +111,8 @@ func (s *Service) CreateUnit(ctx context.Context, userID, orgID, name string) (U
 		return Unit{}, invalid("name", err)
 	}
 	u := Unit{ID: newUnitID(), Name: name, CreatedAt: s.Now().UTC().Truncate(time.Second)}
-	if err := s.Store.CreateUnit(ctx, orgID, u); err != nil {
+	e := audit.New(orgID, userID, audit.UnitCreated, "unit", u.ID, u.CreatedAt).Changed(nil, map[string]any{"name": u.Name})
+	if err := s.Store.CreateUnit(ctx, orgID, u, e); err != nil {
 		return Unit{}, err
 	}
 	return u, nil
@@ -144,7 +148,9 @@ func (s *Service) RenameUnit(ctx context.Context, userID, orgID, unitID, name st
 	if err != nil {
 		return Unit{}, err
 	}
-	return s.Store.RenameUnit(ctx, orgID, u, name)
+	e := audit.New(orgID, userID, audit.UnitRenamed, "unit", u.ID, s.Now()).
+		Changed(map[string]any{"name": u.Name}, map[string]any{"name": name})
+	return s.Store.RenameUnit(ctx, orgID, u, name, e)
 }
 
 // DeleteUnit deletes an empty unit: no member and no pending invitation in it.
@@ -167,7 +173,8 @@ func (s *Service) DeleteUnit(ctx context.Context, userID, orgID, unitID string) 
 	if inUse {
 		return fault.New(fault.Conflict, "the unit still has members or pending invitations")
 	}
-	return s.Store.DeleteUnit(ctx, orgID, u)
+	e := audit.New(orgID, userID, audit.UnitDeleted, "unit", u.ID, s.Now()).Changed(map[string]any{"name": u.Name}, nil)
+	return s.Store.DeleteUnit(ctx, orgID, u, e)
 }
 
 // Settings returns the organisation's settings to any member whose role may
@@ -260,8 +267,53 @@ func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c Se
 	if err := errs.Err(); err != nil {
 		return Settings{}, err
 	}
-	if err := s.Store.UpdateSettings(ctx, orgID, st); err != nil {
+	e := audit.New(orgID, userID, audit.SettingsUpdated, "settings", orgID, s.Now()).
+		Changed(settingsMap(withDefaults(o.Settings)), settingsMap(st))
+	if err := s.Store.UpdateSettings(ctx, orgID, st, e); err != nil {
 		return Settings{}, err
 	}
 	return st, nil
+}
+
+// settingsMap is settings as an audit entry records them.
+func settingsMap(s Settings) map[string]any {
+	b, _ := json.Marshal(s)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// AuditPage is one page of the audit trail.
+type AuditPage struct {
+	Items      []audit.Entry `json:"items"`
+	NextCursor *string       `json:"nextCursor"`
+}
+
+// AuditTrail returns the organisation's audit trail, newest first, to
+// organisation-wide admins.
+func (s *Service) AuditTrail(ctx context.Context, userID, orgID string, limit int, cursor string) (AuditPage, error) {
+	_, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return AuditPage{}, err
+	}
+	if a.Role != access.Admin || !a.OrgWide() {
+		return AuditPage{}, fault.New(fault.Forbidden, "only organisation-wide admins may read the audit trail")
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 100 {
+		var errs fault.Fields
+		errs.Add("limit", string(fault.Invalid), "from 1 to 100")
+		return AuditPage{}, errs.Err()
+	}
+	items, next, err := s.Store.AuditTrail(ctx, orgID, limit, cursor)
+	if err != nil {
+		return AuditPage{}, err
+	}
+	page := AuditPage{Items: items}
+	if next != "" {
+		page.NextCursor = &next
+	}
+	return page, nil
 }

@@ -1,0 +1,69 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/audit"
+)
+
+// DefaultAuditRetention is how long audit entries live unless configured.
+const DefaultAuditRetention = 365 * 24 * time.Hour
+
+// recordAudit is the Put that writes e inside a change's transaction.
+func (s *Store) recordAudit(e audit.Entry) (types.TransactWriteItem, error) {
+	retention := s.AuditRetention
+	if retention <= 0 {
+		retention = DefaultAuditRetention
+	}
+	it, err := item(key{orgPK(e.OrgID), auditSK(e.At, e.ID)}, "audit", e, map[string]types.AttributeValue{
+		attrTTL: num(e.At.Add(retention).Unix()),
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}}, nil
+}
+
+// withAudit appends e's Put to a change's transaction items.
+func (s *Store) withAudit(items []types.TransactWriteItem, e audit.Entry) ([]types.TransactWriteItem, error) {
+	put, err := s.recordAudit(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(items, put), nil
+}
+
+// AuditTrail returns a page of an organisation's audit entries, newest first.
+func (s *Store) AuditTrail(ctx context.Context, orgID string, limit int, cursor string) ([]audit.Entry, string, error) {
+	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+	if err != nil {
+		return nil, "", err
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("AUDIT#"))).Build()
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start,
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("query audit of %s: %w", orgID, err)
+	}
+	entries := []audit.Entry{}
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &entries); err != nil {
+		return nil, "", err
+	}
+	next, err := encodeCursor(res.LastEvaluatedKey)
+	return entries, next, err
+}
