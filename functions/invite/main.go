@@ -62,6 +62,7 @@ func main() {
 		Phones:        phone.Normalize,
 		AcceptURL:     acceptURL,
 		RetentionDays: retention,
+		Quotas:        store,
 		Now:           time.Now,
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))

@@ -13,6 +13,7 @@
 //	unit             ORG#<org>          UNIT#<unit>
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
+//	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
 //

@@ -179,8 +179,13 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 		e.RetryAfter = recent[0].Add(resendWindow).Sub(now)
 		return Invitation{}, e
 	}
+	release, err := s.take(ctx, sendQuotas(o, inv.Email, true))
+	if err != nil {
+		return Invitation{}, err
+	}
 	token, hash, err := NewToken()
 	if err != nil {
+		release()
 		return Invitation{}, err
 	}
 	renewed := inv
@@ -191,6 +196,7 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 	e := audit.New(orgID, userID, audit.InvitationResent, "invitation", inv.ID, now).
 		Changed(map[string]any{"expiresAt": inv.ExpiresAt}, map[string]any{"expiresAt": renewed.ExpiresAt})
 	if err := s.Store.Resend(ctx, inv, renewed, e); err != nil {
+		release()
 		return Invitation{}, err
 	}
 	return s.deliver(ctx, renewed, token)

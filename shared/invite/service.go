@@ -110,7 +110,9 @@ type Service struct {
 	LifetimeDays int
 	// RetentionDays is how long revoked invitations are kept (default 90).
 	RetentionDays int
-	Now           func() time.Time
+	// Quotas enforces the organisation's rate limits (nil: none).
+	Quotas Quotas
+	Now    func() time.Time
 }
 
 // Request is what an admin asks for when inviting.
@@ -159,10 +161,19 @@ func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request
 	}
 	inv.InvitedBy = actorID
 	inv.InviterName = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
-	if ic.ExistingUserID != "" {
-		return s.addExisting(ctx, inv, ic.ExistingUserID)
+	release, err := s.take(ctx, sendQuotas(ic.Org, inv.Email, true))
+	if err != nil {
+		return Invitation{}, err
 	}
-	return s.create(ctx, ic.Org, inv)
+	if ic.ExistingUserID != "" {
+		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID)
+	} else {
+		inv, err = s.create(ctx, ic.Org, inv)
+	}
+	if err != nil {
+		release()
+	}
+	return inv, err
 }
 
 // addExisting adds a person who already has an account at once (there is

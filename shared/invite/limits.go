@@ -1,0 +1,81 @@
+package invite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+)
+
+// Quotas counts uses in fixed windows, atomically.
+type Quotas interface {
+	// Take counts one use if fewer than limit were counted in the window;
+	// else it returns how long until the window ends.
+	Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
+	// Give returns a use whose action did not happen.
+	Give(ctx context.Context, quota string, window time.Duration, now time.Time) error
+}
+
+// The windows of the rate limits in an organisation's settings.
+const (
+	orgWindow       = time.Hour
+	recipientWindow = 24 * time.Hour
+)
+
+// quota is one rate limit to pass before sending.
+type quota struct {
+	name   string
+	limit  int
+	window time.Duration
+	what   string
+}
+
+// sendQuotas are the limits an email to email in o must pass: the
+// organisation's invitations per hour (when counted) and the recipient's
+// emails per day.
+func sendQuotas(o org.Organisation, email string, countInvitation bool) []quota {
+	limits := o.Settings.RateLimits
+	var qs []quota
+	if countInvitation && limits.InvitationsPerHour > 0 {
+		qs = append(qs, quota{"org#" + o.ID + "#invitations", limits.InvitationsPerHour, orgWindow,
+			fmt.Sprintf("this organisation may send %d invitations an hour", limits.InvitationsPerHour)})
+	}
+	if limits.EmailsPerRecipientPerDay > 0 {
+		qs = append(qs, quota{"org#" + o.ID + "#recipient#" + email, limits.EmailsPerRecipientPerDay, recipientWindow,
+			fmt.Sprintf("this person may get %d emails from this organisation a day", limits.EmailsPerRecipientPerDay)})
+	}
+	return qs
+}
+
+// take passes every quota or none: when one is exhausted, the uses already
+// taken are given back and the caller gets 429 with Retry-After. The
+// returned release gives them all back (when the send does not happen).
+func (s *Service) take(ctx context.Context, qs []quota) (release func(), err error) {
+	if s.Quotas == nil {
+		return func() {}, nil
+	}
+	now := s.Now()
+	var taken []quota
+	release = func() {
+		for _, q := range taken {
+			s.Quotas.Give(ctx, q.name, q.window, now)
+		}
+	}
+	for _, q := range qs {
+		wait, err := s.Quotas.Take(ctx, q.name, q.limit, q.window, now)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		if wait > 0 {
+			release()
+			e := fault.New(fault.TooMany, "%s; try again later", q.what)
+			e.RetryAfter = wait
+			return nil, e
+		}
+		taken = append(taken, q)
+	}
+	return release, nil
+}
