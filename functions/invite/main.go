@@ -65,7 +65,7 @@ func main() {
 		Quotas:        store,
 		Now:           time.Now,
 	}
-	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
+	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store)
 	members := &membership.Service{Store: store, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now}
 	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store}).Register(router)

@@ -84,9 +84,10 @@ func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
 
 // Client calls the HTTP API.
 type Client struct {
-	t     *testing.T
-	base  string
-	token string
+	t       *testing.T
+	base    string
+	token   string
+	headers map[string]string
 }
 
 // Call sends a JSON request and decodes a JSON answer into out (if non-nil).
@@ -104,6 +105,9 @@ func (c *Client) Call(method, path string, body any, out any) *http.Response {
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

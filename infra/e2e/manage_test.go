@@ -209,3 +209,32 @@ func TestUnitsAndSettingsOverHTTP(t *testing.T) {
 		t.Fatalf("audit trail %+v", trail)
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	s := Stack(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Idem Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	keyed := &Client{t: t, base: s.APIURL, token: admin.token, headers: map[string]string{"Idempotency-Key": "key-1"}}
+	path := "/orgs/" + orgID + "/invitations"
+	body := map[string]any{"email": "i-" + id + "@example.no", "role": "member"}
+
+	var first, again invitation
+	mustStatus(t, keyed.Call("POST", path, body, &first), 201)
+	replay := keyed.Call("POST", path, body, &again)
+	mustStatus(t, replay, 201)
+	if again.InvitationID != first.InvitationID || replay.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %+v %v", again, replay.Header)
+	}
+	if n := len(testenv.Emails(t, "i-"+id+"@example.no")); n != 1 {
+		t.Fatalf("a replay sent %d emails", n)
+	}
+	var p problem
+	mustStatus(t, keyed.Call("POST", path, map[string]any{"email": "j-" + id + "@example.no", "role": "member"}, &p), 422)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "Idempotency-Key" {
+		t.Fatalf("reused key: %+v", p)
+	}
+	// Without the key, the same request is a conflict (the invitation exists).
+	mustStatus(t, admin.Call("POST", path, body, nil), 409)
+}

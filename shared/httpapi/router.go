@@ -109,6 +109,13 @@ type Router struct {
 	routes map[string]route
 	log    *slog.Logger
 	tokens TokenVerifier
+	idem   IdempotencyStore
+}
+
+// WithIdempotency makes the authed POST routes honour Idempotency-Key.
+func (rt *Router) WithIdempotency(s IdempotencyStore) *Router {
+	rt.idem = s
+	return rt
 }
 
 type route struct {
@@ -209,6 +216,9 @@ func (rt *Router) serve(ctx context.Context, req *Request) (Response, error) {
 	}
 	if len(req.Body) > MaxBody {
 		return Response{}, fault.New(fault.TooLarge, "the request body is larger than %d KiB", MaxBody>>10)
+	}
+	if key := req.Header("idempotency-key"); key != "" && rt.idem != nil && r.authed && strings.HasPrefix(req.Event.RouteKey, "POST ") {
+		return rt.idempotent(ctx, req, key, r.h)
 	}
 	return r.h(ctx, req)
 }
