@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"onboarding/infra/local"
@@ -193,8 +194,15 @@ func TestUnitsAndSettingsOverHTTP(t *testing.T) {
 		"customFields":           []map[string]any{{"key": "costCentre", "label": "Cost centre", "type": "text", "required": true}},
 	}, &st), 200)
 	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "n-" + id + "@example.no", "role": "member"}, nil), 422)
+	mustStatus(t, admin.Call("PATCH", "/orgs/"+orgID+"/settings", map[string]any{"emailTemplates": map[string]any{
+		"invitation": map[string]any{"nb": map[string]string{"subject": "Velkommen til {{.OrgName}}", "body": "Hei {{.Name}}, bli med oss."}},
+	}}, nil), 200)
 	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "n-" + id + "@example.no", "role": "member",
-		"units": []string{unit}, "attributes": map[string]string{"costCentre": "A1"}}, nil), 201)
+		"firstName": "Nils", "language": "nb", "units": []string{unit}, "attributes": map[string]string{"costCentre": "A1"}}, nil), 201)
+	if mail := testenv.WaitForEmails(t, "n-"+id+"@example.no", 1)[0]; mail.Subject != "Velkommen til Settings Care "+id ||
+		!strings.Contains(mail.Body.Text, "Hei Nils, bli med oss.") || !strings.Contains(mail.Body.Text, "/accept#token=") {
+		t.Fatalf("overridden email: %q\n%s", mail.Subject, mail.Body.Text)
+	}
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+unit, nil, nil), 409)
 	empty := createUnit(t, admin, orgID, "Empty")
 	mustStatus(t, admin.Call("DELETE", "/orgs/"+orgID+"/units/"+empty, nil, nil), 204)

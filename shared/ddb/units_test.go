@@ -86,7 +86,23 @@ func TestUnitsSettingsAndCustomFields(t *testing.T) {
 	if err != nil || st.InvitationLifetimeDays != 7 || len(st.CustomFields) != 2 || st.RateLimits.InvitationsPerHour != 500 {
 		t.Fatalf("settings %+v %v", st, err)
 	}
+	orgs.Languages = []string{"en", "nb"}
+	_, err = orgs.UpdateSettings(ctx, ada, orgID, org.SettingsChange{EmailTemplates: &org.EmailTemplates{
+		"postcard":   {"en": {Subject: "x", Body: "y"}},
+		"invitation": {"xx": {Subject: "x", Body: "y"}, "nb": {Subject: "{{.Shoe}}", Body: "{{.OrgName"}},
+	}})
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 4 {
+		t.Fatalf("want 4 template errors (kind, language, unknown field, broken template), got %v", err)
+	}
+	if _, err := orgs.UpdateSettings(ctx, ada, orgID, org.SettingsChange{EmailTemplates: &org.EmailTemplates{
+		"invitation": {"nb": {Subject: "Velkommen til {{.OrgName}}", Body: "Hei {{.Name}}"}},
+	}}); err != nil {
+		t.Fatalf("valid override: %v", err)
+	}
 	got, _ := orgs.Settings(ctx, ada, orgID)
+	if got.EmailTemplates["invitation"]["nb"].Subject != "Velkommen til {{.OrgName}}" {
+		t.Fatalf("override not stored: %+v", got.EmailTemplates)
+	}
 	if got.InvitationLifetimeDays != 7 {
 		t.Fatalf("stored settings %+v", got)
 	}

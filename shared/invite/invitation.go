@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"onboarding/shared/org"
 	"time"
 )
 
@@ -61,6 +62,9 @@ type Invitation struct {
 	Resends []time.Time `json:"-" dynamodbav:"resends,omitempty"`
 	// RevokedAt is when an admin revoked the invitation.
 	RevokedAt *time.Time `json:"revokedAt,omitempty" dynamodbav:"revokedAt,omitempty"`
+	// Templates are the organisation's email overrides, carried to the
+	// mailer with the invitation (never stored with it).
+	Templates org.EmailTemplates `json:"-" dynamodbav:"-"`
 }
 
 // StatusAt is the invitation's status as seen at now: a pending invitation

@@ -189,6 +189,7 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 		return Invitation{}, err
 	}
 	renewed := inv
+	renewed.Templates = o.Settings.EmailTemplates
 	renewed.TokenHash = hash
 	renewed.ExpiresAt = now.Add(o.Lifetime())
 	renewed.Resends = append(recent, now)

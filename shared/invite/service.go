@@ -218,7 +218,8 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 		}
 	}
 	field("email", emailErr)
-	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: map[string]string{}, Units: []string{}}
+	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: map[string]string{}, Units: []string{},
+		Templates: o.Settings.EmailTemplates}
 	var err error
 	inv.FirstName, err = account.CleanName(req.FirstName, maxNameLen, false)
 	field("firstName", err)

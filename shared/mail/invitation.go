@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onboarding/shared/invite"
+	"onboarding/shared/org"
 )
 
 // InvitationMailer emails invitations; it satisfies invite.Mailer.
@@ -71,6 +72,9 @@ func (c *Catalogue) ComposeInvitation(inv invite.Invitation, link string) (Messa
 		l.Paragraphs = append(l.Paragraphs, tr.T("invitation.message"))
 		l.Quote = inv.Message
 	}
+	if err := applyOverride(inv.Templates, "invitation", lang, data, &l); err != nil {
+		return Message{}, err
+	}
 	return c.finish(tr, inv.Email, l, "invitation")
 }
 
@@ -84,6 +88,9 @@ func (c *Catalogue) ComposeReminder(inv invite.Invitation, link string) (Message
 		Paragraphs: []string{greeting(tr, data), tr.T("reminder.intro")},
 		ActionURL:  link, ActionLabel: tr.T("invitation.action"), Fallback: tr.T("fallback"),
 		Footer: tr.T("footer"),
+	}
+	if err := applyOverride(inv.Templates, "reminder", lang, data, &l); err != nil {
+		return Message{}, err
 	}
 	return c.finish(tr, inv.Email, l, "reminder")
 }
@@ -100,6 +107,9 @@ func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (
 		ActionURL:  link, ActionLabel: tr.T("added.action"), Fallback: tr.T("fallback"),
 		Footer: tr.T("added.footer"),
 	}
+	if err := applyOverride(inv.Templates, "added", lang, data, &l); err != nil {
+		return Message{}, err
+	}
 	return c.finish(tr, inv.Email, l, "added")
 }
 
@@ -108,6 +118,7 @@ type ExpiredDigest struct {
 	To, Language, AdminName, OrgName string
 	Invitations                      []invite.Invitation
 	Link                             string // the admin app's invitation list
+	Templates                        org.EmailTemplates
 }
 
 // ComposeExpiredDigest renders the digest an inviting admin gets.
@@ -131,6 +142,12 @@ func (c *Catalogue) ComposeExpiredDigest(d ExpiredDigest) (Message, error) {
 		ActionURL:  d.Link, ActionLabel: tr.T("expired.action"), Fallback: tr.T("fallback"),
 		Footer: tr.T("admin.footer"),
 	}
+	if _, ok := d.Templates["expired"][lang]; ok {
+		if err := applyOverride(d.Templates, "expired", lang, data, &l); err != nil {
+			return Message{}, err
+		}
+		l.Paragraphs = append(l.Paragraphs, lines...) // the list itself always shows
+	}
 	return c.finish(tr, d.To, l, "expired digest")
 }
 
@@ -139,6 +156,7 @@ type ImportSummary struct {
 	To, Language, Name, OrgName, FileName string
 	Created, Updated, Removed, Errors     int
 	ReportURL                             string
+	Templates                             org.EmailTemplates
 }
 
 // ComposeImportSummary renders the summary an uploader gets.
@@ -153,7 +171,36 @@ func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
 		ActionURL:  s.ReportURL, ActionLabel: tr.T("import.action"), Fallback: tr.T("fallback"),
 		Footer: tr.T("admin.footer"),
 	}
+	if err := applyOverride(s.Templates, "import", lang, data, &l); err != nil {
+		return Message{}, err
+	}
 	return c.finish(tr, s.To, l, "import summary")
+}
+
+// applyOverride replaces the subject and body paragraphs with the
+// organisation's template for this email and language, if it has one. The
+// action button and footer stay.
+func applyOverride(ts org.EmailTemplates, kind, lang string, data map[string]any, l *layout) error {
+	t, ok := ts[kind][lang]
+	if !ok {
+		return nil
+	}
+	subject, err := org.Render(t.Subject, data)
+	if err != nil {
+		return fmt.Errorf("%s template override (%s) subject: %w", kind, lang, err)
+	}
+	body, err := org.Render(t.Body, data)
+	if err != nil {
+		return fmt.Errorf("%s template override (%s) body: %w", kind, lang, err)
+	}
+	l.Subject = strings.TrimSpace(subject)
+	l.Paragraphs, l.Quote = nil, ""
+	for _, p := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			l.Paragraphs = append(l.Paragraphs, p)
+		}
+	}
+	return nil
 }
 
 func (c *Catalogue) finish(tr *translator, to string, l layout, kind string) (Message, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onboarding/shared/invite"
+	"onboarding/shared/org"
 )
 
 // The languages every email must exist in.
@@ -163,5 +164,30 @@ func TestLanguageChoice(t *testing.T) {
 	}
 	if got := c.RoleName("de", "night-nurse"); got != "night-nurse" {
 		t.Errorf("custom role %q", got)
+	}
+}
+
+func TestOrganisationOverride(t *testing.T) {
+	c, _ := LoadCatalogue()
+	inv := invite.Invitation{
+		Email: "kari@example.no", FirstName: "Kari", OrgName: "Nordlys", InviterName: "Ada", Role: "member", Language: "nb",
+		ExpiresAt: time.Date(2026, 12, 23, 0, 0, 0, 0, time.UTC),
+		Templates: org.EmailTemplates{"invitation": {"nb": {
+			Subject: "Velkommen til {{.OrgName}}, {{.Name}}",
+			Body:    "Hei {{.Name}}!\n\nVi gleder oss til å jobbe med deg som {{.Role}}.",
+		}}},
+	}
+	m, err := c.ComposeInvitation(inv, "https://x/accept#token=t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Velkommen til Nordlys, Kari" || !strings.Contains(m.Text, "som medlem") || !strings.Contains(m.Text, "https://x/accept#token=t") {
+		t.Fatalf("override not applied, or the link lost: %q\n%s", m.Subject, m.Text)
+	}
+	// Other languages keep the built-in email.
+	inv.Language = "sv"
+	m, _ = c.ComposeInvitation(inv, "https://x/accept#token=t")
+	if !strings.HasPrefix(m.Subject, "Ada har bjudit in dig") {
+		t.Fatalf("sv subject %q", m.Subject)
 	}
 }

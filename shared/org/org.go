@@ -29,6 +29,8 @@ type Settings struct {
 	ReminderDaysBeforeExpiry int           `json:"reminderDaysBeforeExpiry" dynamodbav:"reminderDaysBeforeExpiry"`
 	CustomFields             []CustomField `json:"customFields" dynamodbav:"customFields"`
 	RateLimits               RateLimits    `json:"rateLimits" dynamodbav:"rateLimits"`
+	// EmailTemplates override emails per kind and language.
+	EmailTemplates EmailTemplates `json:"emailTemplates" dynamodbav:"emailTemplates"`
 }
 
 // RateLimits bound how much mail an organisation sends.
@@ -70,6 +72,7 @@ func NewSettings(lifetimeDays int) Settings {
 		DefaultPhoneRegion:       DefaultPhoneRegion,
 		ReminderDaysBeforeExpiry: DefaultReminderDays,
 		CustomFields:             []CustomField{},
+		EmailTemplates:           EmailTemplates{},
 		RateLimits:               RateLimits{InvitationsPerHour: 500, EmailsPerRecipientPerDay: 5},
 	}
 }

@@ -37,6 +37,9 @@ type Store interface {
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	// Languages are the languages emails can be written in (for checking
+	// email template overrides).
+	Languages []string
 }
 
 func (s *Service) actor(ctx context.Context, orgID, userID string) (Organisation, access.Actor, error) {
@@ -196,6 +199,9 @@ func withDefaults(s Settings) Settings {
 	if s.CustomFields == nil {
 		s.CustomFields = d.CustomFields
 	}
+	if s.EmailTemplates == nil {
+		s.EmailTemplates = EmailTemplates{}
+	}
 	if s.RateLimits.InvitationsPerHour == 0 {
 		s.RateLimits.InvitationsPerHour = d.RateLimits.InvitationsPerHour
 	}
@@ -207,12 +213,13 @@ func withDefaults(s Settings) Settings {
 
 // SettingsChange is a PATCH of settings: nil fields stay as they are.
 type SettingsChange struct {
-	InvitationLifetimeDays   *int           `json:"invitationLifetimeDays"`
-	DefaultLanguage          *string        `json:"defaultLanguage"`
-	DefaultPhoneRegion       *string        `json:"defaultPhoneRegion"`
-	ReminderDaysBeforeExpiry *int           `json:"reminderDaysBeforeExpiry"`
-	CustomFields             *[]CustomField `json:"customFields"`
-	RateLimits               *RateLimits    `json:"rateLimits"`
+	InvitationLifetimeDays   *int            `json:"invitationLifetimeDays"`
+	DefaultLanguage          *string         `json:"defaultLanguage"`
+	DefaultPhoneRegion       *string         `json:"defaultPhoneRegion"`
+	ReminderDaysBeforeExpiry *int            `json:"reminderDaysBeforeExpiry"`
+	CustomFields             *[]CustomField  `json:"customFields"`
+	RateLimits               *RateLimits     `json:"rateLimits"`
+	EmailTemplates           *EmailTemplates `json:"emailTemplates"`
 }
 
 // UpdateSettings applies a change; only organisation-wide admins may.
@@ -263,6 +270,10 @@ func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c Se
 			errs.Add("rateLimits.emailsPerRecipientPerDay", string(fault.Invalid), "from 1 to 50")
 		}
 		st.RateLimits = *c.RateLimits
+	}
+	if c.EmailTemplates != nil {
+		CheckEmailTemplates(*c.EmailTemplates, s.Languages, &errs)
+		st.EmailTemplates = *c.EmailTemplates
 	}
 	if err := errs.Err(); err != nil {
 		return Settings{}, err
