@@ -79,7 +79,9 @@ sam-build: tools ## sam build (the same Makefile recipe, for arm64)
 	$(TOOLS)/sam build --template template.yaml
 
 .PHONY: bench
-bench: emulators ## benchmarks: the report goes to stdout and build/bench.md
+bench: ## benchmarks on freshly started emulators: the report goes to stdout and build/bench.md
+	@infra/scripts/emulators.sh stop >/dev/null 2>&1 || true
+	@infra/scripts/emulators.sh start
 	$(GO) run ./infra/bench
 
 .PHONY: deploy

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,13 +15,16 @@ import (
 
 // requestCounter is a reverse proxy in front of DynamoDB Local that counts
 // requests by operation (the X-Amz-Target header), so the figures are the
-// real functions' requests, counted, not estimated. It also times them, to
-// show how much of a local latency is the emulator's own.
+// real functions' requests, counted, not estimated. It asks DynamoDB Local
+// to report consumed capacity on every request and sums it, and it times
+// the calls to show how much of a local latency is the emulator's own.
 type requestCounter struct {
 	proxy *httputil.ReverseProxy
 	mu    sync.Mutex
 	ops   map[string]int
-	times map[string][]time.Duration // since takeTimes, by operation
+	rcu   float64 // read capacity units since take
+	wcu   float64 // write capacity units since take
+	times map[string][]time.Duration
 }
 
 func newRequestCounter(target string) (*requestCounter, error) {
@@ -25,21 +32,90 @@ func newRequestCounter(target string) (*requestCounter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &requestCounter{proxy: httputil.NewSingleHostReverseProxy(u), ops: map[string]int{},
-		times: map[string][]time.Duration{}}, nil
+	c := &requestCounter{ops: map[string]int{}, times: map[string][]time.Duration{}}
+	c.proxy = httputil.NewSingleHostReverseProxy(u)
+	c.proxy.ModifyResponse = c.capacity
+	return c, nil
 }
 
-func (c *requestCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func operation(r *http.Request) string {
 	op := r.Header.Get("X-Amz-Target")
 	if i := strings.LastIndexByte(op, '.'); i >= 0 {
 		op = op[i+1:]
 	}
+	return op
+}
+
+func (c *requestCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := operation(r)
+	// Ask for the consumed capacity (the SDK ignores fields it did not ask
+	// for, and DynamoDB Local does not check request signatures).
+	body, _ := io.ReadAll(r.Body)
+	var req map[string]any
+	if json.Unmarshal(body, &req) == nil && op != "CreateTable" && op != "UpdateTimeToLive" && op != "DeleteTable" {
+		req["ReturnConsumedCapacity"] = "TOTAL"
+		body, _ = json.Marshal(req)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	start := time.Now()
 	c.proxy.ServeHTTP(w, r)
 	c.mu.Lock()
 	c.ops[op]++
 	c.times[op] = append(c.times[op], time.Since(start))
 	c.mu.Unlock()
+}
+
+// capacity sums the ConsumedCapacity a response reports.
+func (c *requestCounter) capacity(res *http.Response) error {
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	var out struct {
+		ConsumedCapacity json.RawMessage
+	}
+	if json.Unmarshal(body, &out) != nil || len(out.ConsumedCapacity) == 0 {
+		return nil
+	}
+	type cap struct {
+		CapacityUnits, ReadCapacityUnits, WriteCapacityUnits float64
+	}
+	var caps []cap
+	if out.ConsumedCapacity[0] == '[' {
+		json.Unmarshal(out.ConsumedCapacity, &caps)
+	} else {
+		var one cap
+		json.Unmarshal(out.ConsumedCapacity, &one)
+		caps = []cap{one}
+	}
+	op := operation(res.Request)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range caps {
+		r, w := k.ReadCapacityUnits, k.WriteCapacityUnits
+		if r == 0 && w == 0 { // only the total is reported: attribute it by operation
+			if strings.Contains(op, "Get") || op == "Query" || op == "Scan" {
+				r = k.CapacityUnits
+			} else {
+				w = k.CapacityUnits
+			}
+		}
+		c.rcu += r
+		c.wcu += w
+	}
+	return nil
+}
+
+// take returns the counts and capacity since the last take and resets them.
+func (c *requestCounter) take() (map[string]int, float64, float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops, rcu, wcu := c.ops, c.rcu, c.wcu
+	c.ops, c.rcu, c.wcu = map[string]int{}, 0, 0
+	return ops, rcu, wcu
 }
 
 // takeTimes returns how long DynamoDB Local took for each call since the
@@ -49,14 +125,5 @@ func (c *requestCounter) takeTimes() map[string][]time.Duration {
 	defer c.mu.Unlock()
 	out := c.times
 	c.times = map[string][]time.Duration{}
-	return out
-}
-
-// take returns the counts since the last take and resets them.
-func (c *requestCounter) take() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.ops
-	c.ops = map[string]int{}
 	return out
 }

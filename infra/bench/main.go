@@ -280,11 +280,13 @@ func apiEvent(method, path, body, token string) []byte {
 }
 
 type bench struct {
-	stack   *local.Stack
-	counter *requestCounter
-	run     string
-	admin   string // access token
-	orgID   string
+	stack      *local.Stack
+	counter    *requestCounter
+	run        string
+	admin      string // access token
+	orgID      string
+	unit       string
+	invitation string
 }
 
 func (b *bench) call(method, path, token string, body any, out any) (int, error) {
@@ -351,60 +353,149 @@ func tokens(recipients []string) (map[string]string, error) {
 	}
 }
 
+type opRow struct {
+	name     string
+	ops      map[string]int
+	rcu, wcu float64
+}
+
+// measure runs do once and records what it cost in DynamoDB.
+func (b *bench) measure(rows *[]opRow, name string, do func() error) error {
+	b.counter.take()
+	if err := do(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	ops, rcu, wcu := b.counter.take()
+	*rows = append(*rows, opRow{name, ops, rcu, wcu})
+	return nil
+}
+
+// expect calls the API and checks the status.
+func (b *bench) expect(method, path, token string, body any, out any, want int) error {
+	st, err := b.call(method, path, token, body, out)
+	if err == nil && st != want {
+		err = fmt.Errorf("%s %s: status %d, want %d", method, path, st, want)
+	}
+	return err
+}
+
 func (b *bench) requestsPerOperation() error {
 	adminEmail := "bench-admin-" + b.run + "@example.no"
-	payload, _ := json.Marshal(map[string]string{"name": "Bench Org", "adminEmail": adminEmail, "defaultPhoneRegion": "NO"})
-	b.counter.take()
-	res, err := http.Post(b.stack.InvokeURL+"/2015-03-31/functions/ProvisionFunction/invocations", "application/json", bytes.NewReader(payload))
+	var rows []opRow
+	err := b.measure(&rows, "provision (organisation + first invitation)", func() error {
+		payload, _ := json.Marshal(map[string]string{"name": "Bench Org", "adminEmail": adminEmail, "defaultPhoneRegion": "NO"})
+		res, err := http.Post(b.stack.InvokeURL+"/2015-03-31/functions/ProvisionFunction/invocations", "application/json", bytes.NewReader(payload))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		var prov struct{ OrgID string }
+		json.NewDecoder(res.Body).Decode(&prov)
+		b.orgID = prov.OrgID
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var prov struct{ OrgID string }
-	json.NewDecoder(res.Body).Decode(&prov)
-	res.Body.Close()
-	b.orgID = prov.OrgID
-	rows := [][2]any{{"provision (organisation + first invitation)", b.counter.take()}}
-
 	toks, err := tokens([]string{adminEmail})
 	if err != nil {
 		return err
 	}
-	b.counter.take()
-	if st, err := b.call("POST", "/invitations/preview", "", map[string]string{"token": toks[adminEmail]}, nil); err != nil || st != 200 {
-		return fmt.Errorf("preview: %d %v", st, err)
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"preview", func() error {
+			return b.expect("POST", "/invitations/preview", "", map[string]string{"token": toks[adminEmail]}, nil, 200)
+		}},
+		{"accept (new account)", func() error {
+			return b.expect("POST", "/invitations/accept", "", map[string]any{"token": toks[adminEmail], "firstName": "B", "lastName": "A",
+				"password": "a bench passphrase", "acceptTerms": true, "termsVersion": "2026-01"}, nil, 201)
+		}},
+		{"sign-in", func() error {
+			var session struct{ AccessToken string }
+			err := b.expect("POST", "/auth/sign-in", "", map[string]string{"email": adminEmail, "password": "a bench passphrase"}, &session, 200)
+			b.admin = session.AccessToken
+			return err
+		}},
+		{"GET /me", func() error { return b.expect("GET", "/me", b.admin, nil, nil, 200) }},
+		{"PATCH settings (rate limits up for the bench)", func() error {
+			return b.expect("PATCH", "/orgs/"+b.orgID+"/settings", b.admin, map[string]any{
+				"rateLimits": map[string]int{"invitationsPerHour": 100000, "emailsPerRecipientPerDay": 50}}, nil, 200)
+		}},
+		{"create a unit", func() error {
+			var u struct{ UnitID string }
+			err := b.expect("POST", "/orgs/"+b.orgID+"/units", b.admin, map[string]string{"name": "Bench Unit"}, &u, 201)
+			b.unit = u.UnitID
+			return err
+		}},
+		{"invite (new person, phone, one unit)", func() error {
+			var inv struct{ InvitationID string }
+			err := b.expect("POST", "/orgs/"+b.orgID+"/invitations", b.admin, map[string]any{"email": "bench-one-" + b.run + "@example.no",
+				"role": "member", "phone": "915 12 345", "units": []string{b.unit}}, &inv, 201)
+			b.invitation = inv.InvitationID
+			return err
+		}},
+		{"GET one invitation", func() error {
+			return b.expect("GET", "/orgs/"+b.orgID+"/invitations/"+b.invitation, b.admin, nil, nil, 200)
+		}},
+		{"resend", func() error {
+			return b.expect("POST", "/orgs/"+b.orgID+"/invitations/"+b.invitation+"/resend", b.admin, nil, nil, 200)
+		}},
 	}
-	rows = append(rows, [2]any{"preview", b.counter.take()})
-	if st, err := b.call("POST", "/invitations/accept", "", map[string]any{"token": toks[adminEmail], "firstName": "B", "lastName": "A",
-		"password": "a bench passphrase", "acceptTerms": true, "termsVersion": "2026-01"}, nil); err != nil || st != 201 {
-		return fmt.Errorf("accept: %d %v", st, err)
+	for _, st := range steps {
+		if err := b.measure(&rows, st.name, st.do); err != nil {
+			return err
+		}
 	}
-	rows = append(rows, [2]any{"accept (new account)", b.counter.take()})
-	var session struct{ AccessToken string }
-	if st, err := b.call("POST", "/auth/sign-in", "", map[string]string{"email": adminEmail, "password": "a bench passphrase"}, &session); err != nil || st != 200 {
-		return fmt.Errorf("sign-in: %d %v", st, err)
+	// A full page: 60 invitations exist, the list asks for 50.
+	for i := 0; i < 60; i++ {
+		if err := b.expect("POST", "/orgs/"+b.orgID+"/invitations", b.admin, map[string]any{"email": fmt.Sprintf("bench-page-%s-%d@example.no", b.run, i), "role": "member"}, nil, 201); err != nil {
+			return err
+		}
 	}
-	rows = append(rows, [2]any{"sign-in", b.counter.take()})
-	b.admin = session.AccessToken
-	if st, err := b.call("POST", "/orgs/"+b.orgID+"/invitations", b.admin, map[string]any{"email": "bench-one-" + b.run + "@example.no", "role": "member", "phone": "915 12 345"}, nil); err != nil || st != 201 {
-		return fmt.Errorf("invite: %d %v", st, err)
+	more := []struct {
+		name string
+		do   func() error
+	}{
+		{"list invitations, a page of 50", func() error {
+			var page struct{ Items []any }
+			if err := b.expect("GET", "/orgs/"+b.orgID+"/invitations?limit=50", b.admin, nil, &page, 200); err != nil {
+				return err
+			}
+			if len(page.Items) != 50 {
+				return fmt.Errorf("page of %d", len(page.Items))
+			}
+			return nil
+		}},
+		{"list pending invitations, a page of 50", func() error {
+			return b.expect("GET", "/orgs/"+b.orgID+"/invitations?status=pending&limit=50", b.admin, nil, nil, 200)
+		}},
+		{"list members", func() error { return b.expect("GET", "/orgs/"+b.orgID+"/members", b.admin, nil, nil, 200) }},
+		{"revoke", func() error {
+			return b.expect("DELETE", "/orgs/"+b.orgID+"/invitations/"+b.invitation, b.admin, nil, nil, 200)
+		}},
+		{"GET settings", func() error { return b.expect("GET", "/orgs/"+b.orgID+"/settings", b.admin, nil, nil, 200) }},
+		{"audit trail, a page of 50", func() error {
+			return b.expect("GET", "/orgs/"+b.orgID+"/audit?limit=50", b.admin, nil, nil, 200)
+		}},
 	}
-	rows = append(rows, [2]any{"invite (new person)", b.counter.take()})
-	if st, err := b.call("GET", "/me", b.admin, nil, nil); err != nil || st != 200 {
-		return fmt.Errorf("me: %d %v", st, err)
+	for _, st := range more {
+		if err := b.measure(&rows, st.name, st.do); err != nil {
+			return err
+		}
 	}
-	rows = append(rows, [2]any{"GET /me", b.counter.take()})
 
-	out("## DynamoDB requests per operation\n\nCounted by a proxy in front of DynamoDB Local while the real binaries served each request once.\n\n| operation | requests | by API call |\n|---|---:|---|\n")
+	out("## DynamoDB requests and consumed capacity per operation\n\nCounted by a proxy in front of DynamoDB Local while the real binaries served each request once; capacity as DynamoDB Local reports it (ReturnConsumedCapacity). Lists read a page in one Query, not per item.\n\n| operation | requests | by API call | read units | write units |\n|---|---:|---|---:|---:|\n")
 	for _, r := range rows {
-		ops := r[1].(map[string]int)
 		total := 0
 		var parts []string
-		for op, n := range ops {
+		for op, n := range r.ops {
 			total += n
 			parts = append(parts, fmt.Sprintf("%s %d", op, n))
 		}
 		sort.Strings(parts)
-		out("| %s | %d | %s |\n", r[0], total, strings.Join(parts, ", "))
+		out("| %s | %d | %s | %.1f | %.1f |\n", r.name, total, strings.Join(parts, ", "), r.rcu, r.wcu)
 	}
 	out("\n")
 	return nil
@@ -470,7 +561,39 @@ func (b *bench) latency() error {
 	}
 	emulator := b.counter.takeTimes()
 	people := emails("bench-person", n)
-	inviteTimes, err := timed(people, invite, workers)
+	ids := map[string]string{}
+	var idsMu sync.Mutex
+	inviteTimes, err := timed(people, func(email string) error {
+		var inv struct{ InvitationID string }
+		st, err := b.call("POST", "/orgs/"+b.orgID+"/invitations", b.admin, map[string]any{"email": email, "firstName": "Bench", "role": "member", "phone": "915 12 345"}, &inv)
+		if err == nil && st != 201 {
+			err = fmt.Errorf("invite %s: status %d", email, st)
+		}
+		idsMu.Lock()
+		ids[email] = inv.InvitationID
+		idsMu.Unlock()
+		return err
+	}, workers)
+	if err != nil {
+		return err
+	}
+	listTimes, err := timed(people, func(string) error {
+		st, err := b.call("GET", "/orgs/"+b.orgID+"/invitations?limit=50", b.admin, nil, nil)
+		if err == nil && st != 200 {
+			err = fmt.Errorf("list: status %d", st)
+		}
+		return err
+	}, workers)
+	if err != nil {
+		return err
+	}
+	resendTimes, err := timed(people, func(email string) error {
+		st, err := b.call("POST", "/orgs/"+b.orgID+"/invitations/"+ids[email]+"/resend", b.admin, nil, nil)
+		if err == nil && st != 200 {
+			err = fmt.Errorf("resend %s: status %d", email, st)
+		}
+		return err
+	}, workers)
 	if err != nil {
 		return err
 	}
@@ -506,6 +629,8 @@ func (b *bench) latency() error {
 		"At concurrency 8 the two cores are shared by 8 function processes, DynamoDB Local (Java) and the SES emulator (Node), so the figures measure queueing as much as the code.\n\n"+
 		"| operation | concurrency 1 (%d requests) p50 | concurrency 8 (%d requests) p50 | concurrency 8 p99 |\n|---|---:|---:|---:|\n", len(warm), len(serial), n)
 	out("| invite | %s | %s | %s |\n", ms(percentile(inviteSerial, 0.5)), ms(percentile(inviteTimes, 0.5)), ms(percentile(inviteTimes, 0.99)))
+	out("| list invitations (page of 50) | | %s | %s |\n", ms(percentile(listTimes, 0.5)), ms(percentile(listTimes, 0.99)))
+	out("| resend | | %s | %s |\n", ms(percentile(resendTimes, 0.5)), ms(percentile(resendTimes, 0.99)))
 	out("| accept (argon2id hash included) | %s | %s | %s |\n\n", ms(percentile(acceptSerial, 0.5)), ms(percentile(acceptTimes, 0.5)), ms(percentile(acceptTimes, 0.99)))
 	var ops []string
 	for op := range emulator {
