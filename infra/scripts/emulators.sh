@@ -80,8 +80,10 @@ start() {
     mode=(-inMemory)
     [ "${DYNAMODB_PERSIST:-0}" = 1 ] && mkdir -p "$STATE/dynamodb" && mode=(-sharedDb -dbPath "$STATE/dynamodb")
     log "starting DynamoDB Local on 127.0.0.1:$DDB_PORT (${mode[*]})"
-    nohup java -Xmx1g -Djava.library.path="$DDB_DIR/DynamoDBLocal_lib" -jar "$DDB_DIR/DynamoDBLocal.jar" \
-      "${mode[@]}" -port "$DDB_PORT" >"$STATE/dynamodb.log" 2>&1 &
+    # Started from the state folder: DynamoDB Local writes a metadata file
+    # into its working directory.
+    (cd "$STATE" && exec nohup java -Xmx1g -Djava.library.path="$DDB_DIR/DynamoDBLocal_lib" -jar "$DDB_DIR/DynamoDBLocal.jar" \
+      "${mode[@]}" -port "$DDB_PORT" -disableTelemetry >"$STATE/dynamodb.log" 2>&1) &
     echo $! >"$STATE/dynamodb.pid"
     wait_for "$DDB_PORT" dynamodb
   fi
