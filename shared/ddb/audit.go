@@ -2,11 +2,9 @@ package ddb
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -53,17 +51,8 @@ func (s *Store) AuditTrail(ctx context.Context, orgID string, limit int, cursor 
 	if err != nil {
 		return nil, "", err
 	}
-	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+	return queryPage[audit.Entry](ctx, s, &dynamodb.QueryInput{
 		TableName: &s.table, Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start,
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("query audit of %s: %w", orgID, err)
-	}
-	entries := []audit.Entry{}
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &entries); err != nil {
-		return nil, "", err
-	}
-	next, err := encodeCursor(res.LastEvaluatedKey)
-	return entries, next, err
+	}, "audit of "+orgID)
 }

@@ -122,13 +122,19 @@ func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite
 	in.FilterExpression = expr.Filter()
 	in.ExpressionAttributeNames = expr.Names()
 	in.ExpressionAttributeValues = expr.Values()
+	return queryPage[invite.Invitation](ctx, s, in, "invitations of "+orgID)
+}
+
+// queryPage runs one Query and returns its items and the cursor of the next
+// page ("" on the last).
+func queryPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, what string) ([]T, string, error) {
 	res, err := s.client.Query(ctx, in)
 	if err != nil {
-		return nil, "", fmt.Errorf("query invitations of %s: %w", orgID, err)
+		return nil, "", fmt.Errorf("query %s: %w", what, err)
 	}
-	items := []invite.Invitation{}
+	items := []T{}
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return nil, "", fmt.Errorf("unmarshal invitations: %w", err)
+		return nil, "", fmt.Errorf("unmarshal %s: %w", what, err)
 	}
 	next, err := encodeCursor(res.LastEvaluatedKey)
 	return items, next, err

@@ -46,20 +46,11 @@ func (s *Store) ListMembers(ctx context.Context, orgID, role, unit string, limit
 	if err != nil {
 		return nil, "", fmt.Errorf("build members query: %w", err)
 	}
-	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+	return queryPage[org.Member](ctx, s, &dynamodb.QueryInput{
 		TableName: &s.table, Limit: aws.Int32(int32(limit)), ExclusiveStartKey: start,
 		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("query members of %s: %w", orgID, err)
-	}
-	members := []org.Member{}
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &members); err != nil {
-		return nil, "", fmt.Errorf("unmarshal members: %w", err)
-	}
-	next, err := encodeCursor(res.LastEvaluatedKey)
-	return members, next, err
+	}, "members of "+orgID)
 }
 
 // adminCount changes the organisation's count of organisation-wide admins;

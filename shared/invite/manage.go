@@ -34,16 +34,8 @@ type ListQuery struct {
 	Cursor string
 }
 
-// actor resolves who is acting in an organisation; a non-member gets 403.
 func (s *Service) actor(ctx context.Context, orgID, userID string) (org.Organisation, access.Actor, error) {
-	o, m, err := s.Store.Actor(ctx, orgID, userID)
-	if err != nil {
-		return o, access.Actor{}, fmt.Errorf("load actor in org %s: %w", orgID, err)
-	}
-	if m == nil {
-		return o, access.Actor{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
-	}
-	return o, access.Actor{UserID: userID, OrgID: orgID, Role: m.Role, Units: m.Units}, nil
+	return org.ResolveActor(ctx, s.Store, orgID, userID)
 }
 
 // mayRead reports whether actor may see invitations at all.

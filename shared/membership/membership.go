@@ -60,14 +60,7 @@ const (
 )
 
 func (s *Service) actor(ctx context.Context, orgID, userID string) (org.Organisation, access.Actor, error) {
-	o, m, err := s.Store.Actor(ctx, orgID, userID)
-	if err != nil {
-		return o, access.Actor{}, fmt.Errorf("load actor in org %s: %w", orgID, err)
-	}
-	if m == nil {
-		return o, access.Actor{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
-	}
-	return o, access.Actor{UserID: userID, OrgID: orgID, Role: m.Role, Units: m.Units}, nil
+	return org.ResolveActor(ctx, s.Store, orgID, userID)
 }
 
 // sees reports whether actor may see m: organisation-wide actors see

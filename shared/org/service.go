@@ -42,8 +42,16 @@ type Service struct {
 	Languages []string
 }
 
-func (s *Service) actor(ctx context.Context, orgID, userID string) (Organisation, access.Actor, error) {
-	o, m, err := s.Store.Actor(ctx, orgID, userID)
+// ActorStore loads an organisation and one person's membership of it.
+type ActorStore interface {
+	Actor(ctx context.Context, orgID, userID string) (Organisation, *Member, error)
+}
+
+// ResolveActor returns the organisation and who userID is in it, as their
+// membership says now; someone who is no member gets 403. Every admin action
+// starts here, so a removed member is refused on their next request.
+func ResolveActor(ctx context.Context, store ActorStore, orgID, userID string) (Organisation, access.Actor, error) {
+	o, m, err := store.Actor(ctx, orgID, userID)
 	if err != nil {
 		return o, access.Actor{}, fmt.Errorf("load actor in org %s: %w", orgID, err)
 	}
@@ -51,6 +59,10 @@ func (s *Service) actor(ctx context.Context, orgID, userID string) (Organisation
 		return o, access.Actor{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
 	}
 	return o, access.Actor{UserID: userID, OrgID: orgID, Role: m.Role, Units: m.Units}, nil
+}
+
+func (s *Service) actor(ctx context.Context, orgID, userID string) (Organisation, access.Actor, error) {
+	return ResolveActor(ctx, s.Store, orgID, userID)
 }
 
 // mayConfigure checks that the actor's role may configure units and that
