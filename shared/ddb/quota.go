@@ -51,3 +51,92 @@ func (s *Store) Give(ctx context.Context, quota string, window time.Duration, no
 	}
 	return nil
 }
+
+// recentSends is a sliding-window quota: the times of the latest uses.
+type recentSends struct {
+	Times   []int64 `dynamodbav:"times"` // Unix milliseconds, oldest first
+	Version int64   `dynamodbav:"version"`
+}
+
+// TakeSliding counts one use if fewer than limit uses fall in the window
+// that ends now (a rolling window: "at most 5 in any 24 hours"); else it
+// reports how long until the oldest of them leaves the window. Concurrent
+// takers are serialised by a version condition and retried.
+func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+	k := key{"QUOTA#" + quota, "SLIDING"}
+	for attempt := 0; attempt < 8; attempt++ {
+		var cur recentSends
+		found, err := s.get(ctx, k, &cur)
+		if err != nil {
+			return 0, err
+		}
+		var kept []int64
+		for _, t := range cur.Times {
+			if now.Sub(time.UnixMilli(t)) < window {
+				kept = append(kept, t)
+			}
+		}
+		if len(kept) >= limit {
+			return time.UnixMilli(kept[len(kept)-limit]).Add(window).Sub(now), nil
+		}
+		next := recentSends{Times: append(kept, now.UnixMilli()), Version: cur.Version + 1}
+		it, err := item(k, "slidingQuota", next, map[string]types.AttributeValue{attrTTL: num(now.Add(window + time.Hour).Unix())})
+		if err != nil {
+			return 0, err
+		}
+		in := &dynamodb.PutItemInput{TableName: &s.table, Item: it}
+		if found {
+			in.ConditionExpression = aws.String("version = :v")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
+		} else {
+			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
+		}
+		_, err = s.client.PutItem(ctx, in)
+		if err == nil {
+			return 0, nil
+		}
+		if !isConditionFailed(err) {
+			return 0, fmt.Errorf("take quota %s: %w", quota, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("take quota %s: too much contention", quota)
+}
+
+// GiveSliding removes the use taken at now (when its action did not happen).
+func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) error {
+	k := key{"QUOTA#" + quota, "SLIDING"}
+	for attempt := 0; attempt < 8; attempt++ {
+		var cur recentSends
+		found, err := s.get(ctx, k, &cur)
+		if err != nil || !found {
+			return err
+		}
+		var kept []int64
+		removed := false
+		for _, t := range cur.Times {
+			if !removed && t == now.UnixMilli() {
+				removed = true
+				continue
+			}
+			kept = append(kept, t)
+		}
+		if !removed {
+			return nil
+		}
+		next := recentSends{Times: kept, Version: cur.Version + 1}
+		it, err := item(k, "slidingQuota", next, nil)
+		if err != nil {
+			return err
+		}
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(cur.Version)}})
+		if err == nil || !isConditionFailed(err) {
+			return err
+		}
+	}
+	return nil
+}

@@ -41,6 +41,15 @@ func TestRateLimits(t *testing.T) {
 	if e, ok := fault.As(err); !ok || e.Code != fault.TooMany || e.RetryAfter > time.Hour {
 		t.Fatalf("fourth invitation in an hour: %v", err)
 	}
+	// The recipient limit rolls: 24 hours after the first email, one more may go.
+	f.clock.Add(24*time.Hour - time.Minute)
+	if _, err := f.svc.Resend(ctx, ada, orgID, inv.ID); fault.CodeOf(err) != fault.TooMany {
+		t.Fatalf("just inside 24 hours: %v", err)
+	}
+	f.clock.Add(2 * time.Minute)
+	if _, err := f.svc.Resend(ctx, ada, orgID, inv.ID); err != nil {
+		t.Fatalf("24 hours after the first email: %v", err)
+	}
 	// A refused invitation uses no quota: a conflict gives its use back.
 	f.clock.Add(time.Hour)
 	if _, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "a@example.no", Role: "member"}); fault.CodeOf(err) != fault.Conflict {

@@ -16,6 +16,10 @@ type Quotas interface {
 	Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// Give returns a use whose action did not happen.
 	Give(ctx context.Context, quota string, window time.Duration, now time.Time) error
+	// TakeSliding is Take over a rolling window ending now.
+	TakeSliding(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
+	// GiveSliding returns a use TakeSliding took at now.
+	GiveSliding(ctx context.Context, quota string, now time.Time) error
 }
 
 // The windows of the rate limits in an organisation's settings.
@@ -26,10 +30,11 @@ const (
 
 // quota is one rate limit to pass before sending.
 type quota struct {
-	name   string
-	limit  int
-	window time.Duration
-	what   string
+	name    string
+	limit   int
+	window  time.Duration
+	what    string
+	sliding bool // a rolling window (exact), else a fixed one (no contention)
 }
 
 // sendQuotas are the limits an email to email in o must pass: the
@@ -40,11 +45,11 @@ func sendQuotas(o org.Organisation, email string, countInvitation bool) []quota 
 	var qs []quota
 	if countInvitation && limits.InvitationsPerHour > 0 {
 		qs = append(qs, quota{"org#" + o.ID + "#invitations", limits.InvitationsPerHour, orgWindow,
-			fmt.Sprintf("this organisation may send %d invitations an hour", limits.InvitationsPerHour)})
+			fmt.Sprintf("this organisation may send %d invitations an hour", limits.InvitationsPerHour), false})
 	}
 	if limits.EmailsPerRecipientPerDay > 0 {
 		qs = append(qs, quota{"org#" + o.ID + "#recipient#" + email, limits.EmailsPerRecipientPerDay, recipientWindow,
-			fmt.Sprintf("this person may get %d emails from this organisation a day", limits.EmailsPerRecipientPerDay)})
+			fmt.Sprintf("this person may get %d emails from this organisation in 24 hours", limits.EmailsPerRecipientPerDay), true})
 	}
 	return qs
 }
@@ -60,11 +65,19 @@ func (s *Service) take(ctx context.Context, qs []quota) (release func(), err err
 	var taken []quota
 	release = func() {
 		for _, q := range taken {
-			s.Quotas.Give(ctx, q.name, q.window, now)
+			if q.sliding {
+				s.Quotas.GiveSliding(ctx, q.name, now)
+			} else {
+				s.Quotas.Give(ctx, q.name, q.window, now)
+			}
 		}
 	}
 	for _, q := range qs {
-		wait, err := s.Quotas.Take(ctx, q.name, q.limit, q.window, now)
+		take := s.Quotas.Take
+		if q.sliding {
+			take = s.Quotas.TakeSliding
+		}
+		wait, err := take(ctx, q.name, q.limit, q.window, now)
 		if err != nil {
 			release()
 			return nil, err
