@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -15,7 +16,20 @@ import (
 )
 
 //go:embed accept.html
-var acceptPage string
+var acceptPageSource string
+
+//go:embed accept-strings.json
+var acceptStrings []byte
+
+// acceptPage is the page with its strings in every language put in, once.
+var acceptPage = func() string {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		panic("accept-strings.json: " + err.Error()) // embedded at build time; a test reads it
+	}
+	compact, _ := json.Marshal(all)
+	return strings.Replace(acceptPageSource, "/*STRINGS*/{}", string(compact), 1)
+}()
 
 // acceptPageCSP allows exactly the page's own inline script and style, by hash.
 var acceptPageCSP = func() string {

@@ -151,3 +151,27 @@ func TestDecodeTypeErrorNamesField(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+func TestAcceptPageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	langs := []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"}
+	for _, l := range langs {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" {
+				t.Errorf("%s: page string %s missing", l, k)
+			}
+		}
+	}
+	if strings.Contains(acceptPage, "/*STRINGS*/") || !strings.Contains(acceptPage, `"Godta invitasjonen"`) {
+		t.Fatal("the page's strings were not put in")
+	}
+	if !strings.Contains(acceptPageCSP, "script-src 'sha256-") {
+		t.Fatal("no script hash in the CSP")
+	}
+}
