@@ -73,6 +73,19 @@ func (s *Store) ListUnits(ctx context.Context, orgID string) ([]org.Unit, error)
 	return units, nil
 }
 
+// Unit reads one unit.
+func (s *Store) Unit(ctx context.Context, orgID, unitID string) (org.Unit, error) {
+	var u org.Unit
+	found, err := s.get(ctx, key{orgPK(orgID), unitSK(unitID)}, &u)
+	if err != nil {
+		return u, err
+	}
+	if !found {
+		return u, fault.New(fault.NotFound, "no such unit")
+	}
+	return u, nil
+}
+
 // RenameUnit renames a unit and moves its name reservation.
 func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name string, e audit.Entry) (org.Unit, error) {
 	items := []types.TransactWriteItem{{Update: &types.Update{

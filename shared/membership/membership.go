@@ -19,6 +19,8 @@ import (
 // Store is what member management needs of storage.
 type Store interface {
 	Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
+	// Member reads one membership, or nil.
+	Member(ctx context.Context, orgID, userID string) (*org.Member, error)
 	// ListMembers returns a page of members (optionally of one role, or in
 	// one unit) and the next page's cursor ("" on the last).
 	ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error)
@@ -118,7 +120,7 @@ func (s *Service) target(ctx context.Context, userID, orgID, targetID string) (o
 	if err != nil {
 		return o, actor, org.Member{}, err
 	}
-	_, m, err := s.Store.Actor(ctx, orgID, targetID)
+	m, err := s.Store.Member(ctx, orgID, targetID)
 	if err != nil {
 		return o, actor, org.Member{}, err
 	}

@@ -22,6 +22,8 @@ type Store interface {
 	// organisation; else Conflict.
 	CreateUnit(ctx context.Context, orgID string, u Unit, e audit.Entry) error
 	ListUnits(ctx context.Context, orgID string) ([]Unit, error)
+	// Unit reads one unit, or returns NotFound.
+	Unit(ctx context.Context, orgID, unitID string) (Unit, error)
 	// RenameUnit renames a unit, keeping names unique; NotFound or Conflict.
 	RenameUnit(ctx context.Context, orgID string, old Unit, name string, e audit.Entry) (Unit, error)
 	// UnitInUse reports whether any member or pending invitation is in the unit.
@@ -133,19 +135,6 @@ func (s *Service) CreateUnit(ctx context.Context, userID, orgID, name string) (U
 	return u, nil
 }
 
-func (s *Service) unit(ctx context.Context, orgID, unitID string) (Unit, error) {
-	units, err := s.Store.ListUnits(ctx, orgID)
-	if err != nil {
-		return Unit{}, err
-	}
-	for _, u := range units {
-		if u.ID == unitID {
-			return u, nil
-		}
-	}
-	return Unit{}, fault.New(fault.NotFound, "no such unit")
-}
-
 // RenameUnit renames a unit the actor may configure.
 func (s *Service) RenameUnit(ctx context.Context, userID, orgID, unitID, name string) (Unit, error) {
 	o, a, err := s.actor(ctx, orgID, userID)
@@ -159,7 +148,7 @@ func (s *Service) RenameUnit(ctx context.Context, userID, orgID, unitID, name st
 	if err != nil {
 		return Unit{}, invalid("name", err)
 	}
-	u, err := s.unit(ctx, orgID, unitID)
+	u, err := s.Store.Unit(ctx, orgID, unitID)
 	if err != nil {
 		return Unit{}, err
 	}
@@ -177,7 +166,7 @@ func (s *Service) DeleteUnit(ctx context.Context, userID, orgID, unitID string) 
 	if err := mayConfigure(o, a, ""); err != nil {
 		return err
 	}
-	u, err := s.unit(ctx, orgID, unitID)
+	u, err := s.Store.Unit(ctx, orgID, unitID)
 	if err != nil {
 		return err
 	}
