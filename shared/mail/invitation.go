@@ -56,61 +56,58 @@ func greeting(tr *translator, data map[string]any) string {
 	return tr.T("greeting.anonymous")
 }
 
-// ComposeInvitation renders an invitation email in the invitee's language.
-func (c *Catalogue) ComposeInvitation(inv invite.Invitation, link string) (Message, error) {
-	lang := c.Match(inv.Language)
+// inviteeEmail names the catalogue strings of one email to an invitee.
+type inviteeEmail struct {
+	kind, subject, intro, action, footer string
+}
+
+var (
+	invitationEmail = inviteeEmail{"invitation", "invitation.subject", "invitation.intro", "invitation.action", "footer"}
+	reminderEmail   = inviteeEmail{"reminder", "reminder.subject", "reminder.intro", "invitation.action", "footer"}
+	addedEmail      = inviteeEmail{"added", "added.subject", "added.intro", "added.action", "added.footer"}
+)
+
+// composeForInvitee renders an email to an invitee in lang: greeting and
+// intro, the action button, the footer, then the organisation's override.
+// extend adds what one email has beyond that.
+func (c *Catalogue) composeForInvitee(e inviteeEmail, inv invite.Invitation, lang, link string, extend func(*translator, *layout)) (Message, error) {
 	data := c.invitationData(lang, inv)
 	tr := c.translator(lang, data)
 	l := layout{
-		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("invitation.subject"),
-		Paragraphs: []string{greeting(tr, data), tr.T("invitation.intro")},
-		ActionURL:  link, ActionLabel: tr.T("invitation.action"), Fallback: tr.T("fallback"),
-		After:  []string{tr.T("invitation.expiry")},
-		Footer: tr.T("footer"),
+		Lang: lang, Dir: tr.T("direction"), Subject: tr.T(e.subject),
+		Paragraphs: []string{greeting(tr, data), tr.T(e.intro)},
+		ActionURL:  link, ActionLabel: tr.T(e.action), Fallback: tr.T("fallback"),
+		Footer: tr.T(e.footer),
 	}
-	if inv.Message != "" {
-		l.Paragraphs = append(l.Paragraphs, tr.T("invitation.message"))
-		l.Quote = inv.Message
+	if extend != nil {
+		extend(tr, &l)
 	}
-	if err := applyOverride(inv.Templates, "invitation", lang, data, &l); err != nil {
+	if err := applyOverride(inv.Templates, e.kind, lang, data, &l); err != nil {
 		return Message{}, err
 	}
-	return c.finish(tr, inv.Email, l, "invitation")
+	return c.finish(tr, inv.Email, l, e.kind)
+}
+
+// ComposeInvitation renders an invitation email in the invitee's language.
+func (c *Catalogue) ComposeInvitation(inv invite.Invitation, link string) (Message, error) {
+	return c.composeForInvitee(invitationEmail, inv, c.Match(inv.Language), link, func(tr *translator, l *layout) {
+		l.After = []string{tr.T("invitation.expiry")}
+		if inv.Message != "" {
+			l.Paragraphs = append(l.Paragraphs, tr.T("invitation.message"))
+			l.Quote = inv.Message
+		}
+	})
 }
 
 // ComposeReminder renders the reminder sent before an invitation expires.
 func (c *Catalogue) ComposeReminder(inv invite.Invitation, link string) (Message, error) {
-	lang := c.Match(inv.Language)
-	data := c.invitationData(lang, inv)
-	tr := c.translator(lang, data)
-	l := layout{
-		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("reminder.subject"),
-		Paragraphs: []string{greeting(tr, data), tr.T("reminder.intro")},
-		ActionURL:  link, ActionLabel: tr.T("invitation.action"), Fallback: tr.T("fallback"),
-		Footer: tr.T("footer"),
-	}
-	if err := applyOverride(inv.Templates, "reminder", lang, data, &l); err != nil {
-		return Message{}, err
-	}
-	return c.finish(tr, inv.Email, l, "reminder")
+	return c.composeForInvitee(reminderEmail, inv, c.Match(inv.Language), link, nil)
 }
 
 // ComposeAdded renders the email to someone with an account who was added to
 // an organisation, in their language (else the invitation's, else English).
 func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (Message, error) {
-	lang := c.Match(language, inv.Language)
-	data := c.invitationData(lang, inv)
-	tr := c.translator(lang, data)
-	l := layout{
-		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("added.subject"),
-		Paragraphs: []string{greeting(tr, data), tr.T("added.intro")},
-		ActionURL:  link, ActionLabel: tr.T("added.action"), Fallback: tr.T("fallback"),
-		Footer: tr.T("added.footer"),
-	}
-	if err := applyOverride(inv.Templates, "added", lang, data, &l); err != nil {
-		return Message{}, err
-	}
-	return c.finish(tr, inv.Email, l, "added")
+	return c.composeForInvitee(addedEmail, inv, c.Match(language, inv.Language), link, nil)
 }
 
 // ExpiredDigest is one admin's list of invitations that expired in a sweep.
