@@ -56,6 +56,10 @@ org: ## create an organisation through the provision function: make org NAME="Ac
 	@test -n "$(NAME)" -a -n "$(ADMIN)" || { echo 'usage: make org NAME="Acme Care" ADMIN=you@example.com [LANGUAGE=nb REGION=NO]'; exit 2; }
 	@$(GO) run ./infra/runner org -name "$(NAME)" -admin "$(ADMIN)" -language "$(LANGUAGE)" -region "$(REGION)"
 
+.PHONY: sweep
+sweep: ## run the sweep now on the running stack (expiry, reminders, retries, digests); make dev runs it every 15 minutes
+	@$(GO) run ./infra/runner sweep
+
 .PHONY: test
 test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), KMS signer (moto), end-to-end (runner)
 	$(GO) test -count=1 $(TESTFLAGS) ./...

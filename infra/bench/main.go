@@ -104,7 +104,7 @@ func run() error {
 	table := "bench-" + fmt.Sprint(time.Now().Unix())
 	stack, err := local.Start(context.Background(), local.Config{
 		Template: "template.yaml", BuildDir: host, StateDir: filepath.Join(tmp, "state"),
-		Table: table, Bucket: "bench",
+		Table: table, Bucket: "bench", NoStream: true,
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: "http://" + ln.Addr().String(), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
 		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,

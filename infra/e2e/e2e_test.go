@@ -70,7 +70,7 @@ func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
 	})
 	stack, err := local.Start(context.Background(), local.Config{
 		Template: filepath.Join(root, "template.yaml"), BuildDir: build, StateDir: t.TempDir(),
-		Table: table, Bucket: "e2e-" + testenv.RandomID(),
+		Table: table, Bucket: "e2e-" + testenv.RandomID(), NoStream: true,
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: testenv.DynamoDBEndpoint(), SESEndpoint: testenv.SESEndpoint(),
 		Log: slog.New(slog.NewTextHandler(logs, nil)), FunctionOutput: logs,

@@ -45,6 +45,14 @@ type Config struct {
 	Parameters map[string]any
 	// MaxConcurrency per function (default 10).
 	MaxConcurrency int
+	// NoStream creates the table without its DynamoDB stream. DynamoDB Local
+	// keeps every stream record (across tables, for a day) and each write
+	// gets slower as they pile up, so tests that consume no stream leave it
+	// off.
+	NoStream bool
+	// ScheduleEvery, when set, fires every schedule at this interval
+	// instead of its rate in the template (e.g. every minute in dev).
+	ScheduleEvery time.Duration
 
 	Log            *slog.Logger
 	FunctionOutput io.Writer // the functions' own logs (default stderr)
@@ -53,11 +61,13 @@ type Config struct {
 // Stack is the running local system.
 type Stack struct {
 	Functions map[string]*Function
+	Scheduler *Scheduler
 	APIURL    string
 	InvokeURL string
 	S3URL     string
 
 	servers []*http.Server
+	stop    context.CancelFunc
 }
 
 // Start creates the table, starts the S3 emulator and serves the HTTP and
@@ -71,7 +81,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	ddb := dynamodb.NewFromConfig(AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
-	if err := CreateTable(ctx, ddb, tpl, "Table", cfg.Table); err != nil {
+	if err := CreateTable(ctx, ddb, tpl, "Table", cfg.Table, !cfg.NoStream); err != nil {
 		return nil, fmt.Errorf("create table in DynamoDB Local at %s: %w", cfg.DynamoDBEndpoint, err)
 	}
 
@@ -114,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	keyFile := filepath.Join(cfg.StateDir, "signing-key.pem")
 	api := &HTTPAPI{Log: cfg.Log}
+	s.Scheduler = &Scheduler{Log: cfg.Log}
 	for _, f := range fns {
 		env := f.Environment
 		env["AWS_REGION"], env["AWS_DEFAULT_REGION"] = Region, Region
@@ -134,6 +145,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		for _, r := range f.Routes {
 			api.Routes = append(api.Routes, Route{Method: r.Method, Path: r.Path, Function: fn})
 		}
+		for _, sc := range f.Schedules {
+			every, err := ParseRate(sc.Expression)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if cfg.ScheduleEvery > 0 {
+				every = cfg.ScheduleEvery
+			}
+			s.Scheduler.Entries = append(s.Scheduler.Entries, Scheduled{Function: fn, Schedule: sc, Every: every})
+		}
 	}
 	s.serve(lnAPI, api)
 
@@ -143,6 +164,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.InvokeURL = "http://" + lnInvoke.Addr().String()
 	s.serve(lnInvoke, &InvokeAPI{Functions: s.Functions, Log: cfg.Log})
+	var schedCtx context.Context
+	schedCtx, s.stop = context.WithCancel(context.Background())
+	s.Scheduler.Run(schedCtx)
 	return s, nil
 }
 
@@ -162,6 +186,9 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 
 // Close stops the servers and every function process.
 func (s *Stack) Close() {
+	if s.stop != nil {
+		s.stop()
+	}
 	for _, srv := range s.servers {
 		srv.Close()
 	}
@@ -176,11 +203,15 @@ func AWSConfig() aws.Config {
 }
 
 // CreateTable creates the template's table under name (if absent) and
-// enables TTL on it, as CloudFormation would.
-func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *samtemplate.Template, logicalID, name string) error {
+// enables TTL on it, as CloudFormation would; without its stream unless
+// stream is set (see Config.NoStream).
+func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *samtemplate.Template, logicalID, name string, stream bool) error {
 	def, err := tpl.Table(logicalID, name)
 	if err != nil {
 		return err
+	}
+	if !stream {
+		def.Create.StreamSpecification = nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

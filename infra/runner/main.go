@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"onboarding/infra/local"
 )
@@ -24,8 +26,13 @@ func env(name, def string) string {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "org" {
-		os.Exit(orgCommand(os.Args[2:]))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "org":
+			os.Exit(orgCommand(os.Args[2:]))
+		case "sweep":
+			os.Exit(sweepCommand(os.Args[2:]))
+		}
 	}
 	home, _ := os.UserHomeDir()
 	cache := env("ONBOARDING_CACHE", filepath.Join(home, ".cache", "onboarding"))
@@ -41,6 +48,7 @@ func main() {
 	flag.StringVar(&cfg.DynamoDBEndpoint, "dynamodb", env("DYNAMODB_ENDPOINT", "http://127.0.0.1:"+env("DYNAMODB_PORT", "8000")), "DynamoDB Local endpoint")
 	flag.StringVar(&cfg.SESEndpoint, "ses", env("SES_ENDPOINT", "http://127.0.0.1:"+env("SES_PORT", "8005")), "SES v2 emulator endpoint")
 	flag.IntVar(&cfg.MaxConcurrency, "concurrency", 10, "processes per function at most")
+	flag.DurationVar(&cfg.ScheduleEvery, "schedule-every", envDuration("SCHEDULE_EVERY"), "fire every schedule at this interval instead of the template's rate (e.g. 1m)")
 	publicBase := flag.String("public-base-url", os.Getenv("PUBLIC_BASE_URL"), "public base URL for links (default: the HTTP API's URL)")
 	flag.Parse()
 	if *publicBase != "" {
@@ -65,7 +73,7 @@ The onboarding service is running locally.
   S3                %s        (bucket %s)
   DynamoDB Local    %s  (table %s)
   SES v2 emulator   %s        (open it in a browser to read sent mail)
-
+%s
 Next: create an organisation and its first admin, in another terminal:
 
   make org NAME="Acme Care" ADMIN=you@example.com
@@ -73,7 +81,21 @@ Next: create an organisation and its first admin, in another terminal:
 then open the invitation email in the SES emulator and follow its link.
 Stop with Ctrl-C.
 `, stack.APIURL, stack.APIURL, stack.InvokeURL, stack.InvokeURL, stack.S3URL, cfg.Bucket,
-		cfg.DynamoDBEndpoint, cfg.Table, cfg.SESEndpoint)
+		cfg.DynamoDBEndpoint, cfg.Table, cfg.SESEndpoint, schedules(stack))
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "runner: stopping")
+}
+
+func envDuration(name string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(name))
+	return d
+}
+
+// schedules lists the schedules the runner fires, for the banner.
+func schedules(stack *local.Stack) string {
+	var b strings.Builder
+	for _, e := range stack.Scheduler.Entries {
+		fmt.Fprintf(&b, "  Schedule          %s every %s (%s; now: make sweep)\n", e.Function.Name(), e.Every, e.Schedule.Name)
+	}
+	return b.String()
 }

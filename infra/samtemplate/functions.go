@@ -14,6 +14,14 @@ type Function struct {
 	TimeoutSec  int
 	Environment map[string]string
 	Routes      []Route
+	Schedules   []Schedule
+}
+
+// Schedule is a ScheduleV2 (EventBridge Scheduler) or Schedule event.
+type Schedule struct {
+	Name       string // the event's name
+	Expression string // e.g. rate(15 minutes)
+	Input      string // the payload, "" for {}
 }
 
 // Route is an HttpApi event.
@@ -56,15 +64,27 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 			f.Environment[k] = fmt.Sprint(v)
 		}
 		events, _ := p["Events"].(map[string]any)
-		for _, ev := range events {
+		for evName, ev := range events {
 			em, _ := ev.(map[string]any)
-			if em["Type"] != "HttpApi" {
-				continue
-			}
 			ep, _ := em["Properties"].(map[string]any)
-			f.Routes = append(f.Routes, Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])})
+			switch em["Type"] {
+			case "HttpApi":
+				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])})
+			case "ScheduleV2", "Schedule":
+				resolved, err := t.Resolve(ep, c)
+				if err != nil {
+					return nil, fmt.Errorf("%s event %s: %w", name, evName, err)
+				}
+				rp := resolved.(map[string]any)
+				sc := Schedule{Name: evName, Expression: fmt.Sprint(rp["ScheduleExpression"])}
+				if in, ok := rp["Input"].(string); ok {
+					sc.Input = in
+				}
+				f.Schedules = append(f.Schedules, sc)
+			}
 		}
 		sort.Slice(f.Routes, func(i, j int) bool { return f.Routes[i].Key() < f.Routes[j].Key() })
+		sort.Slice(f.Schedules, func(i, j int) bool { return f.Schedules[i].Name < f.Schedules[j].Name })
 		fns = append(fns, f)
 	}
 	return fns, nil

@@ -82,7 +82,7 @@ start() {
     log "starting DynamoDB Local on 127.0.0.1:$DDB_PORT (${mode[*]})"
     # Started from the state folder: DynamoDB Local writes a metadata file
     # into its working directory.
-    (cd "$STATE" && exec nohup java -Xmx1g -Djava.library.path="$DDB_DIR/DynamoDBLocal_lib" -jar "$DDB_DIR/DynamoDBLocal.jar" \
+    (cd "$STATE" && exec nohup java -Xmx2g -Djava.library.path="$DDB_DIR/DynamoDBLocal_lib" -jar "$DDB_DIR/DynamoDBLocal.jar" \
       "${mode[@]}" -port "$DDB_PORT" -disableTelemetry >"$STATE/dynamodb.log" 2>&1) &
     echo $! >"$STATE/dynamodb.pid"
     wait_for "$DDB_PORT" dynamodb

@@ -61,7 +61,7 @@ func RepoRoot() string {
 }
 
 // Table creates a fresh table from template.yaml in DynamoDB Local and drops
-// it when the test ends.
+// it when the test ends. It has no stream (see local.Config.NoStream).
 func Table(t testing.TB) (*dynamodb.Client, string) {
 	t.Helper()
 	Integration(t)
@@ -76,13 +76,14 @@ func Table(t testing.TB) (*dynamodb.Client, string) {
 	return client, name
 }
 
-// CreateTable creates the template's table under name (if absent), with TTL.
+// CreateTable creates the template's table under name (if absent), with TTL
+// and without its stream.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	tpl, err := samtemplate.Load(filepath.Join(RepoRoot(), "template.yaml"))
 	if err != nil {
 		return err
 	}
-	return local.CreateTable(ctx, client, tpl, "Table", name)
+	return local.CreateTable(ctx, client, tpl, "Table", name, false)
 }
 
 // RandomID returns 8 random hex characters.
@@ -110,6 +111,20 @@ type Email struct {
 // Emails returns the messages the SES emulator holds for one recipient.
 func Emails(t testing.TB, to string) []Email {
 	t.Helper()
+	var out []Email
+	for _, e := range AllEmails(t) {
+		for _, d := range e.Destination.To {
+			if d == to {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// AllEmails returns every message the SES emulator holds.
+func AllEmails(t testing.TB) []Email {
+	t.Helper()
 	res, err := http.Get(SESEndpoint() + "/store")
 	if err != nil {
 		t.Fatalf("SES emulator at %s: %v (start it with `make emulators`)", SESEndpoint(), err)
@@ -121,15 +136,7 @@ func Emails(t testing.TB, to string) []Email {
 	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
 		t.Fatalf("decode SES store: %v", err)
 	}
-	var out []Email
-	for _, e := range store.Emails {
-		for _, d := range e.Destination.To {
-			if d == to {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
+	return store.Emails
 }
 
 // WaitForEmails polls the SES emulator until n messages for to arrived.
