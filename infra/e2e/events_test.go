@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"onboarding/infra/local"
 	"onboarding/infra/testenv"
 )
 
@@ -95,6 +97,35 @@ func TestSampleEvents(t *testing.T) {
 		// A base64 body, and a password that is wrong.
 		{"api-sign-in.json", "AcceptFunction", 401},
 	}
+	t.Run("schedule-sweep.json", func(t *testing.T) {
+		// The sample is what the template's schedule sends, filled in.
+		raw := readEvent(t, "schedule-sweep.json")
+		sweep := s.Functions["SweepFunction"]
+		var fired *local.Scheduled
+		for i, e := range s.Scheduler.Entries {
+			if e.Function == sweep {
+				fired = &s.Scheduler.Entries[i]
+			}
+		}
+		if fired == nil {
+			t.Fatal("the runner does not schedule the sweep")
+		}
+		var sample, scheduled map[string]any
+		json.Unmarshal(raw, &sample)
+		if err := json.Unmarshal(local.Payload(fired.Schedule.Input, fired.Schedule.Name, "x", time.Now(), 1), &scheduled); err != nil {
+			t.Fatalf("schedule input: %v", err)
+		}
+		for k := range scheduled {
+			if _, ok := sample[k]; !ok || len(sample) != len(scheduled) {
+				t.Fatalf("sample %v does not match the schedule's input %v", sample, scheduled)
+			}
+		}
+		status, out, fnErr := invoke(t, s.InvokeURL, "SweepFunction", raw)
+		var report map[string]any
+		if status != 200 || fnErr || json.Unmarshal(out, &report) != nil || report["more"] != false {
+			t.Fatalf("%d %v %s", status, fnErr, out)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			raw := readEvent(t, tc.file)

@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -58,6 +59,14 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	}
 	if len(byName["accept"].Routes) != 6 {
 		t.Fatalf("accept routes %v", byName["accept"].Routes)
+	}
+	sweep := byName["sweep"]
+	if len(sweep.Schedules) != 1 || sweep.Schedules[0].Expression != "rate(15 minutes)" ||
+		!strings.Contains(sweep.Schedules[0].Input, "<aws.scheduler.scheduled-time>") {
+		t.Fatalf("sweep schedules %+v", sweep.Schedules)
+	}
+	if sweep.TimeoutSec != 300 || sweep.Environment["PUBLIC_BASE_URL"] != "http://127.0.0.1:3000" {
+		t.Fatalf("sweep %d %v", sweep.TimeoutSec, sweep.Environment)
 	}
 }
 

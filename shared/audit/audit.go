@@ -16,6 +16,7 @@ const (
 	InvitationRevoked  = "invitation.revoked"
 	InvitationDeleted  = "invitation.deleted"
 	InvitationAccepted = "invitation.accepted"
+	InvitationExpired  = "invitation.expired"
 	MemberAdded        = "member.added"
 	MemberUpdated      = "member.updated"
 	MemberRemoved      = "member.removed"
@@ -24,6 +25,10 @@ const (
 	UnitDeleted        = "unit.deleted"
 	SettingsUpdated    = "settings.updated"
 )
+
+// System is the actor of what the service does by itself (provisioning,
+// sweeps).
+const System = "system"
 
 // Entry is one recorded action. Before and After hold only what changed and
 // never a token, password or safe word.

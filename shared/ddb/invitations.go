@@ -92,16 +92,15 @@ func (s *Store) CreateOrganisation(ctx context.Context, o org.Organisation) erro
 	return nil
 }
 
-// invitationItem is an invitation as stored: pending ones carry the Due index
-// keys, so the index holds exactly the pending invitations.
+// invitationItem is an invitation as stored: while a sweep has work on it,
+// it carries the Due index keys of its next due time.
 func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
 	extra := map[string]types.AttributeValue{
 		attrGSI1PK: str(invitesByStatus(inv.OrgID, string(inv.Status))),
 		attrGSI1SK: str(inv.ID),
 	}
-	if inv.Status == invite.Pending {
-		extra[attrDuePK] = str(duePK(inv.ExpiresAt))
-		extra[attrDueSK] = str(dueSK(inv.ExpiresAt, inv.OrgID, inv.ID))
+	if pk, sk, ok := dueKeys(inv); ok {
+		extra[attrDuePK], extra[attrDueSK] = str(pk), str(sk)
 	}
 	return item(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, "invitation", inv, extra)
 }
@@ -114,11 +113,12 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 		return err
 	}
 	guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
-		pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)}, nil)
+		pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)},
+		map[string]types.AttributeValue{attrTTL: num(inv.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())})
 	if err != nil {
 		return err
 	}
-	tok, err := item(key{tokenPK(inv.TokenHash), skInvite}, "token", tokenLookup{OrgID: inv.OrgID, InvitationID: inv.ID}, nil)
+	tok, err := tokenItem(inv.TokenHash, inv)
 	if err != nil {
 		return err
 	}
@@ -155,24 +155,6 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 	}
 	if err != nil {
 		return fmt.Errorf("create invitation %s: %w", inv.ID, err)
-	}
-	return nil
-}
-
-// SetDeliveryStatus records how sending the invitation email went.
-func (s *Store) SetDeliveryStatus(ctx context.Context, orgID, invitationID, status string) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key{orgPK(orgID), inviteSK(invitationID)}.av(),
-		UpdateExpression:          aws.String("SET deliveryStatus = :s"),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(status)},
-	})
-	if isConditionFailed(err) {
-		return fault.New(fault.NotFound, "no such invitation")
-	}
-	if err != nil {
-		return fmt.Errorf("set delivery status of %s: %w", invitationID, err)
 	}
 	return nil
 }
@@ -234,9 +216,11 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 			Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Accepted)))).
 			Set(expression.Name("acceptedAt"), expression.Value(stamp(a.At))).
 			Set(expression.Name("userId"), expression.Value(a.Account.UserID)).
+			Remove(expression.Name("nextDeliveryAt")).Remove(expression.Name("retryMail")).
 			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))).
 		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
 			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash))).
+			And(sameReminderToken(inv)).
 			And(expression.Name("expiresAt").GreaterThan(expression.Value(stamp(a.At))))).
 		Build()
 	if err != nil {
@@ -253,6 +237,9 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),
 			ConditionExpression:       aws.String("attribute_not_exists(PK) OR invitationId = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}},
+	}
+	if inv.ReminderTokenHash != "" {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.ReminderTokenHash), skInvite}.av()}})
 	}
 	member, err := item(key{orgPK(inv.OrgID), memberSK(a.Member.UserID)}, "member", a.Member, map[string]types.AttributeValue{
 		attrGSI1PK: str(userPK(a.Member.UserID)), attrGSI1SK: str(orgPK(inv.OrgID)),
@@ -295,4 +282,13 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		return fmt.Errorf("accept transaction: %w", err)
 	}
 	return nil
+}
+
+// sameReminderToken is the condition that the reminder's token is still the
+// one inv was read with.
+func sameReminderToken(inv invite.Invitation) expression.ConditionBuilder {
+	if inv.ReminderTokenHash == "" {
+		return expression.AttributeNotExists(expression.Name("reminderTokenHash"))
+	}
+	return expression.Name("reminderTokenHash").Equal(expression.Value(inv.ReminderTokenHash))
 }

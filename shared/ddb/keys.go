@@ -8,13 +8,15 @@
 //	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
 //	account          USER#<user>        PROFILE
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
-//	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while pending
+//	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
 //	unit             ORG#<org>          UNIT#<unit>
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL
-//	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored
+//	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
+//	expiry digest    ORG#<org>          DIGEST#<admin>#<id> expired invitations an admin is yet to be told of; Due index
+//	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
 //
 // Access patterns:
@@ -35,7 +37,15 @@
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
 //	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
 //	a member's role (every request) GetItem MEMBER
-//	what is due (sweeps)            Query DueIndex DUE#<day> up to now: a sparse index holding pending invitations only
+//	what is due (sweeps)            Query DueIndex DUE#<day> with DueSK <= now, for each day from the checkpoint
+//	                                to today. The index is sparse: an invitation is in it only while a sweep has
+//	                                something to do (expire it, remind, retry a failed email), keyed by the time
+//	                                that is next due (Invitation.NextDue), and digests wait there until emailed.
+//	                                It projects whole items, so a sweep reads each due item once.
+//	expire                          TransactWriteItems: INVITE pending->expired (TTL, out of the index) if as read,
+//	                                delete TOKENs and PENDING, append to the inviter's DIGEST, audit entry
+//	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
+//	                                delete the old TOKEN, put the new; then UpdateItem with the outcome
 package ddb
 
 import "time"
@@ -66,10 +76,11 @@ func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return "AUDIT#" + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
 func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey }
-func duePK(expiresAt time.Time) string            { return "DUE#" + expiresAt.UTC().Format("2006-01-02") }
+func duePK(at time.Time) string                   { return "DUE#" + at.UTC().Format("2006-01-02") }
+func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }
 func invitesByStatus(orgID, status string) string { return "ORG#" + orgID + "#INVITES#" + status }
-func dueSK(expiresAt time.Time, orgID, id string) string {
-	return stamp(expiresAt) + "#" + orgID + "#" + id
+func dueSK(at time.Time, orgID, id string) string {
+	return stamp(at) + "#" + orgID + "#" + id
 }
 
 const (
@@ -78,6 +89,8 @@ const (
 	skAccount  = "ACCOUNT"
 	skInvite   = "INVITE"
 	skThrottle = "THROTTLE"
+	skState    = "STATE"
+	pkSweep    = "SWEEP"
 )
 
 // stamp formats a time so that string order is time order (UTC, whole

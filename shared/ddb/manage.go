@@ -144,20 +144,21 @@ func queryPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, wh
 // expiry, on the condition that it is still pending under the old token
 // (so a concurrent accept or resend wins cleanly).
 func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e audit.Entry) error {
-	update, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("tokenHash"), expression.Value(renewed.TokenHash)).
-			Set(expression.Name("expiresAt"), expression.Value(stamp(renewed.ExpiresAt))).
-			Set(expression.Name("resends"), expression.Value(renewed.Resends)).
-			Set(expression.Name("deliveryStatus"), expression.Value(renewed.DeliveryStatus)).
-			Set(expression.Name(attrDuePK), expression.Value(duePK(renewed.ExpiresAt))).
-			Set(expression.Name(attrDueSK), expression.Value(dueSK(renewed.ExpiresAt, renewed.OrgID, renewed.ID)))).
+	u := expression.Set(expression.Name("tokenHash"), expression.Value(renewed.TokenHash)).
+		Set(expression.Name("expiresAt"), expression.Value(stamp(renewed.ExpiresAt))).
+		Set(expression.Name("resends"), expression.Value(renewed.Resends)).
+		Remove(expression.Name("reminderTokenHash")).Remove(expression.Name("remindedAt"))
+	u = setTime(u, "remindAt", renewed.RemindAt)
+	u = setDelivery(u, renewed)
+	update, err := expression.NewBuilder().WithUpdate(u).
 		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
-			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash)))).
+			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash))).
+			And(sameReminderToken(old))).
 		Build()
 	if err != nil {
 		return fmt.Errorf("build resend expression: %w", err)
 	}
-	tok, err := item(key{tokenPK(renewed.TokenHash), skInvite}, "token", tokenLookup{OrgID: renewed.OrgID, InvitationID: renewed.ID}, nil)
+	tok, err := tokenItem(renewed.TokenHash, renewed)
 	if err != nil {
 		return err
 	}
@@ -167,15 +168,17 @@ func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e au
 			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
 			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
 		}},
-		{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(old.TokenHash), skInvite}.av()}},
 		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key{orgPK(old.OrgID), pendingSK(old.Email)}.av(),
-			UpdateExpression:          aws.String("SET expiresAt = :e"),
-			ConditionExpression:       aws.String("invitationId = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID)},
+			UpdateExpression:         aws.String("SET expiresAt = :e, #ttl = :ttl"),
+			ConditionExpression:      aws.String("invitationId = :id"),
+			ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID),
+				":ttl": num(renewed.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())},
 		}},
 	}
+	items = append(items, s.deleteTokens(old)...)
 	return s.changed(ctx, items, e, "resend invitation "+old.ID)
 }
 
@@ -187,9 +190,11 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 			Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Revoked)))).
 			Set(expression.Name("revokedAt"), expression.Value(stamp(at))).
 			Set(expression.Name(attrTTL), expression.Value(expireAt.Unix())).
+			Remove(expression.Name("nextDeliveryAt")).Remove(expression.Name("retryMail")).
 			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))).
 		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
-			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash)))).
+			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash))).
+			And(sameReminderToken(inv))).
 		Build()
 	if err != nil {
 		return fmt.Errorf("build revoke expression: %w", err)
@@ -200,9 +205,9 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
 			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
 		}},
-		s.deleteToken(inv),
 		s.deleteGuard(inv),
 	}
+	items = append(items, s.deleteTokens(inv)...)
 	return s.changed(ctx, items, e, "revoke invitation "+inv.ID)
 }
 
@@ -218,13 +223,9 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e a
 		}},
 	}
 	if inv.Status == invite.Pending { // expired, not yet swept
-		items = append(items, s.deleteToken(inv), s.deleteGuard(inv))
+		items = append(append(items, s.deleteGuard(inv)), s.deleteTokens(inv)...)
 	}
 	return s.changed(ctx, items, e, "delete invitation "+inv.ID)
-}
-
-func (s *Store) deleteToken(inv invite.Invitation) types.TransactWriteItem {
-	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av()}}
 }
 
 // deleteGuard frees the email's pending guard if this invitation holds it.

@@ -19,10 +19,14 @@ import (
 
 // links records the links the service would have emailed.
 type links struct {
-	mu    sync.Mutex
-	byTo  map[string][]string
-	added []string
-	fail  atomic.Bool
+	mu        sync.Mutex
+	byTo      map[string][]string
+	added     []string
+	reminders map[string][]string
+	digests   []invite.ExpiredNotice
+	fail      atomic.Bool // every email fails
+	failDigst atomic.Bool // digests fail
+	delay     time.Duration
 }
 
 func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link string) error {
@@ -78,7 +82,7 @@ func newFixture(t *testing.T) fixture {
 	client, table := testenv.Table(t)
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	store := ddb.New(client, table, clk.Now)
-	mail := &links{byTo: map[string][]string{}}
+	mail := &links{byTo: map[string][]string{}, reminders: map[string][]string{}}
 	svc := &invite.Service{
 		Store: store, Mailer: mail, Phones: phone.Normalize,
 		Hasher:    account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}},

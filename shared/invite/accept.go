@@ -48,7 +48,7 @@ func (s *Service) usable(ctx context.Context, token string) (Invitation, error) 
 	if err != nil {
 		return Invitation{}, fmt.Errorf("find invitation by token: %w", err)
 	}
-	if inv.TokenHash != hash {
+	if !inv.Opens(hash) {
 		return Invitation{}, errUnknownToken
 	}
 	switch inv.StatusAt(s.Now()) {

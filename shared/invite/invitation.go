@@ -62,6 +62,26 @@ type Invitation struct {
 	Resends []time.Time `json:"-" dynamodbav:"resends,omitempty"`
 	// RevokedAt is when an admin revoked the invitation.
 	RevokedAt *time.Time `json:"revokedAt,omitempty" dynamodbav:"revokedAt,omitempty"`
+	// ExpiredAt is when a sweep marked the invitation expired.
+	ExpiredAt *time.Time `json:"expiredAt,omitempty" dynamodbav:"expiredAt,omitempty"`
+
+	// RemindAt is when the invitee is reminded, if the organisation sends
+	// reminders and the window allows one; a resend sets it afresh.
+	RemindAt *time.Time `json:"remindAt,omitempty" dynamodbav:"remindAt,omitempty"`
+	// RemindedAt is when the reminder of this window went out.
+	RemindedAt *time.Time `json:"remindedAt,omitempty" dynamodbav:"remindedAt,omitempty"`
+	// ReminderTokenHash is the hash of the token the reminder carried; it
+	// opens the invitation as the original one does.
+	ReminderTokenHash string `json:"-" dynamodbav:"reminderTokenHash,omitempty"`
+	// DeliveryAttempts counts the tries of the email being retried (zero once
+	// it is sent).
+	DeliveryAttempts int `json:"deliveryAttempts" dynamodbav:"deliveryAttempts"`
+	// RetryMail is the email a sweep tries again: MailInvitation,
+	// MailReminder or MailAdded.
+	RetryMail string `json:"-" dynamodbav:"retryMail,omitempty"`
+	// NextDeliveryAt is when that email is tried again; nil when nothing is
+	// to be retried (sent, or given up: deliveryStatus stays "failed").
+	NextDeliveryAt *time.Time `json:"nextDeliveryAt,omitempty" dynamodbav:"nextDeliveryAt,omitempty"`
 	// Templates are the organisation's email overrides, carried to the
 	// mailer with the invitation (never stored with it).
 	Templates org.EmailTemplates `json:"-" dynamodbav:"-"`
@@ -74,6 +94,46 @@ func (inv Invitation) StatusAt(now time.Time) Status {
 		return Expired
 	}
 	return inv.Status
+}
+
+// NextDue is when a sweep next has something to do with the invitation: its
+// expiry, its reminder or a retry of a failed email, whichever comes first.
+// ok is false when nothing is due ever again. The store indexes invitations
+// by this time, so a sweep reads only what is due.
+func (inv Invitation) NextDue() (due time.Time, ok bool) {
+	consider := func(t *time.Time) {
+		if t != nil && (due.IsZero() || t.Before(due)) {
+			due = *t
+		}
+	}
+	consider(inv.NextDeliveryAt)
+	if inv.Status == Pending {
+		consider(&inv.ExpiresAt)
+		if inv.RemindedAt == nil {
+			consider(inv.RemindAt)
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// Opens reports whether a token hash opens the invitation: the live token of
+// the invitation email or the one of its reminder.
+func (inv Invitation) Opens(hash string) bool {
+	return hash != "" && (hash == inv.TokenHash || hash == inv.ReminderTokenHash)
+}
+
+// remindAt is when an invitation expiring at expiresAt is reminded: the
+// organisation's number of days before, if that is still ahead of now.
+func remindAt(o org.Organisation, expiresAt, now time.Time) *time.Time {
+	days := o.Settings.ReminderDaysBeforeExpiry
+	if days <= 0 {
+		return nil
+	}
+	t := expiresAt.Add(-time.Duration(days) * 24 * time.Hour)
+	if !t.After(now) {
+		return nil
+	}
+	return &t
 }
 
 // NewToken returns a fresh 256-bit token (base64url, 43 characters) and the

@@ -186,6 +186,8 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 	renewed.ExpiresAt = now.Add(o.Lifetime())
 	renewed.Resends = append(recent, now)
 	renewed.DeliveryStatus = DeliveryQueued
+	renewed.DeliveryAttempts, renewed.RetryMail, renewed.NextDeliveryAt = 0, "", nil
+	renewed.RemindAt, renewed.RemindedAt, renewed.ReminderTokenHash = remindAt(o, renewed.ExpiresAt, now), nil, ""
 	e := audit.New(orgID, userID, audit.InvitationResent, "invitation", inv.ID, now).
 		Changed(map[string]any{"expiresAt": inv.ExpiresAt}, map[string]any{"expiresAt": renewed.ExpiresAt})
 	if err := s.Store.Resend(ctx, inv, renewed, e); err != nil {
@@ -193,19 +195,6 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 		return Invitation{}, err
 	}
 	return s.deliver(ctx, renewed, token)
-}
-
-// deliver emails an invitation with its token and records how that went; a
-// failed send leaves deliveryStatus "failed" for the sweep to retry.
-func (s *Service) deliver(ctx context.Context, inv Invitation, token string) (Invitation, error) {
-	inv.DeliveryStatus = DeliverySent
-	if err := s.Mailer.SendInvitation(ctx, inv, s.Link(token)); err != nil {
-		inv.DeliveryStatus = DeliveryFailed
-	}
-	if err := s.Store.SetDeliveryStatus(ctx, inv.OrgID, inv.ID, inv.DeliveryStatus); err != nil {
-		return Invitation{}, fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
-	}
-	return inv, nil
 }
 
 // Removed says what DELETE did.

@@ -8,6 +8,7 @@ import (
 
 	"onboarding/shared/access"
 	"onboarding/shared/account"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -70,7 +71,7 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 	if err := s.Store.CreateOrganisation(ctx, o); err != nil {
 		return Provisioned{}, fmt.Errorf("create organisation: %w", err)
 	}
-	inv.InvitedBy = "system"
+	inv.InvitedBy = audit.System
 	existing, err := s.Store.AccountByEmail(ctx, inv.Email)
 	if err != nil {
 		return Provisioned{}, fmt.Errorf("find account: %w", err)

@@ -27,7 +27,10 @@ type Store interface {
 	// one-pending-invitation-per-email guard. When a pending invitation for
 	// the email exists it returns a Conflict carrying "invitationId".
 	CreateInvitation(ctx context.Context, inv Invitation, e audit.Entry) error
-	SetDeliveryStatus(ctx context.Context, orgID, invitationID, status string) error
+	// RecordDelivery stores inv's delivery state (status, attempts, the next
+	// try) if inv is still in the status and under the token it was sent
+	// with; else Conflict.
+	RecordDelivery(ctx context.Context, inv Invitation) error
 	// InvitationByToken finds the invitation whose live token hashes to
 	// tokenHash, or returns NotFound.
 	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
@@ -199,14 +202,10 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 	if err := s.Store.AddMember(ctx, inv, m, e); err != nil {
 		return Invitation{}, err
 	}
-	inv.DeliveryStatus = DeliverySent
-	if err := s.Mailer.SendAdded(ctx, inv, acct.Language, strings.TrimSuffix(s.AcceptURL, "/accept")); err != nil {
-		inv.DeliveryStatus = DeliveryFailed
-	}
-	if err := s.Store.SetDeliveryStatus(ctx, inv.OrgID, inv.ID, inv.DeliveryStatus); err != nil {
-		return Invitation{}, fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
-	}
-	return inv, nil
+	inv.DeliveryAttempts = 1
+	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.AppURL())
+	inv.recordSend(MailAdded, err, s.Now().UTC().Truncate(time.Second))
+	return inv, s.record(ctx, inv)
 }
 
 // validate turns a request into an invitation for o, or lists what is wrong.
@@ -285,6 +284,7 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	inv.DeliveryStatus = DeliveryQueued
 	inv.CreatedAt = now
 	inv.ExpiresAt = now.Add(o.Lifetime())
+	inv.RemindAt = remindAt(o, inv.ExpiresAt, now)
 	inv.TokenHash = hash
 	e := audit.New(inv.OrgID, inv.InvitedBy, audit.InvitationCreated, "invitation", inv.ID, now).
 		Changed(nil, map[string]any{"email": inv.Email, "role": inv.Role, "units": inv.Units, "expiresAt": inv.ExpiresAt})
@@ -293,6 +293,10 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	}
 	return s.deliver(ctx, inv, token)
 }
+
+// AppURL is the product's address, where members sign in: the public base
+// URL that also hosts the acceptance page.
+func (s *Service) AppURL() string { return strings.TrimSuffix(s.AcceptURL, "/accept") }
 
 // Link is the acceptance link for a token. The token sits in the fragment,
 // which browsers never send to a server, so link scanners that fetch the page

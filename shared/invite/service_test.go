@@ -18,7 +18,7 @@ type fakeStore struct {
 	InviteContextFn      func(ctx context.Context, orgID, actorID, email string) (InviteContext, error)
 	CreateOrganisationFn func(ctx context.Context, o org.Organisation) error
 	CreateInvitationFn   func(ctx context.Context, inv Invitation) error // the audit entry is checked in the store tests
-	SetDeliveryStatusFn  func(ctx context.Context, orgID, id, status string) error
+	RecordDeliveryFn     func(ctx context.Context, inv Invitation) error
 	InvitationByTokenFn  func(ctx context.Context, hash string) (Invitation, error)
 	AccountByEmailFn     func(ctx context.Context, email string) (*account.Account, error)
 	AcceptFn             func(ctx context.Context, a Acceptance) error
@@ -41,11 +41,11 @@ func (f *fakeStore) CreateOrganisation(ctx context.Context, o org.Organisation) 
 func (f *fakeStore) CreateInvitation(ctx context.Context, inv Invitation, _ audit.Entry) error {
 	return f.CreateInvitationFn(ctx, inv)
 }
-func (f *fakeStore) SetDeliveryStatus(ctx context.Context, orgID, id, status string) error {
-	if f.SetDeliveryStatusFn == nil {
+func (f *fakeStore) RecordDelivery(ctx context.Context, inv Invitation) error {
+	if f.RecordDeliveryFn == nil {
 		return nil
 	}
-	return f.SetDeliveryStatusFn(ctx, orgID, id, status)
+	return f.RecordDeliveryFn(ctx, inv)
 }
 func (f *fakeStore) InvitationByToken(ctx context.Context, hash string) (Invitation, error) {
 	return f.InvitationByTokenFn(ctx, hash)
@@ -178,21 +178,26 @@ func TestInviteDecisions(t *testing.T) {
 }
 
 func TestMailFailureKeepsInvitation(t *testing.T) {
-	var status string
+	var recorded Invitation
 	svc := &Service{
 		Store: &fakeStore{
 			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
 				return InviteContext{Org: testOrg(), Actor: &org.Member{UserID: "a1", Role: access.Admin}}, nil
 			},
-			CreateInvitationFn:  func(context.Context, Invitation) error { return nil },
-			SetDeliveryStatusFn: func(_ context.Context, _, _, s string) error { status = s; return nil },
+			CreateInvitationFn: func(context.Context, Invitation) error { return nil },
+			RecordDeliveryFn:   func(_ context.Context, inv Invitation) error { recorded = inv; return nil },
 		},
 		Mailer: mailerFunc(func(context.Context, Invitation, string) error { return fault.New(fault.Unavailable, "down") }),
 		Now:    func() time.Time { return now },
 	}
 	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "k@example.no", Role: "member"})
-	if err != nil || inv.DeliveryStatus != DeliveryFailed || status != DeliveryFailed {
-		t.Fatalf("%+v %v %q", inv, err, status)
+	if err != nil || inv.DeliveryStatus != DeliveryFailed || recorded.DeliveryStatus != DeliveryFailed {
+		t.Fatalf("%+v %v %+v", inv, err, recorded)
+	}
+	// The sweep tries again in five minutes.
+	if recorded.DeliveryAttempts != 1 || recorded.RetryMail != MailInvitation ||
+		recorded.NextDeliveryAt == nil || !recorded.NextDeliveryAt.Equal(now.Truncate(time.Second).Add(5*time.Minute)) {
+		t.Fatalf("retry not scheduled: %+v", recorded)
 	}
 }
 
@@ -211,6 +216,7 @@ func TestUsableStates(t *testing.T) {
 		{"accepted", func() Invitation { i := base; i.Status = Accepted; return i }, token, fault.Conflict},
 		{"revoked looks unknown", func() Invitation { i := base; i.Status = Revoked; return i }, token, fault.NotFound},
 		{"replaced token", func() Invitation { i := base; i.TokenHash = "other"; return i }, token, fault.NotFound},
+		{"reminder token", func() Invitation { i := base; i.TokenHash, i.ReminderTokenHash = "other", hash; return i }, token, ""},
 		{"junk token", func() Invitation { return base }, "x", fault.NotFound},
 	}
 	for _, tc := range cases {

@@ -114,14 +114,17 @@ func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (
 type ExpiredDigest struct {
 	To, Language, AdminName, OrgName string
 	Invitations                      []invite.Invitation
-	Link                             string // the admin app's invitation list
-	Templates                        org.EmailTemplates
+	// Total is how many expired, when more than Invitations lists.
+	Total     int
+	Link      string // the admin app's invitation list
+	Templates org.EmailTemplates
 }
 
 // ComposeExpiredDigest renders the digest an inviting admin gets.
 func (c *Catalogue) ComposeExpiredDigest(d ExpiredDigest) (Message, error) {
 	lang := c.Match(d.Language)
-	data := map[string]any{"OrgName": d.OrgName, "Name": d.AdminName, "Count": len(d.Invitations)}
+	count := max(d.Total, len(d.Invitations))
+	data := map[string]any{"OrgName": d.OrgName, "Name": d.AdminName, "Count": count}
 	tr := c.translator(lang, data)
 	var lines []string
 	for _, inv := range d.Invitations {
@@ -132,6 +135,9 @@ func (c *Catalogue) ComposeExpiredDigest(d ExpiredDigest) (Message, error) {
 			who += " <" + inv.Email + ">"
 		}
 		lines = append(lines, who+" ("+c.RoleName(lang, inv.Role)+")")
+	}
+	if more := count - len(d.Invitations); more > 0 {
+		lines = append(lines, fmt.Sprintf("… (+%d)", more))
 	}
 	l := layout{
 		Lang: lang, Dir: tr.T("direction"), Subject: tr.T("expired.subject"),
@@ -219,6 +225,27 @@ func (m InvitationMailer) SendInvitation(ctx context.Context, inv invite.Invitat
 // SendAdded renders and sends the added-to-organisation email.
 func (m InvitationMailer) SendAdded(ctx context.Context, inv invite.Invitation, language, link string) error {
 	msg, err := m.Catalogue.ComposeAdded(inv, language, link)
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
+
+// SendReminder renders and sends the reminder before an invitation expires.
+func (m InvitationMailer) SendReminder(ctx context.Context, inv invite.Invitation, link string) error {
+	msg, err := m.Catalogue.ComposeReminder(inv, link)
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
+
+// SendExpiredDigest renders and sends an admin's list of expired invitations.
+func (m InvitationMailer) SendExpiredDigest(ctx context.Context, n invite.ExpiredNotice) error {
+	msg, err := m.Catalogue.ComposeExpiredDigest(ExpiredDigest{
+		To: n.To, Language: n.Language, AdminName: n.AdminName, OrgName: n.Org.Name,
+		Invitations: n.Invitations, Total: n.Total, Link: n.Link, Templates: n.Org.Settings.EmailTemplates,
+	})
 	if err != nil {
 		return err
 	}

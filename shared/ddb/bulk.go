@@ -1,0 +1,128 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/invite"
+)
+
+// BatchWriter is the part of the DynamoDB API a bulk load uses.
+type BatchWriter interface {
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// LoadInvitations writes invitations as they are, with the pending guard and
+// token lookup of each pending one, 25 items a request on a few connections
+// and without conditions or audit entries. It is for seeding tables (tests,
+// benchmarks, migrations), never for requests: the live paths write through
+// conditional transactions. The sweep checkpoint moves back to the earliest
+// due day loaded, so a sweep finds what is due in the past.
+func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invite.Invitation) error {
+	var reqs []types.WriteRequest
+	var earliest time.Time
+	for _, inv := range invs {
+		if at, ok := inv.NextDue(); ok && (earliest.IsZero() || at.Before(earliest)) {
+			earliest = at
+		}
+		it, err := invitationItem(inv)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		if inv.Status != invite.Pending {
+			continue
+		}
+		guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
+			pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)}, nil)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: guard}})
+		for _, h := range []string{inv.TokenHash, inv.ReminderTokenHash} {
+			if h == "" {
+				continue
+			}
+			tok, err := tokenItem(h, inv)
+			if err != nil {
+				return err
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: tok}})
+		}
+	}
+	batches := make(chan []types.WriteRequest)
+	errs := make(chan error, loaders)
+	var wg sync.WaitGroup
+	for range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if err := s.batchWrite(ctx, w, b); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < len(reqs); i += 25 {
+		batches <- reqs[i:min(i+25, len(reqs))]
+	}
+	close(batches)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if earliest.IsZero() {
+		return nil
+	}
+	return s.rewindSweepCheckpoint(ctx, earliest)
+}
+
+// loaders is how many batch writes a bulk load keeps in flight.
+const loaders = 4
+
+// rewindSweepCheckpoint moves the sweep checkpoint back to the day of at, if
+// it is later.
+func (s *Store) rewindSweepCheckpoint(ctx context.Context, at time.Time) error {
+	from := at.UTC().Format(time.DateOnly)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{pkSweep, skState}.av(),
+		UpdateExpression:          aws.String("SET #f = :f, #t = :t"),
+		ConditionExpression:       aws.String("attribute_exists(#f) AND #f > :f"),
+		ExpressionAttributeNames:  map[string]string{"#f": "from", "#t": attrType},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(from), ":t": str("sweepState")},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("rewind sweep checkpoint: %w", err)
+	}
+	return nil
+}
+
+// batchWrite writes one batch, retrying what DynamoDB leaves unprocessed.
+func (s *Store) batchWrite(ctx context.Context, w BatchWriter, reqs []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{s.table: reqs}
+	for attempt := 0; len(pending[s.table]) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+		res, err := w.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return fmt.Errorf("batch write: %w", err)
+		}
+		pending = res.UnprocessedItems
+	}
+	return nil
+}

@@ -1,0 +1,373 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+)
+
+// tokenTTLAfterExpiry is how long a token item outlives its invitation's
+// expiry at most. A sweep deletes tokens when the invitation ends; the TTL
+// only collects any a failure left behind.
+const tokenTTLAfterExpiry = 7 * 24 * time.Hour
+
+// tokenItem is the lookup from a token hash to its invitation.
+func tokenItem(hash string, inv invite.Invitation) (map[string]types.AttributeValue, error) {
+	return item(key{tokenPK(hash), skInvite}, "token", tokenLookup{OrgID: inv.OrgID, InvitationID: inv.ID},
+		map[string]types.AttributeValue{attrTTL: num(inv.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())})
+}
+
+// dueKeys are the Due index keys of an invitation: its next due time, or
+// none when nothing will be due (it then leaves the index).
+func dueKeys(inv invite.Invitation) (pk, sk string, ok bool) {
+	at, ok := inv.NextDue()
+	if !ok {
+		return "", "", false
+	}
+	return duePK(at), dueSK(at, inv.OrgID, inv.ID), true
+}
+
+// setDue sets inv's Due index keys in an update, or removes them.
+func setDue(u expression.UpdateBuilder, inv invite.Invitation) expression.UpdateBuilder {
+	if pk, sk, ok := dueKeys(inv); ok {
+		return u.Set(expression.Name(attrDuePK), expression.Value(pk)).Set(expression.Name(attrDueSK), expression.Value(sk))
+	}
+	return u.Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))
+}
+
+// setTime sets an optional time attribute, or removes it when t is nil.
+func setTime(u expression.UpdateBuilder, name string, t *time.Time) expression.UpdateBuilder {
+	if t == nil {
+		return u.Remove(expression.Name(name))
+	}
+	return u.Set(expression.Name(name), expression.Value(stamp(*t)))
+}
+
+// setString sets an optional string attribute, or removes it when empty.
+func setString(u expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
+	if v == "" {
+		return u.Remove(expression.Name(name))
+	}
+	return u.Set(expression.Name(name), expression.Value(v))
+}
+
+// setDelivery writes the delivery state of inv and its place in the index.
+func setDelivery(u expression.UpdateBuilder, inv invite.Invitation) expression.UpdateBuilder {
+	u = u.Set(expression.Name("deliveryStatus"), expression.Value(inv.DeliveryStatus)).
+		Set(expression.Name("deliveryAttempts"), expression.Value(inv.DeliveryAttempts))
+	u = setString(u, "retryMail", inv.RetryMail)
+	u = setTime(u, "nextDeliveryAt", inv.NextDeliveryAt)
+	return setDue(u, inv)
+}
+
+// asSeen is the condition that an invitation is as a sweep read it: same
+// status, same tokens, due at the same time. Every change since moves at
+// least one of these.
+func asSeen(inv invite.Invitation) expression.ConditionBuilder {
+	c := expression.Name("status").Equal(expression.Value(inv.Status)).
+		And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash)))
+	if inv.ReminderTokenHash == "" {
+		c = c.And(expression.AttributeNotExists(expression.Name("reminderTokenHash")))
+	} else {
+		c = c.And(expression.Name("reminderTokenHash").Equal(expression.Value(inv.ReminderTokenHash)))
+	}
+	if _, sk, ok := dueKeys(inv); ok {
+		c = c.And(expression.Name(attrDueSK).Equal(expression.Value(sk)))
+	} else {
+		c = c.And(expression.AttributeNotExists(expression.Name(attrDueSK)))
+	}
+	return c
+}
+
+// deleteTokens deletes the token items of inv (the invitation's and the
+// reminder's).
+func (s *Store) deleteTokens(inv invite.Invitation) []types.TransactWriteItem {
+	var items []types.TransactWriteItem
+	for _, h := range []string{inv.TokenHash, inv.ReminderTokenHash} {
+		if h != "" {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(h), skInvite}.av()}})
+		}
+	}
+	return items
+}
+
+// RecordDelivery stores how sending an email about inv went, if inv is still
+// in the status and under the token it was sent with.
+func (s *Store) RecordDelivery(ctx context.Context, inv invite.Invitation) error {
+	expr, err := expression.NewBuilder().WithUpdate(setDelivery(expression.UpdateBuilder{}, inv)).
+		WithCondition(expression.Name("status").Equal(expression.Value(inv.Status)).
+			And(expression.Name("tokenHash").Equal(expression.Value(inv.TokenHash)))).Build()
+	if err != nil {
+		return fmt.Errorf("build delivery update: %w", err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if isConditionFailed(err) {
+		return fault.New(fault.Conflict, "the invitation changed meanwhile")
+	}
+	if err != nil {
+		return fmt.Errorf("record delivery of invitation %s: %w", inv.ID, err)
+	}
+	return nil
+}
+
+type sweepState struct {
+	From string `dynamodbav:"from"`
+}
+
+// SweepCheckpoint returns the first day whose due bucket may hold anything,
+// or zero when no sweep has run.
+func (s *Store) SweepCheckpoint(ctx context.Context) (time.Time, error) {
+	var st sweepState
+	found, err := s.get(ctx, key{pkSweep, skState}, &st)
+	if err != nil || !found {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.DateOnly, st.From)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sweep checkpoint %q: %w", st.From, err)
+	}
+	return t, nil
+}
+
+// SaveSweepCheckpoint moves the checkpoint forward (never back).
+func (s *Store) SaveSweepCheckpoint(ctx context.Context, d time.Time) error {
+	from := d.UTC().Format(time.DateOnly)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{pkSweep, skState}.av(),
+		UpdateExpression:          aws.String("SET #f = :f, #t = :t"),
+		ConditionExpression:       aws.String("attribute_not_exists(#f) OR #f < :f"),
+		ExpressionAttributeNames:  map[string]string{"#f": "from", "#t": attrType},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(from), ":t": str("sweepState")},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("save sweep checkpoint: %w", err)
+	}
+	return nil
+}
+
+// duePageSize is how many due items one Query returns at most.
+const duePageSize = 100
+
+// Due returns one page of the invitations and digests in day's bucket that
+// are due at now. The index projects whole items, so nothing is read twice.
+func (s *Store) Due(ctx context.Context, d, now time.Time, cursor string) (invite.DuePage, error) {
+	pk := duePK(d)
+	start, err := decodeCursor(cursor, map[string]string{attrDuePK: pk}, attrPK, attrSK, attrDuePK, attrDueSK)
+	if err != nil {
+		return invite.DuePage{}, err
+	}
+	// DueSK is <time>#<org>#<id>; "$" sorts right after "#", so this takes
+	// every item due at or before now's second.
+	kc := expression.Key(attrDuePK).Equal(expression.Value(pk)).And(expression.Key(attrDueSK).LessThan(expression.Value(stamp(now) + "$")))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return invite.DuePage{}, fmt.Errorf("build due query: %w", err)
+	}
+	res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(IndexDue), Limit: aws.Int32(duePageSize), ExclusiveStartKey: start,
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return invite.DuePage{}, fmt.Errorf("query %s: %w", pk, err)
+	}
+	var page invite.DuePage
+	for _, it := range res.Items {
+		typ, _ := it[attrType].(*types.AttributeValueMemberS)
+		switch {
+		case typ != nil && typ.Value == "invitation":
+			var inv invite.Invitation
+			if err := attributevalue.UnmarshalMap(it, &inv); err != nil {
+				return page, fmt.Errorf("unmarshal due invitation: %w", err)
+			}
+			page.Invitations = append(page.Invitations, inv)
+		case typ != nil && typ.Value == "digest":
+			var dg invite.Digest
+			if err := attributevalue.UnmarshalMap(it, &dg); err != nil {
+				return page, fmt.Errorf("unmarshal due digest: %w", err)
+			}
+			page.Digests = append(page.Digests, dg)
+		}
+	}
+	page.Next, err = encodeCursor(res.LastEvaluatedKey)
+	return page, err
+}
+
+// Expire marks a pending invitation expired in one transaction: the
+// invitation (kept until x.KeepUntil by TTL, out of the Due index), its
+// tokens and pending guard deleted, the audit entry, and the invitation
+// added to its inviter's digest.
+func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expiry) error {
+	u := expression.Set(expression.Name("status"), expression.Value(invite.Expired)).
+		Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Expired)))).
+		Set(expression.Name("expiredAt"), expression.Value(stamp(x.At))).
+		Set(expression.Name(attrTTL), expression.Value(x.KeepUntil.Unix())).
+		Remove(expression.Name("nextDeliveryAt")).Remove(expression.Name("retryMail")).
+		Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK))
+	expr, err := expression.NewBuilder().WithUpdate(u).
+		WithCondition(asSeen(inv).And(expression.Name("expiresAt").LessThanEqual(expression.Value(stamp(x.At))))).Build()
+	if err != nil {
+		return fmt.Errorf("build expire expression: %w", err)
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}}
+	items = append(items, s.deleteTokens(inv)...)
+	items = append(items, s.deleteGuard(inv))
+	if x.Digest != nil {
+		add, err := s.addToDigest(*x.Digest, x.Entry, x.List, x.KeepUntil)
+		if err != nil {
+			return err
+		}
+		items = append(items, add)
+	}
+	return s.changed(ctx, items, x.Audit, "expire invitation "+inv.ID)
+}
+
+func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
+
+// addToDigest is the update that adds one expired invitation to a digest,
+// creating the digest (due at d.DueAt) if it is new.
+func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, list bool, keepUntil time.Time) (types.TransactWriteItem, error) {
+	u := expression.Set(expression.Name("orgId"), expression.Value(d.OrgID)).
+		Set(expression.Name("adminId"), expression.Value(d.AdminID)).
+		Set(expression.Name("digestId"), expression.Value(d.ID)).
+		Set(expression.Name("dueAt"), expression.IfNotExists(expression.Name("dueAt"), expression.Value(stamp(d.DueAt)))).
+		Set(expression.Name("attempts"), expression.IfNotExists(expression.Name("attempts"), expression.Value(0))).
+		Set(expression.Name(attrType), expression.Value("digest")).
+		Set(expression.Name(attrDuePK), expression.IfNotExists(expression.Name(attrDuePK), expression.Value(duePK(d.DueAt)))).
+		Set(expression.Name(attrDueSK), expression.IfNotExists(expression.Name(attrDueSK), expression.Value(digestDueSK(d)))).
+		Set(expression.Name(attrTTL), expression.Value(keepUntil.Unix())).
+		Add(expression.Name("total"), expression.Value(1))
+	if list {
+		entry, err := attributevalue.MarshalMap(e)
+		if err != nil {
+			return types.TransactWriteItem{}, fmt.Errorf("marshal digest entry: %w", err)
+		}
+		u = u.Set(expression.Name("entries"), expression.ListAppend(
+			expression.IfNotExists(expression.Name("entries"), expression.Value([]any{})),
+			expression.Value([]types.AttributeValue{&types.AttributeValueMemberM{Value: entry}})))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(u).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build digest update: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: digestKey(d).av(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
+
+// ClaimMail stores claimed in place of seen before an email goes out: the
+// new tokens (the old ones deleted), the attempt and the lease, all or
+// nothing, if the invitation is still as seen.
+func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) error {
+	u := expression.Set(expression.Name("tokenHash"), expression.Value(claimed.TokenHash))
+	u = setString(u, "reminderTokenHash", claimed.ReminderTokenHash)
+	u = setTime(u, "remindedAt", claimed.RemindedAt)
+	u = setDelivery(u, claimed)
+	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(asSeen(seen)).Build()
+	if err != nil {
+		return fmt.Errorf("build claim expression: %w", err)
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(seen.OrgID), inviteSK(seen.ID)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}}
+	for _, pair := range [][2]string{{seen.TokenHash, claimed.TokenHash}, {seen.ReminderTokenHash, claimed.ReminderTokenHash}} {
+		old, renewed := pair[0], pair[1]
+		if old == renewed {
+			continue
+		}
+		if old != "" {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(old), skInvite}.av()}})
+		}
+		tok, err := tokenItem(renewed, claimed)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok,
+			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		for i := range items {
+			if conditionFailed(reasons, i) {
+				return fault.New(fault.Conflict, "the invitation changed meanwhile")
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("claim email of invitation %s: %w", seen.ID, err)
+	}
+	return nil
+}
+
+// ClaimDigest holds a digest until until if it is still due as seen, and
+// returns it as stored.
+func (s *Store) ClaimDigest(ctx context.Context, seen invite.Digest, until time.Time) (invite.Digest, error) {
+	claimed := seen
+	claimed.DueAt = until
+	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: digestKey(seen).av(),
+		UpdateExpression:    aws.String("SET dueAt = :until, DuePK = :pk, DueSK = :sk"),
+		ConditionExpression: aws.String("DueSK = :seen"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":until": str(stamp(until)), ":pk": str(duePK(until)), ":sk": str(digestDueSK(claimed)), ":seen": str(digestDueSK(seen)),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return invite.Digest{}, fault.New(fault.Conflict, "the digest was claimed meanwhile")
+	}
+	if err != nil {
+		return invite.Digest{}, fmt.Errorf("claim digest %s: %w", seen.ID, err)
+	}
+	var d invite.Digest
+	if err := attributevalue.UnmarshalMap(res.Attributes, &d); err != nil {
+		return d, fmt.Errorf("unmarshal digest: %w", err)
+	}
+	return d, nil
+}
+
+// DigestSent deletes a digest that went out.
+func (s *Store) DigestSent(ctx context.Context, d invite.Digest) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: digestKey(d).av()})
+	if err != nil {
+		return fmt.Errorf("delete digest %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// DigestFailed stores a digest's attempts and makes it due at d.DueAt.
+func (s *Store) DigestFailed(ctx context.Context, d invite.Digest) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: digestKey(d).av(),
+		UpdateExpression:    aws.String("SET attempts = :n, dueAt = :at, DuePK = :pk, DueSK = :sk"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":n": num(int64(d.Attempts)), ":at": str(stamp(d.DueAt)), ":pk": str(duePK(d.DueAt)), ":sk": str(digestDueSK(d)),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("record failed digest %s: %w", d.ID, err)
+	}
+	return nil
+}
