@@ -24,6 +24,7 @@ type requestCounter struct {
 	ops   map[string]int
 	rcu   float64 // read capacity units since take
 	wcu   float64 // write capacity units since take
+	items int     // items returned by reads since take
 	times map[string][]time.Duration
 }
 
@@ -74,6 +75,23 @@ func (c *requestCounter) capacity(res *http.Response) error {
 		return err
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
+	var read struct {
+		Count     int
+		Item      map[string]any
+		Responses map[string][]any
+	}
+	if json.Unmarshal(body, &read) == nil {
+		n := read.Count
+		if read.Item != nil {
+			n++
+		}
+		for _, items := range read.Responses {
+			n += len(items)
+		}
+		c.mu.Lock()
+		c.items += n
+		c.mu.Unlock()
+	}
 	var out struct {
 		ConsumedCapacity json.RawMessage
 	}
@@ -114,8 +132,15 @@ func (c *requestCounter) take() (map[string]int, float64, float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ops, rcu, wcu := c.ops, c.rcu, c.wcu
-	c.ops, c.rcu, c.wcu = map[string]int{}, 0, 0
+	c.ops, c.rcu, c.wcu, c.items = map[string]int{}, 0, 0, 0
 	return ops, rcu, wcu
+}
+
+// itemsRead returns the items read since the last take.
+func (c *requestCounter) itemsRead() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.items
 }
 
 // takeTimes returns how long DynamoDB Local took for each call since the

@@ -118,11 +118,14 @@ func run() error {
 	if err := coldStarts(stack, filepath.Join(host, "minimal", "bootstrap")); err != nil {
 		return err
 	}
-	b := &bench{stack: stack, counter: counter, run: fmt.Sprint(time.Now().UnixNano() % 1e9)}
+	b := &bench{stack: stack, counter: counter, table: table, run: fmt.Sprint(time.Now().UnixNano() % 1e9)}
 	if err := b.requestsPerOperation(); err != nil {
 		return err
 	}
 	if err := b.latency(); err != nil {
+		return err
+	}
+	if err := b.sweep(); err != nil {
 		return err
 	}
 
@@ -282,6 +285,7 @@ func apiEvent(method, path, body, token string) []byte {
 type bench struct {
 	stack      *local.Stack
 	counter    *requestCounter
+	table      string
 	run        string
 	admin      string // access token
 	orgID      string

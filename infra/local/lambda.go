@@ -238,10 +238,6 @@ func (f *Function) start() (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{fn: f, work: make(chan *invocation), exited: make(chan struct{})}
-	inst.srv = &http.Server{Handler: inst.runtimeAPI(), ReadHeaderTimeout: 5 * time.Second}
-	go inst.srv.Serve(ln)
-
 	cmd := exec.Command(f.cfg.Binary)
 	cmd.Env = f.environment(ln.Addr().String())
 	out := f.cfg.Output
@@ -249,8 +245,10 @@ func (f *Function) start() (*instance, error) {
 		out = os.Stderr
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	inst.cmd = cmd
-	inst.started = time.Now()
+	// Everything the Runtime API handlers read is set before they serve.
+	inst := &instance{fn: f, cmd: cmd, work: make(chan *invocation), exited: make(chan struct{}), started: time.Now()}
+	inst.srv = &http.Server{Handler: inst.runtimeAPI(), ReadHeaderTimeout: 5 * time.Second}
+	go inst.srv.Serve(ln)
 	if err := cmd.Start(); err != nil {
 		inst.srv.Close()
 		return nil, fmt.Errorf("start %s: %w", f.cfg.Binary, err)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"onboarding/infra/samtemplate"
 )
 
 func TestMatchPath(t *testing.T) {
@@ -209,3 +211,53 @@ func TestInvokeAPI(t *testing.T) {
 		t.Fatalf("unknown function: %d", res.StatusCode)
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for expr, want := range map[string]time.Duration{
+		"rate(15 minutes)": 15 * time.Minute, "rate(1 minute)": time.Minute, "rate(2 hours)": 2 * time.Hour, "rate(1 day)": 24 * time.Hour,
+	} {
+		if got, err := ParseRate(expr); err != nil || got != want {
+			t.Errorf("%s: %v %v", expr, got, err)
+		}
+	}
+	for _, bad := range []string{"cron(0 * * * ? *)", "rate(0 minutes)", "rate(5 weeks)", "at(2026-01-01T00:00:00)"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// The scheduler fires on its interval with the context attributes filled
+// in, and skips a tick while the previous run is still going.
+func TestSchedulerFires(t *testing.T) {
+	f := newFixture(t, 5*time.Second, 2)
+	var logs strings.Builder
+	var mu sync.Mutex
+	s := &Scheduler{Log: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil)), Entries: []Scheduled{{
+		Function: f, Every: 100 * time.Millisecond,
+		Schedule: samtemplate.Schedule{Name: "Sweep", Input: `{"at":"<aws.scheduler.scheduled-time>","attempt":"<aws.scheduler.attempt-number>"}`},
+	}}}
+	if p := string(Payload(s.Entries[0].Schedule.Input, "Sweep", "x", time.Date(2026, 11, 23, 8, 15, 0, 0, time.UTC), 1)); p != `{"at":"2026-11-23T08:15:00Z","attempt":"1"}` {
+		t.Fatalf("payload %s", p)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Run(ctx)
+	time.Sleep(550 * time.Millisecond)
+	cancel()
+	if n := f.Stats().Invocations; n < 3 || n > 6 {
+		t.Fatalf("%d invocations in 550 ms at every 100 ms", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "scheduled run") {
+		t.Fatalf("logs: %s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }

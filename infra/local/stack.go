@@ -62,6 +62,7 @@ type Config struct {
 type Stack struct {
 	Functions map[string]*Function
 	Scheduler *Scheduler
+	Table     string // the table's name
 	APIURL    string
 	InvokeURL string
 	S3URL     string
@@ -85,7 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("create table in DynamoDB Local at %s: %w", cfg.DynamoDBEndpoint, err)
 	}
 
-	s := &Stack{Functions: map[string]*Function{}}
+	s := &Stack{Functions: map[string]*Function{}, Table: cfg.Table}
 	lnAPI, err := listen(cfg.APIAddr)
 	if err != nil {
 		return nil, err

@@ -18,13 +18,13 @@ type BatchWriter interface {
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
-// LoadInvitations writes invitations as they are, with the pending guard and
-// token lookup of each pending one, 25 items a request on a few connections
+// LoadInvitations writes invitations as they are (with the pending guard and
+// token lookups of each pending one when lookups is set), 25 items a request on a few connections
 // and without conditions or audit entries. It is for seeding tables (tests,
 // benchmarks, migrations), never for requests: the live paths write through
 // conditional transactions. The sweep checkpoint moves back to the earliest
 // due day loaded, so a sweep finds what is due in the past.
-func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invite.Invitation) error {
+func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invite.Invitation, lookups bool) error {
 	var reqs []types.WriteRequest
 	var earliest time.Time
 	for _, inv := range invs {
@@ -36,7 +36,7 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 			return err
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-		if inv.Status != invite.Pending {
+		if inv.Status != invite.Pending || !lookups {
 			continue
 		}
 		guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
@@ -64,7 +64,7 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 		go func() {
 			defer wg.Done()
 			for b := range batches {
-				if err := s.batchWrite(ctx, w, b); err != nil {
+				if err := batchWrite(ctx, w, s.table, b); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -109,10 +109,11 @@ func (s *Store) rewindSweepCheckpoint(ctx context.Context, at time.Time) error {
 	return nil
 }
 
-// batchWrite writes one batch, retrying what DynamoDB leaves unprocessed.
-func (s *Store) batchWrite(ctx context.Context, w BatchWriter, reqs []types.WriteRequest) error {
-	pending := map[string][]types.WriteRequest{s.table: reqs}
-	for attempt := 0; len(pending[s.table]) > 0; attempt++ {
+// batchWrite writes one batch of at most 25, retrying what DynamoDB leaves
+// unprocessed.
+func batchWrite(ctx context.Context, w BatchWriter, table string, reqs []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{table: reqs}
+	for attempt := 0; len(pending[table]) > 0; attempt++ {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return err

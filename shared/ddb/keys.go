@@ -15,7 +15,8 @@
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
-//	expiry digest    ORG#<org>          DIGEST#<admin>#<id> expired invitations an admin is yet to be told of; Due index
+//	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
+//	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
 //
@@ -43,7 +44,10 @@
 //	                                that is next due (Invitation.NextDue), and digests wait there until emailed.
 //	                                It projects whole items, so a sweep reads each due item once.
 //	expire                          TransactWriteItems: INVITE pending->expired (TTL, out of the index) if as read,
-//	                                delete TOKENs and PENDING, append to the inviter's DIGEST, audit entry
+//	                                delete TOKENs and PENDING, count it in the inviter's DIGEST and put its
+//	                                entry, audit entry
+//	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
+//	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
 //	                                delete the old TOKEN, put the new; then UpdateItem with the outcome
 package ddb

@@ -195,6 +195,9 @@ func TestInviteAcceptAgainstDynamoDBLocal(t *testing.T) {
 	if err != nil || added.Status != invite.Accepted || added.AcceptedAt == nil || added.DeliveryStatus != invite.DeliverySent {
 		t.Fatalf("add existing account: %+v %v", added, err)
 	}
+	if stored, err := f.store.Invitation(ctx, p2.OrgID, added.ID); err != nil || stored.DeliveryStatus != invite.DeliverySent {
+		t.Fatalf("the notice's delivery was not recorded: %+v %v", stored, err)
+	}
 	ms, _ = f.store.Memberships(ctx, j.UserID)
 	if len(ms) != 2 {
 		t.Fatalf("kari's memberships: %d", len(ms))

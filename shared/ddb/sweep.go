@@ -229,20 +229,26 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	items = append(items, s.deleteTokens(inv)...)
 	items = append(items, s.deleteGuard(inv))
 	if x.Digest != nil {
-		add, err := s.addToDigest(*x.Digest, x.Entry, x.List, x.KeepUntil)
+		add, err := s.addToDigest(*x.Digest, x.Entry, x.KeepUntil)
 		if err != nil {
 			return err
 		}
-		items = append(items, add)
+		items = append(items, add...)
 	}
 	return s.changed(ctx, items, x.Audit, "expire invitation "+inv.ID)
 }
 
 func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
 
-// addToDigest is the update that adds one expired invitation to a digest,
-// creating the digest (due at d.DueAt) if it is new.
-func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, list bool, keepUntil time.Time) (types.TransactWriteItem, error) {
+func digestEntryKey(d invite.Digest, invitationID string) key {
+	return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID) + "#" + invitationID}
+}
+
+// addToDigest is what adds one expired invitation to a digest: a small item
+// for the entry, and an update of the digest that counts it and creates the
+// digest (due at d.DueAt) if it is new. The digest item stays small, so each
+// addition costs the same.
+func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, keepUntil time.Time) ([]types.TransactWriteItem, error) {
 	u := expression.Set(expression.Name("orgId"), expression.Value(d.OrgID)).
 		Set(expression.Name("adminId"), expression.Value(d.AdminID)).
 		Set(expression.Name("digestId"), expression.Value(d.ID)).
@@ -253,23 +259,48 @@ func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, list bool, ke
 		Set(expression.Name(attrDueSK), expression.IfNotExists(expression.Name(attrDueSK), expression.Value(digestDueSK(d)))).
 		Set(expression.Name(attrTTL), expression.Value(keepUntil.Unix())).
 		Add(expression.Name("total"), expression.Value(1))
-	if list {
-		entry, err := attributevalue.MarshalMap(e)
-		if err != nil {
-			return types.TransactWriteItem{}, fmt.Errorf("marshal digest entry: %w", err)
-		}
-		u = u.Set(expression.Name("entries"), expression.ListAppend(
-			expression.IfNotExists(expression.Name("entries"), expression.Value([]any{})),
-			expression.Value([]types.AttributeValue{&types.AttributeValueMemberM{Value: entry}})))
-	}
 	expr, err := expression.NewBuilder().WithUpdate(u).Build()
 	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("build digest update: %w", err)
+		return nil, fmt.Errorf("build digest update: %w", err)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: digestKey(d).av(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	entry, err := item(digestEntryKey(d, e.InvitationID), "digestEntry", e,
+		map[string]types.AttributeValue{attrTTL: num(keepUntil.Unix())})
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: digestKey(d).av(), UpdateExpression: expr.Update(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: entry}},
+	}, nil
+}
+
+// digestEntries reads a digest's entries.
+func (s *Store) digestEntries(ctx context.Context, d invite.Digest) ([]invite.DigestEntry, error) {
+	var out []invite.DigestEntry
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(orgPK(d.OrgID)), ":prefix": str(digestSK(d.AdminID, d.ID) + "#"),
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query entries of digest %s: %w", d.ID, err)
+		}
+		var page []invite.DigestEntry
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
+			return nil, fmt.Errorf("unmarshal digest entries: %w", err)
+		}
+		out = append(out, page...)
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
 }
 
 func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
@@ -321,7 +352,7 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 }
 
 // ClaimDigest holds a digest until until if it is still due as seen, and
-// returns it as stored.
+// returns it as stored, with its entries.
 func (s *Store) ClaimDigest(ctx context.Context, seen invite.Digest, until time.Time) (invite.Digest, error) {
 	claimed := seen
 	claimed.DueAt = until
@@ -344,14 +375,22 @@ func (s *Store) ClaimDigest(ctx context.Context, seen invite.Digest, until time.
 	if err := attributevalue.UnmarshalMap(res.Attributes, &d); err != nil {
 		return d, fmt.Errorf("unmarshal digest: %w", err)
 	}
-	return d, nil
+	d.Entries, err = s.digestEntries(ctx, d)
+	return d, err
 }
 
-// DigestSent deletes a digest that went out.
+// DigestSent deletes a digest that went out, and its entries, 25 a request;
+// the digest item goes last, so a failure part way leaves it to be found.
 func (s *Store) DigestSent(ctx context.Context, d invite.Digest) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: digestKey(d).av()})
-	if err != nil {
-		return fmt.Errorf("delete digest %s: %w", d.ID, err)
+	var dels []types.WriteRequest
+	for _, e := range d.Entries {
+		dels = append(dels, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: digestEntryKey(d, e.InvitationID).av()}})
+	}
+	dels = append(dels, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: digestKey(d).av()}})
+	for i := 0; i < len(dels); i += 25 {
+		if err := batchWrite(ctx, s.client, s.table, dels[i:min(i+25, len(dels))]); err != nil {
+			return fmt.Errorf("delete digest %s: %w", d.ID, err)
+		}
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func TestSweepTenThousandPendingThreeHundredDue(t *testing.T) {
 		invs = append(invs, inv)
 	}
 	started := time.Now()
-	if err := f.store.LoadInvitations(ctx, testenv.DynamoDBClient(), invs); err != nil {
+	if err := f.store.LoadInvitations(ctx, testenv.DynamoDBClient(), invs, true); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("loaded 10,000 invitations in %s", time.Since(started).Round(time.Millisecond))
@@ -163,13 +163,19 @@ func TestSweepTenThousandPendingThreeHundredDue(t *testing.T) {
 	}
 
 	// A second run changes nothing and sends nothing.
-	before := len(testenv.AllEmails(t))
+	count := func() (n int) {
+		for _, ms := range byRecipient(t, suffix) {
+			n += len(ms)
+		}
+		return n
+	}
+	before := count()
 	r2, err := w.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	nothingDone(t, r2)
-	if after := len(testenv.AllEmails(t)); after != before {
+	if after := count(); after != before {
 		t.Fatalf("the second run sent %d emails", after-before)
 	}
 }

@@ -372,7 +372,7 @@ func seedDue(t *testing.T, f fixture, orgID, adminID, prefix string, n int, remi
 			CreatedAt: now.Add(-27 * day), ExpiresAt: exp, RemindAt: &remind, TokenHash: hash,
 		})
 	}
-	if err := f.store.LoadInvitations(context.Background(), testenv.DynamoDBClient(), invs); err != nil {
+	if err := f.store.LoadInvitations(context.Background(), testenv.DynamoDBClient(), invs, true); err != nil {
 		t.Fatal(err)
 	}
 	return invs
@@ -383,11 +383,11 @@ func TestSweepStopsBeforeDeadlineAndCarriesOn(t *testing.T) {
 	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
 	nothingDone(t, f.sweep(t)) // the first run ever looks back over the longest lifetime
 	seedDue(t, f, orgID, adminID, "r", 60, true)
-	f.mail.delay = 20 * time.Millisecond
+	f.mail.delay = 50 * time.Millisecond // 60 reminders on 2 workers: at least 1.5 s
 
 	w := f.sweeper()
-	w.Workers, w.Reserve = 2, 50*time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	w.Workers, w.Reserve = 2, 400*time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	first, err := w.Run(ctx)
 	if err != nil {

@@ -31,10 +31,10 @@ type SweepStore interface {
 	ClaimMail(ctx context.Context, seen, claimed Invitation) error
 	RecordDelivery(ctx context.Context, inv Invitation) error
 	// ClaimDigest takes a digest left by an earlier run until until, if it
-	// is still due as seen, and returns it as stored.
+	// is still due as seen, and returns it with its entries.
 	ClaimDigest(ctx context.Context, seen Digest, until time.Time) (Digest, error)
-	// DigestSent deletes a digest; DigestFailed stores its attempts and the
-	// time of the next try.
+	// DigestSent deletes a digest and its entries; DigestFailed stores its
+	// attempts and the time of the next try.
 	DigestSent(ctx context.Context, d Digest) error
 	DigestFailed(ctx context.Context, d Digest) error
 	Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
@@ -69,15 +69,15 @@ type DuePage struct {
 // (and due) until it is emailed. A run writes one per admin and worker, so
 // its workers never contend for an item; it emails them as one.
 type Digest struct {
-	OrgID   string        `dynamodbav:"orgId"`
-	AdminID string        `dynamodbav:"adminId"`
-	ID      string        `dynamodbav:"digestId"`
-	Entries []DigestEntry `dynamodbav:"entries"`
-	// Total counts every invitation of the digest; Entries holds at most
-	// MaxDigestEntries of them (an item holds at most 400 KB).
-	Total    int       `dynamodbav:"total"`
-	Attempts int       `dynamodbav:"attempts"`
-	DueAt    time.Time `dynamodbav:"dueAt"`
+	OrgID   string `dynamodbav:"orgId"`
+	AdminID string `dynamodbav:"adminId"`
+	ID      string `dynamodbav:"digestId"`
+	// Entries are stored as items of their own, one per invitation, so that
+	// adding one costs one small write whatever the digest's size.
+	Entries  []DigestEntry `dynamodbav:"-"`
+	Total    int           `dynamodbav:"total"`
+	Attempts int           `dynamodbav:"attempts"`
+	DueAt    time.Time     `dynamodbav:"dueAt"`
 }
 
 // DigestEntry is one expired invitation as a digest lists it.
@@ -89,18 +89,17 @@ type DigestEntry struct {
 	Role         string `dynamodbav:"role"`
 }
 
-// MaxDigestEntries bounds the invitations one digest lists by name.
+// MaxDigestEntries bounds the invitations one digest email lists by name;
+// it counts the rest.
 const MaxDigestEntries = 500
 
 // Expiry is the change that expires an invitation.
 type Expiry struct {
 	At, KeepUntil time.Time
 	Audit         audit.Entry
-	// Digest, when set, is the digest the invitation is added to: Entry is
-	// appended when List is set, and Total counts it either way.
+	// Digest, when set, is the digest the invitation is added to as Entry.
 	Digest *Digest
 	Entry  DigestEntry
-	List   bool
 }
 
 // SweepReport says what one run did.
@@ -294,7 +293,9 @@ func (r *sweepRun) handle(ctx context.Context, invs []Invitation) bool {
 	for _, inv := range invs {
 		if r.outOfTime() {
 			r.more = true
+			mu.Lock()
 			all = false
+			mu.Unlock()
 			break
 		}
 		work <- inv
@@ -360,16 +361,13 @@ func (r *sweepRun) expire(ctx context.Context, inv Invitation, now time.Time, sh
 		}
 		x.Digest = d
 		x.Entry = DigestEntry{InvitationID: inv.ID, Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName, Role: inv.Role}
-		x.List = len(d.Entries) < MaxDigestEntries
 	}
 	if err := r.w.Store.Expire(ctx, inv, x); err != nil {
 		return err
 	}
 	if d := x.Digest; d != nil {
 		d.Total++
-		if x.List {
-			d.Entries = append(d.Entries, x.Entry)
-		}
+		d.Entries = append(d.Entries, x.Entry)
 	}
 	r.count(func(s *SweepReport) { s.Expired++ })
 	return nil
@@ -436,7 +434,11 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	}
 	attempt := claimed.DeliveryAttempts
 	claimed.recordSend(kind, err, r.w.now())
-	if rerr := r.w.Store.RecordDelivery(ctx, claimed); rerr != nil && fault.CodeOf(rerr) != fault.Conflict {
+	// The email is out: record it even if the run's deadline is upon it,
+	// or the lease would send it again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if rerr := r.w.Store.RecordDelivery(rctx, claimed); rerr != nil && fault.CodeOf(rerr) != fault.Conflict {
 		// The lease brings it back: the email may go once more, nothing is lost.
 		return rerr
 	}
@@ -503,7 +505,7 @@ func (r *sweepRun) sendDigest(ctx context.Context, shards []Digest) {
 	log := r.w.log().With("orgId", first.OrgID, "adminId", first.AdminID)
 	n := ExpiredNotice{Link: r.w.AppURL}
 	for _, d := range shards {
-		n.Total += d.Total
+		n.Total += max(d.Total, len(d.Entries))
 		for _, e := range d.Entries {
 			if len(n.Invitations) < MaxDigestEntries {
 				n.Invitations = append(n.Invitations, Invitation{ID: e.InvitationID, Email: e.Email,
