@@ -65,7 +65,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 		!strings.Contains(sweep.Schedules[0].Input, "<aws.scheduler.scheduled-time>") {
 		t.Fatalf("sweep schedules %+v", sweep.Schedules)
 	}
-	if sweep.TimeoutSec != 300 || sweep.Environment["PUBLIC_BASE_URL"] != "http://127.0.0.1:3000" {
+	if sweep.TimeoutSec != 240 || sweep.Environment["PUBLIC_BASE_URL"] != "http://127.0.0.1:3000" {
 		t.Fatalf("sweep %d %v", sweep.TimeoutSec, sweep.Environment)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -423,7 +424,7 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	case MailAdded:
 		var acct *account.Account
 		if acct, err = r.w.Store.Account(ctx, claimed.UserID); err == nil && acct != nil {
-			err = r.w.Mailer.SendAdded(ctx, claimed, acct.Language, r.w.AppURL)
+			err = r.w.Mailer.SendAdded(ctx, claimed, acct.Language, strings.TrimSuffix(r.w.AcceptURL, "/accept"))
 		} else if err == nil {
 			err = fmt.Errorf("account %s is gone", claimed.UserID)
 		}
