@@ -64,6 +64,13 @@ sweep: ## run the sweep now on the running stack (expiry, reminders, retries, di
 test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), KMS signer (moto), end-to-end (runner)
 	$(GO) test -count=1 $(TESTFLAGS) ./...
 
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzMatchHeader FuzzSniffCSV FuzzParseRow
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 10s): header matching, CSV sniffing, row parsing
+	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./shared/roster || exit 1; done
+
 .PHONY: test-unit
 test-unit: ## run only the tests that need no emulator
 	$(GO) test -short ./...
