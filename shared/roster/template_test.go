@@ -1,0 +1,117 @@
+package roster
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Every template header, in every template language, is recognised as its
+// column; and so is every localized remove word.
+func TestTemplateHeadersRoundTrip(t *testing.T) {
+	for _, lang := range TemplateLanguages() {
+		header := TemplateHeader(lang)
+		h, ok := ReadHeader(header, 1)
+		if !ok || len(h.Ignored) != 0 || len(h.Duplicates) != 0 {
+			t.Fatalf("%s: ok %v ignored %v duplicates %v", lang, ok, h.Ignored, h.Duplicates)
+		}
+		for i, c := range templateColumns() {
+			if h.Columns[i] != c {
+				t.Errorf("%s: %q read as %v %d, want %v %d", lang, header[i], h.Columns[i].Field, h.Columns[i].N, c.Field, c.N)
+			}
+		}
+		if w := removeWordFor(lang); !contains(removeWords, fold(w)) {
+			t.Errorf("%s: remove word %q not recognised", lang, w)
+		}
+	}
+	if got := TemplateHeader("ar")[0]; got != "First name" {
+		t.Fatalf("fallback %q", got)
+	}
+}
+
+func TestTemplateXLSX(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteTemplateXLSX(&buf, "nb", []string{"admin", "member"}, []string{"Nord", "Sør"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sheets := f.GetSheetList(); len(sheets) != 3 || sheets[0] != "Brukere" || sheets[2] != "Veiledning" {
+		t.Fatalf("sheets %v", sheets)
+	}
+	dvs, err := f.GetDataValidations("Brukere")
+	if err != nil || len(dvs) != 3 {
+		t.Fatalf("drop-downs %d %v", len(dvs), err)
+	}
+	if v, _ := f.GetCellValue("Lister", "B2"); v != "Sør" {
+		t.Fatalf("unit list %q", v)
+	}
+	// The template reads back as a roster with no rows.
+	s, name, err := OpenXLSX(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil || name != "Brukere" {
+		t.Fatalf("%q %v", name, err)
+	}
+	r, err := NewReader(s, testRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("rows in an empty template: %v", err)
+	}
+}
+
+func TestTemplateCSV(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteTemplateCSV(&buf, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	s, format, err := OpenCSV(&buf, Limits{})
+	if err != nil || format.Encoding != "UTF-8" {
+		t.Fatalf("%+v %v", format, err)
+	}
+	if _, err := NewReader(s, testRules()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Reports neutralize what a spreadsheet would run as a formula.
+func TestReports(t *testing.T) {
+	lines := []ReportLine{
+		{Row: 2, Email: "kari@example.no", Outcome: Created},
+		{Row: 3, Email: "=HYPERLINK(\"http://evil\")", Outcome: Failed, Message: "not a valid email"},
+		{Row: 4, Email: "ola@example.no", Outcome: Warned, Message: "+47 is not enough; @ops -1"},
+	}
+	var csvBuf bytes.Buffer
+	if err := WriteReportCSV(&csvBuf, lines); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(csvBuf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("%v %v", recs, err)
+	}
+	if recs[2][1] != `'=HYPERLINK("http://evil")` || recs[3][3] != "'+47 is not enough; @ops -1" || recs[1][1] != "kari@example.no" {
+		t.Fatalf("%q", recs)
+	}
+	var xlsxBuf bytes.Buffer
+	if err := WriteReportXLSX(&xlsxBuf, lines); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&xlsxBuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("Report")
+	if err != nil || len(rows) != 4 || !strings.HasPrefix(rows[2][1], "'=") {
+		t.Fatalf("%q %v", rows, err)
+	}
+	if formula, _ := f.GetCellFormula("Report", "B3"); formula != "" {
+		t.Fatalf("a formula in the report: %q", formula)
+	}
+}
