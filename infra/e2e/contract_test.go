@@ -33,6 +33,8 @@ func contract(t *testing.T) (*openapi3.T, routers.Router) {
 	t.Helper()
 	contractOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		contractDoc, contractErr = loader.LoadFromFile(filepath.Join(testenv.RepoRoot(), "shared", "httpapi", "openapi.yaml"))
 		if contractErr != nil {

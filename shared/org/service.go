@@ -329,3 +329,36 @@ func (s *Service) AuditTrail(ctx context.Context, userID, orgID string, limit in
 	}
 	return page, nil
 }
+
+// ImportTemplate is what a roster template offers one actor: the roles they
+// may give and the units they may place people in, and the organisation's
+// language.
+type ImportTemplate struct {
+	Roles    []string
+	Units    []string // unit names
+	Language string
+}
+
+// ImportTemplate returns what the actor's roster template offers. Only
+// roles that may invite may import rosters.
+func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (ImportTemplate, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return ImportTemplate{}, err
+	}
+	r, ok := o.Roles.Find(a.Role)
+	if !ok || len(r.MayInvite) == 0 {
+		return ImportTemplate{}, fault.New(fault.Forbidden, "your role may not import rosters")
+	}
+	units, err := s.Store.ListUnits(ctx, orgID)
+	if err != nil {
+		return ImportTemplate{}, err
+	}
+	t := ImportTemplate{Roles: slices.Clone(r.MayInvite), Units: []string{}, Language: o.Settings.DefaultLanguage}
+	for _, u := range units {
+		if a.OrgWide() || slices.Contains(a.Units, u.ID) {
+			t.Units = append(t.Units, u.Name)
+		}
+	}
+	return t, nil
+}

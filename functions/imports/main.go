@@ -1,0 +1,42 @@
+// Command imports serves the roster import routes: the template to fill in
+// (and, as issue #5 goes on, uploads and their status).
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"onboarding/shared/authtoken"
+	"onboarding/shared/config"
+	"onboarding/shared/ddb"
+	"onboarding/shared/httpapi"
+	"onboarding/shared/imports"
+	"onboarding/shared/org"
+)
+
+func main() {
+	ctx := context.Background()
+	log := config.Logger()
+	env := &config.Env{}
+	table := env.Required("TABLE_NAME")
+	issuer := env.Required("TOKEN_ISSUER")
+	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	cfg := config.AWS(env)
+	if err := env.Err(); err != nil {
+		config.Fail(log, err)
+	}
+	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
+	_, key, err := authtoken.LoadSigner(ctx, keyFile, kmsClient, keyID)
+	if err != nil {
+		config.Fail(log, err)
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	store := ddb.New(db, table, time.Now)
+	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
+	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}}).Register(router)
+	lambda.Start(router.Handle)
+}

@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"onboarding/infra/testenv"
+)
+
+// download fetches a path with the client's token and checks it against
+// the contract.
+func (c *Client) download(path string) (*http.Response, []byte) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	checkContract(c.t, req, nil, res, body)
+	return res, body
+}
+
+func TestImportTemplateDownload(t *testing.T) {
+	s := Stack(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Template Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	createUnit(t, admin, orgID, "Nord")
+	createUnit(t, admin, orgID, "Sør")
+
+	res, body := admin.download("/orgs/" + orgID + "/imports/template?language=nb")
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Disposition"), "roster-template-nb.xlsx") {
+		t.Fatalf("%d %v", res.StatusCode, res.Header)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := f.GetRows("Brukere")
+	if len(header) != 1 || header[0][0] != "Fornavn" || header[0][2] != "E-post" {
+		t.Fatalf("header %v", header)
+	}
+	units, _ := f.GetCols("Lister")
+	var found bool
+	for _, col := range units {
+		if strings.TrimRight(strings.Join(col, ","), ",") == "Nord,Sør" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no unit list in %v", units)
+	}
+
+	res, body = admin.download("/orgs/" + orgID + "/imports/template?format=csv&language=fr")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("%d %v", res.StatusCode, res.Header)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+	if err != nil || recs[0][0] != "Prénom" {
+		t.Fatalf("%q %v", recs, err)
+	}
+
+	// A bad format is a 422; a reporter may not import; no token is a 401.
+	if res, _ := admin.download("/orgs/" + orgID + "/imports/template?format=pdf"); res.StatusCode != 422 {
+		t.Fatalf("format=pdf: %d", res.StatusCode)
+	}
+	reporterEmail := "rex-" + id + "@example.no"
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": reporterEmail, "role": "reporter"}, nil), 201)
+	reporter := signUp(t, s, reporterEmail, "reporter passphrase", 1)
+	if res, _ := reporter.download("/orgs/" + orgID + "/imports/template"); res.StatusCode != 403 {
+		t.Fatalf("reporter: %d", res.StatusCode)
+	}
+	if res, _ := (&Client{t: t, base: s.APIURL}).download("/orgs/" + orgID + "/imports/template"); res.StatusCode != 401 {
+		t.Fatalf("no token: %d", res.StatusCode)
+	}
+}
