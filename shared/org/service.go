@@ -360,5 +360,6 @@ func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (Imp
 			t.Units = append(t.Units, u.Name)
 		}
 	}
+	slices.SortFunc(t.Units, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	return t, nil
 }
