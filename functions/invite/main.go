@@ -66,7 +66,7 @@ func main() {
 		Now:           time.Now,
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store)
-	members := &membership.Service{Store: store, Now: time.Now}
+	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store}).Register(router)
 	lambda.Start(router.Handle)

@@ -20,6 +20,7 @@ const (
 	MemberAdded        = "member.added"
 	MemberUpdated      = "member.updated"
 	MemberRemoved      = "member.removed"
+	MonitoringUpdated  = "monitoring.updated"
 	UnitCreated        = "unit.created"
 	UnitRenamed        = "unit.renamed"
 	UnitDeleted        = "unit.deleted"

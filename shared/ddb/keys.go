@@ -6,6 +6,7 @@
 //
 //	organisation     ORG#<org>          META
 //	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
+//	monitoring       ORG#<org>          MONITOR#<user>   a member's monitoring profile; versioned; goes with the member
 //	account          USER#<user>        PROFILE
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
 //	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it
@@ -38,6 +39,8 @@
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
 //	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
 //	a member's role (every request) GetItem MEMBER
+//	monitoring profile              GetItem MONITOR; put: TransactWriteItems MONITOR (if the version read) +
+//	                                ConditionCheck MEMBER + audit entry
 //	what is due (sweeps)            Query DueIndex DUE#<day> with DueSK <= now, for each day from the checkpoint
 //	                                to today. The index is sparse: an invitation is in it only while a sweep has
 //	                                something to do (expire it, remind, retry a failed email), keyed by the time
@@ -79,6 +82,7 @@ func inviteSK(invitationID string) string         { return "INVITE#" + invitatio
 func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return "AUDIT#" + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
+func monitorSK(userID string) string              { return "MONITOR#" + userID }
 func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey }
 func duePK(at time.Time) string                   { return "DUE#" + at.UTC().Format("2006-01-02") }
 func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }

@@ -128,6 +128,8 @@ func (s *Store) RemoveMember(ctx context.Context, m org.Member, e audit.Entry) e
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, -1))
 	}
+	// The monitoring profile goes with the membership.
+	items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
 	items, err := s.withAudit(items, e)
 	if err != nil {
 		return err

@@ -31,6 +31,8 @@ func (a *Admin) Register(rt *Router) {
 	rt.Authed("GET /orgs/{orgId}/members", a.listMembers)
 	rt.Authed("PATCH /orgs/{orgId}/members/{userId}", a.updateMember)
 	rt.Authed("DELETE /orgs/{orgId}/members/{userId}", a.removeMember)
+	rt.Authed("GET /orgs/{orgId}/members/{userId}/monitoring", a.getMonitoring)
+	rt.Authed("PUT /orgs/{orgId}/members/{userId}/monitoring", a.putMonitoring)
 	rt.Authed("GET /orgs/{orgId}/units", a.listUnits)
 	rt.Authed("POST /orgs/{orgId}/units", a.createUnit)
 	rt.Authed("PATCH /orgs/{orgId}/units/{unitId}", a.renameUnit)
@@ -156,6 +158,26 @@ func (a *Admin) removeMember(ctx context.Context, r *Request) (Response, error) 
 		return Response{}, err
 	}
 	return Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Admin) getMonitoring(ctx context.Context, r *Request) (Response, error) {
+	v, err := a.Members.Monitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, v)
+}
+
+func (a *Admin) putMonitoring(ctx context.Context, r *Request) (Response, error) {
+	var c membership.MonitoringChange
+	if err := r.Decode(&c); err != nil {
+		return Response{}, err
+	}
+	saved, err := a.Members.SetMonitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, saved)
 }
 
 type unitRequest struct {

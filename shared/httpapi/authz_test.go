@@ -22,6 +22,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
+	"onboarding/shared/phone"
 )
 
 // noMail sends nothing; the matrix is about who may act.
@@ -103,7 +104,8 @@ func newWorld(t *testing.T) *world {
 	svc := &invite.Service{Store: store, Mailer: noMail{}, AcceptURL: "https://x/accept", Now: time.Now, LifetimeDays: 30}
 	orgs := &org.Service{Store: store, Now: time.Now}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:authz", &key.PublicKey))
-	(&httpapi.Admin{Invitations: svc, Members: &membership.Service{Store: store, Now: time.Now}, Orgs: orgs, Directory: store}).Register(router)
+	(&httpapi.Admin{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
+		Orgs: orgs, Directory: store}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, actors: map[string]string{}}
 
 	ctx := context.Background()
@@ -214,6 +216,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			func() any { return map[string]any{"role": "member"} }, expect{200, 404, 403, 404, 403, 404, 403}},
 		{"remove a member in A", "DELETE /orgs/{orgId}/members/{userId}", func() map[string]string { return with("userId", w.join(w.owner, "member", A)) }, nil, expect{204, 204, 204, 204, 403, 403, 403}},
 		{"remove a member in B", "DELETE /orgs/{orgId}/members/{userId}", func() map[string]string { return with("userId", w.join(w.owner, "member", B)) }, nil, expect{204, 404, 204, 404, 403, 404, 403}},
+		{"read the monitoring of a member in A", "GET /orgs/{orgId}/members/{userId}/monitoring", func() map[string]string { return with("userId", w.join(w.owner, "member", A)) },
+			nil, expect{200, 200, 200, 200, 200, 403, 403}},
+		{"read the monitoring of a member in B", "GET /orgs/{orgId}/members/{userId}/monitoring", func() map[string]string { return with("userId", w.join(w.owner, "member", B)) },
+			nil, expect{200, 404, 200, 404, 200, 403, 403}},
+		{"set the monitoring of a member in A", "PUT /orgs/{orgId}/members/{userId}/monitoring", func() map[string]string { return with("userId", w.join(w.owner, "member", A)) },
+			monitoringBody, expect{200, 200, 200, 200, 403, 403, 403}},
+		{"set the monitoring of a member in B", "PUT /orgs/{orgId}/members/{userId}/monitoring", func() map[string]string { return with("userId", w.join(w.owner, "member", B)) },
+			monitoringBody, expect{200, 404, 200, 404, 403, 404, 403}},
 		{"list units", "GET /orgs/{orgId}/units", func() map[string]string { return o }, nil, expect{200, 200, 200, 200, 200, 200, 403}},
 		{"create a unit", "POST /orgs/{orgId}/units", func() map[string]string { return o },
 			func() any { return map[string]any{"name": w.email("unit")} }, expect{201, 403, 201, 403, 403, 403, 403}},
@@ -260,4 +270,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	t.Logf("authorization matrix: %d cases (%d routes x %d actors)", ran, len(cases), len(actorOrder))
+}
+
+func monitoringBody() any {
+	return map[string]any{"escalationContacts": []map[string]string{{"name": "Ola", "phone": "+4741234567"}, {"name": "Per", "phone": "+4741234568"}},
+		"safeWord": "blåbær"}
 }

@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/access"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 )
 
@@ -34,7 +35,10 @@ type Store interface {
 // Service manages members.
 type Service struct {
 	Store Store
-	Now   func() time.Time
+	// Monitor stores monitoring profiles; Phones normalises their numbers.
+	Monitor MonitoringStore
+	Phones  monitor.PhoneParser
+	Now     func() time.Time
 }
 
 // Page is one page of members.

@@ -215,3 +215,81 @@ func ParseDate(s, order string) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("not a date (use YYYY-MM-DD)")
 }
+
+// Record is a member's stored profile.
+type Record struct {
+	OrgID  string `json:"-" dynamodbav:"orgId"`
+	UserID string `json:"userId" dynamodbav:"userId"`
+	Profile
+	// Version counts changes: a change names the version it was made on, so
+	// two editors never overwrite each other unknowingly.
+	Version   int       `json:"version" dynamodbav:"version"`
+	UpdatedAt time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy" dynamodbav:"updatedBy"`
+}
+
+// View is a profile as the API shows it: the safe word never leaves the
+// service, only whether there is one.
+type View struct {
+	UserID             string     `json:"userId"`
+	EscalationContacts []Contact  `json:"escalationContacts"`
+	OutOfHoursContacts []Contact  `json:"outOfHoursContacts"`
+	Rota               *Rota      `json:"rota"`
+	HasSafeWord        bool       `json:"hasSafeWord"`
+	LicencePlate       string     `json:"licencePlate"`
+	OtherInformation   string     `json:"otherInformation"`
+	Version            int        `json:"version"`
+	UpdatedAt          *time.Time `json:"updatedAt"`
+}
+
+// ViewOf shows a record (an empty profile at version 0 when there is none).
+func ViewOf(userID string, r *Record) View {
+	v := View{UserID: userID, EscalationContacts: []Contact{}, OutOfHoursContacts: []Contact{}}
+	if r == nil {
+		return v
+	}
+	v.EscalationContacts, v.OutOfHoursContacts = r.EscalationContacts, r.OutOfHoursContacts
+	if v.EscalationContacts == nil {
+		v.EscalationContacts = []Contact{}
+	}
+	if v.OutOfHoursContacts == nil {
+		v.OutOfHoursContacts = []Contact{}
+	}
+	v.Rota, v.HasSafeWord, v.LicencePlate, v.OtherInformation = r.Rota, r.SafeWord != "", r.LicencePlate, r.OtherInformation
+	v.Version = r.Version
+	at := r.UpdatedAt
+	v.UpdatedAt = &at
+	return v
+}
+
+// Changed lists the fields that differ between two profiles (the safe word
+// by name only).
+func Changed(before, after Profile) []string {
+	var out []string
+	if fmt.Sprint(before.EscalationContacts) != fmt.Sprint(after.EscalationContacts) {
+		out = append(out, "escalationContacts")
+	}
+	if fmt.Sprint(before.OutOfHoursContacts) != fmt.Sprint(after.OutOfHoursContacts) {
+		out = append(out, "outOfHoursContacts")
+	}
+	if !sameRota(before.Rota, after.Rota) {
+		out = append(out, "rota")
+	}
+	if before.SafeWord != after.SafeWord {
+		out = append(out, "safeWord")
+	}
+	if before.LicencePlate != after.LicencePlate {
+		out = append(out, "licencePlate")
+	}
+	if before.OtherInformation != after.OtherInformation {
+		out = append(out, "otherInformation")
+	}
+	return out
+}
+
+func sameRota(a, b *Rota) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
