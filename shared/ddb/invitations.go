@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -14,6 +15,7 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
+	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 )
 
@@ -249,6 +251,11 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if p, err := s.profileFromInvitation(inv, a.Member.UserID, a.At); err != nil {
+		return err
+	} else if p != nil {
+		items = append(items, *p)
+	}
 	if a.Member.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(inv.OrgID, 1))
 	}
@@ -291,4 +298,19 @@ func sameReminderToken(inv invite.Invitation) expression.ConditionBuilder {
 		return expression.AttributeNotExists(expression.Name("reminderTokenHash"))
 	}
 	return expression.Name("reminderTokenHash").Equal(expression.Value(inv.ReminderTokenHash))
+}
+
+// profileFromInvitation is the Put that makes the monitoring profile an
+// invitation carries the new member's (nil when it carries none).
+func (s *Store) profileFromInvitation(inv invite.Invitation, userID string, at time.Time) (*types.TransactWriteItem, error) {
+	if inv.Profile == nil {
+		return nil, nil
+	}
+	rec := monitor.Record{OrgID: inv.OrgID, UserID: userID, Profile: *inv.Profile, Version: 1,
+		UpdatedAt: at.UTC().Truncate(time.Second), UpdatedBy: inv.InvitedBy}
+	it, err := item(key{orgPK(inv.OrgID), monitorSK(userID)}, "monitoring", rec, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it}}, nil
 }

@@ -279,6 +279,11 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, 1))
 	}
+	if p, err := s.profileFromInvitation(inv, m.UserID, m.JoinedAt); err != nil {
+		return err
+	} else if p != nil {
+		items = append(items, *p)
+	}
 	if items, err = s.withAudit(items, e); err != nil {
 		return err
 	}

@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"onboarding/infra/testenv"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/monitor"
 	"onboarding/shared/phone"
@@ -51,5 +53,30 @@ func TestMonitoringProfileStore(t *testing.T) {
 	}
 	if rec, err := f.store.MonitoringProfile(ctx, orgID, userID); err != nil || rec != nil {
 		t.Fatalf("after removal: %+v %v", rec, err)
+	}
+}
+
+// A roster's invitation carries the profile; accepting makes it the member's.
+func TestAcceptedInvitationBringsItsProfile(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
+	token, hash, _ := invite.NewToken()
+	now := f.clock.Now()
+	inv := invite.Invitation{ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Nordlys Care", Email: "kari@example.no",
+		FirstName: "Kari", Role: "member", Units: []string{}, Attributes: map[string]string{}, Status: invite.Pending,
+		InvitedBy: adminID, CreatedAt: now, ExpiresAt: now.Add(30 * day), TokenHash: hash,
+		Profile: &monitor.Profile{EscalationContacts: []monitor.Contact{{Name: "Ola", Phone: "+4741234567"}, {Name: "Per", Phone: "+4741234568"}}, SafeWord: "blåbær"}}
+	if err := f.store.LoadInvitations(ctx, testenv.DynamoDBClient(), []invite.Invitation{inv}, true); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.svc.Accept(ctx, invite.AcceptRequest{Token: token, FirstName: "Kari", LastName: "N",
+		Password: "a long enough passphrase", AcceptTerms: true, TermsVersion: "2026-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.store.MonitoringProfile(ctx, orgID, j.UserID)
+	if err != nil || rec == nil || rec.Version != 1 || len(rec.EscalationContacts) != 2 || rec.SafeWord != "blåbær" || rec.UpdatedBy != adminID {
+		t.Fatalf("%+v %v", rec, err)
 	}
 }

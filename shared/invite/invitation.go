@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"time"
 )
@@ -82,6 +83,9 @@ type Invitation struct {
 	// NextDeliveryAt is when that email is tried again; nil when nothing is
 	// to be retried (sent, or given up: deliveryStatus stays "failed").
 	NextDeliveryAt *time.Time `json:"nextDeliveryAt,omitempty" dynamodbav:"nextDeliveryAt,omitempty"`
+	// Profile is the monitoring profile a roster gave the invitee; it
+	// becomes the member's profile on acceptance. Never shown in responses.
+	Profile *monitor.Profile `json:"-" dynamodbav:"profile,omitempty"`
 	// Templates are the organisation's email overrides, carried to the
 	// mailer with the invitation (never stored with it).
 	Templates org.EmailTemplates `json:"-" dynamodbav:"-"`
