@@ -17,6 +17,7 @@ const (
 	InvitationDeleted  = "invitation.deleted"
 	InvitationAccepted = "invitation.accepted"
 	InvitationExpired  = "invitation.expired"
+	InvitationUpdated  = "invitation.updated"
 	MemberAdded        = "member.added"
 	MemberUpdated      = "member.updated"
 	MemberRemoved      = "member.removed"

@@ -301,3 +301,55 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	}
 	return nil
 }
+
+// PendingInvitation returns the invitation pending for an email in an
+// organisation (by its guard), or nil.
+func (s *Store) PendingInvitation(ctx context.Context, orgID, email string) (*invite.Invitation, error) {
+	var g pendingGuard
+	found, err := s.get(ctx, key{orgPK(orgID), pendingSK(email)}, &g)
+	if err != nil || !found || g.ExpiresAt <= stamp(s.now()) {
+		return nil, err
+	}
+	inv, err := s.Invitation(ctx, orgID, g.InvitationID)
+	if fault.CodeOf(err) == fault.NotFound {
+		return nil, nil
+	}
+	if err != nil || inv.Status != invite.Pending {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// UpdatePendingInvitation stores new details (names, phone, language, role,
+// units, monitoring profile) of a pending invitation, if it is still
+// pending under the same token.
+func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite.Invitation, e audit.Entry) error {
+	u := expression.Set(expression.Name("firstName"), expression.Value(updated.FirstName)).
+		Set(expression.Name("lastName"), expression.Value(updated.LastName)).
+		Set(expression.Name("phone"), expression.Value(updated.Phone)).
+		Set(expression.Name("language"), expression.Value(updated.Language)).
+		Set(expression.Name("role"), expression.Value(updated.Role)).
+		Set(expression.Name("units"), expression.Value(updated.Units))
+	if updated.Profile != nil {
+		p, err := attributevalue.MarshalMap(updated.Profile)
+		if err != nil {
+			return fmt.Errorf("marshal profile: %w", err)
+		}
+		u = u.Set(expression.Name("profile"), expression.Value(&types.AttributeValueMemberM{Value: p}))
+	} else {
+		u = u.Remove(expression.Name("profile"))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(u).
+		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
+			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash)))).Build()
+	if err != nil {
+		return fmt.Errorf("build invitation update: %w", err)
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(old.OrgID), inviteSK(old.ID)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}}
+	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	return s.changed(ctx, items, e, "update invitation "+old.ID)
+}

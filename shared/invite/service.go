@@ -11,6 +11,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 )
 
@@ -151,22 +152,55 @@ func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request
 	if ic.Actor == nil {
 		return Invitation{}, fault.New(fault.Forbidden, "you are not a member of this organisation")
 	}
+	actor := access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
+	name := strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
+	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, nil, true)
+}
+
+// InviteFromRoster invites someone from a roster import with their
+// monitoring profile: as the uploader (whose role and units must allow it),
+// or, for a file an operator dropped into the bucket (uploaderID ""), as
+// the organisation itself. The organisation's hourly invitation limit does
+// not apply: an import is bounded by its file, and its email is paced.
+func (s *Service) InviteFromRoster(ctx context.Context, uploaderID, orgID string, req Request, profile *monitor.Profile) (Invitation, error) {
+	email, emailErr := account.NormalizeEmail(req.Email)
+	ic, err := s.Store.InviteContext(ctx, orgID, uploaderID, email)
+	if err != nil {
+		return Invitation{}, fmt.Errorf("load invite context for org %s: %w", orgID, err)
+	}
+	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}, ""
+	if uploaderID != "" {
+		if ic.Actor == nil {
+			return Invitation{}, fault.New(fault.Forbidden, "the uploader is no longer a member of this organisation")
+		}
+		actor = access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
+		name = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
+	}
+	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, profile, false)
+}
+
+// inviteAs validates and creates an invitation (or adds an existing
+// account) on behalf of actor.
+func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.Actor, inviterName string, req Request,
+	email string, emailErr error, profile *monitor.Profile, quotas bool) (Invitation, error) {
 	inv, err := s.validate(ic.Org, req, email, emailErr)
 	if err != nil {
 		return Invitation{}, err
 	}
-	actor := access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
 	if err := ic.Org.Roles.CheckInvite(actor, inv.Role, inv.Units); err != nil {
 		return Invitation{}, err
 	}
 	if ic.AlreadyMember {
 		return Invitation{}, fault.New(fault.Conflict, "this person is already a member of the organisation")
 	}
-	inv.InvitedBy = actorID
-	inv.InviterName = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
-	release, err := s.take(ctx, sendQuotas(ic.Org, inv.Email, true))
-	if err != nil {
-		return Invitation{}, err
+	inv.InvitedBy = actor.UserID
+	inv.InviterName = inviterName
+	inv.Profile = profile
+	release := func() {}
+	if quotas {
+		if release, err = s.take(ctx, sendQuotas(ic.Org, inv.Email, true)); err != nil {
+			return Invitation{}, err
+		}
 	}
 	if ic.ExistingUserID != "" {
 		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID)

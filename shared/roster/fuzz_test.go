@@ -107,7 +107,7 @@ func FuzzParseRow(f *testing.F) {
 			if row.Email == "" || !strings.Contains(row.Email, "@") {
 				t.Fatalf("clean row without an email: %+v", row)
 			}
-			if row.Change == Upsert && row.Monitored {
+			if row.Change == Upsert && row.Monitored && row.ProfileGiven {
 				if len(row.Profile.EscalationContacts) < 2 || !strings.HasPrefix(row.Mobile, "+") {
 					t.Fatalf("clean monitored row without contacts or mobile: %+v", row)
 				}

@@ -77,12 +77,18 @@ type Row struct {
 	FirstName string
 	LastName  string
 	Mobile    string // E.164
-	Role      string
-	UnitID    string
+	Role      string // as given, else the default
+	UnitID    string // as given, else the default ("" for none)
+	RoleSet   bool   // the row names a role
+	UnitSet   bool   // the row names a unit
 	Language  string
-	Monitored bool
-	Profile   monitor.Profile
-	Problems  []Problem
+	// Monitored is set when the row's role (as given, else the default) is
+	// monitored; ProfileGiven when the row has monitoring details. A row
+	// with neither a role nor details leaves the profile as it is.
+	Monitored    bool
+	ProfileGiven bool
+	Profile      monitor.Profile
+	Problems     []Problem
 }
 
 // OK reports whether the row can be applied (it has no errors).
@@ -142,6 +148,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 
 	row.Role = rules.DefaultRole
 	if r := get(Role); r != "" {
+		row.RoleSet = true
 		if canonical, ok := rules.Role(r); ok {
 			row.Role = canonical
 		} else {
@@ -150,6 +157,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	}
 	row.UnitID = rules.DefaultUnit
 	if u := get(Unit); u != "" {
+		row.UnitSet = true
 		if id, ok := rules.Unit(u); ok {
 			row.UnitID = id
 		} else {
@@ -167,8 +175,6 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		if row.Mobile, err = phoneNumber(m, rules); err != nil {
 			problem(Column{Field: Mobile}, Error, "%q is not a valid phone number", m)
 		}
-	} else if row.Monitored {
-		problem(Column{Field: Mobile}, Error, "a monitored worker needs a mobile number")
 	}
 
 	in := monitor.Input{
@@ -183,11 +189,20 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		in.OutOfHoursContacts = append(in.OutOfHoursContacts, monitor.Contact{
 			Name: h.cell(cells, Column{OutOfHoursName, n}), Phone: h.cell(cells, Column{OutOfHoursPhone, n})})
 	}
+	row.ProfileGiven = hasMonitoring(in)
 	if !row.Monitored {
-		if hasMonitoring(in) {
+		if row.ProfileGiven {
 			problem(Column{}, Warning, "role %s is not monitored: the monitoring details are ignored", row.Role)
 		}
 		return row
+	}
+	if !row.ProfileGiven && !row.RoleSet {
+		// No role and no monitoring details: whether the person is
+		// monitored depends on the role they have, which the applier knows.
+		return row
+	}
+	if row.Mobile == "" && get(Mobile) == "" {
+		problem(Column{Field: Mobile}, Error, "a monitored worker needs a mobile number")
 	}
 	var errs, warns fault.Fields
 	mr := monitor.Rules{Phones: func(raw, region string) (string, error) { return phoneNumber(raw, rules) },

@@ -1,0 +1,347 @@
+package imports
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"onboarding/shared/access"
+	"onboarding/shared/account"
+	"onboarding/shared/audit"
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/monitor"
+	"onboarding/shared/org"
+	"onboarding/shared/roster"
+)
+
+// Store is what applying a roster needs of storage.
+type Store interface {
+	Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
+	ListUnits(ctx context.Context, orgID string) ([]org.Unit, error)
+	AccountByEmail(ctx context.Context, email string) (*account.Account, error)
+	Member(ctx context.Context, orgID, userID string) (*org.Member, error)
+	PendingInvitation(ctx context.Context, orgID, email string) (*invite.Invitation, error)
+	UpdatePendingInvitation(ctx context.Context, old, updated invite.Invitation, e audit.Entry) error
+	UpdateMember(ctx context.Context, old, updated org.Member, e audit.Entry) error
+	RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error
+	Revoke(ctx context.Context, inv invite.Invitation, at, expireAt time.Time, e audit.Entry) error
+	MonitoringProfile(ctx context.Context, orgID, userID string) (*monitor.Record, error)
+	PutMonitoringProfile(ctx context.Context, r monitor.Record, e audit.Entry) error
+}
+
+// Applier applies roster rows to an organisation.
+type Applier struct {
+	Store   Store
+	Invites *invite.Service
+	Phones  monitor.PhoneParser
+	// RetentionDays is how long revoked invitations are kept (default 90).
+	RetentionDays int
+	Now           func() time.Time
+}
+
+// Session is one import's context: the organisation, who acts, and the
+// rules rows are read by.
+type Session struct {
+	Org        org.Organisation
+	Actor      access.Actor
+	UploaderID string // "" when an operator dropped the file into the bucket
+	Rules      roster.Rules
+}
+
+// Begin prepares an import into orgID on behalf of uploaderID (who must be
+// a member whose role may invite), or of the organisation itself for a file
+// dropped into the bucket (uploaderID "").
+func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session, error) {
+	o, m, err := a.Store.Actor(ctx, orgID, uploaderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.ID == "" {
+		return nil, fault.New(fault.NotFound, "no organisation %s", orgID)
+	}
+	s := &Session{Org: o, UploaderID: uploaderID, Actor: access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}}
+	if uploaderID != "" {
+		if m == nil {
+			return nil, fault.New(fault.Forbidden, "the uploader is not a member of this organisation")
+		}
+		s.Actor = access.Actor{UserID: uploaderID, OrgID: orgID, Role: m.Role, Units: m.Units}
+		if r, ok := o.Roles.Find(m.Role); !ok || len(r.MayInvite) == 0 {
+			return nil, fault.New(fault.Forbidden, "the uploader's role may not import rosters")
+		}
+	}
+	units, err := a.Store.ListUnits(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]string{}
+	for _, u := range units {
+		byName[strings.ToLower(strings.Join(strings.Fields(u.Name), " "))] = u.ID
+		byName[u.ID] = u.ID
+	}
+	roles := map[string]string{}
+	for _, r := range o.Roles {
+		roles[strings.ToLower(r.Name)] = r.Name
+	}
+	order := ""
+	if o.Settings.DefaultPhoneRegion == "US" {
+		order = "mdy"
+	}
+	s.Rules = roster.Rules{
+		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: order, Today: a.Now(), DefaultRole: access.Member,
+		Role: func(n string) (string, bool) { r, ok := roles[strings.ToLower(strings.TrimSpace(n))]; return r, ok },
+		Unit: func(n string) (string, bool) {
+			id, ok := byName[strings.ToLower(strings.Join(strings.Fields(n), " "))]
+			return id, ok
+		},
+		// Members are the lone workers the monitoring partner watches over.
+		Monitored: func(role string) bool { return role == access.Member },
+	}
+	return s, nil
+}
+
+// Apply applies one row and says what came of it. Rows are independent: an
+// error in one is its own outcome, never the import's.
+func (a *Applier) Apply(ctx context.Context, s *Session, row roster.Row) roster.ReportLine {
+	line := roster.ReportLine{Row: row.Line, Email: row.Email}
+	var problems, warnings []string
+	for _, p := range row.Problems {
+		msg := p.Message
+		if p.Column != "" {
+			msg = p.Column + ": " + msg
+		}
+		if p.Severity == roster.Error {
+			problems = append(problems, msg)
+		} else {
+			warnings = append(warnings, msg)
+		}
+	}
+	if len(problems) > 0 {
+		line.Outcome, line.Message = roster.Failed, strings.Join(problems, "; ")
+		return line
+	}
+	var outcome, msg string
+	var err error
+	if row.Change == roster.Remove {
+		outcome, msg, err = a.remove(ctx, s, row)
+	} else {
+		outcome, msg, err = a.upsert(ctx, s, row)
+	}
+	if err != nil {
+		line.Outcome, line.Message = roster.Failed, rowError(err)
+		return line
+	}
+	line.Outcome, line.Message = outcome, msg
+	if len(warnings) > 0 {
+		line.Message = strings.TrimPrefix(line.Message+"; ", "; ") + "warning: " + strings.Join(warnings, "; ")
+	}
+	return line
+}
+
+// rowError is what a report says of an error: the message of an expected
+// one, a generic line for anything else (the detail goes to the log).
+func rowError(err error) string {
+	if e, ok := fault.As(err); ok && e.Code != fault.Internal {
+		msg := e.Message
+		for _, f := range e.Fields {
+			msg += "; " + f.Field + ": " + f.Message
+		}
+		return msg
+	}
+	return "could not be applied (an internal error; the row can be imported again)"
+}
+
+func (a *Applier) now() time.Time { return a.Now().UTC().Truncate(time.Second) }
+
+func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
+	acct, err := a.Store.AccountByEmail(ctx, row.Email)
+	if err != nil {
+		return "", "", err
+	}
+	if acct != nil {
+		m, err := a.Store.Member(ctx, s.Org.ID, acct.UserID)
+		if err != nil {
+			return "", "", err
+		}
+		if m != nil {
+			return a.updateMember(ctx, s, row, *m)
+		}
+	}
+	pending, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
+	if err != nil {
+		return "", "", err
+	}
+	if pending != nil {
+		return a.updateInvitation(ctx, s, row, *pending)
+	}
+	req := invite.Request{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, Phone: row.Mobile,
+		Language: row.Language, Role: row.Role}
+	if row.UnitID != "" {
+		req.Units = []string{row.UnitID}
+	}
+	var profile *monitor.Profile
+	if row.Monitored {
+		if !row.ProfileGiven {
+			return "", "", fault.New(fault.Invalid, "a monitored worker needs a mobile number and at least %d escalation contacts", monitor.MinEscalationContacts)
+		}
+		p := row.Profile
+		profile = &p
+	}
+	inv, err := a.Invites.InviteFromRoster(ctx, s.UploaderID, s.Org.ID, req, profile)
+	if err != nil {
+		return "", "", err
+	}
+	if inv.Status == invite.Accepted {
+		return roster.Created, "added (the person already had an account)", nil
+	}
+	return roster.Created, "invited", nil
+}
+
+// updateMember changes what the row changes of a member: role and unit when
+// the row names them, and the monitoring profile.
+func (a *Applier) updateMember(ctx context.Context, s *Session, row roster.Row, m org.Member) (string, string, error) {
+	if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
+		return "", "", err
+	}
+	updated := m
+	if row.RoleSet {
+		updated.Role = row.Role
+	}
+	if row.UnitSet {
+		updated.Units = []string{row.UnitID}
+	}
+	var changed []string
+	if updated.Role != m.Role || !slices.Equal(updated.Units, m.Units) {
+		if err := s.Org.Roles.CheckInvite(s.Actor, updated.Role, updated.Units); err != nil {
+			return "", "", err
+		}
+		e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberUpdated, "member", m.UserID, a.now()).
+			Changed(map[string]any{"role": m.Role, "units": m.Units}, map[string]any{"role": updated.Role, "units": updated.Units})
+		if err := a.Store.UpdateMember(ctx, m, updated, e); err != nil {
+			return "", "", err
+		}
+		changed = append(changed, "role and unit")
+	}
+	if row.Monitored && row.ProfileGiven && s.Rules.Monitored(updated.Role) {
+		rec, err := a.Store.MonitoringProfile(ctx, s.Org.ID, m.UserID)
+		if err != nil {
+			return "", "", err
+		}
+		current := monitor.Record{}
+		if rec != nil {
+			current = *rec
+		}
+		if fields := monitor.Changed(current.Profile, row.Profile); rec == nil || len(fields) > 0 {
+			next := monitor.Record{OrgID: s.Org.ID, UserID: m.UserID, Profile: row.Profile, Version: current.Version + 1,
+				UpdatedAt: a.now(), UpdatedBy: s.Actor.UserID}
+			e := audit.New(s.Org.ID, s.Actor.UserID, audit.MonitoringUpdated, "member", m.UserID, a.now()).
+				Changed(nil, map[string]any{"changed": fields, "version": next.Version})
+			if err := a.Store.PutMonitoringProfile(ctx, next, e); err != nil {
+				return "", "", err
+			}
+			changed = append(changed, "monitoring profile ("+strings.Join(fields, ", ")+")")
+		}
+	}
+	if len(changed) == 0 {
+		return roster.Unchanged, "", nil
+	}
+	return roster.Updated, "updated: " + strings.Join(changed, "; "), nil
+}
+
+// updateInvitation brings a pending invitation in line with the row.
+func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.Row, inv invite.Invitation) (string, string, error) {
+	if err := s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units); err != nil {
+		return "", "", err
+	}
+	updated := inv
+	updated.FirstName, updated.LastName = row.FirstName, row.LastName
+	if row.Mobile != "" {
+		updated.Phone = row.Mobile
+	}
+	if row.Language != "" {
+		updated.Language = row.Language
+	}
+	if row.RoleSet {
+		updated.Role = row.Role
+	}
+	if row.UnitSet {
+		updated.Units = []string{row.UnitID}
+	}
+	profileChange := row.Monitored && row.ProfileGiven && s.Rules.Monitored(updated.Role)
+	if profileChange {
+		p := row.Profile
+		updated.Profile = &p
+	}
+	var fields []string
+	for name, differs := range map[string]bool{
+		"name":               updated.FirstName != inv.FirstName || updated.LastName != inv.LastName,
+		"mobile":             updated.Phone != inv.Phone,
+		"language":           updated.Language != inv.Language,
+		"role and unit":      updated.Role != inv.Role || !slices.Equal(updated.Units, inv.Units),
+		"monitoring profile": profileChange && (inv.Profile == nil || len(monitor.Changed(*inv.Profile, *updated.Profile)) > 0),
+	} {
+		if differs {
+			fields = append(fields, name)
+		}
+	}
+	if len(fields) == 0 {
+		return roster.Unchanged, "invitation pending", nil
+	}
+	slices.Sort(fields)
+	if err := s.Org.Roles.CheckInvite(s.Actor, updated.Role, updated.Units); err != nil {
+		return "", "", err
+	}
+	e := audit.New(s.Org.ID, s.Actor.UserID, audit.InvitationUpdated, "invitation", inv.ID, a.now()).
+		Changed(nil, map[string]any{"changed": fields})
+	if err := a.Store.UpdatePendingInvitation(ctx, inv, updated, e); err != nil {
+		return "", "", err
+	}
+	return roster.Updated, "pending invitation updated: " + strings.Join(fields, ", "), nil
+}
+
+// remove removes a member, or revokes a pending invitation.
+func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
+	acct, err := a.Store.AccountByEmail(ctx, row.Email)
+	if err != nil {
+		return "", "", err
+	}
+	if acct != nil {
+		m, err := a.Store.Member(ctx, s.Org.ID, acct.UserID)
+		if err != nil {
+			return "", "", err
+		}
+		if m != nil {
+			if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
+				return "", "", err
+			}
+			e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberRemoved, "member", m.UserID, a.now()).
+				Changed(map[string]any{"role": m.Role, "units": m.Units, "email": m.Email}, nil)
+			if err := a.Store.RemoveMember(ctx, *m, e); err != nil {
+				return "", "", err
+			}
+			return roster.Removed, "removed from the organisation", nil
+		}
+	}
+	inv, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
+	if err != nil {
+		return "", "", err
+	}
+	if inv == nil {
+		return roster.Unchanged, "not a member and not invited: nothing to remove", nil
+	}
+	if err := s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units); err != nil {
+		return "", "", err
+	}
+	days := a.RetentionDays
+	if days <= 0 {
+		days = 90
+	}
+	now := a.now()
+	e := audit.New(s.Org.ID, s.Actor.UserID, audit.InvitationRevoked, "invitation", inv.ID, now).
+		Changed(map[string]any{"status": invite.Pending}, map[string]any{"status": invite.Revoked})
+	if err := a.Store.Revoke(ctx, *inv, now, now.Add(time.Duration(days)*24*time.Hour), e); err != nil {
+		return "", "", err
+	}
+	return roster.Removed, "pending invitation revoked", nil
+}
