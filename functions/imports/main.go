@@ -1,5 +1,5 @@
-// Command imports serves the roster import routes: the template to fill in
-// (and, as issue #5 goes on, uploads and their status).
+// Command imports serves the roster import routes: the template to fill in,
+// the upload URL of a new import, and an import's status and report.
 package main
 
 import (
@@ -9,12 +9,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/imports"
+	"onboarding/shared/objects"
 	"onboarding/shared/org"
 )
 
@@ -23,6 +25,7 @@ func main() {
 	log := config.Logger()
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
+	bucket := env.Required("BUCKET_NAME")
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	cfg := config.AWS(env)
@@ -35,8 +38,13 @@ func main() {
 		config.Fail(log, err)
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
+			o.UsePathStyle = true // the local emulator has no virtual hosts
+		}
+	})
 	store := ddb.New(db, table, time.Now)
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}}).Register(router)
+	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.New(s3c, bucket), Now: time.Now}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -98,7 +98,7 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 	fns, err := tpl.Functions(samtemplate.Context{
 		Refs:   map[string]string{"Table": "t", "SigningKey": "k", "Bucket": "b"},
 		Attrs:  map[string]string{},
-		Pseudo: map[string]string{"AWS::StackName": "s", "AWS::Region": local.Region},
+		Pseudo: map[string]string{"AWS::StackName": "s", "AWS::Region": local.Region, "AWS::AccountId": "0", "AWS::Partition": "aws"},
 	})
 	if err != nil {
 		t.Fatal(err)

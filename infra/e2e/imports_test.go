@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -84,5 +85,68 @@ func TestImportTemplateDownload(t *testing.T) {
 	}
 	if res, _ := (&Client{t: t, base: s.APIURL}).download("/orgs/" + orgID + "/imports/template"); res.StatusCode != 401 {
 		t.Fatalf("no token: %d", res.StatusCode)
+	}
+}
+
+// A roster through the whole path: the upload URL from the API, a PUT to the
+// S3 emulator, the runner's S3 notification to the ingest binary, the
+// status while it runs, the report, the invitations and the summary email.
+func TestImportThroughRunner(t *testing.T) {
+	s, logs := StackWithLogs(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Import Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	createUnit(t, admin, orgID, "Nord")
+
+	csvText := "Fornavn;Etternavn;E-post;Mobil;Avdeling;Eskaleringskontakt 1 navn;Eskaleringskontakt 1 telefon;" +
+		"Eskaleringskontakt 2 navn;Eskaleringskontakt 2 telefon;Kodeord\r\n" +
+		"Kari;Nordmann;kari-" + id + "@example.no;915 12 345;Nord;Ola;41234567;Per;41234568;hemmelig-" + id + "\r\n" +
+		"Vera;V;vera-" + id + "@example.no;915 12 346;Vest;Ola;41234567;Per;41234568;\r\n"
+	var up struct {
+		ImportID  string `json:"importId"`
+		UploadURL string `json:"uploadUrl"`
+	}
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]string{"fileName": "Vaktliste desember.csv"}, &up), 201)
+	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("upload: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	var job struct {
+		Status string `json:"status"`
+		Counts struct {
+			Rows, Created, Errors int
+		} `json:"counts"`
+		Reports map[string]string `json:"reports"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for job.Status != "done" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not finish: %+v\n%s", job, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+		mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/imports/"+up.ImportID, nil, &job), 200)
+	}
+	if job.Counts.Rows != 2 || job.Counts.Created != 1 || job.Counts.Errors != 1 || job.Reports["csv"] == "" {
+		t.Fatalf("%+v", job)
+	}
+	res, err = http.Get(job.Reports["csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(report), "created") || !strings.Contains(string(report), "no unit") ||
+		strings.Contains(string(report), "hemmelig") {
+		t.Fatalf("report:\n%s", report)
+	}
+	// Kari is invited; the uploader gets the summary.
+	InvitationToken(t, "kari-"+id+"@example.no", 1)
+	testenv.WaitForEmails(t, adminEmail, 2)
+	if strings.Contains(logs.String(), "hemmelig-"+id) {
+		t.Fatal("the safe word is in the logs")
 	}
 }

@@ -35,17 +35,40 @@ type HTTPAPI struct {
 
 const stage = "$default"
 
+// match finds the route for a request as API Gateway does: of the routes
+// that match, the most specific (most literal segments; a greedy variable
+// last) wins, so /imports/template beats /imports/{importId}.
 func (a *HTTPAPI) match(method, path string) (*Route, map[string]string) {
+	var best *Route
+	var bestParams map[string]string
+	bestScore := -1
 	for i := range a.Routes {
 		r := &a.Routes[i]
 		if r.Method != method && r.Method != "ANY" {
 			continue
 		}
-		if params, ok := matchPath(r.Path, path); ok {
-			return r, params
+		params, ok := matchPath(r.Path, path)
+		if !ok {
+			continue
+		}
+		score := 0
+		for _, seg := range strings.Split(r.Path, "/") {
+			switch {
+			case strings.HasSuffix(seg, "+}"):
+			case strings.HasPrefix(seg, "{"):
+				score++
+			default:
+				score += 2
+			}
+		}
+		if r.Method == method {
+			score++ // an exact method beats ANY
+		}
+		if score > bestScore {
+			best, bestParams, bestScore = r, params, score
 		}
 	}
-	return nil, nil
+	return best, bestParams
 }
 
 // matchPath matches a request path against a route template.

@@ -261,3 +261,22 @@ func TestSchedulerFires(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+func TestMostSpecificRouteWins(t *testing.T) {
+	a := &HTTPAPI{Routes: []Route{
+		{Method: "GET", Path: "/orgs/{orgId}/imports/{importId}"},
+		{Method: "GET", Path: "/orgs/{orgId}/imports/template"},
+		{Method: "ANY", Path: "/files/{proxy+}"},
+		{Method: "GET", Path: "/files/{name}"},
+	}}
+	for path, want := range map[string]string{
+		"/orgs/o1/imports/template": "/orgs/{orgId}/imports/template",
+		"/orgs/o1/imports/i1":       "/orgs/{orgId}/imports/{importId}",
+		"/files/a":                  "/files/{name}",
+		"/files/a/b":                "/files/{proxy+}",
+	} {
+		if r, _ := a.match("GET", path); r == nil || r.Path != want {
+			t.Errorf("%s: %v, want %s", path, r, want)
+		}
+	}
+}

@@ -63,6 +63,7 @@ type Stack struct {
 	Functions map[string]*Function
 	Scheduler *Scheduler
 	Table     string // the table's name
+	Bucket    string // the bucket's name
 	APIURL    string
 	InvokeURL string
 	S3URL     string
@@ -106,6 +107,17 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Pseudo: map[string]string{"AWS::Region": Region, "AWS::StackName": "onboarding-local", "AWS::AccountId": "000000000000",
 			"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
 	}
+	// The bucket's name, as the template gives it (functions name it so).
+	if b, ok := tpl.Resources["Bucket"]; ok && b.Properties["BucketName"] != nil {
+		name, err := tpl.Resolve(b.Properties["BucketName"], rc)
+		if err != nil {
+			return nil, fmt.Errorf("bucket name: %w", err)
+		}
+		cfg.Bucket = fmt.Sprint(name)
+		rc.Refs["Bucket"] = cfg.Bucket
+		rc.Attrs["Bucket.Arn"] = "arn:aws:s3:::" + cfg.Bucket
+	}
+	s.Bucket = cfg.Bucket
 	fns, err := tpl.Functions(rc)
 	if err != nil {
 		return nil, err
@@ -121,7 +133,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := backend.CreateBucket(cfg.Bucket); err != nil && !errors.Is(err, gofakes3.ErrBucketAlreadyExists) {
 		return nil, err
 	}
-	s.serve(lnS3, gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server())
+	// Served once the functions it notifies are known.
+	notifier := &s3Notifier{next: gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server(), bucket: cfg.Bucket, log: cfg.Log}
 
 	keyFile := filepath.Join(cfg.StateDir, "signing-key.pem")
 	api := &HTTPAPI{Log: cfg.Log}
@@ -146,6 +159,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		for _, r := range f.Routes {
 			api.Routes = append(api.Routes, Route{Method: r.Method, Path: r.Path, Function: fn})
 		}
+		for _, u := range f.Uploads {
+			if u.Bucket == "Bucket" {
+				notifier.targets = append(notifier.targets, uploadTarget{fn: fn, prefix: u.Prefix, suffix: u.Suffix})
+			}
+		}
 		for _, sc := range f.Schedules {
 			every, err := ParseRate(sc.Expression)
 			if err != nil {
@@ -158,6 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 	s.serve(lnAPI, api)
+	s.serve(lnS3, notifier)
 
 	lnInvoke, err := listen(cfg.InvokeAddr)
 	if err != nil {

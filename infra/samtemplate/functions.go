@@ -15,6 +15,13 @@ type Function struct {
 	Environment map[string]string
 	Routes      []Route
 	Schedules   []Schedule
+	Uploads     []Upload
+}
+
+// Upload is an S3 event: objects created in a bucket, filtered by key.
+type Upload struct {
+	Bucket         string // logical id of the bucket
+	Prefix, Suffix string
 }
 
 // Schedule is a ScheduleV2 (EventBridge Scheduler) or Schedule event.
@@ -70,6 +77,24 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 			switch em["Type"] {
 			case "HttpApi":
 				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(fmt.Sprint(ep["Method"])), Path: fmt.Sprint(ep["Path"])})
+			case "S3":
+				u := Upload{}
+				if ref, ok := ep["Bucket"].(map[string]any); ok {
+					u.Bucket = fmt.Sprint(ref["Ref"])
+				}
+				if filter, ok := ep["Filter"].(map[string]any); ok {
+					if k, ok := filter["S3Key"].(map[string]any); ok {
+						for _, r := range list(k["Rules"]) {
+							switch strings.ToLower(fmt.Sprint(r["Name"])) {
+							case "prefix":
+								u.Prefix = fmt.Sprint(r["Value"])
+							case "suffix":
+								u.Suffix = fmt.Sprint(r["Value"])
+							}
+						}
+					}
+				}
+				f.Uploads = append(f.Uploads, u)
 			case "ScheduleV2", "Schedule":
 				resolved, err := t.Resolve(ep, c)
 				if err != nil {

@@ -19,7 +19,7 @@ func localContext() Context {
 		Parameters: map[string]any{"PublicBaseUrl": "http://127.0.0.1:3000"},
 		Refs:       map[string]string{"Table": "local-table", "SigningKey": "local-key", "Bucket": "local-bucket"},
 		Attrs:      map[string]string{},
-		Pseudo:     map[string]string{"AWS::StackName": "onboarding-local", "AWS::Region": "eu-north-1"},
+		Pseudo:     map[string]string{"AWS::StackName": "onboarding-local", "AWS::Region": "eu-north-1", "AWS::AccountId": "000000000000", "AWS::Partition": "aws"},
 	}
 }
 

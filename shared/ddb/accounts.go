@@ -106,3 +106,17 @@ func (s *Store) Memberships(ctx context.Context, userID string) ([]org.Member, e
 	}
 	return members, nil
 }
+
+// UploaderContact returns where to tell a member how their import went:
+// their email, language and first name, and the organisation's name.
+func (s *Store) UploaderContact(ctx context.Context, orgID, userID string) (email, language, name, orgName string, err error) {
+	o, m, err := s.Actor(ctx, orgID, userID)
+	if err != nil || m == nil {
+		return "", "", "", o.Name, err
+	}
+	a, err := s.Account(ctx, userID)
+	if err != nil || a == nil {
+		return m.Email, "", m.FirstName, o.Name, err
+	}
+	return m.Email, a.Language, m.FirstName, o.Name, nil
+}

@@ -19,6 +19,7 @@
 //	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
 //	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
+//	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
 //
 // Access patterns:
@@ -83,6 +84,7 @@ func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return "AUDIT#" + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
 func monitorSK(userID string) string              { return "MONITOR#" + userID }
+func importSK(id string) string                   { return "IMPORT#" + id }
 func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey }
 func duePK(at time.Time) string                   { return "DUE#" + at.UTC().Format("2006-01-02") }
 func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }

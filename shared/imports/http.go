@@ -8,22 +8,143 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"path"
 	"strings"
+	"time"
 
 	"onboarding/shared/fault"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/importjob"
+	"onboarding/shared/invite"
 	"onboarding/shared/org"
 	"onboarding/shared/roster"
 )
 
+// Presigner makes the URLs an upload and its reports go through.
+type Presigner interface {
+	PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error)
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
 // Routes serves the import routes.
 type Routes struct {
-	Orgs *org.Service
+	Orgs    *org.Service
+	Jobs    importjob.JobStore
+	Objects Presigner
+	Now     func() time.Time
 }
 
 // Register adds the routes to rt.
 func (h *Routes) Register(rt *httpapi.Router) {
 	rt.Authed("GET /orgs/{orgId}/imports/template", h.template)
+	rt.Authed("POST /orgs/{orgId}/imports", h.create)
+	rt.Authed("GET /orgs/{orgId}/imports/{importId}", h.get)
+}
+
+// uploadTTL is how long an upload URL works.
+const uploadTTL = 15 * time.Minute
+
+type createRequest struct {
+	FileName string `json:"fileName"`
+}
+
+// Upload is where to PUT the file.
+type Upload struct {
+	ImportID  string    `json:"importId"`
+	Method    string    `json:"method"`
+	UploadURL string    `json:"uploadUrl"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// safeName keeps a file name to letters, digits and . - _ (spaces become
+// _), so it is a plain S3 key segment.
+func safeName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == ' ':
+			b.WriteByte('_')
+		case r < 128 && (r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	ext := strings.ToLower(path.Ext(out))
+	if ext != ".xlsx" && ext != ".csv" {
+		return "", fault.New(fault.Invalid, "an .xlsx or .csv file")
+	}
+	if len(out) > 120 || len(out) <= len(ext) {
+		return "", fault.New(fault.Invalid, "1 to 120 characters")
+	}
+	return out, nil
+}
+
+// create starts an import: the job, and a URL to PUT the file to. The
+// upload itself starts the import.
+func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in createRequest
+	if err := r.Decode(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	orgID := r.Param("orgId")
+	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
+		return httpapi.Response{}, err
+	}
+	name, err := safeName(in.FileName)
+	if err != nil {
+		e, _ := fault.As(err)
+		var errs fault.Fields
+		errs.Add("fileName", string(fault.Invalid), e.Message)
+		return httpapi.Response{}, errs.Err()
+	}
+	now := h.Now().UTC().Truncate(time.Second)
+	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
+		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}
+	job.Key = "imports/" + orgID + "/" + job.ID + "/" + name
+	if err := h.Jobs.CreateImport(ctx, job); err != nil {
+		return httpapi.Response{}, err
+	}
+	url, err := h.Objects.PresignPut(ctx, job.Key, uploadTTL)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, Upload{ImportID: job.ID, Method: http.MethodPut, UploadURL: url, ExpiresAt: now.Add(uploadTTL)})
+}
+
+// View is an import as the API shows it.
+type View struct {
+	importjob.Job
+	Reports map[string]string `json:"reports,omitempty"`
+}
+
+// get shows an import's status and counts, and links to its report once
+// done.
+func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	orgID := r.Param("orgId")
+	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
+		return httpapi.Response{}, err
+	}
+	job, err := h.Jobs.Import(ctx, orgID, r.Param("importId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if job == nil {
+		return httpapi.Response{}, fault.New(fault.NotFound, "no such import")
+	}
+	v := View{Job: *job}
+	if job.ReportKey != "" {
+		v.Reports = map[string]string{}
+		for _, ext := range []string{"csv", "xlsx"} {
+			if url, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+ext, time.Hour); err == nil {
+				v.Reports[ext] = url
+			}
+		}
+	}
+	return httpapi.JSON(http.StatusOK, v)
 }
 
 const (

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"onboarding/shared/importjob"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
@@ -160,6 +161,8 @@ type ImportSummary struct {
 	Created, Updated, Removed, Errors     int
 	ReportURL                             string
 	Templates                             org.EmailTemplates
+	// Problem says why the whole file could not be imported, if so.
+	Problem string
 }
 
 // ComposeImportSummary renders the summary an uploader gets.
@@ -176,6 +179,12 @@ func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
 	}
 	if err := applyOverride(s.Templates, "import", lang, data, &l); err != nil {
 		return Message{}, err
+	}
+	if s.Problem != "" {
+		l.Paragraphs = append(l.Paragraphs, s.Problem)
+	}
+	if s.ReportURL == "" {
+		l.ActionURL, l.ActionLabel = "", ""
 	}
 	return c.finish(tr, s.To, l, "import summary")
 }
@@ -245,6 +254,19 @@ func (m InvitationMailer) SendExpiredDigest(ctx context.Context, n invite.Expire
 	msg, err := m.Catalogue.ComposeExpiredDigest(ExpiredDigest{
 		To: n.To, Language: n.Language, AdminName: n.AdminName, OrgName: n.Org.Name,
 		Invitations: n.Invitations, Total: n.Total, Link: n.Link, Templates: n.Org.Settings.EmailTemplates,
+	})
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
+
+// SendImportSummary renders and sends an import's summary to its uploader.
+func (m InvitationMailer) SendImportSummary(ctx context.Context, s importjob.Summary) error {
+	msg, err := m.Catalogue.ComposeImportSummary(ImportSummary{
+		To: s.To, Language: s.Language, Name: s.Name, OrgName: s.OrgName, FileName: s.FileName,
+		Created: s.Counts.Created, Updated: s.Counts.Updated, Removed: s.Counts.Removed, Errors: s.Counts.Errors,
+		ReportURL: s.ReportURL, Problem: s.Failed,
 	})
 	if err != nil {
 		return err

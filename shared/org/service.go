@@ -342,14 +342,11 @@ type ImportTemplate struct {
 // ImportTemplate returns what the actor's roster template offers. Only
 // roles that may invite may import rosters.
 func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (ImportTemplate, error) {
-	o, a, err := s.actor(ctx, orgID, userID)
+	o, a, err := s.MayImport(ctx, userID, orgID)
 	if err != nil {
 		return ImportTemplate{}, err
 	}
-	r, ok := o.Roles.Find(a.Role)
-	if !ok || len(r.MayInvite) == 0 {
-		return ImportTemplate{}, fault.New(fault.Forbidden, "your role may not import rosters")
-	}
+	r, _ := o.Roles.Find(a.Role)
 	units, err := s.Store.ListUnits(ctx, orgID)
 	if err != nil {
 		return ImportTemplate{}, err
@@ -362,4 +359,17 @@ func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (Imp
 	}
 	slices.SortFunc(t.Units, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	return t, nil
+}
+
+// MayImport checks that userID may import rosters into orgID: their role
+// must be one that invites.
+func (s *Service) MayImport(ctx context.Context, userID, orgID string) (Organisation, access.Actor, error) {
+	o, a, err := s.actor(ctx, orgID, userID)
+	if err != nil {
+		return o, a, err
+	}
+	if r, ok := o.Roles.Find(a.Role); !ok || len(r.MayInvite) == 0 {
+		return o, a, fault.New(fault.Forbidden, "your role may not import rosters")
+	}
+	return o, a, nil
 }

@@ -1,0 +1,85 @@
+// Command ingest applies the rosters dropped into the bucket under
+// imports/<orgId>/: S3 calls it for each object created there.
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"onboarding/shared/config"
+	"onboarding/shared/ddb"
+	"onboarding/shared/imports"
+	"onboarding/shared/invite"
+	"onboarding/shared/mail"
+	"onboarding/shared/objects"
+	"onboarding/shared/phone"
+)
+
+func main() {
+	log := config.Logger()
+	env := &config.Env{}
+	table := env.Required("TABLE_NAME")
+	bucket := env.Required("BUCKET_NAME")
+	sender := env.Required("SENDER_ADDRESS")
+	publicBase := strings.TrimRight(env.Required("PUBLIC_BASE_URL"), "/")
+	summaryTo := env.Optional("IMPORT_SUMMARY_TO", "")
+	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
+	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
+	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
+	maxRows := env.Int("IMPORT_MAX_ROWS", 200000, 1, 10000000)
+	cfg := config.AWS(env)
+	if err := env.Err(); err != nil {
+		config.Fail(log, err)
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
+	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
+			o.UsePathStyle = true // the local emulator has no virtual hosts
+		}
+	})
+	mailer, err := mail.NewInvitationMailer(ses, sender, configSet)
+	if err != nil {
+		config.Fail(log, err)
+	}
+	store := ddb.New(db, table, time.Now)
+	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
+	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
+		RetentionDays: retention, Now: time.Now}
+	ingest := &imports.Ingest{
+		Jobs: store, Objects: objects.New(s3c, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
+		Applier: &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
+		Now:     time.Now, Log: log,
+	}
+	ingest.Limits.MaxBytes, ingest.Limits.MaxRows = int64(maxMB)<<20, maxRows
+	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
+		var errs []error
+		for _, rec := range ev.Records {
+			key, err := url.QueryUnescape(rec.S3.Object.Key)
+			if err != nil {
+				key = rec.S3.Object.Key
+			}
+			job, err := ingest.Apply(ctx, imports.Object{Key: key, Version: rec.S3.Object.VersionID,
+				ETag: rec.S3.Object.ETag, Size: rec.S3.Object.Size})
+			if err != nil {
+				// Returned, so Lambda retries the event; the job's lease
+				// and checkpoint make the retry resume, not repeat.
+				log.ErrorContext(ctx, "import failed", "key", key, "error", err.Error())
+				errs = append(errs, err)
+				continue
+			}
+			log.InfoContext(ctx, "import", "orgId", job.OrgID, "importId", job.ID, "status", job.Status, "counts", job.Counts)
+		}
+		return errors.Join(errs...)
+	})
+}

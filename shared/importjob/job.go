@@ -1,0 +1,92 @@
+// Package importjob is the record of one roster import: its status,
+// counts and checkpoint. It is apart from package imports so that the store
+// can keep jobs without linking the spreadsheet library.
+package importjob
+
+import (
+	"context"
+	"time"
+)
+
+// Statuses of an import.
+const (
+	AwaitingUpload = "awaiting_upload"
+	Running        = "running"
+	Done           = "done"
+	Failed         = "failed"
+)
+
+// Counts are an import's rows by outcome.
+type Counts struct {
+	Rows      int `json:"rows" dynamodbav:"rows"`
+	Created   int `json:"created" dynamodbav:"created"`
+	Updated   int `json:"updated" dynamodbav:"updated"`
+	Removed   int `json:"removed" dynamodbav:"removed"`
+	Unchanged int `json:"unchanged" dynamodbav:"unchanged"`
+	Errors    int `json:"errors" dynamodbav:"errors"`
+	Warnings  int `json:"warnings" dynamodbav:"warnings"`
+}
+
+func (c *Counts) Add(outcome string, warned bool) {
+	c.Rows++
+	switch outcome {
+	case "created":
+		c.Created++
+	case "updated":
+		c.Updated++
+	case "removed":
+		c.Removed++
+	case "unchanged":
+		c.Unchanged++
+	case "error":
+		c.Errors++
+	}
+	if warned {
+		c.Warnings++
+	}
+}
+
+// Job is one import of one file (one version of one S3 object).
+type Job struct {
+	ID         string `json:"importId" dynamodbav:"importId"`
+	OrgID      string `json:"orgId" dynamodbav:"orgId"`
+	Key        string `json:"-" dynamodbav:"key"`
+	Version    string `json:"-" dynamodbav:"objectVersion"` // version id, else ETag, of the object applied
+	FileName   string `json:"fileName" dynamodbav:"fileName"`
+	UploadedBy string `json:"uploadedBy" dynamodbav:"uploadedBy"` // "" for a file dropped into the bucket
+	FullRoster bool   `json:"fullRoster" dynamodbav:"fullRoster"`
+	Status     string `json:"status" dynamodbav:"status"`
+	Counts     Counts `json:"counts" dynamodbav:"counts"`
+	// NextRow is the checkpoint: rows before it are applied.
+	NextRow    int        `json:"-" dynamodbav:"nextRow"`
+	Message    string     `json:"message,omitempty" dynamodbav:"message,omitempty"`
+	ReportKey  string     `json:"-" dynamodbav:"reportKey,omitempty"` // without extension
+	CreatedAt  time.Time  `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt" dynamodbav:"updatedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty" dynamodbav:"finishedAt,omitempty"`
+	LeaseUntil *time.Time `json:"-" dynamodbav:"leaseUntil,omitempty"`
+}
+
+// JobStore keeps import jobs.
+type JobStore interface {
+	// CreateImport stores a new job; Conflict when its id exists.
+	CreateImport(ctx context.Context, j Job) error
+	Import(ctx context.Context, orgID, id string) (*Job, error)
+	// ClaimImport starts (or resumes) applying version of the job's file
+	// until leaseUntil: the job must await its upload, or be running that
+	// same version under an expired lease. claimed is false otherwise (a
+	// repeated event, or another invocation at work), with the job as it is.
+	ClaimImport(ctx context.Context, orgID, id, key, version string, leaseUntil, now time.Time) (j Job, claimed bool, err error)
+	// SaveProgress stores counts, checkpoint and lease of a running job.
+	SaveProgress(ctx context.Context, j Job) error
+	// FinishImport stores the final state of a job.
+	FinishImport(ctx context.Context, j Job) error
+}
+
+// Summary is what an uploader is told of an import.
+type Summary struct {
+	To, Language, Name, OrgName, FileName string
+	Counts                                Counts
+	ReportURL                             string
+	Failed                                string // why the whole file failed, if it did
+}

@@ -1,0 +1,249 @@
+package imports
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"onboarding/shared/fault"
+	"onboarding/shared/importjob"
+	"onboarding/shared/roster"
+)
+
+// Objects is the file store (S3).
+type Objects interface {
+	// Get opens one version of an object ("" for the latest).
+	Get(ctx context.Context, key, version string) (io.ReadCloser, error)
+	Put(ctx context.Context, key, contentType string, body []byte) error
+	// PresignGet returns a URL that reads key for ttl.
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// SummaryMailer tells the uploader how an import went.
+type SummaryMailer interface {
+	SendImportSummary(ctx context.Context, s importjob.Summary) error
+}
+
+// Ingest applies the files dropped into the bucket under imports/<orgId>/.
+type Ingest struct {
+	Jobs    importjob.JobStore
+	Objects Objects
+	Applier *Applier
+	Mailer  SummaryMailer
+	// Directory finds the uploader's email and language for the summary.
+	Directory interface {
+		UploaderContact(ctx context.Context, orgID, userID string) (email, language, name, orgName string, err error)
+	}
+	// SummaryTo receives the summary of files dropped into the bucket
+	// directly (no uploader); empty sends none.
+	SummaryTo string
+	Limits    roster.Limits
+	// Lease is how long a run holds a job (default 15 minutes, Lambda's
+	// longest run): a job whose run died is resumed after it.
+	Lease time.Duration
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Object is an S3 object that was created.
+type Object struct {
+	Key     string
+	Version string // version id, "" when the bucket has none
+	ETag    string
+	Size    int64
+}
+
+// ParseKey reads imports/<orgId>/<importId>/<file> (an upload through the
+// API) or imports/<orgId>/<file> (a file dropped in directly).
+func ParseKey(key string) (orgID, importID, file string, err error) {
+	parts := strings.Split(key, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "imports" && parts[1] != "" && parts[2] != "":
+		return parts[1], "", parts[2], nil
+	case len(parts) == 4 && parts[0] == "imports" && parts[1] != "" && parts[2] != "" && parts[3] != "":
+		return parts[1], parts[2], parts[3], nil
+	}
+	return "", "", "", fmt.Errorf("%q is not imports/<orgId>/<file> or imports/<orgId>/<importId>/<file>", key)
+}
+
+// ReportKey is where an import's report goes: outside imports/, so writing
+// it triggers nothing.
+func ReportKey(orgID, importID string) string { return "reports/" + orgID + "/" + importID + "/report" }
+
+func (g *Ingest) now() time.Time { return g.Now().UTC().Truncate(time.Second) }
+
+// Apply imports one object. S3 may deliver an event more than once: the
+// same object version is applied once, and a run that died is resumed from
+// its checkpoint, never re-applying rows before it.
+func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
+	orgID, importID, file, err := ParseKey(obj.Key)
+	if err != nil {
+		return importjob.Job{}, err
+	}
+	version := obj.Version
+	if version == "" {
+		version = strings.Trim(obj.ETag, `"`)
+	}
+	now := g.now()
+	if importID == "" {
+		// Dropped in directly: the id follows from the object version, so
+		// a repeated event finds the same job.
+		sum := sha256.Sum256([]byte(obj.Key + "|" + version))
+		importID = "f" + hex.EncodeToString(sum[:12])
+		err := g.Jobs.CreateImport(ctx, importjob.Job{ID: importID, OrgID: orgID, Key: obj.Key, FileName: file,
+			Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now})
+		if err != nil && fault.CodeOf(err) != fault.Conflict {
+			return importjob.Job{}, err
+		}
+	}
+	lease := g.Lease
+	if lease <= 0 {
+		lease = 15 * time.Minute
+	}
+	job, claimed, err := g.Jobs.ClaimImport(ctx, orgID, importID, obj.Key, version, now.Add(lease), now)
+	if err != nil {
+		return job, err
+	}
+	if !claimed {
+		g.log().Info("import event ignored", "orgId", orgID, "importId", importID, "status", job.Status, "reason", "already applied or in progress")
+		return job, nil
+	}
+	job.FileName = file
+	if err := g.run(ctx, &job, obj); err != nil {
+		var fe *roster.FileError
+		if !errors.As(err, &fe) && fault.CodeOf(err) == "" {
+			return job, err // a failure of ours: the lease lets a retry resume
+		}
+		job.Status, job.Message = importjob.Failed, err.Error()
+		if fe != nil {
+			job.Message = fe.Message
+		}
+	}
+	fin := g.now()
+	job.FinishedAt, job.UpdatedAt = &fin, fin
+	if job.Status != importjob.Failed {
+		job.Status = importjob.Done
+	}
+	if err := g.Jobs.FinishImport(ctx, job); err != nil {
+		return job, err
+	}
+	g.summarize(ctx, job)
+	return job, nil
+}
+
+// progressEvery is how many rows go between saved checkpoints.
+const progressEvery = 50
+
+// run reads the file and applies its rows from the checkpoint on.
+func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error {
+	limits := g.Limits
+	if limits.MaxBytes <= 0 {
+		limits.MaxBytes = 50 << 20
+	}
+	if obj.Size > limits.MaxBytes {
+		return &roster.FileError{Message: fmt.Sprintf("the file is larger than %d MB", limits.MaxBytes>>20)}
+	}
+	sess, err := g.Applier.Begin(ctx, job.OrgID, job.UploadedBy)
+	if err != nil {
+		return err
+	}
+	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", obj.Key, err)
+	}
+	defer body.Close()
+	sheet, err := roster.Open(job.FileName, body, limits)
+	if err != nil {
+		return err
+	}
+	defer sheet.Close()
+	reader, err := roster.NewReader(sheet, sess.Rules)
+	if err != nil {
+		return err
+	}
+	var lines []roster.ReportLine
+	for n := 0; ; n++ {
+		row, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if row.Line < job.NextRow {
+			continue // applied by an earlier run
+		}
+		line := g.Applier.Apply(ctx, sess, row)
+		if line.Outcome == roster.Failed {
+			g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
+		}
+		lines = append(lines, line)
+		job.Counts.Add(line.Outcome, strings.Contains(line.Message, "warning:"))
+		job.NextRow = row.Line + 1
+		if n%progressEvery == progressEvery-1 {
+			job.UpdatedAt = g.now()
+			if err := g.Jobs.SaveProgress(ctx, *job); err != nil {
+				return err
+			}
+		}
+	}
+	return g.report(ctx, job, lines)
+}
+
+// report writes the per-row report as CSV and XLSX.
+func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+	job.ReportKey = ReportKey(job.OrgID, job.ID)
+	var csvBuf, xlsxBuf bytes.Buffer
+	if err := roster.WriteReportCSV(&csvBuf, lines); err != nil {
+		return err
+	}
+	if err := roster.WriteReportXLSX(&xlsxBuf, lines); err != nil {
+		return err
+	}
+	if err := g.Objects.Put(ctx, job.ReportKey+".csv", "text/csv; charset=utf-8", csvBuf.Bytes()); err != nil {
+		return err
+	}
+	return g.Objects.Put(ctx, job.ReportKey+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsxBuf.Bytes())
+}
+
+// summarize emails the uploader (or the configured address) the outcome.
+func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
+	s := importjob.Summary{FileName: path.Base(job.FileName), Counts: job.Counts, Failed: job.Message}
+	if job.UploadedBy != "" && g.Directory != nil {
+		email, lang, name, orgName, err := g.Directory.UploaderContact(ctx, job.OrgID, job.UploadedBy)
+		if err != nil {
+			g.log().Error("find the uploader for the summary", "importId", job.ID, "error", err)
+			return
+		}
+		s.To, s.Language, s.Name, s.OrgName = email, lang, name, orgName
+	} else {
+		s.To = g.SummaryTo
+	}
+	if s.To == "" || g.Mailer == nil {
+		return
+	}
+	if job.ReportKey != "" {
+		url, err := g.Objects.PresignGet(ctx, job.ReportKey+".xlsx", 7*24*time.Hour)
+		if err == nil {
+			s.ReportURL = url
+		}
+	}
+	if err := g.Mailer.SendImportSummary(ctx, s); err != nil {
+		g.log().Error("send import summary", "importId", job.ID, "error", err)
+	}
+}
+
+func (g *Ingest) log() *slog.Logger {
+	if g.Log != nil {
+		return g.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,128 @@
+package imports_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"onboarding/shared/importjob"
+	"onboarding/shared/imports"
+)
+
+// memObjects is a bucket in memory.
+type memObjects struct {
+	mu    sync.Mutex
+	files map[string][]byte
+}
+
+func (m *memObjects) Get(_ context.Context, key, _ string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return io.NopCloser(bytes.NewReader(m.files[key])), nil
+}
+func (m *memObjects) Put(_ context.Context, key, _ string, body []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[key] = body
+	return nil
+}
+func (m *memObjects) PresignGet(_ context.Context, key string, _ time.Duration) (string, error) {
+	return "https://bucket/" + key, nil
+}
+
+type summaries struct{ got []importjob.Summary }
+
+func (s *summaries) SendImportSummary(_ context.Context, sum importjob.Summary) error {
+	s.got = append(s.got, sum)
+	return nil
+}
+
+func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	objs := &memObjects{files: map[string][]byte{}}
+	mail := &summaries{}
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now}
+	var rows strings.Builder
+	rows.WriteString(header)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		rows.WriteString("P,Q," + name + "@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n")
+	}
+	key := "imports/" + w.orgID + "/roster.csv"
+	objs.files[key] = []byte(rows.String())
+	obj := imports.Object{Key: key, ETag: `"etag-1"`, Size: int64(rows.Len())}
+
+	job, err := g.Apply(ctx, obj)
+	if err != nil || job.Status != importjob.Done || job.Counts.Created != 4 || job.NextRow != 6 {
+		t.Fatalf("%+v %v", job, err)
+	}
+	if len(mail.got) != 1 || mail.got[0].To != "ops@example.no" || mail.got[0].Counts.Created != 4 ||
+		!strings.HasSuffix(mail.got[0].ReportURL, "report.xlsx") {
+		t.Fatalf("summary %+v", mail.got)
+	}
+	if !bytes.Contains(objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"], []byte("a@example.no,created")) {
+		t.Fatalf("report %s", objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"])
+	}
+	// The same event again: nothing happens, no second summary.
+	again, err := g.Apply(ctx, obj)
+	if err != nil || again.ID != job.ID || again.Counts.Created != 4 || len(mail.got) != 1 {
+		t.Fatalf("%+v %v %d", again, err, len(mail.got))
+	}
+	// A new version of the same key is a new import.
+	obj.ETag = `"etag-2"`
+	second, err := g.Apply(ctx, obj)
+	if err != nil || second.ID == job.ID || second.Counts.Unchanged != 4 {
+		t.Fatalf("%+v %v", second, err)
+	}
+}
+
+func TestIngestResumesFromItsCheckpoint(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	objs := &memObjects{files: map[string][]byte{}}
+	now := time.Now().UTC().Truncate(time.Second)
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: func() time.Time { return now }}
+	csv := header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n" +
+		"P,Q,b@example.no,915 12 346,,Nord,Ola N,41234567,Per P,41234568,,\n"
+	key := "imports/" + w.orgID + "/imp1/roster.csv"
+	objs.files[key] = []byte(csv)
+	// A run claimed the job, applied row 2 and died (its lease is over).
+	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1", key, "v1", now.Add(-time.Minute), now.Add(-time.Hour))
+	if err != nil || !claimed {
+		t.Fatal(claimed, err)
+	}
+	job.NextRow, job.Counts.Rows, job.Counts.Created, job.UpdatedAt = 3, 1, 1, now
+	if err := w.store.SaveProgress(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	// The retried event resumes at row 3: a@ (row 2) is not applied again.
+	done, err := g.Apply(ctx, imports.Object{Key: key, Version: "v1", Size: int64(len(csv))})
+	if err != nil || done.Status != importjob.Done || done.Counts.Rows != 2 || done.Counts.Created != 2 {
+		t.Fatalf("%+v %v", done, err)
+	}
+	if inv, _ := w.store.PendingInvitation(ctx, w.orgID, "a@example.no"); inv != nil {
+		t.Fatal("row 2 was applied again")
+	}
+	if inv, _ := w.store.PendingInvitation(ctx, w.orgID, "b@example.no"); inv == nil {
+		t.Fatal("row 3 was not applied")
+	}
+	// A job that is running under a live lease is left alone.
+	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp2", OrgID: w.orgID, FileName: "x.csv", Status: importjob.AwaitingUpload,
+		CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); !claimed {
+		t.Fatal("first claim")
+	}
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); claimed {
+		t.Fatal("claimed twice under a live lease")
+	}
+}

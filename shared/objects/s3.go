@@ -1,0 +1,67 @@
+// Package objects is the S3 adapter: reading uploads, writing reports, and
+// presigned URLs for both.
+package objects
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3 is one bucket.
+type S3 struct {
+	Client  *s3.Client
+	Presign *s3.PresignClient
+	Bucket  string
+}
+
+// New returns the bucket's adapter.
+func New(client *s3.Client, bucket string) *S3 {
+	return &S3{Client: client, Presign: s3.NewPresignClient(client), Bucket: bucket}
+}
+
+// Get opens one version of an object ("" for the latest).
+func (b *S3) Get(ctx context.Context, key, version string) (io.ReadCloser, error) {
+	in := &s3.GetObjectInput{Bucket: &b.Bucket, Key: &key}
+	if version != "" {
+		in.VersionId = &version
+	}
+	out, err := b.Client.GetObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, key, err)
+	}
+	return out.Body, nil
+}
+
+// Put writes an object.
+func (b *S3) Put(ctx context.Context, key, contentType string, body []byte) error {
+	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key, ContentType: &contentType,
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", b.Bucket, key, err)
+	}
+	return nil
+}
+
+// PresignGet returns a URL that reads key for ttl.
+func (b *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.Bucket, Key: &key}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign get %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// PresignPut returns a URL that uploads key for ttl.
+func (b *S3) PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign put %s: %w", key, err)
+	}
+	return req.URL, nil
+}
