@@ -14,6 +14,9 @@ const (
 	Running        = "running"
 	Done           = "done"
 	Failed         = "failed"
+	// Stopped: a full-roster import that would remove too many monitored
+	// workers changed nothing and waits for a confirmed import.
+	Stopped = "stopped"
 )
 
 // Counts are an import's rows by outcome.
@@ -55,8 +58,11 @@ type Job struct {
 	FileName   string `json:"fileName" dynamodbav:"fileName"`
 	UploadedBy string `json:"uploadedBy" dynamodbav:"uploadedBy"` // "" for a file dropped into the bucket
 	FullRoster bool   `json:"fullRoster" dynamodbav:"fullRoster"`
-	Status     string `json:"status" dynamodbav:"status"`
-	Counts     Counts `json:"counts" dynamodbav:"counts"`
+	// ConfirmRemovals lets a full-roster import remove more than the safe
+	// share of monitored workers.
+	ConfirmRemovals bool   `json:"confirmRemovals" dynamodbav:"confirmRemovals"`
+	Status          string `json:"status" dynamodbav:"status"`
+	Counts          Counts `json:"counts" dynamodbav:"counts"`
 	// NextRow is the checkpoint: rows before it are applied.
 	NextRow    int        `json:"-" dynamodbav:"nextRow"`
 	Message    string     `json:"message,omitempty" dynamodbav:"message,omitempty"`

@@ -29,6 +29,8 @@ type Store interface {
 	Revoke(ctx context.Context, inv invite.Invitation, at, expireAt time.Time, e audit.Entry) error
 	MonitoringProfile(ctx context.Context, orgID, userID string) (*monitor.Record, error)
 	PutMonitoringProfile(ctx context.Context, r monitor.Record, e audit.Entry) error
+	ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error)
+	ListInvitations(ctx context.Context, orgID string, status invite.Status, limit int, cursor string, now time.Time) ([]invite.Invitation, string, error)
 }
 
 // Applier applies roster rows to an organisation.
@@ -344,4 +346,52 @@ func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (strin
 		return "", "", err
 	}
 	return roster.Removed, "pending invitation revoked", nil
+}
+
+// MonitoredPeople are the organisation's monitored workers the session's
+// actor can manage (members and pending invitations), by email: the people
+// a full roster covers.
+func (a *Applier) MonitoredPeople(ctx context.Context, s *Session) (map[string]bool, error) {
+	people := map[string]bool{}
+	cursor := ""
+	for {
+		ms, next, err := a.Store.ListMembers(ctx, s.Org.ID, access.Member, "", 100, cursor)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if s.Rules.Monitored(m.Role) && s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units) == nil {
+				people[m.Email] = true
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for {
+		invs, next, err := a.Store.ListInvitations(ctx, s.Org.ID, invite.Pending, 100, cursor, a.Now())
+		if err != nil {
+			return nil, err
+		}
+		for _, inv := range invs {
+			if s.Rules.Monitored(inv.Role) && s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units) == nil {
+				people[inv.Email] = true
+			}
+		}
+		if cursor = next; cursor == "" {
+			return people, nil
+		}
+	}
+}
+
+// RemoveMissing removes someone a full roster no longer lists.
+func (a *Applier) RemoveMissing(ctx context.Context, s *Session, email string) roster.ReportLine {
+	outcome, msg, err := a.remove(ctx, s, roster.Row{Email: email, Change: roster.Remove})
+	if err != nil {
+		return roster.ReportLine{Email: email, Outcome: roster.Failed, Message: "not in the roster, but could not be removed: " + rowError(err)}
+	}
+	if outcome == roster.Removed {
+		msg = "not in the roster: " + msg
+	}
+	return roster.ReportLine{Email: email, Outcome: outcome, Message: msg}
 }

@@ -45,7 +45,9 @@ func (h *Routes) Register(rt *httpapi.Router) {
 const uploadTTL = 15 * time.Minute
 
 type createRequest struct {
-	FileName string `json:"fileName"`
+	FileName        string `json:"fileName"`
+	FullRoster      bool   `json:"fullRoster"`
+	ConfirmRemovals bool   `json:"confirmRemovals"`
 }
 
 // Upload is where to PUT the file.
@@ -103,6 +105,7 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	}
 	now := h.Now().UTC().Truncate(time.Second)
 	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
+		FullRoster: in.FullRoster, ConfirmRemovals: in.ConfirmRemovals,
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}
 	job.Key = "imports/" + orgID + "/" + job.ID + "/" + name
 	if err := h.Jobs.CreateImport(ctx, job); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	}
 	fin := g.now()
 	job.FinishedAt, job.UpdatedAt = &fin, fin
-	if job.Status != importjob.Failed {
+	if job.Status != importjob.Failed && job.Status != importjob.Stopped {
 		job.Status = importjob.Done
 	}
 	if err := g.Jobs.FinishImport(ctx, job); err != nil {
@@ -142,7 +143,9 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 // progressEvery is how many rows go between saved checkpoints.
 const progressEvery = 50
 
-// run reads the file and applies its rows from the checkpoint on.
+// run reads the file and applies its rows from the checkpoint on; for a
+// full roster it first checks what would be removed, and afterwards removes
+// the monitored workers the file no longer lists.
 func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error {
 	limits := g.Limits
 	if limits.MaxBytes <= 0 {
@@ -155,20 +158,17 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error 
 	if err != nil {
 		return err
 	}
-	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", obj.Key, err)
+	var missing []string
+	if job.FullRoster {
+		if missing, err = g.missing(ctx, job, obj, sess, limits); err != nil || job.Status == importjob.Stopped {
+			return err
+		}
 	}
-	defer body.Close()
-	sheet, err := roster.Open(job.FileName, body, limits)
-	if err != nil {
-		return err
-	}
-	defer sheet.Close()
-	reader, err := roster.NewReader(sheet, sess.Rules)
+	reader, closeFile, err := g.open(ctx, job, obj, sess, limits)
 	if err != nil {
 		return err
 	}
+	defer closeFile()
 	var lines []roster.ReportLine
 	for n := 0; ; n++ {
 		row, err := reader.Next()
@@ -195,7 +195,92 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error 
 			}
 		}
 	}
+	for _, email := range missing {
+		line := g.Applier.RemoveMissing(ctx, sess, email)
+		lines = append(lines, line)
+		if line.Outcome == roster.Removed || line.Outcome == roster.Failed {
+			job.Counts.Add(line.Outcome, false)
+			job.Counts.Rows-- // not a row of the file
+		}
+	}
 	return g.report(ctx, job, lines)
+}
+
+// open reads the job's file and finds its header.
+func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess *Session, limits roster.Limits) (*roster.Reader, func(), error) {
+	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", obj.Key, err)
+	}
+	sheet, err := roster.Open(job.FileName, body, limits)
+	if err != nil {
+		body.Close()
+		return nil, nil, err
+	}
+	closeFile := func() { sheet.Close(); body.Close() }
+	reader, err := roster.NewReader(sheet, sess.Rules)
+	if err != nil {
+		closeFile()
+		return nil, nil, err
+	}
+	return reader, closeFile, nil
+}
+
+// SafeRemovalShare is the share of monitored workers a full roster may
+// remove without confirmation.
+const SafeRemovalShare = 0.25
+
+// missing reads the whole file once to find the monitored workers it no
+// longer lists. Before any change, it stops an import that would remove
+// more than SafeRemovalShare of them unless the import confirms removals.
+func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, sess *Session, limits roster.Limits) ([]string, error) {
+	reader, closeFile, err := g.open(ctx, job, obj, sess, limits)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	listed, removing := map[string]bool{}, map[string]bool{}
+	for {
+		row, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if row.Email == "" {
+			continue
+		}
+		// Anyone the file names stays, even on a row with errors: an error
+		// must never turn into a removal.
+		listed[row.Email] = true
+		if row.Change == roster.Remove {
+			removing[row.Email] = true
+		}
+	}
+	people, err := g.Applier.MonitoredPeople(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	removals := 0
+	for email := range people {
+		switch {
+		case !listed[email]:
+			missing = append(missing, email)
+			removals++
+		case removing[email]:
+			removals++
+		}
+	}
+	slices.Sort(missing)
+	if job.NextRow == 0 && len(people) > 0 && float64(removals) > SafeRemovalShare*float64(len(people)) && !job.ConfirmRemovals {
+		job.Status = importjob.Stopped
+		job.Message = fmt.Sprintf("this full roster would remove %d of the %d monitored workers (more than %d%%); nothing was changed. "+
+			"Check the file, or import it again confirming the removals.", removals, len(people), int(SafeRemovalShare*100))
+		return nil, nil
+	}
+	return missing, nil
 }
 
 // report writes the per-row report as CSV and XLSX.

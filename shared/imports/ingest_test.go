@@ -126,3 +126,58 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		t.Fatal("claimed twice under a live lease")
 	}
 }
+
+func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		w.invite(name+"@example.no", "member", w.nord)
+		w.accept(name + "@example.no")
+	}
+	w.invite("bo@example.no", "admin")
+	w.accept("bo@example.no")
+	objs := &memObjects{files: map[string][]byte{}}
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now}
+	run := func(id string, confirm bool, names ...string) importjob.Job {
+		t.Helper()
+		csv := header
+		for _, n := range names {
+			csv += "P,Q," + n + "@example.no,,,,,,,,,\n"
+		}
+		key := "imports/" + w.orgID + "/" + id + "/roster.csv"
+		objs.files[key] = []byte(csv)
+		now := time.Now()
+		if err := w.store.CreateImport(ctx, importjob.Job{ID: id, OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+			FullRoster: true, ConfirmRemovals: confirm, Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		job, err := g.Apply(ctx, imports.Object{Key: key, ETag: id, Size: int64(len(csv))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return job
+	}
+	member := func(email string) bool {
+		acct, _ := w.store.AccountByEmail(ctx, email)
+		m, _ := w.store.Member(ctx, w.orgID, acct.UserID)
+		return m != nil
+	}
+	// Half of the monitored workers missing: stopped, nothing changed.
+	if job := run("i1", false, "a", "b"); job.Status != importjob.Stopped || !strings.Contains(job.Message, "2 of the 4") {
+		t.Fatalf("%+v", job)
+	}
+	if !member("c@example.no") || !member("d@example.no") {
+		t.Fatal("a stopped import removed someone")
+	}
+	// One in four: within the safe share; d goes, the admin stays.
+	if job := run("i2", false, "a", "b", "c"); job.Status != importjob.Done || job.Counts.Removed != 1 || member("d@example.no") {
+		t.Fatalf("%+v", job)
+	}
+	if !member("bo@example.no") {
+		t.Fatal("a full roster of workers removed an admin")
+	}
+	// Confirmed: the rest go.
+	if job := run("i3", true, "a"); job.Status != importjob.Done || job.Counts.Removed != 2 || member("b@example.no") {
+		t.Fatalf("%+v", job)
+	}
+}
