@@ -39,6 +39,9 @@ func main() {
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	workers := env.Int("SWEEP_WORKERS", 8, 1, 64)
+	// Used only where SES's GetAccount cannot be read (the local emulator).
+	fallbackRate := env.Int("SES_FALLBACK_SEND_RATE", 1, 1, 10000)
+	fallbackDaily := env.Int("SES_FALLBACK_DAILY_QUOTA", 200, 1, 100000000)
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -62,7 +65,12 @@ func main() {
 	}
 	lambda.Start(func(ctx context.Context, t trigger) (invite.SweepReport, error) {
 		started := time.Now()
-		report, err := sweeper.Run(ctx)
+		// The account's rate and quota, read afresh for each run.
+		run := *sweeper
+		pacer := mail.NewPacer(ses)
+		pacer.FallbackRate, pacer.FallbackDaily = float64(fallbackRate), fallbackDaily
+		run.Pacer = pacer
+		report, err := run.Run(ctx)
 		attrs := []any{"scheduledTime", t.ScheduledTime, "executionId", t.ExecutionID, "attempt", t.Attempt,
 			"report", report, "ms", time.Since(started).Milliseconds()}
 		if err != nil {

@@ -143,8 +143,22 @@ func TestImportThroughRunner(t *testing.T) {
 		strings.Contains(string(report), "hemmelig") {
 		t.Fatalf("report:\n%s", report)
 	}
-	// Kari is invited; the uploader gets the summary.
+	// Kari's invitation is queued: the sweep sends it at the mail service's pace.
+	var invs struct {
+		Items []struct {
+			Email, DeliveryStatus string
+		} `json:"items"`
+	}
+	mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/invitations?status=pending", nil, &invs), 200)
+	if len(invs.Items) != 1 || invs.Items[0].DeliveryStatus != "queued" {
+		t.Fatalf("%+v", invs)
+	}
+	status, out, fnErr := invoke(t, s.InvokeURL, "SweepFunction", readEvent(t, "schedule-sweep.json"))
+	if status != 200 || fnErr || !strings.Contains(string(out), `"sent":1`) {
+		t.Fatalf("sweep: %d %s", status, out)
+	}
 	InvitationToken(t, "kari-"+id+"@example.no", 1)
+	// The uploader gets the summary.
 	testenv.WaitForEmails(t, adminEmail, 2)
 	if strings.Contains(logs.String(), "hemmelig-"+id) {
 		t.Fatal("the safe word is in the logs")

@@ -147,6 +147,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		env["AWS_ENDPOINT_URL_SESV2"] = cfg.SESEndpoint
 		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
 		env["SIGNING_KEY_FILE"] = keyFile
+		// The SES emulator has no GetAccount and no limits.
+		env["SES_FALLBACK_SEND_RATE"], env["SES_FALLBACK_DAILY_QUOTA"] = "50", "1000000"
 		fn := NewFunction(FunctionConfig{
 			Name: f.Name, Binary: filepath.Join(cfg.BuildDir, f.Dir, "bootstrap"), Env: env,
 			Timeout: time.Duration(f.TimeoutSec) * time.Second, MemoryMB: f.MemoryMB,

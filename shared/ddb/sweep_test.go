@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -427,4 +428,50 @@ func countStatus(t *testing.T, table, orgID string, s invite.Status) int {
 			return n
 		}
 	}
+}
+
+// budget is a pacer that lets n emails go.
+type budget struct{ n atomic.Int64 }
+
+func (b *budget) Wait(context.Context) error {
+	if b.n.Add(-1) < 0 {
+		return invite.ErrNoSendBudget
+	}
+	return nil
+}
+
+// An import's invitations are queued; the sweep sends them within the
+// mail service's budget and leaves the rest due for the next run.
+func TestSweepSendsQueuedEmailWithinTheBudget(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
+	for _, e := range []string{"a@example.no", "b@example.no", "c@example.no"} {
+		inv, err := f.svc.InviteFromRoster(ctx, adminID, orgID, invite.Request{Email: e, Role: "reporter"}, nil)
+		if err != nil || inv.DeliveryStatus != invite.DeliveryQueued {
+			t.Fatalf("%+v %v", inv, err)
+		}
+	}
+	if len(f.mail.byTo["a@example.no"]) != 0 {
+		t.Fatal("a roster invitation was sent at once")
+	}
+	w := f.sweeper()
+	w.Workers = 1
+	b := &budget{}
+	b.n.Store(2)
+	w.Pacer = b
+	if r, err := w.Run(ctx); err != nil || r.Sent != 2 || r.Deferred != 1 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	b.n.Store(5)
+	if r, err := w.Run(ctx); err != nil || r.Sent != 1 || r.Deferred != 0 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, e := range []string{"a@example.no", "b@example.no", "c@example.no"} {
+		tok := f.mail.token(t, e)
+		if _, err := f.svc.Preview(ctx, tok); err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+	}
+	nothingDone(t, f.sweep(t))
 }

@@ -2,6 +2,7 @@ package invite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -66,3 +67,15 @@ func (s *Service) record(ctx context.Context, inv Invitation) error {
 	}
 	return nil
 }
+
+// Pacer keeps bulk email within what the mail service allows (its sending
+// rate and daily quota). The sweep, which sends what imports queue, asks it
+// before each email.
+type Pacer interface {
+	// Wait returns when one more email may go, or ErrNoSendBudget when
+	// none may before ctx's deadline or within the daily quota.
+	Wait(ctx context.Context) error
+}
+
+// ErrNoSendBudget says an email must wait for a later run.
+var ErrNoSendBudget = errors.New("no email may be sent now: the mail service's rate or daily quota is used up")

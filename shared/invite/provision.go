@@ -77,9 +77,9 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 		return Provisioned{}, fmt.Errorf("find account: %w", err)
 	}
 	if existing != nil {
-		inv, err = s.addExisting(ctx, inv, existing.UserID)
+		inv, err = s.addExisting(ctx, inv, existing.UserID, false)
 	} else {
-		inv, err = s.create(ctx, o, inv)
+		inv, err = s.create(ctx, o, inv, false)
 	}
 	if err != nil {
 		return Provisioned{}, err

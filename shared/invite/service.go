@@ -154,7 +154,7 @@ func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request
 	}
 	actor := access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
 	name := strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
-	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, nil, true)
+	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, nil, false)
 }
 
 // InviteFromRoster invites someone from a roster import with their
@@ -176,13 +176,15 @@ func (s *Service) InviteFromRoster(ctx context.Context, uploaderID, orgID string
 		actor = access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
 		name = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
 	}
-	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, profile, false)
+	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, profile, true)
 }
 
 // inviteAs validates and creates an invitation (or adds an existing
-// account) on behalf of actor.
+// account) on behalf of actor. A roster's email is queued (bulk: the sweep
+// sends it at the mail service's pace) and skips the API's hourly quota; an
+// API call's goes out at once.
 func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.Actor, inviterName string, req Request,
-	email string, emailErr error, profile *monitor.Profile, quotas bool) (Invitation, error) {
+	email string, emailErr error, profile *monitor.Profile, roster bool) (Invitation, error) {
 	inv, err := s.validate(ic.Org, req, email, emailErr)
 	if err != nil {
 		return Invitation{}, err
@@ -197,15 +199,15 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 	inv.InviterName = inviterName
 	inv.Profile = profile
 	release := func() {}
-	if quotas {
+	if !roster {
 		if release, err = s.take(ctx, sendQuotas(ic.Org, inv.Email, true)); err != nil {
 			return Invitation{}, err
 		}
 	}
 	if ic.ExistingUserID != "" {
-		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID)
+		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID, roster)
 	} else {
-		inv, err = s.create(ctx, ic.Org, inv)
+		inv, err = s.create(ctx, ic.Org, inv, roster)
 	}
 	if err != nil {
 		release()
@@ -215,7 +217,7 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 
 // addExisting adds a person who already has an account at once (there is
 // nothing for them to accept) and tells them by email in their language.
-func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string) (Invitation, error) {
+func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string, queue bool) (Invitation, error) {
 	acct, err := s.Store.Account(ctx, userID)
 	if err != nil || acct == nil {
 		return Invitation{}, fmt.Errorf("load account %s: %w", userID, err)
@@ -226,6 +228,9 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 	inv.CreatedAt, inv.ExpiresAt, inv.AcceptedAt = now, now, &now
 	inv.UserID = userID
 	inv.DeliveryStatus = DeliveryQueued
+	if queue {
+		inv.RetryMail, inv.NextDeliveryAt = MailAdded, &now
+	}
 	m := org.Member{
 		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: acct.Email,
 		FirstName: acct.FirstName, LastName: acct.LastName, Phone: acct.Phone,
@@ -235,6 +240,9 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 		Changed(nil, map[string]any{"role": inv.Role, "units": inv.Units, "invitationId": inv.ID})
 	if err := s.Store.AddMember(ctx, inv, m, e); err != nil {
 		return Invitation{}, err
+	}
+	if queue {
+		return inv, nil // the sweep sends the notice
 	}
 	inv.DeliveryAttempts = 1
 	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.AppURL())
@@ -307,7 +315,7 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 // create stores a pending invitation for o and sends its email. A failed send
 // leaves the invitation pending with deliveryStatus "failed" (the sweep
 // retries it), so nothing is lost.
-func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation) (Invitation, error) {
+func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation, queue bool) (Invitation, error) {
 	token, hash, err := NewToken()
 	if err != nil {
 		return Invitation{}, err
@@ -320,10 +328,18 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	inv.ExpiresAt = now.Add(o.Lifetime())
 	inv.RemindAt = remindAt(o, inv.ExpiresAt, now)
 	inv.TokenHash = hash
+	if queue {
+		// Due at once: the sweep sends it (with a token of its own) at the
+		// mail service's pace.
+		inv.RetryMail, inv.NextDeliveryAt = MailInvitation, &now
+	}
 	e := audit.New(inv.OrgID, inv.InvitedBy, audit.InvitationCreated, "invitation", inv.ID, now).
 		Changed(nil, map[string]any{"email": inv.Email, "role": inv.Role, "units": inv.Units, "expiresAt": inv.ExpiresAt})
 	if err := s.Store.CreateInvitation(ctx, inv, e); err != nil {
 		return Invitation{}, fmt.Errorf("create invitation: %w", err)
+	}
+	if queue {
+		return inv, nil
 	}
 	return s.deliver(ctx, inv, token)
 }

@@ -2,6 +2,7 @@ package invite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -105,8 +106,13 @@ type Expiry struct {
 
 // SweepReport says what one run did.
 type SweepReport struct {
-	Expired        int    `json:"expired"`
-	Reminded       int    `json:"reminded"`
+	Expired  int `json:"expired"`
+	Reminded int `json:"reminded"`
+	// Sent counts first sends of queued email (an import's invitations).
+	Sent int `json:"sent"`
+	// Deferred counts emails left due because the mail service's rate or
+	// daily quota allowed no more in this run.
+	Deferred       int    `json:"deferred"`
 	Retried        int    `json:"retried"`
 	SendFailures   int    `json:"sendFailures"`
 	GaveUp         int    `json:"gaveUp"`
@@ -139,6 +145,9 @@ type Sweeper struct {
 	// Lease is how long an email being sent is held for this run: if the
 	// run dies, the next run after it tries again (default 10 min).
 	Lease time.Duration
+	// Pacer keeps the run's email within the mail service's rate and daily
+	// quota (nil: unpaced).
+	Pacer Pacer
 	Now   func() time.Time
 	Log   *slog.Logger
 }
@@ -323,6 +332,8 @@ func (r *sweepRun) one(ctx context.Context, inv Invitation, shard map[string]*Di
 	switch {
 	case err == nil:
 		return true
+	case errors.Is(err, ErrNoSendBudget):
+		r.count(func(s *SweepReport) { s.Deferred++ })
 	case fault.CodeOf(err) == fault.Conflict:
 		// The invitation changed since it was read: its new state stands,
 		// and wherever it is due now, a run will find it there.
@@ -412,6 +423,17 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	if kind != MailAdded && inv.Status != Pending {
 		return fault.New(fault.Conflict, "no longer pending")
 	}
+	if r.w.Pacer != nil {
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if !r.stopAt.IsZero() {
+			wctx, cancel = context.WithDeadline(ctx, r.stopAt)
+		}
+		err := r.w.Pacer.Wait(wctx)
+		cancel()
+		if err != nil {
+			return ErrNoSendBudget // it stays due for a later run
+		}
+	}
 	if err := r.w.Store.ClaimMail(ctx, inv, claimed); err != nil {
 		return err
 	}
@@ -451,6 +473,8 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 			s.SendFailures++
 		case kind == MailReminder && attempt == 1:
 			s.Reminded++
+		case attempt == 1:
+			s.Sent++
 		default:
 			s.Retried++
 		}
