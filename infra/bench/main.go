@@ -90,6 +90,9 @@ func run() error {
 		return err
 	}
 	hashing()
+	if err := rosters(tmp); err != nil {
+		return err
+	}
 
 	// The stack, with DynamoDB requests counted on their way to DynamoDB Local.
 	counter, err := newRequestCounter(env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))

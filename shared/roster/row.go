@@ -341,8 +341,33 @@ type Reader struct {
 // above it are skipped).
 const headerSearchRows = 10
 
+// memoPhones remembers up to max normalised numbers: a roster names the
+// same escalation contacts (supervisors, the on-call phone) on many rows,
+// and validating a number is the costliest step of reading a row.
+func memoPhones(parse monitor.PhoneParser, max int) monitor.PhoneParser {
+	type result struct {
+		e164 string
+		err  error
+	}
+	seen := map[string]result{}
+	return func(raw, region string) (string, error) {
+		k := region + "|" + raw
+		if r, ok := seen[k]; ok {
+			return r.e164, r.err
+		}
+		e164, err := parse(raw, region)
+		if len(seen) < max {
+			seen[k] = result{e164, err}
+		}
+		return e164, err
+	}
+}
+
 // NewReader finds the header row among the first rows of sheet.
 func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
+	if rules.Phones != nil {
+		rules.Phones = memoPhones(rules.Phones, 50_000)
+	}
 	for i := 0; i < headerSearchRows; i++ {
 		cells, line, err := sheet.Next()
 		if errors.Is(err, io.EOF) {
