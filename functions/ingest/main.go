@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -37,6 +40,7 @@ func main() {
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	maxRows := env.Int("IMPORT_MAX_ROWS", 200000, 1, 10000000)
+	sweepFunction := env.Optional("SWEEP_FUNCTION", "")
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -62,6 +66,15 @@ func main() {
 		Now:     time.Now, Log: log,
 	}
 	ingest.Limits.MaxBytes, ingest.Limits.MaxRows = int64(maxMB)<<20, maxRows
+	if sweepFunction != "" {
+		lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
+		ingest.SendNow = func(ctx context.Context, importID string) error {
+			payload, _ := json.Marshal(map[string]string{"executionId": "import-" + importID, "attempt": "1",
+				"scheduledTime": time.Now().UTC().Format(time.RFC3339)})
+			_, err := lc.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: &sweepFunction, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+			return err
+		}
+	}
 	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
 		var errs []error
 		for _, rec := range ev.Records {

@@ -93,6 +93,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	s.APIURL = "http://" + lnAPI.Addr().String()
+	lnInvoke, err := listen(cfg.InvokeAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.InvokeURL = "http://" + lnInvoke.Addr().String()
 	params := map[string]any{"PublicBaseUrl": s.APIURL, "Stage": "dev"}
 	for k, v := range cfg.Parameters {
 		params[k] = v
@@ -146,6 +151,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = cfg.DynamoDBEndpoint
 		env["AWS_ENDPOINT_URL_SESV2"] = cfg.SESEndpoint
 		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
+		env["AWS_ENDPOINT_URL_LAMBDA"] = s.InvokeURL
 		env["SIGNING_KEY_FILE"] = keyFile
 		// The SES emulator has no GetAccount and no limits.
 		env["SES_FALLBACK_SEND_RATE"], env["SES_FALLBACK_DAILY_QUOTA"] = "50", "1000000"
@@ -180,11 +186,6 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s.serve(lnAPI, api)
 	s.serve(lnS3, notifier)
 
-	lnInvoke, err := listen(cfg.InvokeAddr)
-	if err != nil {
-		return nil, err
-	}
-	s.InvokeURL = "http://" + lnInvoke.Addr().String()
 	s.serve(lnInvoke, &InvokeAPI{Functions: s.Functions, Log: cfg.Log})
 	var schedCtx context.Context
 	schedCtx, s.stop = context.WithCancel(context.Background())

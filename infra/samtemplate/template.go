@@ -224,6 +224,9 @@ func (c Context) ref(name string, t *Template) (any, error) {
 	if v, ok := c.Refs[name]; ok {
 		return v, nil
 	}
+	if r, ok := t.Resources[name]; ok && r.Type == "AWS::Serverless::Function" {
+		return name, nil // locally a function is named by its logical id
+	}
 	return nil, fmt.Errorf("no local value for Ref %s", name)
 }
 

@@ -50,8 +50,11 @@ type Ingest struct {
 	// Lease is how long a run holds a job (default 15 minutes, Lambda's
 	// longest run): a job whose run died is resumed after it.
 	Lease time.Duration
-	Now   func() time.Time
-	Log   *slog.Logger
+	// SendNow, when set, asks for the queued email to go out now rather than
+	// at the next scheduled sweep (it starts a sweep).
+	SendNow func(ctx context.Context, importID string) error
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Object is an S3 object that was created.
@@ -135,6 +138,12 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	}
 	if err := g.Jobs.FinishImport(ctx, job); err != nil {
 		return job, err
+	}
+	if job.Counts.Created > 0 && g.SendNow != nil {
+		if err := g.SendNow(ctx, job.ID); err != nil {
+			// The scheduled sweep sends them anyway.
+			g.log().Warn("could not start a sweep for the import's email", "importId", job.ID, "error", err)
+		}
 	}
 	g.summarize(ctx, job)
 	return job, nil

@@ -130,6 +130,9 @@ var (
 // case, accents and Nordic letters folded ("Numéro de mobile" and
 // "numero-de-mobile" both become "numerodemobile").
 func fold(s string) string {
+	if s == "" {
+		return ""
+	}
 	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	s, _, _ = transform.String(t, s)
 	var b strings.Builder
