@@ -97,7 +97,7 @@ func rosters(tmp string) error {
 			xlsxPlain = pr
 		} else if f.make == "make-csv" {
 			out("\nThe CSV's parse rate is %.2fx plain excelize iteration of the same rows as a shared-strings workbook; "+
-				"against the plain CSV reader (which does almost nothing per row) the ratio above is what checking a row costs.\n", qr/xlsxPlain)
+				"against the plain CSV reader (which does almost nothing per row) the ratio above is what checking a row costs.\n\n", qr/xlsxPlain)
 		}
 	}
 
