@@ -66,8 +66,9 @@ func main() {
 		Now:     time.Now, Log: log,
 	}
 	ingest.Limits.MaxBytes, ingest.Limits.MaxRows = int64(maxMB)<<20, maxRows
+	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
+	self := env.Optional("AWS_LAMBDA_FUNCTION_NAME", "")
 	if sweepFunction != "" {
-		lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
 		ingest.SendNow = func(ctx context.Context, importID string) error {
 			payload, _ := json.Marshal(map[string]string{"executionId": "import-" + importID, "attempt": "1",
 				"scheduledTime": time.Now().UTC().Format(time.RFC3339)})
@@ -84,6 +85,13 @@ func main() {
 			}
 			job, err := ingest.Apply(ctx, imports.Object{Key: key, Version: rec.S3.Object.VersionID,
 				ETag: rec.S3.Object.ETag, Size: rec.S3.Object.Size})
+			if errors.Is(err, imports.ErrContinue) {
+				// Too large for one run: the next run, started now with the
+				// same event, carries on from the checkpoint.
+				payload, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
+				_, err = lc.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: &self, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+				log.InfoContext(ctx, "import continues in the next run", "importId", job.ID, "nextRow", job.NextRow)
+			}
 			if err != nil {
 				// Returned, so Lambda retries the event; the job's lease
 				// and checkpoint make the retry resume, not repeat.

@@ -83,6 +83,14 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 		":running": str(importjob.Running), ":v": str(j.Version),
 	}
 	update := "SET counts = :c, nextRow = :n, updatedAt = :now"
+	if len(j.Parts) > 0 {
+		parts, err := attributevalue.Marshal(j.Parts)
+		if err != nil {
+			return err
+		}
+		update += ", parts = :parts"
+		values[":parts"] = parts
+	}
 	if j.LeaseUntil != nil {
 		update += ", leaseUntil = :lease"
 		values[":lease"] = str(stamp(*j.LeaseUntil))

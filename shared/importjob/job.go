@@ -64,9 +64,12 @@ type Job struct {
 	Status          string `json:"status" dynamodbav:"status"`
 	Counts          Counts `json:"counts" dynamodbav:"counts"`
 	// NextRow is the checkpoint: rows before it are applied.
-	NextRow    int        `json:"-" dynamodbav:"nextRow"`
-	Message    string     `json:"message,omitempty" dynamodbav:"message,omitempty"`
-	ReportKey  string     `json:"-" dynamodbav:"reportKey,omitempty"` // without extension
+	NextRow   int    `json:"-" dynamodbav:"nextRow"`
+	Message   string `json:"message,omitempty" dynamodbav:"message,omitempty"`
+	ReportKey string `json:"-" dynamodbav:"reportKey,omitempty"` // without extension
+	// Parts are the report lines of earlier runs of a file too large for
+	// one run, kept until the report is written.
+	Parts      []string   `json:"-" dynamodbav:"parts,omitempty"`
 	CreatedAt  time.Time  `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt  time.Time  `json:"updatedAt" dynamodbav:"updatedAt"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty" dynamodbav:"finishedAt,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,9 @@ type Ingest struct {
 	// Lease is how long a run holds a job (default 15 minutes, Lambda's
 	// longest run): a job whose run died is resumed after it.
 	Lease time.Duration
+	// Reserve is the time kept back from the deadline to save a run's
+	// progress (default a tenth of the time the run has, at least 5 s).
+	Reserve time.Duration
 	// SendNow, when set, asks for the queued email to go out now rather than
 	// at the next scheduled sweep (it starts a sweep).
 	SendNow func(ctx context.Context, importID string) error
@@ -63,6 +67,23 @@ type Object struct {
 	Version string // version id, "" when the bucket has none
 	ETag    string
 	Size    int64
+}
+
+// ErrContinue says a run stopped before its deadline with its progress
+// saved: the same event, delivered again, carries on from the checkpoint.
+var ErrContinue = errors.New("the file carries on in the next run")
+
+// stopAt is when a run stops taking rows: the deadline less the reserve.
+func (g *Ingest) stopAt(ctx context.Context) time.Time {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	reserve := g.Reserve
+	if reserve <= 0 {
+		reserve = max(time.Until(deadline)/10, 5*time.Second)
+	}
+	return deadline.Add(-reserve)
 }
 
 // ParseKey reads imports/<orgId>/<importId>/<file> (an upload through the
@@ -121,7 +142,11 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 		return job, nil
 	}
 	job.FileName = file
-	if err := g.run(ctx, &job, obj); err != nil {
+	stop := g.stopAt(ctx)
+	if err := g.run(ctx, &job, obj, stop); err != nil {
+		if errors.Is(err, ErrContinue) {
+			return job, err
+		}
 		var fe *roster.FileError
 		if !errors.As(err, &fe) && fault.CodeOf(err) == "" {
 			return job, err // a failure of ours: the lease lets a retry resume
@@ -155,7 +180,7 @@ const progressEvery = 50
 // run reads the file and applies its rows from the checkpoint on; for a
 // full roster it first checks what would be removed, and afterwards removes
 // the monitored workers the file no longer lists.
-func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error {
+func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) error {
 	limits := g.Limits
 	if limits.MaxBytes <= 0 {
 		limits.MaxBytes = 50 << 20
@@ -190,6 +215,9 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error 
 		if row.Line < job.NextRow {
 			continue // applied by an earlier run
 		}
+		if !stop.IsZero() && time.Now().After(stop) {
+			return g.pause(ctx, job, lines)
+		}
 		line := g.Applier.Apply(ctx, sess, row)
 		if line.Outcome == roster.Failed {
 			g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
@@ -213,6 +241,30 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object) error 
 		}
 	}
 	return g.report(ctx, job, lines)
+}
+
+// pause keeps this run's report lines as a part, saves the checkpoint with
+// a lease that is already over, and asks for the next run.
+func (g *Ingest) pause(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+	if len(lines) > 0 {
+		b, err := json.Marshal(lines)
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%s-part-%07d.json", ReportKey(job.OrgID, job.ID), lines[0].Row)
+		if err := g.Objects.Put(ctx, key, "application/json", b); err != nil {
+			return err
+		}
+		job.Parts = append(job.Parts, key)
+	}
+	now := g.now()
+	over := now.Add(-time.Second) // the next run may claim it at once
+	job.UpdatedAt, job.LeaseUntil = now, &over
+	if err := g.Jobs.SaveProgress(ctx, *job); err != nil {
+		return err
+	}
+	g.log().Info("import paused before the deadline", "orgId", job.OrgID, "importId", job.ID, "nextRow", job.NextRow)
+	return ErrContinue
 }
 
 // open reads the job's file and finds its header.
@@ -295,6 +347,23 @@ func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, se
 // report writes the per-row report as CSV and XLSX.
 func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
 	job.ReportKey = ReportKey(job.OrgID, job.ID)
+	if len(job.Parts) > 0 {
+		var earlier []roster.ReportLine
+		for _, key := range job.Parts {
+			body, err := g.Objects.Get(ctx, key, "")
+			if err != nil {
+				return err
+			}
+			var part []roster.ReportLine
+			err = json.NewDecoder(body).Decode(&part)
+			body.Close()
+			if err != nil {
+				return fmt.Errorf("report part %s: %w", key, err)
+			}
+			earlier = append(earlier, part...)
+		}
+		lines = append(earlier, lines...)
+	}
 	var csvBuf, xlsxBuf bytes.Buffer
 	if err := roster.WriteReportCSV(&csvBuf, lines); err != nil {
 		return err

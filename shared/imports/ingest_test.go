@@ -3,6 +3,8 @@ package imports_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -180,4 +182,49 @@ func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
 	if job := run("i3", true, "a"); job.Status != importjob.Done || job.Counts.Removed != 2 || member("b@example.no") {
 		t.Fatalf("%+v", job)
 	}
+}
+
+// A file too large for one run stops before the deadline and carries on in
+// the next from its checkpoint: every row applied once, one report.
+func TestIngestCarriesOnInTheNextRun(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	objs := &memObjects{files: map[string][]byte{}}
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now, Reserve: 50 * time.Millisecond}
+	var csv strings.Builder
+	csv.WriteString(header)
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,915 %02d %03d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, 10+i/100, i%1000)
+	}
+	key := "imports/" + w.orgID + "/big.csv"
+	objs.files[key] = []byte(csv.String())
+	obj := imports.Object{Key: key, ETag: "big-1", Size: int64(csv.Len())}
+
+	runs := 0
+	var job importjob.Job
+	for {
+		runs++
+		rctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+		var err error
+		job, err = g.Apply(rctx, obj)
+		cancel()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, imports.ErrContinue) || runs > 50 {
+			t.Fatalf("run %d: %v", runs, err)
+		}
+	}
+	if runs < 2 {
+		t.Fatalf("the file fit one run (%d): make it larger", runs)
+	}
+	if job.Status != importjob.Done || job.Counts.Rows != n || job.Counts.Created != n || job.Counts.Unchanged != 0 {
+		t.Fatalf("after %d runs: %+v", runs, job)
+	}
+	report := objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"]
+	if lines := bytes.Count(report, []byte("\n")); lines != n+1 {
+		t.Fatalf("report has %d lines", lines)
+	}
+	t.Logf("%d rows in %d runs", n, runs)
 }
