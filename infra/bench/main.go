@@ -131,6 +131,9 @@ func run() error {
 	if err := b.sweep(); err != nil {
 		return err
 	}
+	if err := b.importRoster(); err != nil {
+		return err
+	}
 
 	os.MkdirAll("build", 0o755)
 	return os.WriteFile(filepath.Join("build", "bench.md"), []byte(report.String()), 0o644)

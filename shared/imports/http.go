@@ -125,17 +125,20 @@ type View struct {
 }
 
 // get shows an import's status and counts, and links to its report once
-// done.
+// done, to its uploader and to organisation-wide callers who may import.
 func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	orgID := r.Param("orgId")
-	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
+	_, actor, err := h.Orgs.MayImport(ctx, r.UserID(), orgID)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	job, err := h.Jobs.Import(ctx, orgID, r.Param("importId"))
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if job == nil {
+	// Its report names people across the organisation: the uploader and
+	// organisation-wide callers may see it, unit-scoped ones only their own.
+	if job == nil || !actor.OrgWide() && job.UploadedBy != actor.UserID {
 		return httpapi.Response{}, fault.New(fault.NotFound, "no such import")
 	}
 	v := View{Job: *job}
