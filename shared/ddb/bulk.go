@@ -39,8 +39,7 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 		if inv.Status != invite.Pending || !lookups {
 			continue
 		}
-		guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
-			pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)}, nil)
+		guard, err := guardItem(inv)
 		if err != nil {
 			return err
 		}

@@ -107,6 +107,13 @@ func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, err
 	return item(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, "invitation", inv, extra)
 }
 
+// guardItem reserves inv's email in its organisation while it is pending.
+func guardItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
+	return item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
+		pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)},
+		map[string]types.AttributeValue{attrTTL: num(inv.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())})
+}
+
 // CreateInvitation writes the invitation, its pending guard and its token
 // lookup in one transaction.
 func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
@@ -114,9 +121,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 	if err != nil {
 		return err
 	}
-	guard, err := item(key{orgPK(inv.OrgID), pendingSK(inv.Email)}, "pendingGuard",
-		pendingGuard{InvitationID: inv.ID, ExpiresAt: stamp(inv.ExpiresAt)},
-		map[string]types.AttributeValue{attrTTL: num(inv.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())})
+	guard, err := guardItem(inv)
 	if err != nil {
 		return err
 	}
@@ -229,11 +234,7 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		return fmt.Errorf("build accept expression: %w", err)
 	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
-			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
-		}},
+		s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update),
 		{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av(),
 			ConditionExpression: aws.String("attribute_exists(PK)")}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),

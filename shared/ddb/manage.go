@@ -163,11 +163,7 @@ func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e au
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key{orgPK(old.OrgID), inviteSK(old.ID)}.av(),
-			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
-			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
-		}},
+		s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, update),
 		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key{orgPK(old.OrgID), pendingSK(old.Email)}.av(),
@@ -200,11 +196,7 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 		return fmt.Errorf("build revoke expression: %w", err)
 	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-			UpdateExpression: update.Update(), ConditionExpression: update.Condition(),
-			ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
-		}},
+		s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update),
 		s.deleteGuard(inv),
 	}
 	items = append(items, s.deleteTokens(inv)...)
@@ -237,14 +229,20 @@ func (s *Store) deleteGuard(inv invite.Invitation) types.TransactWriteItem {
 	}}
 }
 
-// changed runs a state-changing transaction; a failed condition means the
-// invitation changed meanwhile (Conflict).
+// changed runs a state-changing transaction with its audit entry; a failed
+// condition means the invitation changed meanwhile (Conflict).
 func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, e audit.Entry, what string) error {
 	items, err := s.withAudit(items, e)
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
+	return s.conditional(ctx, items, what)
+}
+
+// conditional runs a transaction of an invitation's change; a failed
+// condition means the invitation changed meanwhile (Conflict).
+func (s *Store) conditional(ctx context.Context, items []types.TransactWriteItem, what string) error {
+	err := s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		for i := range items {
 			if conditionFailed(reasons, i) {
@@ -345,11 +343,7 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 	if err != nil {
 		return fmt.Errorf("build invitation update: %w", err)
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key{orgPK(old.OrgID), inviteSK(old.ID)}.av(),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}
+	items := []types.TransactWriteItem{s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr)}
 	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
 	return s.changed(ctx, items, e, "update invitation "+old.ID)
 }

@@ -221,11 +221,7 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	if err != nil {
 		return fmt.Errorf("build expire expression: %w", err)
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}
+	items := []types.TransactWriteItem{s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr)}
 	items = append(items, s.deleteTokens(inv)...)
 	items = append(items, s.deleteGuard(inv))
 	if x.Digest != nil {
@@ -269,10 +265,7 @@ func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, keepUntil tim
 		return nil, err
 	}
 	return []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: digestKey(d).av(), UpdateExpression: expr.Update(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}},
+		s.updateItem(digestKey(d), expr),
 		{Put: &types.Put{TableName: &s.table, Item: entry}},
 	}, nil
 }
@@ -317,11 +310,7 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 	if err != nil {
 		return fmt.Errorf("build claim expression: %w", err)
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key{orgPK(seen.OrgID), inviteSK(seen.ID)}.av(),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}
+	items := []types.TransactWriteItem{s.updateItem(key{orgPK(seen.OrgID), inviteSK(seen.ID)}, expr)}
 	for _, pair := range [][2]string{{seen.TokenHash, claimed.TokenHash}, {seen.ReminderTokenHash, claimed.ReminderTokenHash}} {
 		old, renewed := pair[0], pair[1]
 		if old == renewed {
@@ -337,18 +326,7 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok,
 			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		for i := range items {
-			if conditionFailed(reasons, i) {
-				return fault.New(fault.Conflict, "the invitation changed meanwhile")
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("claim email of invitation %s: %w", seen.ID, err)
-	}
-	return nil
+	return s.conditional(ctx, items, "claim email of invitation "+seen.ID)
 }
 
 // ClaimDigest holds a digest until until if it is still due as seen, and
