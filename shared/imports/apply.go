@@ -79,24 +79,17 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 	}
 	byName := map[string]string{}
 	for _, u := range units {
-		byName[strings.ToLower(strings.Join(strings.Fields(u.Name), " "))] = u.ID
+		byName[org.NameKey(u.Name)] = u.ID
 		byName[u.ID] = u.ID
 	}
 	roles := map[string]string{}
 	for _, r := range o.Roles {
 		roles[strings.ToLower(r.Name)] = r.Name
 	}
-	order := ""
-	if o.Settings.DefaultPhoneRegion == "US" {
-		order = "mdy"
-	}
 	s.Rules = roster.Rules{
-		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: order, Today: a.Now(), DefaultRole: access.Member,
+		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: access.Member,
 		Role: func(n string) (string, bool) { r, ok := roles[strings.ToLower(strings.TrimSpace(n))]; return r, ok },
-		Unit: func(n string) (string, bool) {
-			id, ok := byName[strings.ToLower(strings.Join(strings.Fields(n), " "))]
-			return id, ok
-		},
+		Unit: func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
 		// Members are the lone workers the monitoring partner watches over.
 		Monitored: func(role string) bool { return role == access.Member },
 	}
@@ -335,14 +328,10 @@ func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (strin
 	if err := s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units); err != nil {
 		return "", "", err
 	}
-	days := a.RetentionDays
-	if days <= 0 {
-		days = 90
-	}
 	now := a.now()
 	e := audit.New(s.Org.ID, s.Actor.UserID, audit.InvitationRevoked, "invitation", inv.ID, now).
 		Changed(map[string]any{"status": invite.Pending}, map[string]any{"status": invite.Revoked})
-	if err := a.Store.Revoke(ctx, *inv, now, now.Add(time.Duration(days)*24*time.Hour), e); err != nil {
+	if err := a.Store.Revoke(ctx, *inv, now, now.Add(invite.Retention(a.RetentionDays)), e); err != nil {
 		return "", "", err
 	}
 	return roster.Removed, "pending invitation revoked", nil

@@ -197,6 +197,15 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 	return s.deliver(ctx, renewed, token)
 }
 
+// Retention is how long an ended (revoked or expired) invitation is kept:
+// days, or the default of 90 when days is not set.
+func Retention(days int) time.Duration {
+	if days <= 0 {
+		days = defaultRetention
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
+
 // Removed says what DELETE did.
 type Removed struct {
 	Invitation Invitation
@@ -214,13 +223,9 @@ func (s *Service) Remove(ctx context.Context, userID, orgID, id string) (Removed
 	now := s.Now().UTC().Truncate(time.Second)
 	switch inv.StatusAt(now) {
 	case Pending:
-		days := s.RetentionDays
-		if days <= 0 {
-			days = defaultRetention
-		}
 		e := audit.New(orgID, userID, audit.InvitationRevoked, "invitation", inv.ID, now).
 			Changed(map[string]any{"status": Pending}, map[string]any{"status": Revoked})
-		if err := s.Store.Revoke(ctx, inv, now, now.Add(time.Duration(days)*24*time.Hour), e); err != nil {
+		if err := s.Store.Revoke(ctx, inv, now, now.Add(Retention(s.RetentionDays)), e); err != nil {
 			return Removed{}, err
 		}
 		inv.Status = Revoked

@@ -354,12 +354,8 @@ func (w *Sweeper) log() *slog.Logger {
 
 // expire marks inv expired and adds it to its inviter's digest.
 func (r *sweepRun) expire(ctx context.Context, inv Invitation, now time.Time, shard map[string]*Digest) error {
-	days := r.w.RetentionDays
-	if days <= 0 {
-		days = defaultRetention
-	}
 	x := Expiry{
-		At: now, KeepUntil: now.Add(time.Duration(days) * 24 * time.Hour),
+		At: now, KeepUntil: now.Add(Retention(r.w.RetentionDays)),
 		Audit: audit.New(inv.OrgID, audit.System, audit.InvitationExpired, "invitation", inv.ID, now).
 			Changed(map[string]any{"status": Pending}, map[string]any{"status": Expired, "email": inv.Email}),
 	}

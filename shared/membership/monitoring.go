@@ -8,7 +8,6 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/monitor"
-	"onboarding/shared/org"
 )
 
 // MonitoringStore is what monitoring profiles need of storage.
@@ -96,7 +95,7 @@ func (s *Service) SetMonitoring(ctx context.Context, userID, orgID, targetID str
 	now := s.Now().UTC().Truncate(time.Second)
 	var errs, warns fault.Fields
 	p := monitor.Check(in, monitor.Rules{Phones: s.Phones, Region: o.Settings.DefaultPhoneRegion, WorkerPhone: m.Phone,
-		Today: now, DateOrder: dateOrder(o)}, &errs, &warns)
+		Today: now, DateOrder: o.DateOrder()}, &errs, &warns)
 	if err := errs.Err(); err != nil {
 		return Saved{}, err
 	}
@@ -118,13 +117,4 @@ func warnList(w fault.Fields) []fault.FieldError {
 		return []fault.FieldError{}
 	}
 	return w
-}
-
-// dateOrder is how an organisation writes dates with slashes: month first
-// in the United States, day first elsewhere.
-func dateOrder(o org.Organisation) string {
-	if o.Settings.DefaultPhoneRegion == "US" {
-		return "mdy"
-	}
-	return ""
 }

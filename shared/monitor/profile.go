@@ -6,6 +6,7 @@ package monitor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,10 +267,10 @@ func ViewOf(userID string, r *Record) View {
 // by name only).
 func Changed(before, after Profile) []string {
 	var out []string
-	if fmt.Sprint(before.EscalationContacts) != fmt.Sprint(after.EscalationContacts) {
+	if !slices.Equal(before.EscalationContacts, after.EscalationContacts) {
 		out = append(out, "escalationContacts")
 	}
-	if fmt.Sprint(before.OutOfHoursContacts) != fmt.Sprint(after.OutOfHoursContacts) {
+	if !slices.Equal(before.OutOfHoursContacts, after.OutOfHoursContacts) {
 		out = append(out, "outOfHoursContacts")
 	}
 	if !sameRota(before.Rota, after.Rota) {

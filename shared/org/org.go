@@ -61,6 +61,15 @@ func (o Organisation) Lifetime() time.Duration {
 	return time.Duration(days) * 24 * time.Hour
 }
 
+// DateOrder is how the organisation writes dates with slashes: "mdy"
+// (month first) in the United States, "" (day first) elsewhere.
+func (o Organisation) DateOrder() string {
+	if o.Settings.DefaultPhoneRegion == "US" {
+		return "mdy"
+	}
+	return ""
+}
+
 // NewSettings returns the defaults, with the lifetime from deployment config.
 func NewSettings(lifetimeDays int) Settings {
 	if lifetimeDays < MinLifetimeDays || lifetimeDays > MaxLifetimeDays {
