@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
@@ -38,13 +37,8 @@ func main() {
 		config.Fail(log, err)
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
-			o.UsePathStyle = true // the local emulator has no virtual hosts
-		}
-	})
 	store := ddb.New(db, table, time.Now)
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.New(s3c, bucket), Now: time.Now}).Register(router)
+	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now}).Register(router)
 	lambda.Start(router.Handle)
 }

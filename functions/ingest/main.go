@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"onboarding/shared/config"
@@ -47,11 +46,6 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
-			o.UsePathStyle = true // the local emulator has no virtual hosts
-		}
-	})
 	mailer, err := mail.NewInvitationMailer(ses, sender, configSet)
 	if err != nil {
 		config.Fail(log, err)
@@ -61,7 +55,7 @@ func main() {
 	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
 		RetentionDays: retention, Now: time.Now}
 	ingest := &imports.Ingest{
-		Jobs: store, Objects: objects.New(s3c, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
+		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
 		Applier: &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Now:     time.Now, Log: log,
 	}

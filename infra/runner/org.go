@@ -36,16 +36,9 @@ func orgCommand(args []string) int {
 		"name": *name, "adminEmail": *admin, "adminFirstName": *first, "adminLastName": *last,
 		"language": *language, "defaultPhoneRegion": *region,
 	})
-	client := &http.Client{Timeout: 30 * time.Second}
-	res, err := client.Post(*invokeURL+"/2015-03-31/functions/ProvisionFunction/invocations", "application/json", bytes.NewReader(payload))
+	body, err := invoke(*invokeURL, "ProvisionFunction", payload, 30*time.Second)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "org: is the stack running (make dev)? %v\n", err)
-		return 1
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.Header.Get("X-Amz-Function-Error") != "" || res.StatusCode != http.StatusOK {
-		fmt.Fprintf(os.Stderr, "org: provisioning failed: %s\n", body)
+		fmt.Fprintf(os.Stderr, "org: %v\n", err)
 		return 1
 	}
 	var out struct {
@@ -57,4 +50,20 @@ func orgCommand(args []string) int {
 	fmt.Printf("organisation %s created; invitation %s to %s: %s\n", out.OrgID, out.InvitationID, *admin, out.DeliveryStatus)
 	fmt.Printf("read the email at %s and open its link\n", env("SES_ENDPOINT", "http://127.0.0.1:8005"))
 	return 0
+}
+
+// invoke calls a function of the running stack through its Lambda Invoke
+// API and returns its result.
+func invoke(invokeURL, function string, payload []byte, timeout time.Duration) ([]byte, error) {
+	client := &http.Client{Timeout: timeout}
+	res, err := client.Post(invokeURL+"/2015-03-31/functions/"+function+"/invocations", "application/json", bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("is the stack running (make dev)? %w", err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.Header.Get("X-Amz-Function-Error") != "" || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s failed: %s", function, body)
+	}
+	return body, nil
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"time"
 )
@@ -20,16 +18,9 @@ func sweepCommand(args []string) int {
 	payload, _ := json.Marshal(map[string]string{
 		"scheduledTime": time.Now().UTC().Format(time.RFC3339), "executionId": "manual", "attempt": "1",
 	})
-	client := &http.Client{Timeout: 6 * time.Minute}
-	res, err := client.Post(*invokeURL+"/2015-03-31/functions/SweepFunction/invocations", "application/json", bytes.NewReader(payload))
+	body, err := invoke(*invokeURL, "SweepFunction", payload, 6*time.Minute)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sweep: is the stack running (make dev)? %v\n", err)
-		return 1
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.Header.Get("X-Amz-Function-Error") != "" || res.StatusCode != http.StatusOK {
-		fmt.Fprintf(os.Stderr, "sweep: failed: %s\n", body)
+		fmt.Fprintf(os.Stderr, "sweep: %v\n", err)
 		return 1
 	}
 	var out bytes.Buffer

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"onboarding/shared/config"
 )
 
 // S3 is one bucket.
@@ -23,6 +25,17 @@ type S3 struct {
 // New returns the bucket's adapter.
 func New(client *s3.Client, bucket string) *S3 {
 	return &S3{Client: client, Presign: s3.NewPresignClient(client), Bucket: bucket}
+}
+
+// FromConfig returns the adapter of bucket with a client from cfg, pointed at
+// AWS_ENDPOINT_URL_S3 when set (path-style there: the local emulator has no
+// virtual hosts).
+func FromConfig(cfg aws.Config, bucket string) *S3 {
+	return New(s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	}), bucket)
 }
 
 // Get opens one version of an object ("" for the latest).
