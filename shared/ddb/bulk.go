@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -94,18 +93,7 @@ const loaders = 4
 // rewindSweepCheckpoint moves the sweep checkpoint back to the day of at, if
 // it is later.
 func (s *Store) rewindSweepCheckpoint(ctx context.Context, at time.Time) error {
-	from := at.UTC().Format(time.DateOnly)
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key{pkSweep, skState}.av(),
-		UpdateExpression:          aws.String("SET #f = :f, #t = :t"),
-		ConditionExpression:       aws.String("attribute_exists(#f) AND #f > :f"),
-		ExpressionAttributeNames:  map[string]string{"#f": "from", "#t": attrType},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(from), ":t": str("sweepState")},
-	})
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("rewind sweep checkpoint: %w", err)
-	}
-	return nil
+	return s.moveSweepCheckpoint(ctx, at, "attribute_exists(#f) AND #f > :f")
 }
 
 // batchWrite writes one batch of at most 25, retrying what DynamoDB leaves

@@ -144,16 +144,21 @@ func (s *Store) SweepCheckpoint(ctx context.Context) (time.Time, error) {
 
 // SaveSweepCheckpoint moves the checkpoint forward (never back).
 func (s *Store) SaveSweepCheckpoint(ctx context.Context, d time.Time) error {
-	from := d.UTC().Format(time.DateOnly)
+	return s.moveSweepCheckpoint(ctx, d, "attribute_not_exists(#f) OR #f < :f")
+}
+
+// moveSweepCheckpoint sets the checkpoint to d's day where condition holds
+// (a condition that fails leaves it as it is).
+func (s *Store) moveSweepCheckpoint(ctx context.Context, d time.Time, condition string) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key{pkSweep, skState}.av(),
 		UpdateExpression:          aws.String("SET #f = :f, #t = :t"),
-		ConditionExpression:       aws.String("attribute_not_exists(#f) OR #f < :f"),
+		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeNames:  map[string]string{"#f": "from", "#t": attrType},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(from), ":t": str("sweepState")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(d.UTC().Format(time.DateOnly)), ":t": str("sweepState")},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("save sweep checkpoint: %w", err)
+		return fmt.Errorf("move sweep checkpoint: %w", err)
 	}
 	return nil
 }

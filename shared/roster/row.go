@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,8 +120,8 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	get := func(f Field) string { return h.cell(cells, Column{Field: f}) }
 
 	switch a := fold(get(Action)); {
-	case a == "" || contains(upsertWords, a):
-	case contains(removeWords, a):
+	case a == "" || slices.Contains(upsertWords, a):
+	case slices.Contains(removeWords, a):
 		row.Change = Remove
 	default:
 		problem(Column{Field: Action}, Error, "%q is not an action: leave it blank to add or update, or write remove", get(Action))
@@ -270,15 +271,6 @@ func message(err error) string {
 		return e.Message
 	}
 	return err.Error()
-}
-
-func contains(words []string, w string) bool {
-	for _, x := range words {
-		if x == w {
-			return true
-		}
-	}
-	return false
 }
 
 // splitName splits a full name: "Nordmann, Kari" and "Kari Nordmann" both

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestTemplateHeadersRoundTrip(t *testing.T) {
 				t.Errorf("%s: %q read as %v %d, want %v %d", lang, header[i], h.Columns[i].Field, h.Columns[i].N, c.Field, c.N)
 			}
 		}
-		if w := removeWordFor(lang); !contains(removeWords, fold(w)) {
+		if w := removeWordFor(lang); !slices.Contains(removeWords, fold(w)) {
 			t.Errorf("%s: remove word %q not recognised", lang, w)
 		}
 	}
