@@ -31,8 +31,10 @@ type Config struct {
 	BuildDir string // holds <function>/bootstrap, as `make build` writes them
 	StateDir string // signing key and other local state
 
-	Table  string // local table name
-	Bucket string // local bucket name
+	Table string // local table name
+	// Bucket is the bucket's name when the template gives it none (the
+	// template's BucketName wins: the functions name the bucket by it).
+	Bucket string
 
 	APIAddr    string // HTTP API, e.g. 127.0.0.1:3000
 	InvokeAddr string // Lambda Invoke API, e.g. 127.0.0.1:3001

@@ -41,7 +41,6 @@ func main() {
 	flag.StringVar(&cfg.BuildDir, "build", "build", "folder with <function>/bootstrap (make build)")
 	flag.StringVar(&cfg.StateDir, "state", env("ONBOARDING_STATE", filepath.Join(cache, "state")), "local state (signing key)")
 	flag.StringVar(&cfg.Table, "table", env("TABLE_NAME", "onboarding-local"), "DynamoDB table name")
-	flag.StringVar(&cfg.Bucket, "bucket", env("BUCKET_NAME", "onboarding-local"), "S3 bucket name")
 	flag.StringVar(&cfg.APIAddr, "api", "127.0.0.1:"+env("API_PORT", "3000"), "HTTP API address")
 	flag.StringVar(&cfg.InvokeAddr, "invoke", "127.0.0.1:"+env("INVOKE_PORT", "3001"), "Lambda Invoke API address")
 	flag.StringVar(&cfg.S3Addr, "s3", "127.0.0.1:"+env("S3_PORT", "9000"), "S3 address")
@@ -80,7 +79,7 @@ Next: create an organisation and its first admin, in another terminal:
 
 then open the invitation email in the SES emulator and follow its link.
 Stop with Ctrl-C.
-`, stack.APIURL, stack.APIURL, stack.InvokeURL, stack.InvokeURL, stack.S3URL, cfg.Bucket,
+`, stack.APIURL, stack.APIURL, stack.InvokeURL, stack.InvokeURL, stack.S3URL, stack.Bucket,
 		cfg.DynamoDBEndpoint, cfg.Table, cfg.SESEndpoint, schedules(stack))
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "runner: stopping")
