@@ -117,31 +117,9 @@ func guardItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
 // CreateInvitation writes the invitation, its pending guard and its token
 // lookup in one transaction.
 func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
-	invItem, err := invitationItem(inv)
+	items, err := s.createItems(inv)
 	if err != nil {
 		return err
-	}
-	guard, err := guardItem(inv)
-	if err != nil {
-		return err
-	}
-	tok, err := tokenItem(inv.TokenHash, inv)
-	if err != nil {
-		return err
-	}
-	// A guard left by an invitation that has expired (but not yet been swept)
-	// may be taken over.
-	guardFree, err := expression.NewBuilder().WithCondition(
-		expression.AttributeNotExists(expression.Name(attrPK)).
-			Or(expression.Name("expiresAt").LessThanEqual(expression.Value(stamp(s.now()))))).Build()
-	if err != nil {
-		return fmt.Errorf("build guard condition: %w", err)
-	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
-			ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}},
-		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	items = append(items, s.unitChecks(inv.OrgID, inv.Units)...)
 	if items, err = s.withAudit(items, e); err != nil {
@@ -164,6 +142,37 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 		return fmt.Errorf("create invitation %s: %w", inv.ID, err)
 	}
 	return nil
+}
+
+// createItems are the conditional Puts that create inv: the invitation,
+// its pending guard (one pending invitation per email; a guard left by an
+// invitation that has expired but not yet been swept may be taken over)
+// and its token, in that order.
+func (s *Store) createItems(inv invite.Invitation) ([]types.TransactWriteItem, error) {
+	invItem, err := invitationItem(inv)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := guardItem(inv)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenItem(inv.TokenHash, inv)
+	if err != nil {
+		return nil, err
+	}
+	guardFree, err := expression.NewBuilder().WithCondition(
+		expression.AttributeNotExists(expression.Name(attrPK)).
+			Or(expression.Name("expiresAt").LessThanEqual(expression.Value(stamp(s.now()))))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build guard condition: %w", err)
+	}
+	return []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
+			ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}},
+		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}, nil
 }
 
 // Invitation reads one invitation.

@@ -31,6 +31,9 @@ type Store interface {
 	PutMonitoringProfile(ctx context.Context, r monitor.Record, e audit.Entry) error
 	ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error)
 	ListInvitations(ctx context.Context, orgID string, status invite.Status, limit int, cursor string, now time.Time) ([]invite.Invitation, string, error)
+	// RosterLookup tells which emails belong to an account or a pending
+	// invitation in the organisation.
+	RosterLookup(ctx context.Context, orgID string, emails []string) (map[string]bool, error)
 }
 
 // Applier applies roster rows to an organisation.
@@ -99,8 +102,88 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 // Apply applies one row and says what came of it. Rows are independent: an
 // error in one is its own outcome, never the import's.
 func (a *Applier) Apply(ctx context.Context, s *Session, row roster.Row) roster.ReportLine {
-	line := roster.ReportLine{Row: row.Line, Email: row.Email}
-	var problems, warnings []string
+	line, warnings, ok := checked(row)
+	if !ok {
+		return line
+	}
+	var outcome, msg string
+	var err error
+	if row.Change == roster.Remove {
+		outcome, msg, err = a.remove(ctx, s, row)
+	} else {
+		outcome, msg, err = a.upsert(ctx, s, row)
+	}
+	return finished(line, warnings, outcome, msg, err)
+}
+
+// ApplyAll applies a run of rows and says what came of each, in order, as
+// Apply would. New people (neither an account nor a pending invitation in
+// the organisation) are invited many to a write; everyone else, and anyone
+// the batch could not settle, row by row.
+func (a *Applier) ApplyAll(ctx context.Context, s *Session, rows []roster.Row) []roster.ReportLine {
+	lines := make([]roster.ReportLine, len(rows))
+	done := make([]bool, len(rows))
+	var candidates []int
+	var emails []string
+	seen := map[string]bool{}
+	for i, row := range rows {
+		if line, _, ok := checked(row); !ok {
+			lines[i], done[i] = line, true
+			continue
+		}
+		if row.Change != roster.Remove && row.Email != "" && !seen[row.Email] && (!row.Monitored || row.ProfileGiven) {
+			seen[row.Email] = true
+			candidates = append(candidates, i)
+			emails = append(emails, row.Email)
+		}
+	}
+	if len(candidates) > 0 {
+		if known, err := a.Store.RosterLookup(ctx, s.Org.ID, emails); err == nil {
+			a.inviteNew(ctx, s, rows, candidates, known, lines, done)
+		}
+		// A failed lookup leaves every row to the row-by-row path.
+	}
+	for i, row := range rows {
+		if !done[i] {
+			lines[i] = a.Apply(ctx, s, row)
+		}
+	}
+	return lines
+}
+
+// inviteNew invites the candidates the lookup does not know in one batch.
+func (a *Applier) inviteNew(ctx context.Context, s *Session, rows []roster.Row, candidates []int, known map[string]bool,
+	lines []roster.ReportLine, done []bool) {
+	var fresh []int
+	var entries []invite.RosterEntry
+	for _, i := range candidates {
+		if !known[rows[i].Email] {
+			fresh = append(fresh, i)
+			entries = append(entries, invite.RosterEntry{Request: a.request(rows[i]), Profile: profileOf(rows[i])})
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	_, errs, err := a.Invites.InviteNewFromRoster(ctx, s.UploaderID, s.Org.ID, entries)
+	for j, i := range fresh {
+		rowErr := err
+		if err == nil {
+			rowErr = errs[j]
+		}
+		if fault.CodeOf(rowErr) == fault.Conflict {
+			continue // invited meanwhile: the row-by-row path updates that invitation
+		}
+		line, warnings, _ := checked(rows[i])
+		lines[i], done[i] = finished(line, warnings, roster.Created, "invited", rowErr), true
+	}
+}
+
+// checked starts a row's report line from the problems reading found: not
+// ok when one of them is an error.
+func checked(row roster.Row) (line roster.ReportLine, warnings []string, ok bool) {
+	line = roster.ReportLine{Row: row.Line, Email: row.Email}
+	var problems []string
 	for _, p := range row.Problems {
 		msg := p.Message
 		if p.Column != "" {
@@ -114,15 +197,13 @@ func (a *Applier) Apply(ctx context.Context, s *Session, row roster.Row) roster.
 	}
 	if len(problems) > 0 {
 		line.Outcome, line.Message = roster.Failed, strings.Join(problems, "; ")
-		return line
+		return line, nil, false
 	}
-	var outcome, msg string
-	var err error
-	if row.Change == roster.Remove {
-		outcome, msg, err = a.remove(ctx, s, row)
-	} else {
-		outcome, msg, err = a.upsert(ctx, s, row)
-	}
+	return line, warnings, true
+}
+
+// finished completes a report line with what applying the row came to.
+func finished(line roster.ReportLine, warnings []string, outcome, msg string, err error) roster.ReportLine {
 	if err != nil {
 		line.Outcome, line.Message = roster.Failed, rowError(err)
 		return line
@@ -170,20 +251,10 @@ func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (strin
 	if pending != nil {
 		return a.updateInvitation(ctx, s, row, *pending)
 	}
-	req := invite.Request{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, Phone: row.Mobile,
-		Language: row.Language, Role: row.Role}
-	if row.UnitID != "" {
-		req.Units = []string{row.UnitID}
+	if row.Monitored && !row.ProfileGiven {
+		return "", "", fault.New(fault.Invalid, "a monitored worker needs a mobile number and at least %d escalation contacts", monitor.MinEscalationContacts)
 	}
-	var profile *monitor.Profile
-	if row.Monitored {
-		if !row.ProfileGiven {
-			return "", "", fault.New(fault.Invalid, "a monitored worker needs a mobile number and at least %d escalation contacts", monitor.MinEscalationContacts)
-		}
-		p := row.Profile
-		profile = &p
-	}
-	inv, err := a.Invites.InviteFromRoster(ctx, s.UploaderID, s.Org.ID, req, profile)
+	inv, err := a.Invites.InviteFromRoster(ctx, s.UploaderID, s.Org.ID, a.request(row), profileOf(row))
 	if err != nil {
 		return "", "", err
 	}
@@ -191,6 +262,26 @@ func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (strin
 		return roster.Created, "added (the person already had an account)", nil
 	}
 	return roster.Created, "invited", nil
+}
+
+// request is the invitation a row asks for.
+func (a *Applier) request(row roster.Row) invite.Request {
+	req := invite.Request{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, Phone: row.Mobile,
+		Language: row.Language, Role: row.Role}
+	if row.UnitID != "" {
+		req.Units = []string{row.UnitID}
+	}
+	return req
+}
+
+// profileOf is the monitoring profile a row gives a monitored worker (nil
+// for anyone else).
+func profileOf(row roster.Row) *monitor.Profile {
+	if !row.Monitored || !row.ProfileGiven {
+		return nil
+	}
+	p := row.Profile
+	return &p
 }
 
 // updateMember changes what the row changes of a member: role and unit when

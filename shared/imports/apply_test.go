@@ -102,17 +102,47 @@ func (w *world) run(uploaderID, csv string) map[string]roster.ReportLine {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	out := map[string]roster.ReportLine{}
+	var rows []roster.Row
 	for {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return out
+			break
 		}
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		line := w.applier.Apply(ctx, sess, row)
+		rows = append(rows, row)
+	}
+	out := map[string]roster.ReportLine{}
+	for i, line := range w.applier.ApplyAll(ctx, sess, rows) {
+		if line.Row != rows[i].Line {
+			w.t.Fatalf("report line %d is for row %d, not %d", i, line.Row, rows[i].Line)
+		}
 		out[line.Email] = line
+	}
+	return out
+}
+
+// blindLookup sees no one: every row looks like a new person to the batch.
+type blindLookup struct{ imports.Store }
+
+func (blindLookup) RosterLookup(context.Context, string, []string) (map[string]bool, error) {
+	return map[string]bool{}, nil
+}
+
+// Someone invited between the batch's lookup and its write is updated row
+// by row, not reported as a failure.
+func TestApplyAllFallsBackWhenInvitedMeanwhile(t *testing.T) {
+	w := newWorld(t)
+	w.invite("per@example.no", "member", w.nord)
+	a := *w.applier
+	a.Store = blindLookup{w.store}
+	w.applier = &a
+	got := w.run("", header+
+		"Per,Persen,per@example.no,98765432,,Nord,Kari K,41234569,Lise L,41234570,,\n"+
+		"Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n")
+	if got["per@example.no"].Outcome != roster.Updated || got["kari@example.no"].Outcome != roster.Created {
+		t.Fatalf("%+v", got)
 	}
 }
 

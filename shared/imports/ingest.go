@@ -174,7 +174,8 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	return job, nil
 }
 
-// progressEvery is how many rows go between saved checkpoints.
+// progressEvery is how many rows are applied together (new people invited
+// in a few transactions) between saved checkpoints.
 const progressEvery = 50
 
 // run reads the file and applies its rows from the checkpoint on; for a
@@ -204,32 +205,48 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	}
 	defer closeFile()
 	var lines []roster.ReportLine
-	for n := 0; ; n++ {
-		row, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if row.Line < job.NextRow {
-			continue // applied by an earlier run
-		}
-		if !stop.IsZero() && time.Now().After(stop) {
+	batch := make([]roster.Row, 0, progressEvery)
+	var took time.Duration // by the last batch: a batch that could not finish in time waits for the next run
+	for eof := false; !eof; {
+		if !stop.IsZero() && time.Now().Add(took).After(stop) {
 			return g.pause(ctx, job, lines)
 		}
-		line := g.Applier.Apply(ctx, sess, row)
-		if line.Outcome == roster.Failed {
-			g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
-		}
-		lines = append(lines, line)
-		job.Counts.Add(line.Outcome, strings.Contains(line.Message, "warning:"))
-		job.NextRow = row.Line + 1
-		if n%progressEvery == progressEvery-1 {
-			job.UpdatedAt = g.now()
-			if err := g.Jobs.SaveProgress(ctx, *job); err != nil {
+		batch = batch[:0]
+		for len(batch) < progressEvery {
+			row, err := reader.Next()
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
 				return err
 			}
+			if row.Line >= job.NextRow { // else applied by an earlier run
+				batch = append(batch, row)
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		began := time.Now()
+		applied := g.Applier.ApplyAll(ctx, sess, batch)
+		if err := ctx.Err(); err != nil {
+			// Cut off: rows may have failed only for that. The lease lets a
+			// retry apply the batch again (what was done reads as unchanged).
+			return err
+		}
+		took = time.Since(began)
+		for _, line := range applied {
+			if line.Outcome == roster.Failed {
+				g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
+			}
+			lines = append(lines, line)
+			job.Counts.Add(line.Outcome, strings.Contains(line.Message, "warning:"))
+		}
+		job.NextRow = batch[len(batch)-1].Line + 1
+		job.UpdatedAt = g.now()
+		if err := g.Jobs.SaveProgress(ctx, *job); err != nil {
+			return err
 		}
 	}
 	for _, email := range missing {

@@ -190,10 +190,10 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now, Reserve: 50 * time.Millisecond}
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now, Reserve: 150 * time.Millisecond}
 	var csv strings.Builder
 	csv.WriteString(header)
-	const n = 300
+	const n = 1000
 	for i := range n {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,915 %02d %03d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, 10+i/100, i%1000)
 	}

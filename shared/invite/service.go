@@ -28,6 +28,10 @@ type Store interface {
 	// one-pending-invitation-per-email guard. When a pending invitation for
 	// the email exists it returns a Conflict carrying "invitationId".
 	CreateInvitation(ctx context.Context, inv Invitation, e audit.Entry) error
+	// CreateInvitations stores many pending invitations as CreateInvitation
+	// does, in as few requests as it can, and returns one error (or nil)
+	// per invitation: one that cannot be stored never holds up the others.
+	CreateInvitations(ctx context.Context, invs []Invitation, entries []audit.Entry) []error
 	// RecordDelivery stores inv's delivery state (status, attempts, the next
 	// try) if inv is still in the status and under the token it was sent
 	// with; else Conflict.
@@ -179,6 +183,68 @@ func (s *Service) InviteFromRoster(ctx context.Context, uploaderID, orgID string
 	return s.inviteAs(ctx, ic, actor, name, req, email, emailErr, profile, true)
 }
 
+// RosterEntry is a new person a roster brings, with their monitoring
+// profile (nil for someone who is not monitored).
+type RosterEntry struct {
+	Request Request
+	Profile *monitor.Profile
+}
+
+// InviteNewFromRoster invites, as InviteFromRoster does, people a roster
+// brings who have neither an account nor a pending invitation in the
+// organisation (as the caller has just read), many to a write. It returns an
+// invitation or an error for each entry, in order; a Conflict error means the
+// person has a pending invitation after all. The error returned last is for
+// the whole call (the uploader gone, the organisation unreadable).
+func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID string, entries []RosterEntry) ([]Invitation, []error, error) {
+	ic, err := s.Store.InviteContext(ctx, orgID, uploaderID, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("load invite context for org %s: %w", orgID, err)
+	}
+	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}, ""
+	if uploaderID != "" {
+		if ic.Actor == nil {
+			return nil, nil, fault.New(fault.Forbidden, "the uploader is no longer a member of this organisation")
+		}
+		actor = access.Actor{UserID: ic.Actor.UserID, OrgID: orgID, Role: ic.Actor.Role, Units: ic.Actor.Units}
+		name = strings.TrimSpace(ic.Actor.FirstName + " " + ic.Actor.LastName)
+	}
+	invs := make([]Invitation, len(entries))
+	errs := make([]error, len(entries))
+	var ready []int
+	var batch []Invitation
+	var audits []audit.Entry
+	for i, en := range entries {
+		email, emailErr := account.NormalizeEmail(en.Request.Email)
+		inv, err := s.validate(ic.Org, en.Request, email, emailErr)
+		if err == nil {
+			err = ic.Org.Roles.CheckInvite(actor, inv.Role, inv.Units)
+		}
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		inv.InvitedBy, inv.InviterName, inv.Profile = actor.UserID, name, en.Profile
+		// The token is never sent: the sweep sends one of its own with the
+		// queued email.
+		_, hash, err := NewToken()
+		if err != nil {
+			return nil, nil, err
+		}
+		inv = s.pending(ic.Org, inv, hash, true)
+		invs[i] = inv
+		ready = append(ready, i)
+		batch = append(batch, inv)
+		audits = append(audits, createdEntry(inv))
+	}
+	for j, err := range s.Store.CreateInvitations(ctx, batch, audits) {
+		if err != nil {
+			errs[ready[j]] = fmt.Errorf("create invitation: %w", err)
+		}
+	}
+	return invs, errs, nil
+}
+
 // inviteAs validates and creates an invitation (or adds an existing
 // account) on behalf of actor. A roster's email is queued (bulk: the sweep
 // sends it at the mail service's pace) and skips the API's hourly quota; an
@@ -320,6 +386,19 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	if err != nil {
 		return Invitation{}, err
 	}
+	inv = s.pending(o, inv, hash, queue)
+	if err := s.Store.CreateInvitation(ctx, inv, createdEntry(inv)); err != nil {
+		return Invitation{}, fmt.Errorf("create invitation: %w", err)
+	}
+	if queue {
+		return inv, nil
+	}
+	return s.deliver(ctx, inv, token)
+}
+
+// pending makes inv a new pending invitation of o under the token that
+// hashes to tokenHash.
+func (s *Service) pending(o org.Organisation, inv Invitation, tokenHash string, queue bool) Invitation {
 	now := s.Now().UTC().Truncate(time.Second)
 	inv.ID = NewSortableID(s.Now()) // full precision: ids sort by creation
 	inv.Status = Pending
@@ -327,21 +406,18 @@ func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation
 	inv.CreatedAt = now
 	inv.ExpiresAt = now.Add(o.Lifetime())
 	inv.RemindAt = remindAt(o, inv.ExpiresAt, now)
-	inv.TokenHash = hash
+	inv.TokenHash = tokenHash
 	if queue {
 		// Due at once: the sweep sends it (with a token of its own) at the
 		// mail service's pace.
 		inv.RetryMail, inv.NextDeliveryAt = MailInvitation, &now
 	}
-	e := audit.New(inv.OrgID, inv.InvitedBy, audit.InvitationCreated, "invitation", inv.ID, now).
+	return inv
+}
+
+func createdEntry(inv Invitation) audit.Entry {
+	return audit.New(inv.OrgID, inv.InvitedBy, audit.InvitationCreated, "invitation", inv.ID, inv.CreatedAt).
 		Changed(nil, map[string]any{"email": inv.Email, "role": inv.Role, "units": inv.Units, "expiresAt": inv.ExpiresAt})
-	if err := s.Store.CreateInvitation(ctx, inv, e); err != nil {
-		return Invitation{}, fmt.Errorf("create invitation: %w", err)
-	}
-	if queue {
-		return inv, nil
-	}
-	return s.deliver(ctx, inv, token)
 }
 
 // AppURL is the product's address, where members sign in: the public base

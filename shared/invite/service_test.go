@@ -41,6 +41,13 @@ func (f *fakeStore) CreateOrganisation(ctx context.Context, o org.Organisation) 
 func (f *fakeStore) CreateInvitation(ctx context.Context, inv Invitation, _ audit.Entry) error {
 	return f.CreateInvitationFn(ctx, inv)
 }
+func (f *fakeStore) CreateInvitations(ctx context.Context, invs []Invitation, _ []audit.Entry) []error {
+	errs := make([]error, len(invs))
+	for i, inv := range invs {
+		errs[i] = f.CreateInvitationFn(ctx, inv)
+	}
+	return errs
+}
 func (f *fakeStore) RecordDelivery(ctx context.Context, inv Invitation) error {
 	if f.RecordDeliveryFn == nil {
 		return nil

@@ -1,0 +1,183 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/audit"
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+)
+
+// maxTransactItems is DynamoDB's limit on the items of one transaction.
+const maxTransactItems = 100
+
+// CreateInvitations stores many pending invitations, each with its token,
+// its pending guard and its audit entry as CreateInvitation does, packing
+// as many as fit into each transaction (the units they name are checked
+// once per transaction). A transaction that fails because of some of them
+// is written again without those, so one that cannot be stored never holds
+// up the others. It returns one error or nil per invitation.
+func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation, entries []audit.Entry) []error {
+	errs := make([]error, len(invs))
+	writes := make([]invitationWrite, 0, len(invs))
+	for i, inv := range invs {
+		w, err := s.invitationWrite(i, inv, entries[i])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		writes = append(writes, w)
+	}
+	for len(writes) > 0 {
+		n, units := 0, map[string]bool{}
+		for n < len(writes) {
+			extra := 0
+			for _, u := range writes[n].inv.Units {
+				if !units[u] {
+					extra++
+				}
+			}
+			if n > 0 && itemsIn(writes[:n])+len(units)+len(writes[n].items)+extra > maxTransactItems {
+				break
+			}
+			for _, u := range writes[n].inv.Units {
+				units[u] = true
+			}
+			n++
+		}
+		s.createChunk(ctx, writes[:n], errs)
+		writes = writes[n:]
+	}
+	return errs
+}
+
+// invitationWrite is one invitation's items in a batched create.
+type invitationWrite struct {
+	index int // in the caller's slice
+	inv   invite.Invitation
+	items []types.TransactWriteItem // invitation, guard, token, audit entry
+}
+
+// The position of the pending guard in an invitationWrite's items.
+const guardAt = 1
+
+func itemsIn(ws []invitationWrite) int {
+	n := 0
+	for _, w := range ws {
+		n += len(w.items)
+	}
+	return n
+}
+
+func (s *Store) invitationWrite(index int, inv invite.Invitation, e audit.Entry) (invitationWrite, error) {
+	items, err := s.createItems(inv)
+	if err != nil {
+		return invitationWrite{}, err
+	}
+	if items, err = s.withAudit(items, e); err != nil {
+		return invitationWrite{}, err
+	}
+	return invitationWrite{index: index, inv: inv, items: items}, nil
+}
+
+// createChunk writes ws in one transaction. When conditions fail, the
+// invitations they belong to get their error and the rest is tried again.
+func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []error) {
+	for len(ws) > 0 {
+		var items []types.TransactWriteItem
+		owner := map[int]int{} // item -> position in ws
+		first := make([]int, len(ws))
+		for i, w := range ws {
+			first[i] = len(items)
+			for _, it := range w.items {
+				owner[len(items)] = i
+				items = append(items, it)
+			}
+		}
+		unitAt := map[int]string{}
+		seen := map[string]bool{}
+		for _, w := range ws {
+			for _, u := range w.inv.Units {
+				if !seen[u] {
+					seen[u] = true
+					unitAt[len(items)] = u
+					items = append(items, s.unitChecks(w.inv.OrgID, []string{u})...)
+				}
+			}
+		}
+		err := s.transact(ctx, items)
+		if err == nil {
+			return
+		}
+		reasons := canceled(err)
+		failed := map[int]error{}
+		for i := range reasons {
+			if !conditionFailed(reasons, i) {
+				continue
+			}
+			if u, ok := unitAt[i]; ok {
+				for j, w := range ws {
+					for k, wu := range w.inv.Units {
+						if wu == u {
+							var f fault.Fields
+							f.Add(fmt.Sprintf("units[%d]", k), string(fault.Invalid), "no such unit: "+u)
+							failed[j] = f.Err()
+						}
+					}
+				}
+				continue
+			}
+			j := owner[i]
+			if i-first[j] == guardAt {
+				failed[j] = fault.New(fault.Conflict, "a pending invitation for this email exists already")
+			} else {
+				failed[j] = fmt.Errorf("create invitation %s: %w", ws[j].inv.ID, errors.New("an item exists already"))
+			}
+		}
+		if len(failed) == 0 {
+			// Not caused by any one of them (throttling, a conflict that
+			// outlasted the retries): none is stored.
+			for _, w := range ws {
+				errs[w.index] = fmt.Errorf("create invitation %s: %w", w.inv.ID, err)
+			}
+			return
+		}
+		kept := ws[:0:0]
+		for j, w := range ws {
+			if e, ok := failed[j]; ok {
+				errs[w.index] = e
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		ws = kept
+	}
+}
+
+// RosterLookup tells which of emails are known in orgID: the address of an
+// account, or of a pending invitation there. Unknown ones are new people.
+// One BatchGetItem per 50 addresses.
+func (s *Store) RosterLookup(ctx context.Context, orgID string, emails []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	for start := 0; start < len(emails); start += 50 {
+		chunk := emails[start:min(start+50, len(emails))]
+		var keys []key
+		for _, e := range chunk {
+			keys = append(keys, key{emailPK(e), skAccount}, key{orgPK(orgID), pendingSK(e)})
+		}
+		items, err := s.batchGet(ctx, keys...)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range chunk {
+			_, acct := items[emailPK(e)+"|"+skAccount]
+			_, pending := items[orgPK(orgID)+"|"+pendingSK(e)]
+			known[e] = acct || pending
+		}
+	}
+	return known, nil
+}
