@@ -7,6 +7,7 @@ package monitor
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,7 +156,7 @@ func contacts(in []Contact, field string, max int, r Rules, errs *fault.Fields) 
 		if name == "" && phone == "" {
 			continue
 		}
-		f := fmt.Sprintf("%s[%d]", field, i)
+		f := field + "[" + strconv.Itoa(i) + "]"
 		if i >= max {
 			errs.Add(f, string(fault.Invalid), fmt.Sprintf("at most %d", max))
 			continue

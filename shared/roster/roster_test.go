@@ -354,7 +354,7 @@ func TestPhoneNumbersSpreadsheetsMangled(t *testing.T) {
 		"91512345": "+4791512345", "91512345.0": "+4791512345", "4791512345": "+4791512345", "4.791512345E9": "+4791512345",
 		"4.791512345E+09": "+4791512345", "0047 915 12 345": "+4791512345", "46701234567": "+46701234567",
 	} {
-		if got, err := phoneNumber(raw, r); err != nil || got != want {
+		if got, err := phoneNumber(raw, r.Region, r.Phones); err != nil || got != want {
 			t.Errorf("%s: %q %v, want %s", raw, got, err, want)
 		}
 	}

@@ -68,6 +68,11 @@ type Rules struct {
 	// Monitored reports whether the workers of a role are monitored: their
 	// rows need a mobile number and escalation contacts.
 	Monitored func(role string) bool
+
+	// contactPhones is Phones remembering what it has seen, for the
+	// escalation contacts many rows share (a worker's own number is rarely
+	// repeated: remembering those would only cost memory).
+	contactPhones monitor.PhoneParser
 }
 
 // Row is one person of a roster, as read.
@@ -173,7 +178,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 
 	row.Monitored = rules.Monitored != nil && rules.Monitored(row.Role)
 	if m := get(Mobile); m != "" {
-		if row.Mobile, err = phoneNumber(m, rules); err != nil {
+		if row.Mobile, err = phoneNumber(m, rules.Region, rules.Phones); err != nil {
 			problem(Column{Field: Mobile}, Error, "%q is not a valid phone number", m)
 		}
 	}
@@ -206,7 +211,11 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		problem(Column{Field: Mobile}, Error, "a monitored worker needs a mobile number")
 	}
 	var errs, warns fault.Fields
-	mr := monitor.Rules{Phones: func(raw, region string) (string, error) { return phoneNumber(raw, rules) },
+	contactPhones := rules.contactPhones
+	if contactPhones == nil {
+		contactPhones = rules.Phones
+	}
+	mr := monitor.Rules{Phones: func(raw, region string) (string, error) { return phoneNumber(raw, region, contactPhones) },
 		Region: rules.Region, WorkerPhone: row.Mobile, Today: rules.Today, DateOrder: rules.DateOrder}
 	row.Profile = monitor.Check(in, mr, &errs, &warns)
 	for _, e := range errs {
@@ -290,17 +299,17 @@ func splitName(full string) (first, last string) {
 // phoneNumber normalises a phone number, recovering one a spreadsheet made a
 // number: 4791512345 or 4.791512345E+09 (country code, leading + lost) and
 // 91512345.0 read as they were typed.
-func phoneNumber(raw string, rules Rules) (string, error) {
+func phoneNumber(raw, region string, parse monitor.PhoneParser) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if f, err := strconv.ParseFloat(raw, 64); err == nil && f > 0 && f < 1e16 && f == math.Trunc(f) && !strings.HasPrefix(raw, "+") && !strings.HasPrefix(raw, "0") {
 		raw = strconv.FormatFloat(f, 'f', 0, 64)
 	}
-	e164, err := rules.Phones(raw, rules.Region)
+	e164, err := parse(raw, region)
 	if err == nil {
 		return e164, nil
 	}
 	if digits := strings.Trim(raw, "0123456789"); digits == "" && len(raw) >= 8 {
-		if e164, err2 := rules.Phones("+"+raw, rules.Region); err2 == nil {
+		if e164, err2 := parse("+"+raw, region); err2 == nil {
 			return e164, nil
 		}
 	}
@@ -358,7 +367,7 @@ func memoPhones(parse monitor.PhoneParser, max int) monitor.PhoneParser {
 // NewReader finds the header row among the first rows of sheet.
 func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 	if rules.Phones != nil {
-		rules.Phones = memoPhones(rules.Phones, 50_000)
+		rules.contactPhones = memoPhones(rules.Phones, 50_000)
 	}
 	for i := 0; i < headerSearchRows; i++ {
 		cells, line, err := sheet.Next()
