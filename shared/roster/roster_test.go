@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -368,5 +370,46 @@ func TestSplitName(t *testing.T) {
 		if f, l := splitName(full); f != want[0] || l != want[1] {
 			t.Errorf("%q: %q %q", full, f, l)
 		}
+	}
+}
+
+// Files LibreOffice Calc wrote (testdata/libreoffice/README.md): its
+// shared strings, the numbers and the date serial it made of what was typed,
+// and its CSV in Windows-1252 with semicolons and in UTF-16 with tabs.
+func TestFilesWrittenByLibreOffice(t *testing.T) {
+	for _, name := range []string{"roster.xlsx", "roster-semicolon-windows1252.csv", "roster-tab-utf16.csv"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", "libreoffice", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			sheet, err := Open(name, f, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sheet.Close()
+			rows := readAll(t, sheet)
+			if len(rows) != 3 {
+				t.Fatalf("%d rows", len(rows))
+			}
+			kari, ase, liv := rows[0], rows[1], rows[2]
+			if len(kari.Problems) != 0 || len(ase.Problems) != 0 {
+				t.Fatalf("problems: %+v / %+v", kari.Problems, ase.Problems)
+			}
+			p := kari.Profile
+			if kari.FirstName != "Kari" || kari.Email != "kari@example.no" || kari.Mobile != "+4791512345" || kari.UnitID != "u-nord" ||
+				len(p.EscalationContacts) != 2 || p.EscalationContacts[0].Name != "Ola Øvre" || p.EscalationContacts[0].Phone != "+4741234567" ||
+				p.EscalationContacts[1].Phone != "+4741234568" || p.Rota == nil || p.Rota.EffectiveDate != "2027-01-04" ||
+				p.SafeWord != "blåbær" || p.LicencePlate != "AB 12345" || p.OtherInformation != "Nøkkel i postkassen" {
+				t.Errorf("kari: %+v %+v", kari, p)
+			}
+			if ase.FirstName != "Åse" || ase.LastName != "Bråten" || ase.Mobile != "+4791512346" || ase.UnitID != "u-sor" {
+				t.Errorf("åse: %+v", ase)
+			}
+			if liv.Email != "liv@example.no" || liv.Change != Remove {
+				t.Errorf("liv: %+v", liv)
+			}
+		})
 	}
 }
