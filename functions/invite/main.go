@@ -1,4 +1,5 @@
-// Command invite serves the admin routes: invitations and the caller's profile.
+// Command invite serves the admin routes: invitations, members, units,
+// settings, monitoring profiles, partners and the caller's profile.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"onboarding/shared/mail"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 	"onboarding/shared/phone"
 )
 
@@ -38,6 +40,8 @@ func main() {
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
+	// Only the local runner sets it: webhooks on this machine's loopback.
+	loopback := env.Optional("PARTNER_ALLOW_LOOPBACK", "") == "true"
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -68,6 +72,7 @@ func main() {
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store)
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
-	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store}).Register(router)
+	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
+	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -52,8 +52,9 @@ func Stack(t *testing.T) *local.Stack {
 	return s
 }
 
-// StackWithLogs is Stack, also returning the logs.
-func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
+// StackWithLogs is Stack, also returning the logs. Options change the
+// stack's configuration (by default its table has no stream).
+func StackWithLogs(t *testing.T, options ...func(*local.Config)) (*local.Stack, *Logs) {
 	t.Helper()
 	testenv.Integration(t)
 	root := testenv.RepoRoot()
@@ -68,13 +69,17 @@ func StackWithLogs(t *testing.T) (*local.Stack, *Logs) {
 	t.Cleanup(func() {
 		testenv.DynamoDBClient().DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
 	})
-	stack, err := local.Start(context.Background(), local.Config{
+	cfg := local.Config{
 		Template: filepath.Join(root, "template.yaml"), BuildDir: build, StateDir: t.TempDir(),
 		Table: table, Bucket: "e2e-" + testenv.RandomID(), NoStream: true,
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: testenv.DynamoDBEndpoint(), SESEndpoint: testenv.SESEndpoint(),
 		Log: slog.New(slog.NewTextHandler(logs, nil)), FunctionOutput: logs,
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	stack, err := local.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}

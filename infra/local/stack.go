@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -55,6 +56,9 @@ type Config struct {
 	// ScheduleEvery, when set, fires every schedule at this interval
 	// instead of its rate in the template (e.g. every minute in dev).
 	ScheduleEvery time.Duration
+	// StreamPollEvery is how often the stream poller reads an idle shard
+	// (default 250 ms, as Lambda polls four times a second).
+	StreamPollEvery time.Duration
 
 	Log            *slog.Logger
 	FunctionOutput io.Writer // the functions' own logs (default stderr)
@@ -64,8 +68,9 @@ type Config struct {
 type Stack struct {
 	Functions map[string]*Function
 	Scheduler *Scheduler
-	Table     string // the table's name
-	Bucket    string // the bucket's name
+	Pollers   []*StreamPoller // one per stream event source
+	Table     string          // the table's name
+	Bucket    string          // the bucket's name
 	APIURL    string
 	InvokeURL string
 	S3URL     string
@@ -157,6 +162,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		env["SIGNING_KEY_FILE"] = keyFile
 		// The SES emulator has no GetAccount and no limits.
 		env["SES_FALLBACK_SEND_RATE"], env["SES_FALLBACK_DAILY_QUOTA"] = "50", "1000000"
+		// Partner webhooks may point at this machine.
+		env["PARTNER_ALLOW_LOOPBACK"] = "true"
 		fn := NewFunction(FunctionConfig{
 			Name: f.Name, Binary: filepath.Join(cfg.BuildDir, f.Dir, "bootstrap"), Env: env,
 			Timeout: time.Duration(f.TimeoutSec) * time.Second, MemoryMB: f.MemoryMB,
@@ -192,7 +199,36 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	var schedCtx context.Context
 	schedCtx, s.stop = context.WithCancel(context.Background())
 	s.Scheduler.Run(schedCtx)
+	if !cfg.NoStream {
+		if err := s.startPollers(ctx, schedCtx, cfg, ddb, fns); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// startPollers starts a stream poller for each function that reads the
+// table's stream.
+func (s *Stack) startPollers(ctx, runCtx context.Context, cfg Config, ddb *dynamodb.Client, fns []samtemplate.Function) error {
+	desc, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(cfg.Table)})
+	if err != nil {
+		return err
+	}
+	arn := aws.ToString(desc.Table.LatestStreamArn)
+	client := dynamodbstreams.NewFromConfig(AWSConfig(), func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
+	for _, f := range fns {
+		for _, st := range f.Streams {
+			if st.Table != "Table" || arn == "" {
+				continue
+			}
+			p := &StreamPoller{Client: client, StreamArn: arn, Function: s.Functions[f.Name], Mapping: st, Every: cfg.StreamPollEvery,
+				FailureDir: filepath.Join(cfg.StateDir, "stream-failures"), Log: cfg.Log}
+			s.Pollers = append(s.Pollers, p)
+			go p.Run(runCtx)
+		}
+	}
+	return nil
 }
 
 func listen(addr string) (net.Listener, error) {

@@ -16,6 +16,19 @@ type Function struct {
 	Routes      []Route
 	Schedules   []Schedule
 	Uploads     []Upload
+	Streams     []Stream
+}
+
+// Stream is a DynamoDB event: the function reads a table's stream.
+type Stream struct {
+	Table                 string   // logical id of the table (from !GetAtt <Table>.StreamArn)
+	BatchSize             int      // default 100
+	StartingPosition      string   // TRIM_HORIZON or LATEST
+	Filters               []string // filter patterns (JSON), any of which lets a record through
+	ReportFailures        bool     // FunctionResponseTypes has ReportBatchItemFailures
+	BisectOnError         bool
+	MaximumRetryAttempts  int // -1: until the record expires
+	MaximumBatchingWindow int // seconds
 }
 
 // Upload is an S3 event: objects created in a bucket, filtered by key.
@@ -95,6 +108,26 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 					}
 				}
 				f.Uploads = append(f.Uploads, u)
+			case "DynamoDB":
+				st := Stream{BatchSize: intOf(ep["BatchSize"], 100), StartingPosition: fmt.Sprint(ep["StartingPosition"]),
+					MaximumRetryAttempts: intOf(ep["MaximumRetryAttempts"], -1), MaximumBatchingWindow: intOf(ep["MaximumBatchingWindowInSeconds"], 0)}
+				if ref, ok := ep["Stream"].(map[string]any); ok {
+					if ga, ok := ref["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+						st.Table = fmt.Sprint(ga[0])
+					}
+				}
+				if fc, ok := ep["FilterCriteria"].(map[string]any); ok {
+					for _, f := range list(fc["Filters"]) {
+						st.Filters = append(st.Filters, fmt.Sprint(f["Pattern"]))
+					}
+				}
+				for _, t := range anyList(ep["FunctionResponseTypes"]) {
+					if t == "ReportBatchItemFailures" {
+						st.ReportFailures = true
+					}
+				}
+				st.BisectOnError, _ = ep["BisectBatchOnFunctionError"].(bool)
+				f.Streams = append(f.Streams, st)
 			case "ScheduleV2", "Schedule":
 				resolved, err := t.Resolve(ep, c)
 				if err != nil {
@@ -113,6 +146,16 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 		fns = append(fns, f)
 	}
 	return fns, nil
+}
+
+func anyList(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, e := range l {
+			out = append(out, fmt.Sprint(e))
+		}
+	}
+	return out
 }
 
 func intOf(v any, def int) int {

@@ -105,7 +105,12 @@ type Email struct {
 		HTML string `json:"html"`
 		Text string `json:"text"`
 	} `json:"body"`
-	At int64 `json:"at"`
+	At          int64 `json:"at"`
+	Attachments []struct {
+		FileName    string `json:"filename"`
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"` // base64
+	} `json:"attachments"`
 }
 
 // Emails returns the messages the SES emulator holds for one recipient.

@@ -26,6 +26,9 @@ const (
 	UnitRenamed        = "unit.renamed"
 	UnitDeleted        = "unit.deleted"
 	SettingsUpdated    = "settings.updated"
+	PartnerSaved       = "partner.saved"
+	PartnerDeleted     = "partner.deleted"
+	PartnerRedelivered = "partner.redelivered"
 )
 
 // System is the actor of what the service does by itself (provisioning,

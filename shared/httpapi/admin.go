@@ -10,6 +10,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 // Admin serves the signed-in (admin) routes.
@@ -18,6 +19,7 @@ type Admin struct {
 	Members     *membership.Service
 	Orgs        *org.Service
 	Directory   account.Directory
+	Partners    *partner.Service
 }
 
 // Register adds the admin routes to rt.
@@ -40,6 +42,14 @@ func (a *Admin) Register(rt *Router) {
 	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
 	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
 	rt.Authed("GET /orgs/{orgId}/audit", a.auditTrail)
+	if a.Partners != nil {
+		rt.Authed("GET /orgs/{orgId}/partners", a.listPartners)
+		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}", a.getPartner)
+		rt.Authed("PUT /orgs/{orgId}/partners/{partnerId}", a.putPartner)
+		rt.Authed("DELETE /orgs/{orgId}/partners/{partnerId}", a.deletePartner)
+		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}/deliveries", a.listDeliveries)
+		rt.Authed("POST /orgs/{orgId}/partners/{partnerId}/deliveries/{deliveryId}/redeliver", a.redeliver)
+	}
 }
 
 // invitations is the service, linking to this API's own acceptance page when
@@ -253,4 +263,66 @@ func (a *Admin) auditTrail(ctx context.Context, r *Request) (Response, error) {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, page)
+}
+
+func (a *Admin) listPartners(ctx context.Context, r *Request) (Response, error) {
+	ps, err := a.Partners.List(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, map[string]any{"items": ps})
+}
+
+func (a *Admin) getPartner(ctx context.Context, r *Request) (Response, error) {
+	v, err := a.Partners.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, v)
+}
+
+// putPartner answers 201 with the webhook secret (shown only here) for a new
+// partner, 200 for a changed one (with the secret when it was rotated).
+func (a *Admin) putPartner(ctx context.Context, r *Request) (Response, error) {
+	var c partner.Config
+	if err := r.Decode(&c); err != nil {
+		return Response{}, err
+	}
+	v, created, err := a.Partners.Put(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), c)
+	if err != nil {
+		return Response{}, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return JSON(status, v) // never cached (JSON answers are no-store)
+}
+
+func (a *Admin) deletePartner(ctx context.Context, r *Request) (Response, error) {
+	if err := a.Partners.Delete(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId")); err != nil {
+		return Response{}, err
+	}
+	return Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Admin) listDeliveries(ctx context.Context, r *Request) (Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return Response{}, err
+	}
+	page, err := a.Partners.Deliveries(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), n, r.Query("cursor"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, page)
+}
+
+// redeliver answers 202: the copy is queued, due at once.
+func (a *Admin) redeliver(ctx context.Context, r *Request) (Response, error) {
+	v, err := a.Partners.Redeliver(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), r.Param("deliveryId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusAccepted, v)
 }

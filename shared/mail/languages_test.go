@@ -8,6 +8,7 @@ import (
 
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 // The languages every email must exist in.
@@ -108,6 +109,13 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 			"import": func() (Message, error) {
 				return c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
 					FileName: "roster.xlsx", Created: 3, Updated: 2, Removed: 1, Errors: 4, ReportURL: "https://x/report"})
+			},
+			"partner": func() (Message, error) {
+				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
+				return c.ComposePartnerChanges(p, inv.OrgName, partner.Delivery{ID: "d1", Events: []partner.Event{{Type: partner.WorkerAdded}}})
+			},
+			"webhook": func() (Message, error) {
+				return c.ComposeWebhookDisabled(Recipient{Email: "ada@example.no", Language: lang, Name: "Ada"}, inv.OrgName, partner.Partner{Name: "Vakt 24"})
 			},
 		}
 		for kind, compose := range kinds {

@@ -25,6 +25,16 @@ type Message struct {
 	Subject string
 	HTML    string
 	Text    string
+	// Attachments go with the message (SES v2 simple content).
+	Attachments []Attachment
+	// Cc are further recipients of the same message.
+	Cc []string
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Catalogue holds every language's strings and picks the best language for a

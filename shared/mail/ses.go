@@ -42,6 +42,14 @@ func (s SES) Send(ctx context.Context, m Message) error {
 			},
 		}},
 	}
+	for _, a := range m.Attachments {
+		in.Content.Simple.Attachments = append(in.Content.Simple.Attachments, types.Attachment{
+			FileName: aws.String(a.Name), ContentType: aws.String(a.ContentType), RawContent: a.Data,
+			ContentDisposition: types.AttachmentContentDispositionAttachment})
+	}
+	if len(m.Cc) > 0 {
+		in.Destination.ToAddresses = append(in.Destination.ToAddresses, m.Cc...)
+	}
 	if s.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}

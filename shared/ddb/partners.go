@@ -1,0 +1,681 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/access"
+	"onboarding/shared/audit"
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/mail"
+	"onboarding/shared/monitor"
+	"onboarding/shared/org"
+	"onboarding/shared/partner"
+)
+
+func partnerSK(id string) string                { return "PARTNER#" + id }
+func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
+func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
+func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
+func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
+func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
+
+// pkRedeliver is the due index partition of partner queues waiting for a
+// retry (few at a time: only queues whose partner is failing).
+const pkRedeliver = "REDELIVER"
+
+// DeliveryRetention is how long deliveries stay listed.
+const DeliveryRetention = 30 * 24 * time.Hour
+
+// Partners lists an organisation's partners.
+func (s *Store) Partners(ctx context.Context, orgID string) ([]partner.Partner, error) {
+	return queryAll[partner.Partner](ctx, s, orgPK(orgID), "PARTNER#", "partners of "+orgID)
+}
+
+// queryAll reads every item of pk whose sort key begins with prefix.
+func queryAll[T any](ctx context.Context, s *Store, pk, prefix, what string) ([]T, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(prefix))).Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(), ConsistentRead: aws.Bool(true),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	out := []T{}
+	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", what, err)
+		}
+		var vs []T
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &vs); err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// Partner reads one partner, or nil.
+func (s *Store) Partner(ctx context.Context, orgID, partnerID string) (*partner.Partner, error) {
+	var p partner.Partner
+	found, err := s.get(ctx, key{orgPK(orgID), partnerSK(partnerID)}, &p)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PutPartner stores p if the stored partner still has prevVersion (0: none
+// stored); else Conflict. Its queues are made due, so a webhook that was
+// paused sends what waited.
+func (s *Store) PutPartner(ctx context.Context, p partner.Partner, prevVersion int, e audit.Entry) error {
+	it, err := item(key{orgPK(p.OrgID), partnerSK(p.ID)}, "partner", p, nil)
+	if err != nil {
+		return err
+	}
+	cond := expression.AttributeNotExists(expression.Name(attrPK))
+	if prevVersion > 0 {
+		cond = expression.Name("version").Equal(expression.Value(prevVersion))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}}
+	now := s.now()
+	for _, ch := range p.Channels() {
+		items = append(items, s.dueItem(partner.Queue{OrgID: p.OrgID, PartnerID: p.ID, Channel: ch}, now))
+	}
+	if items, err = s.withAudit(items, e); err != nil {
+		return err
+	}
+	if err := s.transact(ctx, items); err != nil {
+		if reasons := canceled(err); conditionFailed(reasons, 0) {
+			return fault.New(fault.Conflict, "the partner was changed meanwhile: read it again")
+		}
+		return fmt.Errorf("put partner %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// DeletePartner removes a partner. Its deliveries stay listed until their
+// TTL; what is still queued is no longer sent.
+func (s *Store) DeletePartner(ctx context.Context, p partner.Partner, e audit.Entry) error {
+	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(p.OrgID), partnerSK(p.ID)}.av()}}}
+	items, err := s.withAudit(items, e)
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, items)
+}
+
+// DisableWebhook stops a partner's webhook after a 410, unless the partner
+// has been saved since (a new URL).
+func (s *Store) DisableWebhook(ctx context.Context, p partner.Partner, reason string, at time.Time) error {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("webhook.disabledAt"), expression.Value(at.UTC().Format(time.RFC3339Nano))).
+			Set(expression.Name("webhook.disabledReason"), expression.Value(reason))).
+		WithCondition(expression.Name("version").Equal(expression.Value(p.Version))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key{orgPK(p.OrgID), partnerSK(p.ID)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if isConditionFailed(err) {
+		return nil // saved again meanwhile: the new settings decide
+	}
+	return err
+}
+
+// Sources reads what the service holds about the people changes name:
+// one BatchGetItem for the members of changes that only name a user, one
+// for email guards and pending guards, one for memberships, monitoring
+// profiles and pending invitations (each per 100 keys).
+func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Change) ([]partner.Source, error) {
+	var emails []string
+	seen := map[string]bool{}
+	add := func(e string) {
+		if e != "" && !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	var byUser []key
+	for _, c := range changes {
+		if c.Email == "" && c.UserID != "" {
+			byUser = append(byUser, key{orgPK(orgID), memberSK(c.UserID)})
+		}
+	}
+	members, err := s.batchGetAll(ctx, byUser)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if c.Email != "" {
+			add(c.Email)
+		} else if it, ok := members[orgPK(orgID)+"|"+memberSK(c.UserID)]; ok {
+			var m org.Member
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				return nil, err
+			}
+			add(m.Email)
+		}
+	}
+	var guards []key
+	for _, e := range emails {
+		guards = append(guards, key{emailPK(e), skAccount}, key{orgPK(orgID), pendingSK(e)})
+	}
+	found, err := s.batchGetAll(ctx, guards)
+	if err != nil {
+		return nil, err
+	}
+	var second []key
+	userOf, inviteOf := map[string]string{}, map[string]string{}
+	for _, e := range emails {
+		if it, ok := found[emailPK(e)+"|"+skAccount]; ok {
+			var g emailGuard
+			if err := attributevalue.UnmarshalMap(it, &g); err != nil {
+				return nil, err
+			}
+			userOf[e] = g.UserID
+			second = append(second, key{orgPK(orgID), memberSK(g.UserID)}, key{orgPK(orgID), monitorSK(g.UserID)})
+		}
+		if it, ok := found[orgPK(orgID)+"|"+pendingSK(e)]; ok {
+			var g pendingGuard
+			if err := attributevalue.UnmarshalMap(it, &g); err != nil {
+				return nil, err
+			}
+			inviteOf[e] = g.InvitationID
+			second = append(second, key{orgPK(orgID), inviteSK(g.InvitationID)})
+		}
+	}
+	items, err := s.batchGetAll(ctx, second)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]partner.Source, 0, len(emails))
+	for _, e := range emails {
+		src := partner.Source{OrgID: orgID, Email: e}
+		if uid := userOf[e]; uid != "" {
+			if it, ok := items[orgPK(orgID)+"|"+memberSK(uid)]; ok {
+				src.Member = &org.Member{}
+				if err := attributevalue.UnmarshalMap(it, src.Member); err != nil {
+					return nil, err
+				}
+			}
+			if it, ok := items[orgPK(orgID)+"|"+monitorSK(uid)]; ok && src.Member != nil {
+				src.Profile = &monitor.Record{}
+				if err := attributevalue.UnmarshalMap(it, src.Profile); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if id := inviteOf[e]; id != "" {
+			if it, ok := items[orgPK(orgID)+"|"+inviteSK(id)]; ok {
+				src.Invitation = &invite.Invitation{}
+				if err := attributevalue.UnmarshalMap(it, src.Invitation); err != nil {
+					return nil, err
+				}
+				if src.Invitation.Status != invite.Pending || !src.Invitation.ExpiresAt.After(s.now()) {
+					src.Invitation = nil
+				}
+			}
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// batchGetAll reads any number of items, 100 keys to a request.
+func (s *Store) batchGetAll(ctx context.Context, keys []key) (map[string]map[string]types.AttributeValue, error) {
+	out := map[string]map[string]types.AttributeValue{}
+	for start := 0; start < len(keys); start += 100 {
+		got, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))]...)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range got {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// Snapshots reads what partners were last told.
+func (s *Store) Snapshots(ctx context.Context, orgID string, keys []partner.SnapshotKey) (map[partner.SnapshotKey]partner.Snapshot, error) {
+	ks := make([]key, len(keys))
+	for i, k := range keys {
+		ks[i] = key{orgPK(orgID), snapshotSK(k.PartnerID, k.Email)}
+	}
+	items, err := s.batchGetAll(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := map[partner.SnapshotKey]partner.Snapshot{}
+	for _, k := range keys {
+		if it, ok := items[orgPK(orgID)+"|"+snapshotSK(k.PartnerID, k.Email)]; ok {
+			var sn partner.Snapshot
+			if err := attributevalue.UnmarshalMap(it, &sn); err != nil {
+				return nil, err
+			}
+			out[k] = sn
+		}
+	}
+	return out, nil
+}
+
+type outboxEntry struct {
+	DeliveryID string `dynamodbav:"deliveryId"`
+}
+
+// Record writes deliveries, their queue entries and the snapshots they
+// bring partners to in one transaction, each snapshot conditional on the
+// version read.
+func (s *Store) Record(ctx context.Context, ds []partner.Delivery, snaps []partner.Snapshot, prev map[partner.SnapshotKey]int) error {
+	return s.record(ctx, ds, snaps, prev, nil)
+}
+
+func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partner.Snapshot, prev map[partner.SnapshotKey]int, extra []types.TransactWriteItem) error {
+	items := append([]types.TransactWriteItem{}, extra...)
+	now := s.now()
+	// Each queue numbers its entries: the outbox is read in that order, and
+	// the number moves on only if no one else took it meanwhile.
+	var queues []partner.Queue
+	var qkeys []key
+	for _, d := range ds {
+		q := partner.Queue{OrgID: d.OrgID, PartnerID: d.PartnerID, Channel: d.Channel}
+		if !slices.Contains(queues, q) {
+			queues = append(queues, q)
+			qkeys = append(qkeys, key{orgPK(q.OrgID), queueSK(q)})
+		}
+	}
+	found, err := s.batchGetAll(ctx, qkeys)
+	if err != nil {
+		return err
+	}
+	read, next, count := map[partner.Queue]int{}, map[partner.Queue]int{}, map[partner.Queue]int{}
+	for _, q := range queues {
+		var st struct {
+			Next int `dynamodbav:"next"`
+		}
+		if it, ok := found[orgPK(q.OrgID)+"|"+queueSK(q)]; ok {
+			if err := attributevalue.UnmarshalMap(it, &st); err != nil {
+				return err
+			}
+		}
+		read[q], next[q] = st.Next, st.Next
+	}
+	for _, d := range ds {
+		q := partner.Queue{OrgID: d.OrgID, PartnerID: d.PartnerID, Channel: d.Channel}
+		next[q]++
+		count[q]++
+		d.Seq = next[q]
+		it, err := item(key{orgPK(d.OrgID), deliverySK(d.PartnerID, d.ID)}, "delivery", d,
+			map[string]types.AttributeValue{attrTTL: num(d.CreatedAt.Add(DeliveryRetention).Unix())})
+		if err != nil {
+			return err
+		}
+		ob, err := item(key{orgPK(d.OrgID), outboxSK(q, d.Seq)}, "outbox", outboxEntry{d.ID}, nil)
+		if err != nil {
+			return err
+		}
+		items = append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ob, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	for _, q := range queues {
+		u := expression.Add(expression.Name("pending"), expression.Value(count[q])).
+			Set(expression.Name("next"), expression.Value(next[q])).
+			Set(expression.Name("orgId"), expression.Value(q.OrgID)).
+			Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
+			Set(expression.Name("channel"), expression.Value(q.Channel)).
+			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
+			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, now)))
+		cond := expression.Name("next").Equal(expression.Value(read[q]))
+		if read[q] == 0 {
+			cond = expression.AttributeNotExists(expression.Name("next")).Or(cond)
+		}
+		expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
+		if err != nil {
+			return err
+		}
+		items = append(items, s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr))
+	}
+	firstQueue := len(items) - len(queues)
+	for _, sn := range snaps {
+		it, err := item(key{orgPK(sn.OrgID), snapshotSK(sn.PartnerID, sn.Email)}, "partnerSnapshot", sn, nil)
+		if err != nil {
+			return err
+		}
+		cond := expression.AttributeNotExists(expression.Name(attrPK))
+		if v, ok := prev[partner.SnapshotKey{PartnerID: sn.PartnerID, Email: sn.Email}]; ok {
+			cond = expression.Name("version").Equal(expression.Value(v))
+		}
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		for i := firstQueue; i < len(reasons); i++ {
+			if conditionFailed(reasons, i) {
+				return fault.New(fault.Conflict, "a partner was told of this worker, or its queue moved, meanwhile")
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("record partner deliveries: %w", err)
+	}
+	return nil
+}
+
+// queueCount is the update that counts deliveries into (n > 0) or out of
+// a queue; with due, the queue is also marked due then (in case whoever
+// sends next dies first).
+func (s *Store) queueCount(q partner.Queue, n int, due *time.Time) types.TransactWriteItem {
+	u := expression.Add(expression.Name("pending"), expression.Value(n)).
+		Set(expression.Name("orgId"), expression.Value(q.OrgID)).
+		Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
+		Set(expression.Name("channel"), expression.Value(q.Channel))
+	if due != nil {
+		u = u.Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
+			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, *due)))
+	}
+	expr, _ := expression.NewBuilder().WithUpdate(u).Build()
+	return s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr)
+}
+
+func queueDueSK(q partner.Queue, at time.Time) string {
+	return at.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + q.OrgID + "#" + q.PartnerID + "#" + q.Channel
+}
+
+// dueItem marks a queue due at at.
+func (s *Store) dueItem(q partner.Queue, at time.Time) types.TransactWriteItem {
+	return s.queueCount(q, 0, &at)
+}
+
+// MarkDue asks for a queue to be sent at at.
+func (s *Store) MarkDue(ctx context.Context, q partner.Queue, at time.Time) error {
+	return s.transact(ctx, []types.TransactWriteItem{s.dueItem(q, at)})
+}
+
+// LeaseQueue takes a queue for sending until until, if no one holds it.
+func (s *Store) LeaseQueue(ctx context.Context, q partner.Queue, now, until time.Time) (bool, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("leaseUntil"), expression.Value(until.UnixMilli())).
+			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
+			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, until))).
+			Set(expression.Name("orgId"), expression.Value(q.OrgID)).
+			Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
+			Set(expression.Name("channel"), expression.Value(q.Channel))).
+		WithCondition(expression.AttributeNotExists(expression.Name("leaseUntil")).
+			Or(expression.Name("leaseUntil").LessThan(expression.Value(now.UnixMilli())))).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key{orgPK(q.OrgID), queueSK(q)}.av(),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReleaseQueue gives a queue up, due at due (nil: not due; with ifEmpty
+// only while it holds no delivery).
+func (s *Store) ReleaseQueue(ctx context.Context, q partner.Queue, due *time.Time, ifEmpty bool) (bool, error) {
+	b := expression.NewBuilder()
+	if due != nil {
+		b = b.WithUpdate(expression.Remove(expression.Name("leaseUntil")).
+			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
+			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, *due))))
+	} else {
+		b = b.WithUpdate(expression.Remove(expression.Name("leaseUntil")).
+			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK)))
+		if ifEmpty {
+			b = b.WithCondition(expression.AttributeNotExists(expression.Name("pending")).
+				Or(expression.Name("pending").LessThanEqual(expression.Value(0))))
+		}
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return false, err
+	}
+	in := &dynamodb.UpdateItemInput{TableName: &s.table, Key: key{orgPK(q.OrgID), queueSK(q)}.av(),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	if expr.Condition() != nil {
+		in.ConditionExpression = expr.Condition()
+	}
+	_, err = s.client.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Outbox lists a queue's undelivered deliveries, oldest first.
+func (s *Store) Outbox(ctx context.Context, q partner.Queue, limit int) ([]partner.Delivery, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(orgPK(q.OrgID))).And(expression.Key(attrSK).BeginsWith(outboxPrefix(q)))).Build()
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.client.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+		Limit: aws.Int32(int32(limit))})
+	if err != nil {
+		return nil, fmt.Errorf("query outbox: %w", err)
+	}
+	var keys []key
+	for _, it := range res.Items {
+		var e outboxEntry
+		if err := attributevalue.UnmarshalMap(it, &e); err != nil {
+			return nil, err
+		}
+		keys = append(keys, key{orgPK(q.OrgID), deliverySK(q.PartnerID, e.DeliveryID)})
+	}
+	items, err := s.batchGetAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var out []partner.Delivery
+	for _, k := range keys {
+		it, ok := items[k.PK+"|"+k.SK]
+		if !ok {
+			continue // expired by TTL: nothing left to send
+		}
+		var d partner.Delivery
+		if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// SaveAttempt stores a delivery after an attempt; done takes it out of its
+// queue.
+func (s *Store) SaveAttempt(ctx context.Context, d partner.Delivery, done bool) error {
+	it, err := item(key{orgPK(d.OrgID), deliverySK(d.PartnerID, d.ID)}, "delivery", d,
+		map[string]types.AttributeValue{attrTTL: num(d.CreatedAt.Add(DeliveryRetention).Unix())})
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it}}}
+	if done {
+		q := partner.Queue{OrgID: d.OrgID, PartnerID: d.PartnerID, Channel: d.Channel}
+		items = append(items,
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(d.OrgID), outboxSK(q, d.Seq)}.av(),
+				ConditionExpression: aws.String("attribute_exists(PK)")}},
+			s.queueCount(q, -1, nil))
+	}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); done && conditionFailed(reasons, 1) {
+		// Already out of the queue (a redelivery racing): store it alone.
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it})
+	}
+	if err != nil {
+		return fmt.Errorf("save delivery %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// DueQueues lists queues due at now, oldest first.
+func (s *Store) DueQueues(ctx context.Context, now time.Time, limit int) ([]partner.Queue, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrDuePK).Equal(expression.Value(pkRedeliver)).
+			And(expression.Key(attrDueSK).LessThanEqual(expression.Value(now.UTC().Format("2006-01-02T15:04:05.000Z") + "#~")))).Build()
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.client.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(IndexDue),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		Limit: aws.Int32(int32(limit))})
+	if err != nil {
+		return nil, fmt.Errorf("query due partner queues: %w", err)
+	}
+	var qs []partner.Queue
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &qs); err != nil {
+		return nil, err
+	}
+	return qs, nil
+}
+
+// Deliveries lists a partner's deliveries, newest first.
+func (s *Store) Deliveries(ctx context.Context, orgID, partnerID string, limit int, cursor string) ([]partner.Delivery, string, error) {
+	pk, prefix := orgPK(orgID), deliverySK(partnerID, "")
+	start, err := decodeCursor(cursor, map[string]string{attrPK: pk}, attrPK, attrSK)
+	if err != nil {
+		return nil, "", err
+	}
+	if start != nil {
+		if sk, ok := start[attrSK].(*types.AttributeValueMemberS); !ok || !strings.HasPrefix(sk.Value, prefix) {
+			return nil, "", errBadCursor
+		}
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(prefix))).Build()
+	if err != nil {
+		return nil, "", err
+	}
+	return queryPage[partner.Delivery](ctx, s, &dynamodb.QueryInput{
+		TableName: &s.table, Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start,
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, "deliveries of "+partnerID)
+}
+
+// Delivery reads one delivery, or returns NotFound.
+func (s *Store) Delivery(ctx context.Context, orgID, partnerID, id string) (partner.Delivery, error) {
+	var d partner.Delivery
+	found, err := s.get(ctx, key{orgPK(orgID), deliverySK(partnerID, id)}, &d)
+	if err != nil {
+		return d, err
+	}
+	if !found {
+		return d, fault.New(fault.NotFound, "no such delivery")
+	}
+	return d, nil
+}
+
+// Redeliver queues a copy of a delivery (a new webhook-id, the same event
+// ids) behind what is waiting, due at once.
+func (s *Store) Redeliver(ctx context.Context, d partner.Delivery, e audit.Entry) error {
+	put, err := s.recordAudit(e)
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, []partner.Delivery{d}, nil, nil, []types.TransactWriteItem{put})
+}
+
+// People lists the emails of everyone a resync of partnerID looks at:
+// members, pending invitations, and whoever the partner was told of.
+func (s *Store) People(ctx context.Context, orgID, partnerID string) ([]string, error) {
+	var emails []string
+	seen := map[string]bool{}
+	add := func(e string) {
+		if e != "" && !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	for cursor := ""; ; {
+		ms, next, err := s.ListMembers(ctx, orgID, "", "", 100, cursor)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			add(m.Email)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for cursor := ""; ; {
+		invs, next, err := s.ListInvitations(ctx, orgID, invite.Pending, 100, cursor, s.now())
+		if err != nil {
+			return nil, err
+		}
+		for _, inv := range invs {
+			add(inv.Email)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	snaps, err := queryAll[partner.Snapshot](ctx, s, orgPK(orgID), snapshotSK(partnerID, ""), "snapshots of "+partnerID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sn := range snaps {
+		if sn.Present {
+			add(sn.Email)
+		}
+	}
+	return emails, nil
+}
+
+// OrgAdmins returns an organisation's name and its organisation-wide
+// admins, each in the language of their account.
+func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Recipient, error) {
+	o, _, err := s.Actor(ctx, orgID, "")
+	if err != nil {
+		return "", nil, err
+	}
+	var out []mail.Recipient
+	for cursor := ""; ; {
+		ms, next, err := s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, m := range ms {
+			if !m.IsOrgWideAdmin() {
+				continue
+			}
+			r := mail.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
+			if a, err := s.Account(ctx, m.UserID); err == nil && a != nil && a.Language != "" {
+				r.Language = a.Language
+			}
+			out = append(out, r)
+		}
+		if cursor = next; cursor == "" {
+			return o.Name, out, nil
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"onboarding/shared/partner"
+)
+
+// Recipient is someone to email, in their language.
+type Recipient struct {
+	Email, Language, Name string
+}
+
+// PartnerDirectory finds what partner emails need to say.
+type PartnerDirectory interface {
+	// OrgAdmins returns the organisation's name and its organisation-wide
+	// admins.
+	OrgAdmins(ctx context.Context, orgID string) (string, []Recipient, error)
+}
+
+// PartnerMailer sends partners their changes as CSV and tells admins about
+// a webhook that is gone; it satisfies partner.Mailer.
+type PartnerMailer struct {
+	Catalogue *Catalogue
+	Sender    Sender
+	Directory PartnerDirectory
+}
+
+// ComposePartnerChanges renders the email of one delivery for a partner,
+// with the changes attached as CSV.
+func (c *Catalogue) ComposePartnerChanges(p partner.Partner, orgName string, d partner.Delivery) (Message, error) {
+	lang := c.Match(p.Email.Language)
+	counts := map[string]int{}
+	for _, e := range d.Events {
+		counts[e.Type]++
+	}
+	data := map[string]any{"OrgName": orgName, "Name": p.Name, "Count": len(d.Events),
+		"Added": counts[partner.WorkerAdded], "Updated": counts[partner.WorkerUpdated], "Removed": counts[partner.WorkerRemoved]}
+	tr := c.translator(lang, data)
+	l := layout{Lang: lang, Dir: tr.T("direction"), Subject: tr.T("partner.subject"),
+		Paragraphs: []string{greeting(tr, data), tr.T("partner.intro")}, Footer: tr.T("partner.footer")}
+	m, err := c.finish(tr, p.Email.Addresses[0], l, "partner changes")
+	if err != nil {
+		return Message{}, err
+	}
+	m.Cc = p.Email.Addresses[1:]
+	body, err := ChangesCSV(d.Events)
+	if err != nil {
+		return Message{}, err
+	}
+	m.Attachments = []Attachment{{Name: "changes-" + d.ID + ".csv", ContentType: "text/csv; charset=utf-8", Data: body}}
+	return m, nil
+}
+
+// ChangesCSV writes events as CSV (UTF-8 with a BOM, so spreadsheet
+// programs read the letters right), one row per event. Cells that a
+// spreadsheet would run as formulas are neutralised.
+func ChangesCSV(events []partner.Event) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("\ufeff")
+	w := csv.NewWriter(&b)
+	header := []string{"event", "eventId", "time", "changedFields", "workerId", "externalId", "email", "firstName", "lastName",
+		"mobile", "language", "status", "units"}
+	for i := 1; i <= 5; i++ {
+		header = append(header, fmt.Sprintf("escalation%dName", i), fmt.Sprintf("escalation%dPhone", i))
+	}
+	for i := 1; i <= 3; i++ {
+		header = append(header, fmt.Sprintf("outOfHours%dName", i), fmt.Sprintf("outOfHours%dPhone", i))
+	}
+	header = append(header, "rota", "rotaFrom", "safeWord", "licencePlate", "otherInformation", "version")
+	if err := w.Write(header); err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		wk := e.Worker
+		mobile := ""
+		if len(wk.PhoneNumbers) > 0 {
+			mobile = wk.PhoneNumbers[0].Value
+		}
+		row := []string{e.Type, e.ID, e.Timestamp.UTC().Format("2006-01-02T15:04:05Z"), strings.Join(e.ChangedFields, " "),
+			wk.ID, wk.ExternalID, wk.UserName, wk.Name.GivenName, wk.Name.FamilyName, mobile, wk.PreferredLanguage}
+		x := wk.Monitoring
+		if x == nil {
+			x = &partner.Monitoring{}
+		}
+		row = append(row, x.Status, strings.Join(x.Units, " "))
+		for i := 0; i < 5; i++ {
+			if i < len(x.EscalationContacts) {
+				row = append(row, x.EscalationContacts[i].Name, x.EscalationContacts[i].Phone)
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		for i := 0; i < 3; i++ {
+			if i < len(x.OutOfHoursContacts) {
+				row = append(row, x.OutOfHoursContacts[i].Name, x.OutOfHoursContacts[i].Phone)
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		rota, from := "", ""
+		if x.Rota != nil {
+			rota, from = x.Rota.Reference, x.Rota.EffectiveDate
+		}
+		row = append(row, rota, from, x.SafeWord, x.LicencePlate, x.OtherInformation, strconv.Itoa(wk.Meta.Version))
+		for i, cell := range row {
+			row[i] = neutralise(cell)
+		}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
+
+// neutralise keeps a spreadsheet from running a cell as a formula (a
+// leading =, +, -, @, tab or carriage return), except a phone number's +.
+func neutralise(s string) string {
+	if s == "" || !strings.ContainsAny(s[:1], "=+-@\t\r") {
+		return s
+	}
+	if s[0] == '+' && strings.Trim(s[1:], "0123456789") == "" {
+		return s
+	}
+	return "'" + s
+}
+
+// ComposeWebhookDisabled renders the notice an admin gets when a
+// partner's webhook answered 410.
+func (c *Catalogue) ComposeWebhookDisabled(to Recipient, orgName string, p partner.Partner) (Message, error) {
+	lang := c.Match(to.Language)
+	data := map[string]any{"OrgName": orgName, "Name": to.Name, "PartnerName": p.Name}
+	tr := c.translator(lang, data)
+	l := layout{Lang: lang, Dir: tr.T("direction"), Subject: tr.T("webhook.subject"),
+		Paragraphs: []string{greeting(tr, data), tr.T("webhook.intro")}, Footer: tr.T("admin.footer")}
+	return c.finish(tr, to.Email, l, "webhook disabled")
+}
+
+// SendChanges emails one delivery to the partner's addresses.
+func (m PartnerMailer) SendChanges(ctx context.Context, p partner.Partner, d partner.Delivery) error {
+	if p.Email == nil || len(p.Email.Addresses) == 0 {
+		return fmt.Errorf("the partner has no email addresses")
+	}
+	orgName, _, err := m.Directory.OrgAdmins(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	msg, err := m.Catalogue.ComposePartnerChanges(p, orgName, d)
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
+
+// SendWebhookDisabled tells the organisation-wide admins.
+func (m PartnerMailer) SendWebhookDisabled(ctx context.Context, p partner.Partner, reason string) error {
+	orgName, admins, err := m.Directory.OrgAdmins(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	for _, a := range admins {
+		msg, err := m.Catalogue.ComposeWebhookDisabled(a, orgName, p)
+		if err != nil {
+			return err
+		}
+		if err := m.Sender.Send(ctx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package partner
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Delivery is one batch of events for one channel of one partner. Deliveries
+// of a channel go out one at a time, in order: a worker's changes are never
+// overtaken by older ones.
+type Delivery struct {
+	OrgID     string  `json:"orgId" dynamodbav:"orgId"`
+	PartnerID string  `json:"partnerId" dynamodbav:"partnerId"`
+	ID        string  `json:"deliveryId" dynamodbav:"deliveryId"` // the webhook-id: the same on every attempt
+	Channel   string  `json:"channel" dynamodbav:"channel"`
+	Events    []Event `json:"-" dynamodbav:"events"`
+	Status    string  `json:"status" dynamodbav:"status"`
+	Attempts  int     `json:"attempts" dynamodbav:"attempts"`
+	// LastError says why the last attempt failed (a status code, a
+	// timeout); never a response body.
+	LastError      string     `json:"lastError,omitempty" dynamodbav:"lastError,omitempty"`
+	CreatedAt      time.Time  `json:"createdAt" dynamodbav:"createdAt"`
+	FirstAttemptAt *time.Time `json:"firstAttemptAt,omitempty" dynamodbav:"firstAttemptAt,omitempty"`
+	LastAttemptAt  *time.Time `json:"lastAttemptAt,omitempty" dynamodbav:"lastAttemptAt,omitempty"`
+	NextAttemptAt  *time.Time `json:"nextAttemptAt,omitempty" dynamodbav:"nextAttemptAt,omitempty"`
+	DeliveredAt    *time.Time `json:"deliveredAt,omitempty" dynamodbav:"deliveredAt,omitempty"`
+	// LatencyMs is from the first event's change to delivery.
+	LatencyMs    int64  `json:"latencyMs,omitempty" dynamodbav:"latencyMs,omitempty"`
+	RedeliveryOf string `json:"redeliveryOf,omitempty" dynamodbav:"redeliveryOf,omitempty"`
+	// Seq is the delivery's place in its channel's queue (given when it is
+	// recorded).
+	Seq int `json:"-" dynamodbav:"seq"`
+}
+
+// Delivery statuses.
+const (
+	Pending   = "pending"   // waiting for its turn or its next attempt
+	Delivered = "delivered" // the partner took it (2xx, or the email was accepted by SES)
+	Failed    = "failed"    // given up after RetryFor; can be redelivered
+)
+
+// MaxEvents is the most events one delivery carries.
+const MaxEvents = 100
+
+// RetryFor is how long a failing delivery is retried before it is given
+// up (and the channel moves on to the next).
+const RetryFor = 25 * time.Hour
+
+// RetryDelay is the wait after the n-th failed attempt: 10 s doubling up to
+// three hours, so a partner down for a day gets about 20 attempts.
+func RetryDelay(n int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < n && d < 3*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 3*time.Hour)
+}
+
+// NewID returns an id that sorts by time and then by seq (deliveries made
+// in the same millisecond keep their order).
+func NewID(now time.Time, seq int) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return fmt.Sprintf("%013d%04d%s", now.UnixMilli(), seq%10000, hex.EncodeToString(b))
+}
+
+// Summary is an event as the deliveries API lists it: which worker, what
+// changed; never the worker's details.
+type Summary struct {
+	ID            string   `json:"eventId"`
+	Type          string   `json:"type"`
+	WorkerID      string   `json:"workerId"`
+	Email         string   `json:"email"`
+	ChangedFields []string `json:"changedFields,omitempty"`
+}
+
+// DeliveryView is a delivery as the API shows it.
+type DeliveryView struct {
+	Delivery
+	EventCount int       `json:"eventCount"`
+	Events     []Summary `json:"events"`
+}
+
+// ViewOfDelivery shows d without the workers' details.
+func ViewOfDelivery(d Delivery) DeliveryView {
+	v := DeliveryView{Delivery: d, EventCount: len(d.Events), Events: []Summary{}}
+	for _, e := range d.Events {
+		v.Events = append(v.Events, Summary{ID: e.ID, Type: e.Type, WorkerID: e.Worker.ID, Email: e.Worker.UserName, ChangedFields: e.ChangedFields})
+	}
+	return v
+}
+
+// Payload is the webhook body: the Standard Webhooks envelope around a
+// batch of events.
+type Payload struct {
+	Type      string    `json:"type"` // "worker.events"
+	Timestamp time.Time `json:"timestamp"`
+	Data      struct {
+		OrgID      string  `json:"orgId"`
+		PartnerID  string  `json:"partnerId"`
+		DeliveryID string  `json:"deliveryId"`
+		Events     []Event `json:"events"`
+	} `json:"data"`
+}
+
+// Body is the JSON a webhook delivery posts.
+func (d Delivery) Body() ([]byte, error) {
+	var p Payload
+	p.Type, p.Timestamp = "worker.events", d.CreatedAt
+	p.Data.OrgID, p.Data.PartnerID, p.Data.DeliveryID, p.Data.Events = d.OrgID, d.PartnerID, d.ID, d.Events
+	return json.Marshal(p)
+}

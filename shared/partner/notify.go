@@ -1,0 +1,403 @@
+package partner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"onboarding/shared/fault"
+)
+
+// Change names a person some of whose items changed, as a stream record
+// tells it.
+type Change struct {
+	OrgID  string
+	Email  string // "" when the record only names the user (a monitoring profile)
+	UserID string
+	At     time.Time // when the change was made
+}
+
+// Queue is one channel of one partner: its deliveries go out in order.
+type Queue struct {
+	OrgID     string `dynamodbav:"orgId"`
+	PartnerID string `dynamodbav:"partnerId"`
+	Channel   string `dynamodbav:"channel"`
+}
+
+// SnapshotKey names a snapshot.
+type SnapshotKey struct{ PartnerID, Email string }
+
+// Store is what notifying partners needs of storage.
+type Store interface {
+	// Partners lists an organisation's partners.
+	Partners(ctx context.Context, orgID string) ([]Partner, error)
+	// Partner reads one partner, or nil.
+	Partner(ctx context.Context, orgID, partnerID string) (*Partner, error)
+	// Sources reads the current state of the people changes name (their
+	// membership, monitoring profile and pending invitation), one per
+	// person, in the order of the changes.
+	Sources(ctx context.Context, orgID string, changes []Change) ([]Source, error)
+	// Snapshots reads what partners were last told.
+	Snapshots(ctx context.Context, orgID string, keys []SnapshotKey) (map[SnapshotKey]Snapshot, error)
+	// Record stores deliveries (each in its channel's queue) and the
+	// snapshots they bring partners to, all or nothing. A snapshot is
+	// written only if it still has the version in prev (absent when not
+	// in prev); else Conflict.
+	Record(ctx context.Context, ds []Delivery, snaps []Snapshot, prev map[SnapshotKey]int) error
+	// LeaseQueue takes a queue for sending until until, unless someone
+	// else holds it; it also marks the queue due at until, so a sender that
+	// dies is followed by another.
+	LeaseQueue(ctx context.Context, q Queue, now, until time.Time) (bool, error)
+	// ReleaseQueue gives a queue up, due at the given time or (nil) not
+	// due. With ifEmpty it only succeeds while the queue holds no delivery
+	// (false when one arrived meanwhile).
+	ReleaseQueue(ctx context.Context, q Queue, due *time.Time, ifEmpty bool) (bool, error)
+	// MarkDue asks for a queue to be sent at at.
+	MarkDue(ctx context.Context, q Queue, at time.Time) error
+	// Outbox lists a queue's undelivered deliveries, oldest first.
+	Outbox(ctx context.Context, q Queue, limit int) ([]Delivery, error)
+	// SaveAttempt stores a delivery after an attempt; done takes it out of
+	// its queue (delivered, or given up).
+	SaveAttempt(ctx context.Context, d Delivery, done bool) error
+	// DueQueues lists queues due at now.
+	DueQueues(ctx context.Context, now time.Time, limit int) ([]Queue, error)
+	// People lists the emails of everyone a resync of partnerID looks at:
+	// monitored members, pending invitations, and whoever the partner was
+	// told of.
+	People(ctx context.Context, orgID, partnerID string) ([]string, error)
+	// DisableWebhook stops a partner's webhook after it answered 410.
+	DisableWebhook(ctx context.Context, p Partner, reason string, at time.Time) error
+}
+
+// Poster posts a webhook.
+type Poster interface {
+	Post(ctx context.Context, url string, header map[string]string, body []byte) (status int, err error)
+}
+
+// Mailer sends the email channel's deliveries and tells admins about a
+// webhook that is gone.
+type Mailer interface {
+	SendChanges(ctx context.Context, p Partner, d Delivery) error
+	SendWebhookDisabled(ctx context.Context, p Partner, reason string) error
+}
+
+// Notifier turns changes into deliveries and sends them.
+type Notifier struct {
+	Store  Store
+	Poster Poster
+	Mailer Mailer
+	// Lease is how long a sender holds a queue (longer than a run).
+	Lease time.Duration
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+func (n *Notifier) now() time.Time { return n.Now().UTC() }
+
+func (n *Notifier) log() *slog.Logger {
+	if n.Log == nil {
+		return slog.Default()
+	}
+	return n.Log
+}
+
+// Notify records what each partner of orgID must be told about the people
+// changes name, then sends it. It is idempotent: the same changes again
+// record nothing new, so a stream batch can be retried safely.
+func (n *Notifier) Notify(ctx context.Context, orgID string, changes []Change) error {
+	partners, err := n.Store.Partners(ctx, orgID)
+	if err != nil || len(partners) == 0 {
+		return err
+	}
+	queues, err := n.recordFor(ctx, orgID, partners, changes)
+	if err != nil {
+		return err
+	}
+	n.drainAll(ctx, queues)
+	return nil
+}
+
+// drainAll sends what queues hold. One that cannot be sent now stays due:
+// the retry schedule sends it.
+func (n *Notifier) drainAll(ctx context.Context, queues []Queue) {
+	for _, q := range queues {
+		if err := n.Drain(ctx, q); err != nil {
+			n.log().Warn("partner queue not drained", "orgId", q.OrgID, "partnerId", q.PartnerID, "channel", q.Channel, "error", err)
+		}
+	}
+}
+
+// recordFor writes what partners must be told of changes and returns the
+// queues it went to.
+func (n *Notifier) recordFor(ctx context.Context, orgID string, partners []Partner, changes []Change) ([]Queue, error) {
+	latest := map[string]time.Time{}
+	for _, c := range changes {
+		if c.Email != "" && c.At.After(latest[c.Email]) {
+			latest[c.Email] = c.At
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		queues, err := n.recordOnce(ctx, orgID, partners, changes, latest)
+		if fault.CodeOf(err) == fault.Conflict && attempt < 4 {
+			continue // another run told a partner meanwhile: read again
+		}
+		return queues, err
+	}
+}
+
+func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Partner, changes []Change, latest map[string]time.Time) ([]Queue, error) {
+	sources, err := n.Store.Sources(ctx, orgID, changes)
+	if err != nil {
+		return nil, err
+	}
+	var keys []SnapshotKey
+	for _, p := range partners {
+		for _, s := range sources {
+			keys = append(keys, SnapshotKey{p.ID, s.Email})
+		}
+	}
+	snaps, err := n.Store.Snapshots(ctx, orgID, keys)
+	if err != nil {
+		return nil, err
+	}
+	now := n.now()
+	seq := 0
+	var queues []Queue
+	for _, p := range partners {
+		channels := p.Channels()
+		if len(channels) == 0 {
+			continue
+		}
+		var events []Event
+		var next []Snapshot
+		prev := map[SnapshotKey]int{}
+		for _, s := range sources {
+			k := SnapshotKey{p.ID, s.Email}
+			var snap *Snapshot
+			if sn, ok := snaps[k]; ok {
+				snap = &sn
+				prev[k] = sn.Version
+			}
+			w, ok := p.WorkerOf(s)
+			at := latest[s.Email]
+			if at.IsZero() {
+				at = now
+			}
+			seq++
+			ev, ns := Diff(snap, w, ok, orgID, p.ID, s.Email, "evt_"+NewID(now, seq), at)
+			if ev != nil {
+				events = append(events, *ev)
+				next = append(next, ns)
+			}
+		}
+		// Each transaction: per channel a delivery, its queue entry and
+		// the queue's count; then one snapshot per event.
+		per := min(MaxEvents, 100-3*len(channels))
+		for start := 0; start < len(events); start += per {
+			end := min(start+per, len(events))
+			var ds []Delivery
+			for _, ch := range channels {
+				seq++
+				ds = append(ds, Delivery{OrgID: orgID, PartnerID: p.ID, ID: NewID(now, seq), Channel: ch,
+					Events: events[start:end], Status: Pending, CreatedAt: now})
+			}
+			if err := n.Store.Record(ctx, ds, next[start:end], prev); err != nil {
+				return nil, err
+			}
+		}
+		if len(events) > 0 {
+			for _, ch := range channels {
+				queues = append(queues, Queue{orgID, p.ID, ch})
+			}
+		}
+	}
+	return queues, nil
+}
+
+// Drain sends a queue's deliveries in order until it is empty, one fails
+// (it is retried later, and nothing behind it overtakes it), or ctx is
+// near its deadline.
+func (n *Notifier) Drain(ctx context.Context, q Queue) error {
+	lease := n.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	now := n.now()
+	ok, err := n.Store.LeaseQueue(ctx, q, now, now.Add(lease))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// Someone is sending it; make sure it is looked at again soon in
+		// case they had finished reading it.
+		return n.Store.MarkDue(ctx, q, now.Add(5*time.Second))
+	}
+	for {
+		due, paused, err := n.drain(ctx, q)
+		if err != nil {
+			// Leave the lease to run out: the queue is due then.
+			return err
+		}
+		released, err := n.Store.ReleaseQueue(ctx, q, due, due == nil && !paused)
+		if err != nil || released {
+			return err
+		}
+		// A delivery arrived while sending: send it too.
+	}
+}
+
+// drain sends what the queue holds; it returns when the queue is due next
+// (nil: when something new arrives), or that the channel is paused.
+func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error) {
+	p, err := n.Store.Partner(ctx, q.OrgID, q.PartnerID)
+	if err != nil {
+		return nil, false, err
+	}
+	if p == nil || (q.Channel == ChannelWebhook && (p.Webhook == nil || p.Webhook.DisabledAt != nil)) ||
+		(q.Channel == ChannelEmail && p.Email == nil) {
+		// Removed, or paused until an admin saves the partner again (which
+		// makes the queue due).
+		return nil, true, nil
+	}
+	done := map[string]bool{}
+	for {
+		ds, err := n.Store.Outbox(ctx, q, 10)
+		if err != nil || len(ds) == 0 {
+			return nil, false, err
+		}
+		for _, d := range ds {
+			if done[d.ID] {
+				// Never send one twice in a run: its queue entry should be gone.
+				return nil, false, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
+			}
+			done[d.ID] = true
+			now := n.now()
+			if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
+				return d.NextAttemptAt, false, nil
+			}
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 20*time.Second {
+				return &now, false, nil // the next run carries on
+			}
+			sendErr := n.send(ctx, *p, d)
+			now = n.now()
+			d.Attempts++
+			d.LastAttemptAt = &now
+			if d.FirstAttemptAt == nil {
+				d.FirstAttemptAt = &now
+			}
+			if sendErr == nil {
+				d.Status, d.DeliveredAt, d.NextAttemptAt, d.LastError = Delivered, &now, nil, ""
+				if len(d.Events) > 0 {
+					d.LatencyMs = now.Sub(d.Events[0].Timestamp).Milliseconds()
+				}
+				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
+					return nil, false, err
+				}
+				continue
+			}
+			d.LastError = sendErr.Error()
+			var gone *goneError
+			if errors.As(sendErr, &gone) {
+				d.NextAttemptAt = nil
+				if err := n.Store.SaveAttempt(ctx, d, false); err != nil {
+					return nil, false, err
+				}
+				return nil, true, n.disable(ctx, *p, gone.Error())
+			}
+			if now.Sub(*d.FirstAttemptAt) >= RetryFor {
+				d.Status, d.NextAttemptAt = Failed, nil
+				n.log().Error("partner delivery given up", "orgId", d.OrgID, "partnerId", d.PartnerID, "deliveryId", d.ID, "attempts", d.Attempts, "error", d.LastError)
+				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
+					return nil, false, err
+				}
+				continue
+			}
+			next := now.Add(RetryDelay(d.Attempts))
+			d.NextAttemptAt = &next
+			n.log().Warn("partner delivery failed", "orgId", d.OrgID, "partnerId", d.PartnerID, "deliveryId", d.ID, "attempt", d.Attempts, "error", d.LastError)
+			if err := n.Store.SaveAttempt(ctx, d, false); err != nil {
+				return nil, false, err
+			}
+			return &next, false, nil
+		}
+	}
+}
+
+// disable stops a webhook that answered 410 and tells the admins.
+func (n *Notifier) disable(ctx context.Context, p Partner, reason string) error {
+	if err := n.Store.DisableWebhook(ctx, p, reason, n.now()); err != nil {
+		return err
+	}
+	n.log().Warn("partner webhook disabled", "orgId", p.OrgID, "partnerId", p.ID, "reason", reason)
+	if n.Mailer != nil {
+		if err := n.Mailer.SendWebhookDisabled(ctx, p, reason); err != nil {
+			n.log().Error("could not tell the admins about a disabled webhook", "orgId", p.OrgID, "partnerId", p.ID, "error", err)
+		}
+	}
+	return nil
+}
+
+// goneError is a webhook's 410: the receiver asks not to be sent to again.
+type goneError struct{}
+
+func (*goneError) Error() string { return "the endpoint answered 410 Gone" }
+
+// WebhookTimeout is how long a webhook may take to answer.
+const WebhookTimeout = 15 * time.Second
+
+func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
+	switch d.Channel {
+	case ChannelEmail:
+		if n.Mailer == nil {
+			return errors.New("no mailer")
+		}
+		return n.Mailer.SendChanges(ctx, p, d)
+	case ChannelWebhook:
+		body, err := d.Body()
+		if err != nil {
+			return err
+		}
+		// The header's timestamp is the real time of sending (receivers
+		// compare it with their clocks); which secrets sign is the service's
+		// business.
+		at := time.Now()
+		sig, err := Sign(p.Webhook.LiveSecrets(n.now()), d.ID, at, body)
+		if err != nil {
+			return err
+		}
+		header := map[string]string{"content-type": "application/json", "webhook-id": d.ID,
+			"webhook-timestamp": fmt.Sprint(at.Unix()), "webhook-signature": sig}
+		pctx, cancel := context.WithTimeout(ctx, WebhookTimeout)
+		defer cancel()
+		status, err := n.Poster.Post(pctx, p.Webhook.URL, header, body)
+		switch {
+		case err != nil:
+			if pctx.Err() != nil && ctx.Err() == nil {
+				return fmt.Errorf("no answer within %s", WebhookTimeout)
+			}
+			return fmt.Errorf("could not reach the endpoint: %w", err)
+		case status == 410:
+			return &goneError{}
+		case status < 200 || status > 299:
+			return fmt.Errorf("the endpoint answered %d", status)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown channel %q", d.Channel)
+}
+
+// RetryDue sends the queues that are due now (the retry schedule).
+func (n *Notifier) RetryDue(ctx context.Context) (int, error) {
+	qs, err := n.Store.DueQueues(ctx, n.now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range qs {
+		if err := n.Drain(ctx, q); err != nil {
+			n.log().Warn("partner queue not drained", "orgId", q.OrgID, "partnerId", q.PartnerID, "channel", q.Channel, "error", err)
+		}
+	}
+	return len(qs), nil
+}
