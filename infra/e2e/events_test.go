@@ -126,6 +126,34 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("%d %v %s", status, fnErr, out)
 		}
 	})
+	t.Run("stream-worker-changes.json", func(t *testing.T) {
+		// A stream batch about an organisation with no partners: nothing to
+		// tell, and no record reported failed.
+		raw := readEvent(t, "stream-worker-changes.json")
+		var ev events.DynamoDBEvent
+		roundTrips(t, raw, &ev)
+		status, out, fnErr := invoke(t, s.InvokeURL, "NotifyFunction", raw)
+		var res events.DynamoDBEventResponse
+		if status != 200 || fnErr || json.Unmarshal(out, &res) != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("%d %v %s", status, fnErr, out)
+		}
+	})
+	t.Run("schedule-notify-retry.json", func(t *testing.T) {
+		status, out, fnErr := invoke(t, s.InvokeURL, "NotifyFunction", readEvent(t, "schedule-notify-retry.json"))
+		if status != 200 || fnErr || !bytes.Contains(out, []byte(`"queues":0`)) {
+			t.Fatalf("%d %v %s", status, fnErr, out)
+		}
+	})
+	t.Run("notify-on-failure.json", func(t *testing.T) {
+		// The on-failure record names a stream this emulator does not have:
+		// the replay fails loudly rather than doing nothing.
+		var rec map[string]any
+		roundTrips(t, readEvent(t, "notify-on-failure.json"), &rec)
+		status, out, fnErr := invoke(t, s.InvokeURL, "NotifyFunction", readEvent(t, "notify-on-failure.json"))
+		if status != 200 || !fnErr || !bytes.Contains(out, []byte("shard iterator")) {
+			t.Fatalf("%d %v %s", status, fnErr, out)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			raw := readEvent(t, tc.file)

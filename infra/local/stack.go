@@ -222,7 +222,8 @@ func (s *Stack) startPollers(ctx, runCtx context.Context, cfg Config, ddb *dynam
 			if st.Table != "Table" || arn == "" {
 				continue
 			}
-			p := &StreamPoller{Client: client, StreamArn: arn, Function: s.Functions[f.Name], Mapping: st, Every: cfg.StreamPollEvery,
+			p := &StreamPoller{Client: client, StreamArn: arn, Function: s.Functions[f.Name], Timeout: time.Duration(f.TimeoutSec) * time.Second,
+				Mapping: st, Every: cfg.StreamPollEvery,
 				FailureDir: filepath.Join(cfg.StateDir, "stream-failures"), Log: cfg.Log}
 			s.Pollers = append(s.Pollers, p)
 			go p.Run(runCtx)

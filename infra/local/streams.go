@@ -31,7 +31,8 @@ import (
 type StreamPoller struct {
 	Client    *dynamodbstreams.Client
 	StreamArn string
-	Function  *Function
+	Function  Invoker
+	Timeout   time.Duration // the function's
 	Mapping   samtemplate.Stream
 	// Every is how often an idle shard is polled (Lambda: 4 times a second).
 	Every time.Duration
@@ -41,6 +42,12 @@ type StreamPoller struct {
 
 	mu      sync.Mutex
 	batches int
+}
+
+// Invoker runs a function with a payload (a *Function, or a test's fake).
+type Invoker interface {
+	Name() string
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
 }
 
 // Batches is how many batches the function was invoked with.
@@ -246,7 +253,7 @@ func (p *StreamPoller) invoke(ctx context.Context, batch []events.DynamoDBEventR
 	p.mu.Lock()
 	p.batches++
 	p.mu.Unlock()
-	ictx, cancel := context.WithTimeout(ctx, p.Function.cfg.Timeout+30*time.Second)
+	ictx, cancel := context.WithTimeout(ctx, p.Timeout+30*time.Second)
 	defer cancel()
 	out, err := p.Function.Invoke(ictx, payload)
 	if err != nil {

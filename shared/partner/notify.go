@@ -90,6 +90,9 @@ type Notifier struct {
 	Mailer Mailer
 	// Lease is how long a sender holds a queue (longer than a run).
 	Lease time.Duration
+	// Timeout is how long a webhook may take to answer (default
+	// WebhookTimeout).
+	Timeout time.Duration
 	Now   func() time.Time
 	Log   *slog.Logger
 }
@@ -369,13 +372,17 @@ func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 		}
 		header := map[string]string{"content-type": "application/json", "webhook-id": d.ID,
 			"webhook-timestamp": fmt.Sprint(at.Unix()), "webhook-signature": sig}
-		pctx, cancel := context.WithTimeout(ctx, WebhookTimeout)
+		timeout := n.Timeout
+		if timeout <= 0 {
+			timeout = WebhookTimeout
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		status, err := n.Poster.Post(pctx, p.Webhook.URL, header, body)
 		switch {
 		case err != nil:
 			if pctx.Err() != nil && ctx.Err() == nil {
-				return fmt.Errorf("no answer within %s", WebhookTimeout)
+				return fmt.Errorf("no answer within %s", timeout)
 			}
 			return fmt.Errorf("could not reach the endpoint: %w", err)
 		case status == 410:

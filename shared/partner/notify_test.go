@@ -439,3 +439,22 @@ func TestCoverageAndResync(t *testing.T) {
 		t.Fatalf("invited worker: %v %v", types(evs), wk)
 	}
 }
+
+// A receiver that does not answer in time is a failed attempt, retried.
+func TestSlowReceiverTimesOut(t *testing.T) {
+	w := newWorld(t)
+	w.connect(partner.Config{})
+	w.notifier.Timeout = 300 * time.Millisecond
+	w.recv.Answer(0, 2*time.Second)
+	w.worker("kari@example.no")
+	page, _ := w.partners.Deliveries(context.Background(), w.admin, w.orgID, "vakt", 10, "")
+	if d := page.Items[0]; d.Status != partner.Pending || d.LastError != "no answer within 300ms" || d.NextAttemptAt == nil {
+		t.Fatalf("%+v", d)
+	}
+	w.recv.Answer(0, 0)
+	w.clock.Add(time.Minute)
+	w.notifier.RetryDue(context.Background())
+	if n := len(w.recv.Events()); n != 1 {
+		t.Fatalf("%d events after the retry", n)
+	}
+}
