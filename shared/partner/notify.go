@@ -93,8 +93,8 @@ type Notifier struct {
 	// Timeout is how long a webhook may take to answer (default
 	// WebhookTimeout).
 	Timeout time.Duration
-	Now   func() time.Time
-	Log   *slog.Logger
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (n *Notifier) now() time.Time { return n.Now().UTC() }
