@@ -8,7 +8,11 @@
 //   - time per argon2id hash with the production parameters;
 //   - DynamoDB requests per operation, counted by a proxy in front of
 //     DynamoDB Local while the real binaries serve real requests;
-//   - invite and accept latency through the runner at concurrency 8.
+//   - invite and accept latency through the runner at concurrency 8;
+//   - the sweep, roster parsing and a 10,000-row import (issues #4, #5);
+//   - partner notification latency and throughput (issue #6).
+//
+// BENCH_ONLY=partners runs only the last.
 //
 // It needs the emulators (`make bench` starts them).
 package main
@@ -90,6 +94,13 @@ func run() error {
 		return err
 	}
 	hashing()
+	if os.Getenv("BENCH_ONLY") == "partners" {
+		if err := partners(host, tmp); err != nil {
+			return err
+		}
+		os.MkdirAll("build", 0o755)
+		return os.WriteFile(filepath.Join("build", "bench-partners.md"), []byte(report.String()), 0o644)
+	}
 	if err := rosters(tmp); err != nil {
 		return err
 	}
@@ -132,6 +143,10 @@ func run() error {
 		return err
 	}
 	if err := b.importRoster(); err != nil {
+		return err
+	}
+	stack.Close()
+	if err := partners(host, tmp); err != nil {
 		return err
 	}
 

@@ -48,6 +48,7 @@ func main() {
 	flag.StringVar(&cfg.SESEndpoint, "ses", env("SES_ENDPOINT", "http://127.0.0.1:"+env("SES_PORT", "8005")), "SES v2 emulator endpoint")
 	flag.IntVar(&cfg.MaxConcurrency, "concurrency", 10, "processes per function at most")
 	flag.DurationVar(&cfg.ScheduleEvery, "schedule-every", envDuration("SCHEDULE_EVERY"), "fire every schedule at this interval instead of the template's rate (e.g. 1m)")
+	flag.DurationVar(&cfg.StreamPollEvery, "stream-every", envDuration("STREAM_EVERY"), "how often the stream poller reads an idle shard (default 250ms)")
 	publicBase := flag.String("public-base-url", os.Getenv("PUBLIC_BASE_URL"), "public base URL for links (default: the HTTP API's URL)")
 	flag.Parse()
 	if *publicBase != "" {

@@ -21,6 +21,12 @@
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
 //	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease
 //	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
+//	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
+//	partner snapshot ORG#<org>          PSTATE#<partner>#<email> what the partner was last told of a worker; versioned
+//	delivery         ORG#<org>          DELIVERY#<partner>#<id>  a batch of events for one channel: status, attempts; TTL
+//	outbox entry     ORG#<org>          OUTBOX#<partner>#<channel>#<seq> a delivery waiting its turn, numbered per queue
+//	partner queue    ORG#<org>          QUEUE#<partner>#<channel> next number, waiting count, send lease; Due index
+//	                                    (REDELIVER / <time>#...) while it has something due
 //
 // Access patterns:
 //
@@ -54,6 +60,15 @@
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
 //	                                delete the old TOKEN, put the new; then UpdateItem with the outcome
+//	roster rows (new people)        BatchGetItem EMAIL guards + PENDING guards per 50 rows; TransactWriteItems of
+//	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, units checked once
+//	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
+//	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots; then per <= 97 events
+//	                                TransactWriteItems: DELIVERY + OUTBOX per channel, QUEUE (next number, if as
+//	                                read), PSTATE each if as read
+//	send a queue                    UpdateItem QUEUE lease (if free); Query OUTBOX (in order) -> BatchGetItem
+//	                                DELIVERY; after each: TransactWriteItems DELIVERY + delete OUTBOX + QUEUE count
+//	partner retries (every minute)  Query DueIndex REDELIVER with DueSK <= now
 package ddb
 
 import "time"

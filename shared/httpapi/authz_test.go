@@ -22,6 +22,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 	"onboarding/shared/phone"
 )
 
@@ -105,7 +106,7 @@ func newWorld(t *testing.T) *world {
 	orgs := &org.Service{Store: store, Now: time.Now}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:authz", &key.PublicKey))
 	(&httpapi.Admin{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
-		Orgs: orgs, Directory: store}).Register(router)
+		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, actors: map[string]string{}}
 
 	ctx := context.Background()
@@ -242,6 +243,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"change settings", "PATCH /orgs/{orgId}/settings", func() map[string]string { return o },
 			func() any { return map[string]any{"invitationLifetimeDays": 30} }, expect{200, 403, 403, 403, 403, 403, 403}},
 		{"read the audit trail", "GET /orgs/{orgId}/audit", func() map[string]string { return o }, nil, expect{200, 403, 403, 403, 403, 403, 403}},
+		{"list partners", "GET /orgs/{orgId}/partners", func() map[string]string { return o }, nil, expect{200, 403, 403, 403, 403, 403, 403}},
+		{"read a partner", "GET /orgs/{orgId}/partners/{partnerId}", func() map[string]string { return with("partnerId", w.partner()) }, nil,
+			expect{200, 403, 403, 403, 403, 403, 403}},
+		{"connect a partner", "PUT /orgs/{orgId}/partners/{partnerId}", func() map[string]string { return with("partnerId", "p-"+invite.NewID()[:8]) },
+			partnerBody, expect{201, 403, 403, 403, 403, 403, 403}},
+		{"disconnect a partner", "DELETE /orgs/{orgId}/partners/{partnerId}", func() map[string]string { return with("partnerId", w.partner()) }, nil,
+			expect{204, 403, 403, 403, 403, 403, 403}},
+		{"list a partner's deliveries", "GET /orgs/{orgId}/partners/{partnerId}/deliveries", func() map[string]string { return with("partnerId", w.partner()) }, nil,
+			expect{200, 403, 403, 403, 403, 403, 403}},
+		{"redeliver", "POST /orgs/{orgId}/partners/{partnerId}/deliveries/{deliveryId}/redeliver", func() map[string]string {
+			id := w.partner()
+			return map[string]string{"orgId": w.orgID, "partnerId": id, "deliveryId": w.delivery(id)}
+		}, nil, expect{202, 403, 403, 403, 403, 403, 403}},
 	}
 	ran := 0
 	for _, tc := range cases {
@@ -270,6 +284,35 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	t.Logf("authorization matrix: %d cases (%d routes x %d actors)", ran, len(cases), len(actorOrder))
+}
+
+func partnerBody() any {
+	return map[string]any{"name": "Vakt 24", "webhook": map[string]string{"url": "https://alarm.example/hooks"}}
+}
+
+// partner connects a fresh partner as the owner and returns its id.
+func (w *world) partner() string {
+	w.t.Helper()
+	id := "p-" + invite.NewID()[:8]
+	svc := &partner.Service{Store: w.store, Now: time.Now}
+	if _, _, err := svc.Put(context.Background(), w.owner, w.orgID, id, partner.Config{Name: "Vakt",
+		Webhook: &struct {
+			URL string `json:"url"`
+		}{"https://alarm.example/hooks"}}); err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}
+
+// delivery records a delivery for a partner and returns its id.
+func (w *world) delivery(partnerID string) string {
+	w.t.Helper()
+	d := partner.Delivery{OrgID: w.orgID, PartnerID: partnerID, ID: partner.NewID(time.Now(), 0), Channel: partner.ChannelWebhook,
+		Status: partner.Delivered, CreatedAt: time.Now()}
+	if err := w.store.Record(context.Background(), []partner.Delivery{d}, nil, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	return d.ID
 }
 
 func monitoringBody() any {
