@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -128,5 +129,64 @@ func TestPartnerNotificationsThroughRunner(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "blåbær-"+id) || strings.Contains(logs.String(), saved.Secret) {
 		t.Fatal("a safe word or secret is in the logs")
+	}
+}
+
+// The receiver down for a while loses nothing through the runner: the
+// failed delivery is retried by the schedule (fired every second here),
+// and what came meanwhile follows in order.
+func TestPartnerReceiverDownThroughRunner(t *testing.T) {
+	s, logs := StackWithLogs(t, withStream, func(c *local.Config) { c.ScheduleEvery = time.Second })
+	_ = s
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Outage Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	recv := testenv.NewReceiver(t, "")
+	var saved struct {
+		Secret string `json:"secret"`
+	}
+	mustStatus(t, admin.Call("PUT", "/orgs/"+orgID+"/partners/vakt", map[string]any{
+		"name": "Vakt 24", "webhook": map[string]string{"url": recv.URL}, "addedOn": "invited"}, &saved), 201)
+	recv.Trust(saved.Secret)
+	recv.Answer(503, 0)
+	for _, who := range []string{"kari", "ola", "per"} {
+		mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": who + "-" + id + "@example.no", "role": "member"}, nil), 201)
+		time.Sleep(300 * time.Millisecond) // separate stream batches
+	}
+	var page struct {
+		Items []struct {
+			Status    string `json:"status"`
+			Attempts  int    `json:"attempts"`
+			LastError string `json:"lastError"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/partners/vakt/deliveries", nil, &page), 200)
+		if len(page.Items) > 0 && page.Items[len(page.Items)-1].Attempts > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no attempt recorded: %+v\n%s", page, logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if first := page.Items[len(page.Items)-1]; first.Status != "pending" || !strings.Contains(first.LastError, "503") {
+		t.Fatalf("first delivery %+v", first)
+	}
+	recv.Answer(0, 0)
+	// The first retry is due 10 s after the failure.
+	evs := recv.WaitForEvents(t, 3, 30*time.Second)
+	var order []string
+	for _, e := range evs {
+		var w struct {
+			UserName string `json:"userName"`
+		}
+		json.Unmarshal(e.Worker, &w)
+		order = append(order, strings.Split(w.UserName, "-")[0])
+	}
+	if !slices.Equal(order, []string{"kari", "ola", "per"}) || recv.Duplicates() != 0 {
+		t.Fatalf("after the outage: %v, %d duplicates", order, recv.Duplicates())
 	}
 }

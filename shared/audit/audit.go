@@ -29,6 +29,7 @@ const (
 	PartnerSaved       = "partner.saved"
 	PartnerDeleted     = "partner.deleted"
 	PartnerRedelivered = "partner.redelivered"
+	PartnerRosterSent  = "partner.roster_requested"
 )
 
 // System is the actor of what the service does by itself (provisioning,

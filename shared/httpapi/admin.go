@@ -49,6 +49,7 @@ func (a *Admin) Register(rt *Router) {
 		rt.Authed("DELETE /orgs/{orgId}/partners/{partnerId}", a.deletePartner)
 		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}/deliveries", a.listDeliveries)
 		rt.Authed("POST /orgs/{orgId}/partners/{partnerId}/deliveries/{deliveryId}/redeliver", a.redeliver)
+		rt.Authed("POST /orgs/{orgId}/partners/{partnerId}/roster", a.requestRoster)
 	}
 }
 
@@ -321,6 +322,15 @@ func (a *Admin) listDeliveries(ctx context.Context, r *Request) (Response, error
 // redeliver answers 202: the copy is queued, due at once.
 func (a *Admin) redeliver(ctx context.Context, r *Request) (Response, error) {
 	v, err := a.Partners.Redeliver(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), r.Param("deliveryId"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusAccepted, v)
+}
+
+// requestRoster answers 202: the roster email is queued.
+func (a *Admin) requestRoster(ctx context.Context, r *Request) (Response, error) {
+	v, err := a.Partners.RequestRoster(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
 	if err != nil {
 		return Response{}, err
 	}

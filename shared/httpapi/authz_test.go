@@ -256,6 +256,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			id := w.partner()
 			return map[string]string{"orgId": w.orgID, "partnerId": id, "deliveryId": w.delivery(id)}
 		}, nil, expect{202, 403, 403, 403, 403, 403, 403}},
+		{"email the roster to a partner", "POST /orgs/{orgId}/partners/{partnerId}/roster", func() map[string]string { return with("partnerId", w.partner()) }, nil,
+			expect{202, 403, 403, 403, 403, 403, 403}},
 	}
 	ran := 0
 	for _, tc := range cases {
@@ -295,10 +297,14 @@ func (w *world) partner() string {
 	w.t.Helper()
 	id := "p-" + invite.NewID()[:8]
 	svc := &partner.Service{Store: w.store, Now: time.Now}
-	if _, _, err := svc.Put(context.Background(), w.owner, w.orgID, id, partner.Config{Name: "Vakt",
-		Webhook: &struct {
-			URL string `json:"url"`
-		}{"https://alarm.example/hooks"}}); err != nil {
+	c := partner.Config{Name: "Vakt", Webhook: &struct {
+		URL string `json:"url"`
+	}{"https://alarm.example/hooks"}}
+	c.Email = &struct {
+		Addresses []string `json:"addresses"`
+		Language  string   `json:"language"`
+	}{Addresses: []string{"vakt@example.no"}}
+	if _, _, err := svc.Put(context.Background(), w.owner, w.orgID, id, c); err != nil {
 		w.t.Fatal(err)
 	}
 	return id
@@ -308,7 +314,7 @@ func (w *world) partner() string {
 func (w *world) delivery(partnerID string) string {
 	w.t.Helper()
 	d := partner.Delivery{OrgID: w.orgID, PartnerID: partnerID, ID: partner.NewID(time.Now(), 0), Channel: partner.ChannelWebhook,
-		Status: partner.Delivered, CreatedAt: time.Now()}
+		Kind: partner.KindChanges, Status: partner.Delivered, CreatedAt: time.Now()}
 	if err := w.store.Record(context.Background(), []partner.Delivery{d}, nil, nil); err != nil {
 		w.t.Fatal(err)
 	}

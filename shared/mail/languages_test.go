@@ -114,6 +114,10 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
 				return c.ComposePartnerChanges(p, inv.OrgName, partner.Delivery{ID: "d1", Events: []partner.Event{{Type: partner.WorkerAdded}}})
 			},
+			"roster": func() (Message, error) {
+				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
+				return c.ComposePartnerRoster(p, inv.OrgName, partner.Delivery{ID: "d2", Kind: partner.KindRoster, Events: []partner.Event{{Type: partner.WorkerCurrent}}})
+			},
 			"webhook": func() (Message, error) {
 				return c.ComposeWebhookDisabled(Recipient{Email: "ada@example.no", Language: lang, Name: "Ada"}, inv.OrgName, partner.Partner{Name: "Vakt 24"})
 			},

@@ -34,6 +34,16 @@ type PartnerMailer struct {
 // ComposePartnerChanges renders the email of one delivery for a partner,
 // with the changes attached as CSV.
 func (c *Catalogue) ComposePartnerChanges(p partner.Partner, orgName string, d partner.Delivery) (Message, error) {
+	return c.composeForPartner(p, orgName, d, "partner.subject", "partner.intro", "changes-")
+}
+
+// ComposePartnerRoster renders the full current roster for a partner, as
+// CSV.
+func (c *Catalogue) ComposePartnerRoster(p partner.Partner, orgName string, d partner.Delivery) (Message, error) {
+	return c.composeForPartner(p, orgName, d, "partner.roster.subject", "partner.roster.intro", "roster-")
+}
+
+func (c *Catalogue) composeForPartner(p partner.Partner, orgName string, d partner.Delivery, subject, intro, file string) (Message, error) {
 	lang := c.Match(p.Email.Language)
 	counts := map[string]int{}
 	for _, e := range d.Events {
@@ -42,8 +52,8 @@ func (c *Catalogue) ComposePartnerChanges(p partner.Partner, orgName string, d p
 	data := map[string]any{"OrgName": orgName, "Name": p.Name, "Count": len(d.Events),
 		"Added": counts[partner.WorkerAdded], "Updated": counts[partner.WorkerUpdated], "Removed": counts[partner.WorkerRemoved]}
 	tr := c.translator(lang, data)
-	l := layout{Lang: lang, Dir: tr.T("direction"), Subject: tr.T("partner.subject"),
-		Paragraphs: []string{greeting(tr, data), tr.T("partner.intro")}, Footer: tr.T("partner.footer")}
+	l := layout{Lang: lang, Dir: tr.T("direction"), Subject: tr.T(subject),
+		Paragraphs: []string{greeting(tr, data), tr.T(intro)}, Footer: tr.T("partner.footer")}
 	m, err := c.finish(tr, p.Email.Addresses[0], l, "partner changes")
 	if err != nil {
 		return Message{}, err
@@ -53,7 +63,7 @@ func (c *Catalogue) ComposePartnerChanges(p partner.Partner, orgName string, d p
 	if err != nil {
 		return Message{}, err
 	}
-	m.Attachments = []Attachment{{Name: "changes-" + d.ID + ".csv", ContentType: "text/csv; charset=utf-8", Data: body}}
+	m.Attachments = []Attachment{{Name: file + d.ID + ".csv", ContentType: "text/csv; charset=utf-8", Data: body}}
 	return m, nil
 }
 
@@ -152,6 +162,22 @@ func (m PartnerMailer) SendChanges(ctx context.Context, p partner.Partner, d par
 		return err
 	}
 	msg, err := m.Catalogue.ComposePartnerChanges(p, orgName, d)
+	if err != nil {
+		return err
+	}
+	return m.Sender.Send(ctx, msg)
+}
+
+// SendRoster emails the full current roster to the partner's addresses.
+func (m PartnerMailer) SendRoster(ctx context.Context, p partner.Partner, d partner.Delivery) error {
+	if p.Email == nil || len(p.Email.Addresses) == 0 {
+		return fmt.Errorf("the partner has no email addresses")
+	}
+	orgName, _, err := m.Directory.OrgAdmins(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	msg, err := m.Catalogue.ComposePartnerRoster(p, orgName, d)
 	if err != nil {
 		return err
 	}

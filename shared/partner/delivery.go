@@ -12,13 +12,16 @@ import (
 // of a channel go out one at a time, in order: a worker's changes are never
 // overtaken by older ones.
 type Delivery struct {
-	OrgID     string  `json:"orgId" dynamodbav:"orgId"`
-	PartnerID string  `json:"partnerId" dynamodbav:"partnerId"`
-	ID        string  `json:"deliveryId" dynamodbav:"deliveryId"` // the webhook-id: the same on every attempt
-	Channel   string  `json:"channel" dynamodbav:"channel"`
-	Events    []Event `json:"-" dynamodbav:"events"`
-	Status    string  `json:"status" dynamodbav:"status"`
-	Attempts  int     `json:"attempts" dynamodbav:"attempts"`
+	OrgID     string `json:"orgId" dynamodbav:"orgId"`
+	PartnerID string `json:"partnerId" dynamodbav:"partnerId"`
+	ID        string `json:"deliveryId" dynamodbav:"deliveryId"` // the webhook-id: the same on every attempt
+	Channel   string `json:"channel" dynamodbav:"channel"`
+	// Kind is "changes" (events), or "roster": the full current roster,
+	// read when it is sent (email only).
+	Kind     string  `json:"kind" dynamodbav:"kind"`
+	Events   []Event `json:"-" dynamodbav:"events"`
+	Status   string  `json:"status" dynamodbav:"status"`
+	Attempts int     `json:"attempts" dynamodbav:"attempts"`
 	// LastError says why the last attempt failed (a status code, a
 	// timeout); never a response body.
 	LastError      string     `json:"lastError,omitempty" dynamodbav:"lastError,omitempty"`
@@ -41,6 +44,15 @@ const (
 	Delivered = "delivered" // the partner took it (2xx, or the email was accepted by SES)
 	Failed    = "failed"    // given up after RetryFor; can be redelivered
 )
+
+// Delivery kinds.
+const (
+	KindChanges = "changes"
+	KindRoster  = "roster"
+)
+
+// WorkerCurrent is the type of a roster's rows: a worker as they are.
+const WorkerCurrent = "worker.current"
 
 // MaxEvents is the most events one delivery carries.
 const MaxEvents = 100

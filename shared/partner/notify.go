@@ -81,6 +81,9 @@ type Poster interface {
 type Mailer interface {
 	SendChanges(ctx context.Context, p Partner, d Delivery) error
 	SendWebhookDisabled(ctx context.Context, p Partner, reason string) error
+	// SendRoster emails the full current roster (d's events are every
+	// worker the partner covers, as they are now).
+	SendRoster(ctx context.Context, p Partner, d Delivery) error
 }
 
 // Notifier turns changes into deliveries and sends them.
@@ -203,7 +206,7 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 			var ds []Delivery
 			for _, ch := range channels {
 				seq++
-				ds = append(ds, Delivery{OrgID: orgID, PartnerID: p.ID, ID: NewID(now, seq), Channel: ch,
+				ds = append(ds, Delivery{OrgID: orgID, PartnerID: p.ID, ID: NewID(now, seq), Channel: ch, Kind: KindChanges,
 					Events: events[start:end], Status: Pending, CreatedAt: now})
 			}
 			if err := n.Store.Record(ctx, ds, next[start:end], prev); err != nil {
@@ -356,6 +359,14 @@ func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 		if n.Mailer == nil {
 			return errors.New("no mailer")
 		}
+		if d.Kind == KindRoster {
+			events, err := n.Roster(ctx, p)
+			if err != nil {
+				return fmt.Errorf("read the roster: %w", err)
+			}
+			d.Events = events
+			return n.Mailer.SendRoster(ctx, p, d)
+		}
 		return n.Mailer.SendChanges(ctx, p, d)
 	case ChannelWebhook:
 		body, err := d.Body()
@@ -393,6 +404,32 @@ func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 		return nil
 	}
 	return fmt.Errorf("unknown channel %q", d.Channel)
+}
+
+// Roster is every worker p covers, as they are now.
+func (n *Notifier) Roster(ctx context.Context, p Partner) ([]Event, error) {
+	emails, err := n.Store.People(ctx, p.OrgID, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := n.now()
+	var out []Event
+	for start := 0; start < len(emails); start += resyncChunk {
+		var changes []Change
+		for _, e := range emails[start:min(start+resyncChunk, len(emails))] {
+			changes = append(changes, Change{OrgID: p.OrgID, Email: e})
+		}
+		sources, err := n.Store.Sources(ctx, p.OrgID, changes)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sources {
+			if w, ok := p.WorkerOf(s); ok {
+				out = append(out, Event{Type: WorkerCurrent, Timestamp: now, Worker: w})
+			}
+		}
+	}
+	return out, nil
 }
 
 // RetryDue sends the queues that are due now (the retry schedule).

@@ -51,6 +51,7 @@ func (c *clock) Add(d time.Duration) {
 type partnerMail struct {
 	mu       sync.Mutex
 	changes  []partner.Delivery
+	rosters  []partner.Delivery
 	disabled []string
 }
 
@@ -58,6 +59,13 @@ func (m *partnerMail) SendChanges(_ context.Context, _ partner.Partner, d partne
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.changes = append(m.changes, d)
+	return nil
+}
+
+func (m *partnerMail) SendRoster(_ context.Context, _ partner.Partner, d partner.Delivery) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rosters = append(m.rosters, d)
 	return nil
 }
 
@@ -456,5 +464,52 @@ func TestSlowReceiverTimesOut(t *testing.T) {
 	w.notifier.RetryDue(context.Background())
 	if n := len(w.recv.Events()); n != 1 {
 		t.Fatalf("%d events after the retry", n)
+	}
+}
+
+// On request, the partner's addresses get every worker it covers as they
+// are now, behind whatever waits.
+func TestPartnerRosterOnRequest(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := partner.Config{}
+	c.Email = &struct {
+		Addresses []string `json:"addresses"`
+		Language  string   `json:"language"`
+	}{Addresses: []string{"vakt@example.no"}, Language: "nb"}
+	w.connect(c)
+	uid := w.worker("kari@example.no")
+	w.setContacts(uid, "41234567", "41234568")
+	w.worker("ola@example.no")
+	if _, err := w.invites.Invite(ctx, w.admin, w.orgID, invite.Request{Email: "bo@example.no", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	w.accept("bo@example.no") // an admin: not a monitored worker
+	d, err := w.partners.RequestRoster(ctx, w.admin, w.orgID, "vakt")
+	if err != nil || d.Kind != partner.KindRoster || d.Channel != partner.ChannelEmail {
+		t.Fatalf("%+v %v", d, err)
+	}
+	w.notifier.RetryDue(ctx)
+	w.pmail.mu.Lock()
+	defer w.pmail.mu.Unlock()
+	if len(w.pmail.rosters) != 1 {
+		t.Fatalf("%d roster emails", len(w.pmail.rosters))
+	}
+	var who []string
+	for _, e := range w.pmail.rosters[0].Events {
+		who = append(who, e.Worker.UserName)
+		if e.Type != partner.WorkerCurrent {
+			t.Fatalf("event type %s", e.Type)
+		}
+	}
+	slices.Sort(who)
+	if !slices.Equal(who, []string{"kari@example.no", "ola@example.no"}) {
+		t.Fatalf("roster %v", who)
+	}
+	if len(w.pmail.changes) != 3 { // kari added and updated, ola added
+		t.Fatalf("%d change emails", len(w.pmail.changes))
+	}
+	if _, err := (&partner.Service{Store: w.store, Now: w.clock.Now}).RequestRoster(ctx, w.admin, w.orgID, "nobody"); err == nil {
+		t.Fatal("a roster for no partner")
 	}
 }

@@ -22,7 +22,7 @@ type AdminStore interface {
 	DeletePartner(ctx context.Context, p Partner, e audit.Entry) error
 	Deliveries(ctx context.Context, orgID, partnerID string, limit int, cursor string) ([]Delivery, string, error)
 	Delivery(ctx context.Context, orgID, partnerID, id string) (Delivery, error)
-	// Redeliver queues d (a copy) behind what waits, due at once.
+	// Redeliver queues d (a copy, or a roster) behind what waits, due at once.
 	Redeliver(ctx context.Context, d Delivery, e audit.Entry) error
 }
 
@@ -201,7 +201,7 @@ func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliv
 		return DeliveryView{}, fault.New(fault.Conflict, "the partner has no %s channel now", d.Channel)
 	}
 	now := s.Now().UTC()
-	copyOf := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: d.Channel, Events: d.Events,
+	copyOf := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: d.Channel, Kind: d.Kind, Events: d.Events,
 		Status: Pending, CreatedAt: now, RedeliveryOf: d.ID}
 	e := audit.New(orgID, a.UserID, audit.PartnerRedelivered, "delivery", d.ID, now.Truncate(time.Second)).
 		Changed(nil, map[string]any{"deliveryId": copyOf.ID})
@@ -209,4 +209,28 @@ func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliv
 		return DeliveryView{}, err
 	}
 	return ViewOfDelivery(copyOf), nil
+}
+
+// RequestRoster queues an email of the full current roster to the
+// partner's addresses, behind whatever waits; it goes out within a minute.
+func (s *Service) RequestRoster(ctx context.Context, userID, orgID, partnerID string) (DeliveryView, error) {
+	a, err := s.admin(ctx, orgID, userID)
+	if err != nil {
+		return DeliveryView{}, err
+	}
+	p, err := s.find(ctx, orgID, partnerID)
+	if err != nil {
+		return DeliveryView{}, err
+	}
+	if p.Email == nil {
+		return DeliveryView{}, fault.New(fault.Conflict, "the partner has no email addresses to send the roster to")
+	}
+	now := s.Now().UTC()
+	d := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: ChannelEmail, Kind: KindRoster, Status: Pending, CreatedAt: now}
+	e := audit.New(orgID, a.UserID, audit.PartnerRosterSent, "partner", partnerID, now.Truncate(time.Second)).
+		Changed(nil, map[string]any{"deliveryId": d.ID})
+	if err := s.Store.Redeliver(ctx, d, e); err != nil {
+		return DeliveryView{}, err
+	}
+	return ViewOfDelivery(d), nil
 }
