@@ -511,7 +511,7 @@ func (b *bench) requestsPerOperation() error {
 		}
 	}
 
-	out("## DynamoDB requests and consumed capacity per operation\n\nCounted by a proxy in front of DynamoDB Local while the real binaries served each request once; capacity as DynamoDB Local reports it (ReturnConsumedCapacity). Lists read a page in one Query, not per item.\n\n| operation | requests | by API call | read units | write units |\n|---|---:|---|---:|---:|\n")
+	out("## DynamoDB requests and consumed capacity per operation\n\nCounted by a proxy in front of DynamoDB Local while the real binaries served each request once; capacity as DynamoDB Local reports it (ReturnConsumedCapacity), except transactions, whose write units are counted from their items as DynamoDB charges them (2 per KB of each item; DynamoDB Local reports a flat 8 for any transaction). Lists read a page in one Query, not per item.\n\n| operation | requests | by API call | read units | write units |\n|---|---:|---|---:|---:|\n")
 	for _, r := range rows {
 		total := 0
 		var parts []string

@@ -615,29 +615,17 @@ func (s *Store) People(ctx context.Context, orgID, partnerID string) ([]string, 
 			emails = append(emails, e)
 		}
 	}
-	for cursor := ""; ; {
-		ms, next, err := s.ListMembers(ctx, orgID, "", "", 100, cursor)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			add(m.Email)
-		}
-		if cursor = next; cursor == "" {
-			break
-		}
+	err := eachPage(func(cursor string) ([]org.Member, string, error) {
+		return s.ListMembers(ctx, orgID, "", "", 100, cursor)
+	}, func(m org.Member) { add(m.Email) })
+	if err != nil {
+		return nil, err
 	}
-	for cursor := ""; ; {
-		invs, next, err := s.ListInvitations(ctx, orgID, invite.Pending, 100, cursor, s.now())
-		if err != nil {
-			return nil, err
-		}
-		for _, inv := range invs {
-			add(inv.Email)
-		}
-		if cursor = next; cursor == "" {
-			break
-		}
+	err = eachPage(func(cursor string) ([]invite.Invitation, string, error) {
+		return s.ListInvitations(ctx, orgID, invite.Pending, 100, cursor, s.now())
+	}, func(inv invite.Invitation) { add(inv.Email) })
+	if err != nil {
+		return nil, err
 	}
 	snaps, err := queryAll[partner.Snapshot](ctx, s, orgPK(orgID), snapshotSK(partnerID, ""), "snapshots of "+partnerID)
 	if err != nil {
@@ -651,6 +639,22 @@ func (s *Store) People(ctx context.Context, orgID, partnerID string) ([]string, 
 	return emails, nil
 }
 
+// eachPage calls each for every item of every page fetch returns.
+func eachPage[T any](fetch func(cursor string) ([]T, string, error), each func(T)) error {
+	for cursor := ""; ; {
+		items, next, err := fetch(cursor)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			each(it)
+		}
+		if cursor = next; cursor == "" {
+			return nil
+		}
+	}
+}
+
 // OrgAdmins returns an organisation's name and its organisation-wide
 // admins, each in the language of their account.
 func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Recipient, error) {
@@ -659,23 +663,17 @@ func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Rec
 		return "", nil, err
 	}
 	var out []mail.Recipient
-	for cursor := ""; ; {
-		ms, next, err := s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
-		if err != nil {
-			return "", nil, err
+	err = eachPage(func(cursor string) ([]org.Member, string, error) {
+		return s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
+	}, func(m org.Member) {
+		if !m.IsOrgWideAdmin() {
+			return
 		}
-		for _, m := range ms {
-			if !m.IsOrgWideAdmin() {
-				continue
-			}
-			r := mail.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
-			if a, err := s.Account(ctx, m.UserID); err == nil && a != nil && a.Language != "" {
-				r.Language = a.Language
-			}
-			out = append(out, r)
+		r := mail.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
+		if a, err := s.Account(ctx, m.UserID); err == nil && a != nil && a.Language != "" {
+			r.Language = a.Language
 		}
-		if cursor = next; cursor == "" {
-			return o.Name, out, nil
-		}
-	}
+		out = append(out, r)
+	})
+	return o.Name, out, err
 }

@@ -154,22 +154,16 @@ func (c *Catalogue) ComposeWebhookDisabled(to Recipient, orgName string, p partn
 
 // SendChanges emails one delivery to the partner's addresses.
 func (m PartnerMailer) SendChanges(ctx context.Context, p partner.Partner, d partner.Delivery) error {
-	if p.Email == nil || len(p.Email.Addresses) == 0 {
-		return fmt.Errorf("the partner has no email addresses")
-	}
-	orgName, _, err := m.Directory.OrgAdmins(ctx, p.OrgID)
-	if err != nil {
-		return err
-	}
-	msg, err := m.Catalogue.ComposePartnerChanges(p, orgName, d)
-	if err != nil {
-		return err
-	}
-	return m.Sender.Send(ctx, msg)
+	return m.sendToPartner(ctx, p, d, m.Catalogue.ComposePartnerChanges)
 }
 
 // SendRoster emails the full current roster to the partner's addresses.
 func (m PartnerMailer) SendRoster(ctx context.Context, p partner.Partner, d partner.Delivery) error {
+	return m.sendToPartner(ctx, p, d, m.Catalogue.ComposePartnerRoster)
+}
+
+func (m PartnerMailer) sendToPartner(ctx context.Context, p partner.Partner, d partner.Delivery,
+	compose func(partner.Partner, string, partner.Delivery) (Message, error)) error {
 	if p.Email == nil || len(p.Email.Addresses) == 0 {
 		return fmt.Errorf("the partner has no email addresses")
 	}
@@ -177,7 +171,7 @@ func (m PartnerMailer) SendRoster(ctx context.Context, p partner.Partner, d part
 	if err != nil {
 		return err
 	}
-	msg, err := m.Catalogue.ComposePartnerRoster(p, orgName, d)
+	msg, err := compose(p, orgName, d)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,16 @@ func (s *Service) Get(ctx context.Context, userID, orgID, partnerID string) (Vie
 	return ViewOf(*p, ""), nil
 }
 
+// adminOf checks that userID may manage partners and reads one.
+func (s *Service) adminOf(ctx context.Context, userID, orgID, partnerID string) (access.Actor, *Partner, error) {
+	a, err := s.admin(ctx, orgID, userID)
+	if err != nil {
+		return a, nil, err
+	}
+	p, err := s.find(ctx, orgID, partnerID)
+	return a, p, err
+}
+
 func (s *Service) find(ctx context.Context, orgID, partnerID string) (*Partner, error) {
 	if CheckID(partnerID) != nil {
 		return nil, fault.New(fault.NotFound, "no such partner")
@@ -141,11 +151,7 @@ func (s *Service) Put(ctx context.Context, userID, orgID, partnerID string, c Co
 
 // Delete removes a partner: nothing more is sent to it.
 func (s *Service) Delete(ctx context.Context, userID, orgID, partnerID string) error {
-	a, err := s.admin(ctx, orgID, userID)
-	if err != nil {
-		return err
-	}
-	p, err := s.find(ctx, orgID, partnerID)
+	a, p, err := s.adminOf(ctx, userID, orgID, partnerID)
 	if err != nil {
 		return err
 	}
@@ -185,11 +191,7 @@ func (s *Service) Deliveries(ctx context.Context, userID, orgID, partnerID strin
 // Redeliver sends a delivery's events again, as a new delivery behind
 // whatever waits (receivers that keep event ids can drop what they have).
 func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliveryID string) (DeliveryView, error) {
-	a, err := s.admin(ctx, orgID, userID)
-	if err != nil {
-		return DeliveryView{}, err
-	}
-	p, err := s.find(ctx, orgID, partnerID)
+	a, p, err := s.adminOf(ctx, userID, orgID, partnerID)
 	if err != nil {
 		return DeliveryView{}, err
 	}
@@ -214,11 +216,7 @@ func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliv
 // RequestRoster queues an email of the full current roster to the
 // partner's addresses, behind whatever waits; it goes out within a minute.
 func (s *Service) RequestRoster(ctx context.Context, userID, orgID, partnerID string) (DeliveryView, error) {
-	a, err := s.admin(ctx, orgID, userID)
-	if err != nil {
-		return DeliveryView{}, err
-	}
-	p, err := s.find(ctx, orgID, partnerID)
+	a, p, err := s.adminOf(ctx, userID, orgID, partnerID)
 	if err != nil {
 		return DeliveryView{}, err
 	}
