@@ -39,6 +39,8 @@ func main() {
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	// Only the local runner sets it: webhooks on this machine's loopback.
+	loopback := env.Optional("PARTNER_ALLOW_LOOPBACK", "") == "true"
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -53,7 +55,7 @@ func main() {
 	store := ddb.New(db, table, time.Now)
 	n := &partner.Notifier{
 		Store:  store,
-		Poster: partner.NewHTTPPoster(),
+		Poster: partner.NewHTTPPoster(loopback),
 		Mailer: mail.PartnerMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}, Directory: store},
 		Now:    time.Now, Log: log,
 	}

@@ -391,6 +391,8 @@ func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 		defer cancel()
 		status, err := n.Poster.Post(pctx, p.Webhook.URL, header, body)
 		switch {
+		case errors.Is(err, errPrivateAddress):
+			return err
 		case err != nil:
 			if pctx.Err() != nil && ctx.Err() == nil {
 				return fmt.Errorf("no answer within %s", timeout)

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -271,14 +272,16 @@ func checkURL(raw string, loopback bool) error {
 	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2000 {
 		return fmt.Errorf("not an absolute URL")
 	}
-	switch {
-	case u.Scheme == "https":
+	if loopback && isLoopback(u.Hostname()) && (u.Scheme == "http" || u.Scheme == "https") {
 		return nil
-	case u.Scheme == "http" && loopback && isLoopback(u.Hostname()):
-		return nil
-	default:
+	}
+	if u.Scheme != "https" {
 		return fmt.Errorf("the webhook must use https")
 	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !PublicAddress(ip) || isLoopback(u.Hostname()) {
+		return fmt.Errorf("the webhook must be at a public address")
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {
