@@ -91,11 +91,23 @@ func envDuration(name string) time.Duration {
 	return d
 }
 
-// schedules lists the schedules the runner fires, for the banner.
+// schedules lists the schedules the runner fires and the streams it
+// polls, for the banner.
 func schedules(stack *local.Stack) string {
 	var b strings.Builder
 	for _, e := range stack.Scheduler.Entries {
-		fmt.Fprintf(&b, "  Schedule          %s every %s (%s; now: make sweep)\n", e.Function.Name(), e.Every, e.Schedule.Name)
+		now := ""
+		if e.Function.Name() == "SweepFunction" {
+			now = "; now: make sweep"
+		}
+		fmt.Fprintf(&b, "  Schedule          %s every %s (%s%s)\n", e.Function.Name(), e.Every, e.Schedule.Name, now)
+	}
+	for _, p := range stack.Pollers {
+		every := p.Every
+		if every <= 0 {
+			every = 250 * time.Millisecond
+		}
+		fmt.Fprintf(&b, "  Table stream      %s, polled every %s (failed batches: <state>/stream-failures/)\n", p.Function.Name(), every)
 	}
 	return b.String()
 }
