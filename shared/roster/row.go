@@ -69,10 +69,13 @@ type Rules struct {
 	// rows need a mobile number and escalation contacts.
 	Monitored func(role string) bool
 
-	// contactPhones is Phones remembering what it has seen, for the
-	// escalation contacts many rows share (a worker's own number is rarely
-	// repeated: remembering those would only cost memory).
+	// contactPhones reads contacts' numbers as phoneNumber does,
+	// remembering what it has seen: many rows share the same escalation
+	// contacts (a worker's own number is rarely repeated: remembering those
+	// would only cost memory).
 	contactPhones monitor.PhoneParser
+	// language normalises a language tag, remembering what it has seen.
+	language func(string) (string, error)
 }
 
 // Row is one person of a roster, as read.
@@ -171,7 +174,11 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		}
 	}
 	if l := get(Language); l != "" {
-		if row.Language, err = org.NormalizeLanguage(l); err != nil {
+		normalize := rules.language
+		if normalize == nil {
+			normalize = org.NormalizeLanguage
+		}
+		if row.Language, err = normalize(l); err != nil {
 			problem(Column{Field: Language}, Error, "%q is not a language", l)
 		}
 	}
@@ -213,9 +220,9 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	var errs, warns fault.Fields
 	contactPhones := rules.contactPhones
 	if contactPhones == nil {
-		contactPhones = rules.Phones
+		contactPhones = func(raw, region string) (string, error) { return phoneNumber(raw, region, rules.Phones) }
 	}
-	mr := monitor.Rules{Phones: func(raw, region string) (string, error) { return phoneNumber(raw, region, contactPhones) },
+	mr := monitor.Rules{Phones: contactPhones,
 		Region: rules.Region, WorkerPhone: row.Mobile, Today: rules.Today, DateOrder: rules.DateOrder}
 	row.Profile = monitor.Check(in, mr, &errs, &warns)
 	for _, e := range errs {
@@ -342,33 +349,35 @@ type Reader struct {
 // above it are skipped).
 const headerSearchRows = 10
 
-// memoPhones remembers up to max normalised numbers: a roster names the
-// same escalation contacts (supervisors, the on-call phone) on many rows,
-// and validating a number is the costliest step of reading a row.
-func memoPhones(parse monitor.PhoneParser, max int) monitor.PhoneParser {
+// memo remembers up to max results of f: a roster names the same
+// escalation contacts (supervisors, the on-call phone) on many rows, and
+// validating a number is the costliest step of reading a row.
+func memo[K comparable, V any](f func(K) (V, error), max int) func(K) (V, error) {
 	type result struct {
-		e164 string
-		err  error
+		v   V
+		err error
 	}
-	seen := map[string]result{}
-	return func(raw, region string) (string, error) {
-		k := region + "|" + raw
+	seen := map[K]result{}
+	return func(k K) (V, error) {
 		if r, ok := seen[k]; ok {
-			return r.e164, r.err
+			return r.v, r.err
 		}
-		e164, err := parse(raw, region)
+		v, err := f(k)
 		if len(seen) < max {
-			seen[k] = result{e164, err}
+			seen[k] = result{v, err}
 		}
-		return e164, err
+		return v, err
 	}
 }
 
 // NewReader finds the header row among the first rows of sheet.
 func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 	if rules.Phones != nil {
-		rules.contactPhones = memoPhones(rules.Phones, 50_000)
+		type number struct{ raw, region string }
+		read := memo(func(n number) (string, error) { return phoneNumber(n.raw, n.region, rules.Phones) }, 50_000)
+		rules.contactPhones = func(raw, region string) (string, error) { return read(number{raw, region}) }
 	}
+	rules.language = memo(org.NormalizeLanguage, 100)
 	for i := 0; i < headerSearchRows; i++ {
 		cells, line, err := sheet.Next()
 		if errors.Is(err, io.EOF) {
