@@ -18,10 +18,13 @@ type Delivery struct {
 	Channel   string `json:"channel" dynamodbav:"channel"`
 	// Kind is "changes" (events), or "roster": the full current roster,
 	// read when it is sent (email only).
-	Kind     string  `json:"kind" dynamodbav:"kind"`
-	Events   []Event `json:"-" dynamodbav:"events"`
-	Status   string  `json:"status" dynamodbav:"status"`
-	Attempts int     `json:"attempts" dynamodbav:"attempts"`
+	Kind string `json:"kind" dynamodbav:"kind"`
+	// Generation is the partner's when the delivery was made: a partner
+	// connected again under the same id never gets an earlier one's.
+	Generation string  `json:"-" dynamodbav:"generation"`
+	Events     []Event `json:"-" dynamodbav:"events"`
+	Status     string  `json:"status" dynamodbav:"status"`
+	Attempts   int     `json:"attempts" dynamodbav:"attempts"`
 	// LastError says why the last attempt failed (a status code, a
 	// timeout); never a response body.
 	LastError      string     `json:"lastError,omitempty" dynamodbav:"lastError,omitempty"`

@@ -183,8 +183,10 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 			k := SnapshotKey{p.ID, s.Email}
 			var snap *Snapshot
 			if sn, ok := snaps[k]; ok {
-				snap = &sn
 				prev[k] = sn.Version
+				if sn.Generation == p.Generation {
+					snap = &sn // else what an earlier partner of this id was told
+				}
 			}
 			w, ok := p.WorkerOf(s)
 			at := latest[s.Email]
@@ -194,6 +196,7 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 			seq++
 			ev, ns := Diff(snap, w, ok, orgID, p.ID, s.Email, "evt_"+NewID(now, seq), at)
 			if ev != nil {
+				ns.Generation = p.Generation
 				events = append(events, *ev)
 				next = append(next, ns)
 			}
@@ -206,7 +209,7 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 			var ds []Delivery
 			for _, ch := range channels {
 				seq++
-				ds = append(ds, Delivery{OrgID: orgID, PartnerID: p.ID, ID: NewID(now, seq), Channel: ch, Kind: KindChanges,
+				ds = append(ds, Delivery{OrgID: orgID, PartnerID: p.ID, ID: NewID(now, seq), Channel: ch, Kind: KindChanges, Generation: p.Generation,
 					Events: events[start:end], Status: Pending, CreatedAt: now})
 			}
 			if err := n.Store.Record(ctx, ds, next[start:end], prev); err != nil {
@@ -279,6 +282,14 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 				return nil, false, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
 			}
 			done[d.ID] = true
+			if d.Generation != p.Generation {
+				// Made for an earlier partner of this id, deleted since.
+				d.Status, d.NextAttemptAt, d.LastError = Failed, nil, "the partner it was for was deleted"
+				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
+					return nil, false, err
+				}
+				continue
+			}
 			now := n.now()
 			if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
 				return d.NextAttemptAt, false, nil

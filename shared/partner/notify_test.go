@@ -537,3 +537,48 @@ func TestWebhookRefusesPrivateAddresses(t *testing.T) {
 		}
 	}
 }
+
+// A partner deleted and connected again under the same id starts afresh:
+// it is told of every worker again, and nothing the earlier one had
+// waiting goes to it.
+func TestReconnectedPartnerStartsAfresh(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.connect(partner.Config{})
+	w.worker("kari@example.no")
+	w.recv.Answer(500, 0)
+	w.worker("ola@example.no") // waits
+	if err := w.partners.Delete(ctx, w.admin, w.orgID, "vakt"); err != nil {
+		t.Fatal(err)
+	}
+	w.recv.Answer(0, 0)
+	w.connect(partner.Config{})
+	if err := w.notifier.Resync(ctx, w.orgID, "vakt"); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Add(time.Hour)
+	w.notifier.RetryDue(ctx)
+	evs := w.recv.Events()
+	var who []string
+	for _, e := range evs {
+		var wk map[string]any
+		json.Unmarshal(e.Worker, &wk)
+		who = append(who, e.Type+" "+wk["userName"].(string))
+	}
+	// The first before the deletion; then both, in any order.
+	slices.Sort(who[1:])
+	want := []string{"worker.added kari@example.no", "worker.added kari@example.no", "worker.added ola@example.no"}
+	if !slices.Equal(who, want) {
+		t.Fatalf("%v", who)
+	}
+	page, _ := w.partners.Deliveries(ctx, w.admin, w.orgID, "vakt", 10, "")
+	failed := 0
+	for _, d := range page.Items {
+		if d.Status == partner.Failed && d.LastError == "the partner it was for was deleted" {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("the earlier partner's waiting delivery: %+v", page.Items)
+	}
+}

@@ -31,7 +31,11 @@ type Partner struct {
 	AddedOn string        `json:"addedOn" dynamodbav:"addedOn"`     // AddedOnAccept or AddedOnInvite
 	Version int           `json:"version" dynamodbav:"version"`     // counts changes
 	Created time.Time     `json:"createdAt" dynamodbav:"createdAt"` // RFC 3339 UTC
-	Updated time.Time     `json:"updatedAt" dynamodbav:"updatedAt"`
+	// Generation tells this partner from an earlier one of the same id
+	// (deleted, then connected again): what that one was told and what it
+	// had waiting are not this one's.
+	Generation string    `json:"-" dynamodbav:"generation"`
+	Updated    time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
 }
 
 // When a worker is added for the partner.
@@ -259,6 +263,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	}
 	if p == nil {
 		out.Created = now
+		out.Generation = NewID(now, 0)
 	}
 	out.Version++
 	out.Updated = now

@@ -203,7 +203,7 @@ func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliv
 		return DeliveryView{}, fault.New(fault.Conflict, "the partner has no %s channel now", d.Channel)
 	}
 	now := s.Now().UTC()
-	copyOf := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: d.Channel, Kind: d.Kind, Events: d.Events,
+	copyOf := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: d.Channel, Kind: d.Kind, Generation: p.Generation, Events: d.Events,
 		Status: Pending, CreatedAt: now, RedeliveryOf: d.ID}
 	e := audit.New(orgID, a.UserID, audit.PartnerRedelivered, "delivery", d.ID, now.Truncate(time.Second)).
 		Changed(nil, map[string]any{"deliveryId": copyOf.ID})
@@ -224,7 +224,8 @@ func (s *Service) RequestRoster(ctx context.Context, userID, orgID, partnerID st
 		return DeliveryView{}, fault.New(fault.Conflict, "the partner has no email addresses to send the roster to")
 	}
 	now := s.Now().UTC()
-	d := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: ChannelEmail, Kind: KindRoster, Status: Pending, CreatedAt: now}
+	d := Delivery{OrgID: orgID, PartnerID: partnerID, ID: NewID(now, 0), Channel: ChannelEmail, Kind: KindRoster, Generation: p.Generation,
+		Status: Pending, CreatedAt: now}
 	e := audit.New(orgID, a.UserID, audit.PartnerRosterSent, "partner", partnerID, now.Truncate(time.Second)).
 		Changed(nil, map[string]any{"deliveryId": d.ID})
 	if err := s.Store.Redeliver(ctx, d, e); err != nil {

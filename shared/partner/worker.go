@@ -219,12 +219,13 @@ type Event struct {
 
 // Snapshot is what a partner was last told of a worker.
 type Snapshot struct {
-	OrgID     string            `dynamodbav:"orgId"`
-	PartnerID string            `dynamodbav:"partnerId"`
-	Email     string            `dynamodbav:"email"`
-	Present   bool              `dynamodbav:"present"` // false after worker.removed
-	Version   int               `dynamodbav:"version"` // meta.version of the last event
-	Fields    map[string]string `dynamodbav:"fields"`
+	OrgID      string            `dynamodbav:"orgId"`
+	PartnerID  string            `dynamodbav:"partnerId"`
+	Email      string            `dynamodbav:"email"`
+	Generation string            `dynamodbav:"generation"` // the partner's (Partner.Generation)
+	Present    bool              `dynamodbav:"present"`    // false after worker.removed
+	Version    int               `dynamodbav:"version"`    // meta.version of the last event
+	Fields     map[string]string `dynamodbav:"fields"`
 }
 
 // Diff is the event that brings a partner from snap (nil: never told) to
