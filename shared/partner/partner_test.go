@@ -2,9 +2,13 @@ package partner
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"onboarding/shared/invite"
+	"onboarding/shared/org"
 )
 
 func TestWebhookURLs(t *testing.T) {
@@ -64,5 +68,46 @@ func TestRotationKeepsTheOldSecretForItsGrace(t *testing.T) {
 	}
 	if _, _, err := Apply(nil, Config{Name: "Vakt"}, Rules{}, now); err == nil {
 		t.Fatal("a partner without a channel")
+	}
+}
+
+func TestDiff(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	p := Partner{OrgID: "o1", ID: "vakt", Generation: "g1", AddedOn: AddedOnAccept}
+	src := Source{OrgID: "o1", Email: "kari@example.no", Member: &org.Member{UserID: "u1", Email: "kari@example.no", FirstName: "Kari", Role: "member", Units: []string{"nord"}}}
+	w, ok := p.WorkerOf(src)
+	if !ok {
+		t.Fatal("a member is a worker")
+	}
+	ev, snap := Diff(nil, w, ok, "o1", "vakt", "kari@example.no", "e1", at)
+	if ev == nil || ev.Type != WorkerAdded || snap.Version != 1 || !snap.Present || ev.Worker.Meta.Version != 1 {
+		t.Fatalf("added: %+v %+v", ev, snap)
+	}
+	if again, same := Diff(&snap, w, ok, "o1", "vakt", "kari@example.no", "e2", at); again != nil || same.Version != 1 {
+		t.Fatal("no change told again")
+	}
+	src.Member.Phone = "+4791512345"
+	w2, _ := p.WorkerOf(src)
+	ev, snap2 := Diff(&snap, w2, true, "o1", "vakt", "kari@example.no", "e3", at)
+	if ev == nil || ev.Type != WorkerUpdated || !slices.Equal(ev.ChangedFields, []string{"phoneNumbers"}) || snap2.Version != 2 {
+		t.Fatalf("updated: %+v", ev)
+	}
+	// Out of the partner's units: removed, with the member's id.
+	p.Units = []string{"sor"}
+	w3, ok3 := p.WorkerOf(src)
+	ev, snap3 := Diff(&snap2, w3, ok3, "o1", "vakt", "kari@example.no", "e4", at)
+	if ok3 || ev == nil || ev.Type != WorkerRemoved || ev.Worker.Active || ev.Worker.ExternalID != "u1" || snap3.Present || snap3.Version != 3 {
+		t.Fatalf("removed: %+v %+v", ev, snap3)
+	}
+	// Invited workers count only for partners told on invitation.
+	inv := Source{OrgID: "o1", Email: "ola@example.no", Invitation: &invite.Invitation{Email: "ola@example.no", Role: "member", Status: invite.Pending}}
+	if _, ok := (Partner{AddedOn: AddedOnAccept}).WorkerOf(inv); ok {
+		t.Fatal("an invitation for a partner told on acceptance")
+	}
+	if w, ok := (Partner{AddedOn: AddedOnInvite}).WorkerOf(inv); !ok || w.Monitoring.Status != "invited" {
+		t.Fatal("an invitation for a partner told on invitation")
+	}
+	if _, ok := p.WorkerOf(Source{Member: &org.Member{Role: "admin"}}); ok {
+		t.Fatal("an admin is not a monitored worker")
 	}
 }
