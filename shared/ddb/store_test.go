@@ -58,29 +58,17 @@ func (l *links) token(t *testing.T, to string) string {
 	return tok
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	table string
 	store *ddb.Store
 	svc   *invite.Service
 	mail  *links
-	clock *clock
+	clock *testenv.Clock
 }
 
 func newFixture(t *testing.T) fixture {
 	client, table := testenv.Table(t)
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testenv.NewClock()
 	store := ddb.New(client, table, clk.Now)
 	mail := &links{byTo: map[string][]string{}, reminders: map[string][]string{}}
 	svc := &invite.Service{

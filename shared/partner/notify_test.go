@@ -36,18 +36,6 @@ func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link st
 }
 func (l *links) SendAdded(context.Context, invite.Invitation, string, string) error { return nil }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // partnerMail records what would be emailed.
 type partnerMail struct {
 	mu       sync.Mutex
@@ -79,7 +67,7 @@ func (m *partnerMail) SendWebhookDisabled(_ context.Context, p partner.Partner, 
 
 type world struct {
 	t        *testing.T
-	clock    *clock
+	clock    *testenv.Clock
 	store    *ddb.Store
 	invites  *invite.Service
 	members  *membership.Service
@@ -94,7 +82,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	client, table := testenv.Table(t)
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testenv.NewClock()
 	store := ddb.New(client, table, clk.Now)
 	w := &world{t: t, clock: clk, store: store, mail: &links{byTo: map[string]string{}}, pmail: &partnerMail{}}
 	w.invites = &invite.Service{Store: store, Mailer: w.mail, Phones: phone.Normalize, AcceptURL: "http://localhost/accept", Now: clk.Now,
