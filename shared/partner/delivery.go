@@ -60,6 +60,10 @@ const WorkerCurrent = "worker.current"
 // MaxEvents is the most events one delivery carries.
 const MaxEvents = 100
 
+// MaxEmailEvents is the most events one email carries: what waits in an
+// email partner's queue goes out together, up to this.
+const MaxEmailEvents = 1000
+
 // RetryFor is how long a failing delivery is retried before it is given
 // up (and the channel moves on to the next).
 const RetryFor = 25 * time.Hour

@@ -276,7 +276,8 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 		if err != nil || len(ds) == 0 {
 			return nil, false, err
 		}
-		for _, d := range ds {
+		for i := 0; i < len(ds); i++ {
+			d := ds[i]
 			if done[d.ID] {
 				// Never send one twice in a run: its queue entry should be gone.
 				return nil, false, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
@@ -297,7 +298,22 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 20*time.Second {
 				return &now, false, nil // the next run carries on
 			}
-			sendErr := n.send(ctx, *p, d)
+			// An email partner gets what waits in one email (a burst is one
+			// email, not dozens); a webhook gets one delivery per request.
+			batch := []Delivery{d}
+			if q.Channel == ChannelEmail && d.Kind == KindChanges {
+				events := len(d.Events)
+				for j := i + 1; j < len(ds) && ds[j].Kind == KindChanges && ds[j].Generation == p.Generation &&
+					ds[j].NextAttemptAt == nil && events+len(ds[j].Events) <= MaxEmailEvents; j++ {
+					batch = append(batch, ds[j])
+					events += len(ds[j].Events)
+				}
+			}
+			sent := d
+			for _, b := range batch[1:] {
+				sent.Events = append(append([]Event{}, sent.Events...), b.Events...)
+			}
+			sendErr := n.send(ctx, *p, sent)
 			now = n.now()
 			d.Attempts++
 			d.LastAttemptAt = &now
@@ -305,13 +321,22 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 				d.FirstAttemptAt = &now
 			}
 			if sendErr == nil {
-				d.Status, d.DeliveredAt, d.NextAttemptAt, d.LastError = Delivered, &now, nil, ""
-				if len(d.Events) > 0 {
-					d.LatencyMs = now.Sub(d.Events[0].Timestamp).Milliseconds()
+				batch[0] = d
+				for _, b := range batch {
+					if b.ID != d.ID {
+						b.Attempts++
+						b.LastAttemptAt, b.FirstAttemptAt = &now, &now
+						done[b.ID] = true
+					}
+					b.Status, b.DeliveredAt, b.NextAttemptAt, b.LastError = Delivered, &now, nil, ""
+					if len(b.Events) > 0 {
+						b.LatencyMs = now.Sub(b.Events[0].Timestamp).Milliseconds()
+					}
+					if err := n.Store.SaveAttempt(ctx, b, true); err != nil {
+						return nil, false, err
+					}
 				}
-				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
-					return nil, false, err
-				}
+				i += len(batch) - 1
 				continue
 			}
 			d.LastError = sendErr.Error()

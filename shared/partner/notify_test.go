@@ -570,3 +570,41 @@ func TestReconnectedPartnerStartsAfresh(t *testing.T) {
 		t.Fatalf("the earlier partner's waiting delivery: %+v", page.Items)
 	}
 }
+
+// An email partner gets a burst in one email, not one per delivery.
+func TestEmailPartnerGetsABurstInOneEmail(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := partner.Config{Name: "Vakt på e-post"}
+	c.Email = &struct {
+		Addresses []string `json:"addresses"`
+		Language  string   `json:"language"`
+	}{Addresses: []string{"vakt@example.no"}}
+	if _, _, err := w.partners.Put(ctx, w.admin, w.orgID, "post", c); err != nil {
+		t.Fatal(err)
+	}
+	var changes []partner.Change
+	for i := range 250 {
+		email := fmt.Sprintf("w%03d@example.no", i)
+		if _, err := w.invites.Invite(ctx, w.admin, w.orgID, invite.Request{Email: email, Role: "member"}); err != nil {
+			t.Fatal(err)
+		}
+		w.accept(email)
+		changes = append(changes, partner.Change{OrgID: w.orgID, Email: email})
+	}
+	w.notify(changes...)
+	w.pmail.mu.Lock()
+	defer w.pmail.mu.Unlock()
+	if len(w.pmail.changes) != 1 || len(w.pmail.changes[0].Events) != 250 {
+		t.Fatalf("%d emails", len(w.pmail.changes))
+	}
+	page, _ := w.partners.Deliveries(ctx, w.admin, w.orgID, "post", 10, "")
+	for _, d := range page.Items {
+		if d.Status != partner.Delivered || d.Attempts != 1 {
+			t.Fatalf("%+v", d)
+		}
+	}
+	if len(page.Items) != 3 {
+		t.Fatalf("%d deliveries", len(page.Items))
+	}
+}
