@@ -230,19 +230,22 @@ func rowError(err error) string {
 
 func (a *Applier) now() time.Time { return a.Now().UTC().Truncate(time.Second) }
 
+// memberByEmail returns the organisation's member with this email, or nil.
+func (a *Applier) memberByEmail(ctx context.Context, orgID, email string) (*org.Member, error) {
+	acct, err := a.Store.AccountByEmail(ctx, email)
+	if err != nil || acct == nil {
+		return nil, err
+	}
+	return a.Store.Member(ctx, orgID, acct.UserID)
+}
+
 func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
-	acct, err := a.Store.AccountByEmail(ctx, row.Email)
+	m, err := a.memberByEmail(ctx, s.Org.ID, row.Email)
 	if err != nil {
 		return "", "", err
 	}
-	if acct != nil {
-		m, err := a.Store.Member(ctx, s.Org.ID, acct.UserID)
-		if err != nil {
-			return "", "", err
-		}
-		if m != nil {
-			return a.updateMember(ctx, s, row, *m)
-		}
+	if m != nil {
+		return a.updateMember(ctx, s, row, *m)
 	}
 	pending, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
 	if err != nil {
@@ -388,26 +391,20 @@ func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.R
 
 // remove removes a member, or revokes a pending invitation.
 func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
-	acct, err := a.Store.AccountByEmail(ctx, row.Email)
+	m, err := a.memberByEmail(ctx, s.Org.ID, row.Email)
 	if err != nil {
 		return "", "", err
 	}
-	if acct != nil {
-		m, err := a.Store.Member(ctx, s.Org.ID, acct.UserID)
-		if err != nil {
+	if m != nil {
+		if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
 			return "", "", err
 		}
-		if m != nil {
-			if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
-				return "", "", err
-			}
-			e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberRemoved, "member", m.UserID, a.now()).
-				Changed(map[string]any{"role": m.Role, "units": m.Units, "email": m.Email}, nil)
-			if err := a.Store.RemoveMember(ctx, *m, e); err != nil {
-				return "", "", err
-			}
-			return roster.Removed, "removed from the organisation", nil
+		e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberRemoved, "member", m.UserID, a.now()).
+			Changed(map[string]any{"role": m.Role, "units": m.Units, "email": m.Email}, nil)
+		if err := a.Store.RemoveMember(ctx, *m, e); err != nil {
+			return "", "", err
 		}
+		return roster.Removed, "removed from the organisation", nil
 	}
 	inv, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
 	if err != nil {
