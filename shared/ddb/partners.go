@@ -145,14 +145,7 @@ func (s *Store) DisableWebhook(ctx context.Context, p partner.Partner, reason st
 // for email guards and pending guards, one for memberships, monitoring
 // profiles and pending invitations (each per 100 keys).
 func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Change) ([]partner.Source, error) {
-	var emails []string
-	seen := map[string]bool{}
-	add := func(e string) {
-		if e != "" && !seen[e] {
-			seen[e] = true
-			emails = append(emails, e)
-		}
-	}
+	var emails emailList
 	var byUser []key
 	for _, c := range changes {
 		if c.Email == "" && c.UserID != "" {
@@ -165,17 +158,17 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 	}
 	for _, c := range changes {
 		if c.Email != "" {
-			add(c.Email)
+			emails.add(c.Email)
 		} else if it, ok := members[orgPK(orgID)+"|"+memberSK(c.UserID)]; ok {
 			var m org.Member
 			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
 				return nil, err
 			}
-			add(m.Email)
+			emails.add(m.Email)
 		}
 	}
 	var guards []key
-	for _, e := range emails {
+	for _, e := range emails.items {
 		guards = append(guards, key{emailPK(e), skAccount}, key{orgPK(orgID), pendingSK(e)})
 	}
 	found, err := s.batchGetAll(ctx, guards)
@@ -184,7 +177,7 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 	}
 	var second []key
 	userOf, inviteOf := map[string]string{}, map[string]string{}
-	for _, e := range emails {
+	for _, e := range emails.items {
 		if it, ok := found[emailPK(e)+"|"+skAccount]; ok {
 			var g emailGuard
 			if err := attributevalue.UnmarshalMap(it, &g); err != nil {
@@ -206,8 +199,8 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 	if err != nil {
 		return nil, err
 	}
-	out := make([]partner.Source, 0, len(emails))
-	for _, e := range emails {
+	out := make([]partner.Source, 0, len(emails.items))
+	for _, e := range emails.items {
 		src := partner.Source{OrgID: orgID, Email: e}
 		if uid := userOf[e]; uid != "" {
 			if it, ok := items[orgPK(orgID)+"|"+memberSK(uid)]; ok {
@@ -237,6 +230,23 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 		out = append(out, src)
 	}
 	return out, nil
+}
+
+// emailList is a list of emails in the order first added, each once.
+type emailList struct {
+	items []string
+	seen  map[string]bool
+}
+
+func (l *emailList) add(e string) {
+	if e == "" || l.seen[e] {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[e] = true
+	l.items = append(l.items, e)
 }
 
 // batchGetAll reads any number of items, 100 keys to a request.
@@ -337,13 +347,8 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ob, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
 	for _, q := range queues {
-		u := expression.Add(expression.Name("pending"), expression.Value(count[q])).
-			Set(expression.Name("next"), expression.Value(next[q])).
-			Set(expression.Name("orgId"), expression.Value(q.OrgID)).
-			Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
-			Set(expression.Name("channel"), expression.Value(q.Channel)).
-			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
-			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, now)))
+		u := onQueue(expression.Add(expression.Name("pending"), expression.Value(count[q])).
+			Set(expression.Name("next"), expression.Value(next[q])), q, &now)
 		cond := expression.Name("next").Equal(expression.Value(read[q]))
 		if read[q] == 0 {
 			cond = expression.AttributeNotExists(expression.Name("next")).Or(cond)
@@ -389,16 +394,22 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 // a queue; with due, the queue is also marked due then (in case whoever
 // sends next dies first).
 func (s *Store) queueCount(q partner.Queue, n int, due *time.Time) types.TransactWriteItem {
-	u := expression.Add(expression.Name("pending"), expression.Value(n)).
-		Set(expression.Name("orgId"), expression.Value(q.OrgID)).
+	u := onQueue(expression.Add(expression.Name("pending"), expression.Value(n)), q, due)
+	expr, _ := expression.NewBuilder().WithUpdate(u).Build()
+	return s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr)
+}
+
+// onQueue adds to u what every update of a queue item sets: which queue it
+// is (the due index lists queues by it) and, with due, when it is next due.
+func onQueue(u expression.UpdateBuilder, q partner.Queue, due *time.Time) expression.UpdateBuilder {
+	u = u.Set(expression.Name("orgId"), expression.Value(q.OrgID)).
 		Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
 		Set(expression.Name("channel"), expression.Value(q.Channel))
 	if due != nil {
 		u = u.Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
 			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, *due)))
 	}
-	expr, _ := expression.NewBuilder().WithUpdate(u).Build()
-	return s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr)
+	return u
 }
 
 func queueDueSK(q partner.Queue, at time.Time) string {
@@ -418,12 +429,7 @@ func (s *Store) MarkDue(ctx context.Context, q partner.Queue, at time.Time) erro
 // LeaseQueue takes a queue for sending until until, if no one holds it.
 func (s *Store) LeaseQueue(ctx context.Context, q partner.Queue, now, until time.Time) (bool, error) {
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("leaseUntil"), expression.Value(until.UnixMilli())).
-			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
-			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, until))).
-			Set(expression.Name("orgId"), expression.Value(q.OrgID)).
-			Set(expression.Name("partnerId"), expression.Value(q.PartnerID)).
-			Set(expression.Name("channel"), expression.Value(q.Channel))).
+		WithUpdate(onQueue(expression.Set(expression.Name("leaseUntil"), expression.Value(until.UnixMilli())), q, &until)).
 		WithCondition(expression.AttributeNotExists(expression.Name("leaseUntil")).
 			Or(expression.Name("leaseUntil").LessThan(expression.Value(now.UnixMilli())))).Build()
 	if err != nil {
@@ -443,9 +449,7 @@ func (s *Store) LeaseQueue(ctx context.Context, q partner.Queue, now, until time
 func (s *Store) ReleaseQueue(ctx context.Context, q partner.Queue, due *time.Time, ifEmpty bool) (bool, error) {
 	b := expression.NewBuilder()
 	if due != nil {
-		b = b.WithUpdate(expression.Remove(expression.Name("leaseUntil")).
-			Set(expression.Name(attrDuePK), expression.Value(pkRedeliver)).
-			Set(expression.Name(attrDueSK), expression.Value(queueDueSK(q, *due))))
+		b = b.WithUpdate(onQueue(expression.Remove(expression.Name("leaseUntil")), q, due))
 	} else {
 		b = b.WithUpdate(expression.Remove(expression.Name("leaseUntil")).
 			Remove(expression.Name(attrDuePK)).Remove(expression.Name(attrDueSK)))
@@ -607,23 +611,16 @@ func (s *Store) Redeliver(ctx context.Context, d partner.Delivery, e audit.Entry
 // People lists the emails of everyone a resync of partnerID looks at:
 // members, pending invitations, and whoever the partner was told of.
 func (s *Store) People(ctx context.Context, orgID, partnerID string) ([]string, error) {
-	var emails []string
-	seen := map[string]bool{}
-	add := func(e string) {
-		if e != "" && !seen[e] {
-			seen[e] = true
-			emails = append(emails, e)
-		}
-	}
+	var emails emailList
 	err := eachPage(func(cursor string) ([]org.Member, string, error) {
 		return s.ListMembers(ctx, orgID, "", "", 100, cursor)
-	}, func(m org.Member) { add(m.Email) })
+	}, func(m org.Member) { emails.add(m.Email) })
 	if err != nil {
 		return nil, err
 	}
 	err = eachPage(func(cursor string) ([]invite.Invitation, string, error) {
 		return s.ListInvitations(ctx, orgID, invite.Pending, 100, cursor, s.now())
-	}, func(inv invite.Invitation) { add(inv.Email) })
+	}, func(inv invite.Invitation) { emails.add(inv.Email) })
 	if err != nil {
 		return nil, err
 	}
@@ -633,10 +630,10 @@ func (s *Store) People(ctx context.Context, orgID, partnerID string) ([]string, 
 	}
 	for _, sn := range snaps {
 		if sn.Present {
-			add(sn.Email)
+			emails.add(sn.Email)
 		}
 	}
-	return emails, nil
+	return emails.items, nil
 }
 
 // eachPage calls each for every item of every page fetch returns.
