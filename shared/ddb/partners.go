@@ -652,6 +652,19 @@ func eachPage[T any](fetch func(cursor string) ([]T, string, error), each func(T
 	}
 }
 
+// OrgName returns an organisation's name (one GetItem).
+func (s *Store) OrgName(ctx context.Context, orgID string) (string, error) {
+	var o org.Organisation
+	found, err := s.get(ctx, key{orgPK(orgID), skMeta}, &o)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fault.New(fault.NotFound, "no organisation %s", orgID)
+	}
+	return o.Name, nil
+}
+
 // OrgAdmins returns an organisation's name and its organisation-wide
 // admins, each in the language of their account.
 func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Recipient, error) {

@@ -18,6 +18,8 @@ type Recipient struct {
 
 // PartnerDirectory finds what partner emails need to say.
 type PartnerDirectory interface {
+	// OrgName returns the organisation's name.
+	OrgName(ctx context.Context, orgID string) (string, error)
 	// OrgAdmins returns the organisation's name and its organisation-wide
 	// admins.
 	OrgAdmins(ctx context.Context, orgID string) (string, []Recipient, error)
@@ -167,7 +169,7 @@ func (m PartnerMailer) sendToPartner(ctx context.Context, p partner.Partner, d p
 	if p.Email == nil || len(p.Email.Addresses) == 0 {
 		return fmt.Errorf("the partner has no email addresses")
 	}
-	orgName, _, err := m.Directory.OrgAdmins(ctx, p.OrgID)
+	orgName, err := m.Directory.OrgName(ctx, p.OrgID)
 	if err != nil {
 		return err
 	}
