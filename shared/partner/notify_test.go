@@ -146,6 +146,22 @@ func (w *world) worker(email string) string {
 	return uid
 }
 
+// members250 invites and accepts 250 monitored workers (a burst) and
+// returns their changes, not yet notified.
+func (w *world) members250() []partner.Change {
+	w.t.Helper()
+	var changes []partner.Change
+	for i := range 250 {
+		email := fmt.Sprintf("w%03d@example.no", i)
+		if _, err := w.invites.Invite(context.Background(), w.admin, w.orgID, invite.Request{Email: email, Role: "member"}); err != nil {
+			w.t.Fatal(err)
+		}
+		w.accept(email)
+		changes = append(changes, partner.Change{OrgID: w.orgID, Email: email})
+	}
+	return changes
+}
+
 func (w *world) notify(changes ...partner.Change) {
 	w.t.Helper()
 	if err := w.notifier.Notify(context.Background(), w.orgID, changes); err != nil {
@@ -328,15 +344,7 @@ func TestCrashMidBatchAndBatching(t *testing.T) {
 	w := newWorld(t)
 	w.connect(partner.Config{})
 	ctx := context.Background()
-	var changes []partner.Change
-	for i := range 250 {
-		email := fmt.Sprintf("w%03d@example.no", i)
-		if _, err := w.invites.Invite(ctx, w.admin, w.orgID, invite.Request{Email: email, Role: "member"}); err != nil {
-			t.Fatal(err)
-		}
-		w.accept(email)
-		changes = append(changes, partner.Change{OrgID: w.orgID, Email: email})
-	}
+	changes := w.members250()
 	fs := &failingStore{Store: w.store, left: 1, armed: true}
 	n := *w.notifier
 	n.Store = fs
@@ -583,15 +591,7 @@ func TestEmailPartnerGetsABurstInOneEmail(t *testing.T) {
 	if _, _, err := w.partners.Put(ctx, w.admin, w.orgID, "post", c); err != nil {
 		t.Fatal(err)
 	}
-	var changes []partner.Change
-	for i := range 250 {
-		email := fmt.Sprintf("w%03d@example.no", i)
-		if _, err := w.invites.Invite(ctx, w.admin, w.orgID, invite.Request{Email: email, Role: "member"}); err != nil {
-			t.Fatal(err)
-		}
-		w.accept(email)
-		changes = append(changes, partner.Change{OrgID: w.orgID, Email: email})
-	}
+	changes := w.members250()
 	w.notify(changes...)
 	w.pmail.mu.Lock()
 	defer w.pmail.mu.Unlock()
