@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -39,22 +38,12 @@ type StreamPoller struct {
 	// FailureDir receives the on-failure records of batches given up on.
 	FailureDir string
 	Log        *slog.Logger
-
-	mu      sync.Mutex
-	batches int
 }
 
 // Invoker runs a function with a payload (a *Function, or a test's fake).
 type Invoker interface {
 	Name() string
 	Invoke(ctx context.Context, payload []byte) ([]byte, error)
-}
-
-// Batches is how many batches the function was invoked with.
-func (p *StreamPoller) Batches() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.batches
 }
 
 // Run polls until ctx ends.
@@ -250,9 +239,6 @@ func (p *StreamPoller) invoke(ctx context.Context, batch []events.DynamoDBEventR
 	if err != nil {
 		return -1, err
 	}
-	p.mu.Lock()
-	p.batches++
-	p.mu.Unlock()
 	ictx, cancel := context.WithTimeout(ctx, p.Timeout+30*time.Second)
 	defer cancel()
 	out, err := p.Function.Invoke(ictx, payload)

@@ -21,6 +21,7 @@ import (
 	"onboarding/infra/local"
 	"onboarding/infra/samtemplate"
 	"onboarding/infra/testenv"
+	"onboarding/shared/partner"
 	"onboarding/shared/streams"
 )
 
@@ -179,5 +180,44 @@ func TestStreamPollerAsAnEventSourceMapping(t *testing.T) {
 				t.Fatalf("a filtered-out record reached the function: %v", b)
 			}
 		}
+	}
+}
+
+// The template's filter criteria let through exactly the items the notify
+// function turns into partner work.
+func TestNotifyFiltersMatchTheCode(t *testing.T) {
+	tpl, err := samtemplate.Load(filepath.Join(testenv.RepoRoot(), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tpl.Functions(samtemplate.Context{Refs: map[string]string{"Table": "t", "SigningKey": "k", "Bucket": "b"}, Attrs: map[string]string{},
+		Pseudo: map[string]string{"AWS::StackName": "s", "AWS::Region": local.Region, "AWS::AccountId": "0", "AWS::Partition": "aws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fns {
+		for _, st := range f.Streams {
+			for _, pattern := range st.Filters {
+				var p struct {
+					Dynamodb struct {
+						Keys struct {
+							SK struct {
+								S []struct {
+									Prefix string `json:"prefix"`
+								}
+							}
+						}
+					} `json:"dynamodb"`
+				}
+				if err := json.Unmarshal([]byte(pattern), &p); err != nil || len(p.Dynamodb.Keys.SK.S) != 1 {
+					t.Fatalf("%s: filter %s", f.Name, pattern)
+				}
+				got = append(got, p.Dynamodb.Keys.SK.S[0].Prefix)
+			}
+		}
+	}
+	if !slices.Equal(got, partner.StreamPrefixes) {
+		t.Fatalf("template filters %v, code %v", got, partner.StreamPrefixes)
 	}
 }

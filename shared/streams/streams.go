@@ -139,12 +139,3 @@ func value(v types.AttributeValue) map[string]any {
 	}
 	return map[string]any{"NULL": true}
 }
-
-// Before reports whether sequence number a comes before b (they are
-// decimal numbers of any length).
-func Before(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
-}
