@@ -33,7 +33,7 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 		writes = append(writes, w)
 	}
 	for len(writes) > 0 {
-		n, units := 0, map[string]bool{}
+		n, items, units := 0, 0, map[string]bool{}
 		for n < len(writes) {
 			extra := 0
 			for _, u := range writes[n].inv.Units {
@@ -41,12 +41,13 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 					extra++
 				}
 			}
-			if n > 0 && itemsIn(writes[:n])+len(units)+len(writes[n].items)+extra > maxTransactItems {
+			if n > 0 && items+len(units)+len(writes[n].items)+extra > maxTransactItems {
 				break
 			}
 			for _, u := range writes[n].inv.Units {
 				units[u] = true
 			}
+			items += len(writes[n].items)
 			n++
 		}
 		s.createChunk(ctx, writes[:n], errs)
@@ -64,14 +65,6 @@ type invitationWrite struct {
 
 // The position of the pending guard in an invitationWrite's items.
 const guardAt = 1
-
-func itemsIn(ws []invitationWrite) int {
-	n := 0
-	for _, w := range ws {
-		n += len(w.items)
-	}
-	return n
-}
 
 func (s *Store) invitationWrite(index int, inv invite.Invitation, e audit.Entry) (invitationWrite, error) {
 	items, err := s.createItems(inv)
