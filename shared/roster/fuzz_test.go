@@ -84,6 +84,8 @@ func FuzzParseRow(f *testing.F) {
 	f.Add("Kari,Nordmann,kari@example.no,91512345,member,Nord,nb,Ola,41234567,Per,41234568,Liv,41234569,T-7,2026-12-24,blåbær,ab 12345,hund,")
 	f.Add(",,ola@example.no,,,,,,,,,,,,,,,,slutter")
 	f.Add("Kari,N,kari@example.no,4.791512345E9,,,,Ola,4741234567,Per,41234568,,,,,,,,")
+	// More semicolons in one row than the header has commas (found by the fuzzer).
+	f.Add("Kari,Nordmann,kari@example.no,,,,,,,,,,,,,,,allergi;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;,")
 	f.Fuzz(func(t *testing.T, line string) {
 		s, _, err := OpenCSV(strings.NewReader(header+line+"\n"), Limits{})
 		if err != nil {

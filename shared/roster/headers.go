@@ -133,8 +133,11 @@ func fold(s string) string {
 	if s == "" {
 		return ""
 	}
+	// Bytes that are not UTF-8 go first: they are not letters, and beside
+	// them the normaliser can leave a letter undecomposed (fuzzing found
+	// "\xf5Ї", which then folded differently the second time).
 	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	s, _, _ = transform.String(t, s)
+	s, _, _ = transform.String(t, strings.ToValidUTF8(s, ""))
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		switch r {

@@ -188,6 +188,29 @@ func TestCSVInEveryEncodingAndDelimiter(t *testing.T) {
 	}
 }
 
+// The header decides the delimiter: a row whose free text holds more
+// semicolons (or tabs) than the header has commas is still a comma file,
+// and a title line above the header does not confuse it.
+func TestSniffDelimiterByHeader(t *testing.T) {
+	notes := strings.Repeat("allergi; ", 30)
+	for name, c := range map[string]struct {
+		text string
+		want rune
+	}{
+		"semicolons in a comma file": {"First name,Last name,Email,Other information\nKari,N,kari@example.no," + notes + "\n", ','},
+		"tabs in a comma file":       {"Email,Name,Notes\nkari@example.no,Kari," + strings.Repeat("a\t", 20) + "\n", ','},
+		"commas in a semicolon file": {"Roster 2026\nE-post;Fornavn;Annet\nkari@example.no;Kari;" + strings.Repeat("a,", 20) + "\n", ';'},
+		"quoted header cells":        {"\"E-mail\"\t\"Full name\"\nkari@example.no\tKari N\n", '\t'},
+		"no header: most consistent": {"a;b;c\nd;e;f\n", ';'},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := SniffCSV([]byte(c.text)).Delimiter; got != c.want {
+				t.Fatalf("delimiter %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
 // A workbook as Excel and LibreOffice write them: a title row above the
 // header, shared strings, a phone number Excel made a number, a date stored
 // as a date, and the roster on a sheet named for its users.

@@ -63,8 +63,8 @@ type CSVFormat struct {
 
 // SniffCSV looks at the start of a CSV file: its encoding (a UTF-8 or UTF-16
 // byte order mark; else UTF-8 if it is valid UTF-8, else Windows-1252) and
-// its delimiter (comma, semicolon or tab: whichever splits the first lines
-// most consistently, outside quotes).
+// its delimiter (comma, semicolon or tab: whichever makes a roster header of
+// one of the first lines, else whichever splits them most consistently).
 func SniffCSV(head []byte) CSVFormat {
 	var f CSVFormat
 	var text string
@@ -106,10 +106,16 @@ func decodeHead(head []byte, e encoding.Encoding) string {
 	return string(out)
 }
 
-// sniffDelimiter picks the delimiter that gives the first lines the same,
-// largest number of fields.
+// sniffDelimiter picks the delimiter under which one of the first lines is
+// a roster header (the one recognising most columns); failing that, the one
+// that gives the first lines the same, largest number of fields. The header
+// decides first because a single row can hold more of another delimiter
+// than the header has columns (free text full of semicolons).
 func sniffDelimiter(text string) rune {
 	lines := quotedAwareLines(text, 10)
+	if d, ok := headerDelimiter(lines); ok {
+		return d
+	}
 	best, bestScore := ',', -1
 	for _, d := range []rune{',', ';', '\t'} {
 		counts := map[int]int{}
@@ -128,6 +134,36 @@ func sniffDelimiter(text string) rune {
 		}
 	}
 	return best
+}
+
+// headerDelimiter returns the delimiter under which one of lines reads as
+// a roster header with the most recognised columns.
+func headerDelimiter(lines []string) (rune, bool) {
+	best, bestFound := ',', 0
+	for _, d := range []rune{',', ';', '\t'} {
+		for i, l := range lines {
+			r := csv.NewReader(strings.NewReader(l))
+			r.Comma, r.LazyQuotes, r.FieldsPerRecord = d, true, -1
+			cells, err := r.Read()
+			if err != nil {
+				continue
+			}
+			h, ok := ReadHeader(cells, i+1)
+			if !ok {
+				continue
+			}
+			found := 0
+			for _, c := range h.Columns {
+				if c.Field != Unknown {
+					found++
+				}
+			}
+			if found > bestFound {
+				best, bestFound = d, found
+			}
+		}
+	}
+	return best, bestFound > 0
 }
 
 // quotedAwareLines splits text into at most n records, not breaking inside
