@@ -295,13 +295,14 @@ func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess 
 		body.Close()
 		return nil, nil, err
 	}
-	closeFile := func() { sheet.Close(); body.Close() }
 	reader, err := roster.NewReader(sheet, sess.Rules)
 	if err != nil {
-		closeFile()
+		sheet.Close()
+		body.Close()
 		return nil, nil, err
 	}
-	return reader, closeFile, nil
+	// The reader reads ahead: it stops before the sheet is closed.
+	return reader, func() { reader.Close(); sheet.Close(); body.Close() }, nil
 }
 
 // SafeRemovalShare is the share of monitored workers a full roster may

@@ -338,12 +338,40 @@ func excelDate(v string) string {
 }
 
 // Reader reads a roster sheet: the header, then one Row per data row.
+//
+// Rows are read ahead on a goroutine of their own, a few batches at most,
+// while the caller checks the ones before them (or writes them): decoding
+// the sheet and checking a row (libphonenumber alone takes about 11 µs a
+// number) cost about the same, and an import spends most of its time
+// waiting for DynamoDB. Close stops the reading; the sheet must not be
+// closed before.
 type Reader struct {
 	Header Header
 	sheet  Sheet
 	rules  Rules
 	seen   map[string]int // email -> first row
+
+	ahead   chan sheetRows // nil until the first Next
+	stop    chan struct{}
+	stopped chan struct{}
+	cur     sheetRows
+	next    int // index in cur.rows
 }
+
+// sheetRows is a batch of non-blank rows as the sheet has them, ending
+// with the error (io.EOF at the end) that stopped it, if any.
+type sheetRows struct {
+	rows []sheetRow
+	err  error
+}
+
+type sheetRow struct {
+	cells []string
+	line  int
+}
+
+// Read-ahead: up to readAheadBatches batches of readAheadRows rows wait.
+const readAheadRows, readAheadBatches = 64, 4
 
 // headerSearchRows is how far down a sheet the header may be (title rows
 // above it are skipped).
@@ -397,26 +425,72 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 // Next returns the next non-blank row, or io.EOF. A later row with an email
 // already seen is an error.
 func (r *Reader) Next() (Row, error) {
+	if r.ahead == nil {
+		r.ahead, r.stop, r.stopped = make(chan sheetRows, readAheadBatches-1), make(chan struct{}), make(chan struct{})
+		go r.readAhead()
+	}
+	for r.next >= len(r.cur.rows) {
+		if r.cur.err != nil {
+			return Row{}, r.cur.err
+		}
+		r.cur, r.next = <-r.ahead, 0
+	}
+	row := r.cur.rows[r.next]
+	r.cur.rows[r.next] = sheetRow{} // read: no longer held here
+	r.next++
+	parsed := r.Header.Parse(row.cells, row.line, r.rules)
+	if parsed.Email != "" {
+		if first, ok := r.seen[parsed.Email]; ok {
+			parsed.Problems = append(parsed.Problems, Problem{Row: row.line, Column: r.Header.NameOf(Column{Field: Email}), Severity: Error,
+				Message: fmt.Sprintf("the same email as row %d; only the first is applied", first)})
+		} else {
+			r.seen[parsed.Email] = row.line
+		}
+	}
+	return parsed, nil
+}
+
+// readAhead reads the sheet's rows in batches until an error (io.EOF at
+// the end) or Close.
+func (r *Reader) readAhead() {
+	defer close(r.stopped)
 	for {
-		cells, line, err := r.sheet.Next()
-		if err != nil {
-			return Row{}, err
-		}
-		if blank(cells) {
-			continue
-		}
-		row := r.Header.Parse(cells, line, r.rules)
-		if row.Email != "" {
-			if first, ok := r.seen[row.Email]; ok {
-				row.Problems = append(row.Problems, Problem{Row: line, Column: r.Header.NameOf(Column{Field: Email}), Severity: Error,
-					Message: fmt.Sprintf("the same email as row %d; only the first is applied", first)})
-			} else {
-				r.seen[row.Email] = line
+		b := sheetRows{rows: make([]sheetRow, 0, readAheadRows)}
+		for len(b.rows) < readAheadRows {
+			cells, line, err := r.sheet.Next()
+			if err != nil {
+				b.err = err
+				break
+			}
+			if !blank(cells) {
+				// A CSV sheet reuses its slice; the strings are new.
+				b.rows = append(b.rows, sheetRow{slices.Clone(cells), line})
 			}
 		}
-		return row, nil
+		select {
+		case r.ahead <- b:
+		case <-r.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
 	}
 }
+
+// Close stops reading ahead and waits until the sheet is no longer read.
+// It does not close the sheet.
+func (r *Reader) Close() {
+	if r.ahead != nil && r.stop != nil {
+		close(r.stop)
+		<-r.stopped
+		r.stop = nil
+	}
+	r.ahead = make(chan sheetRows) // not nil: Next starts no reading again
+	r.cur, r.next = sheetRows{err: errReaderClosed}, 0
+}
+
+var errReaderClosed = errors.New("roster: the reader is closed")
 
 func blank(cells []string) bool {
 	for _, c := range cells {
