@@ -12,7 +12,8 @@
 //   - the sweep, roster parsing and a 10,000-row import (issues #4, #5);
 //   - partner notification latency and throughput (issue #6).
 //
-// BENCH_ONLY=partners runs only the last.
+// BENCH_ONLY=partners runs only the last; BENCH_ONLY=rosters only roster
+// parsing.
 //
 // It needs the emulators (`make bench` starts them).
 package main
@@ -103,6 +104,9 @@ func run() error {
 	}
 	if err := rosters(tmp); err != nil {
 		return err
+	}
+	if os.Getenv("BENCH_ONLY") == "rosters" {
+		return nil
 	}
 
 	// The stack, with DynamoDB requests counted on their way to DynamoDB Local.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,18 @@ func main() {
 		os.Exit(2)
 	}
 	mode, file := os.Args[1], os.Args[2]
+	// CPUPROFILE=<file> writes a CPU profile of the run (go tool pprof).
+	if path := os.Getenv("CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rosterparse:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	switch mode {
 	case "make-xlsx", "make-xlsx-shared", "make-csv":
@@ -248,6 +261,7 @@ func parse(file string) error {
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	rows, bad := 0, 0
 	for {
 		row, err := r.Next()
