@@ -65,10 +65,10 @@ test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES
 	$(GO) test -count=1 $(TESTFLAGS) ./...
 
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzMatchHeader FuzzSniffCSV FuzzParseRow
+FUZZ_TARGETS := FuzzMatchHeader FuzzSniffCSV FuzzParseRow FuzzReadXLSX
 
 .PHONY: fuzz
-fuzz: ## run each fuzz target for FUZZTIME (default 10s): header matching, CSV sniffing, row parsing
+fuzz: ## run each fuzz target for FUZZTIME (default 10s): header matching, CSV sniffing, row parsing, damaged workbooks
 	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./shared/roster || exit 1; done
 
 .PHONY: test-unit

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"io"
@@ -120,5 +121,57 @@ func FuzzParseRow(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// workbook packs a sheet's XML and a shared-string table's into a package
+// laid out as Excel writes one.
+func workbook(t testing.TB, sheetData, sst string) []byte {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for _, part := range []struct{ name, body string }{
+		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
+		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>`},
+		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`},
+		{"xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` + sheetData + `</sheetData></worksheet>`},
+		{"xl/sharedStrings.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + sst + `</sst>`},
+	} {
+		w, err := z.Create(part.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(part.body))
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A damaged workbook (any sheet or shared-string XML) is read or refused
+// with an error for the file; it never panics or hangs.
+func FuzzReadXLSX(f *testing.F) {
+	f.Add(`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>91512345</v></c></row>`,
+		`<si><t>Email</t></si><si><t>Mobile</t></si><si><t>kari@example.no</t></si>`)
+	f.Add(`<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c><c r="C1" t="inlineStr"><is><t>Full name</t></is></c></row><row r="3"><c r="A3" t="s"><v>7</v></c></row>`, ``)
+	f.Add(`<row r="1"><c r="XFD1048576" t="s"><v>-1</v></c></row><row><c t="d"><v>2026-13-45</v></c><c t="e"><v>#REF!</v></c></row>`, `<si><r><t>E</t></r><r><t>mail</t></r></si>`)
+	f.Fuzz(func(t *testing.T, sheetData, sst string) {
+		sheet, _, err := OpenXLSX(bytes.NewReader(workbook(t, sheetData, sst)), Limits{MaxRows: 1000})
+		if err != nil {
+			return
+		}
+		defer sheet.Close()
+		r, err := NewReader(sheet, testRules())
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		for range 2000 {
+			if _, err := r.Next(); err != nil {
+				return
+			}
+		}
+		t.Fatal("more rows than the limit allows")
 	})
 }

@@ -541,3 +541,41 @@ func TestReaderReadsAhead(t *testing.T) {
 		r.Close() // twice is harmless
 	})
 }
+
+// panickySheet panics on its nth read, as a decoder might on a file it
+// does not expect.
+type panickySheet struct {
+	inner Sheet
+	at, n int
+}
+
+func (s *panickySheet) Next() ([]string, int, error) {
+	if s.n++; s.n == s.at {
+		panic("index out of range")
+	}
+	return s.inner.Next()
+}
+
+func (s *panickySheet) Close() error { return nil }
+
+// A decoder's panic, in the header search or further down, fails the file
+// with a message, like any other damaged file.
+func TestDecoderPanicFailsTheFile(t *testing.T) {
+	for _, at := range []int{1, 2, 150} {
+		csv, _, err := OpenCSV(strings.NewReader("Email,Full name\n"+strings.Repeat("kari@example.no,Kari N\n", 200)), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewReader(&panickySheet{inner: csv, at: at}, testRules())
+		if err == nil {
+			for err == nil {
+				_, err = r.Next()
+			}
+			r.Close()
+		}
+		var fe *FileError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Message, "damaged") {
+			t.Fatalf("panic at read %d: %v", at, err)
+		}
+	}
+}

@@ -407,7 +407,7 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 	}
 	rules.language = memo(org.NormalizeLanguage, 100)
 	for i := 0; i < headerSearchRows; i++ {
-		cells, line, err := sheet.Next()
+		cells, line, err := nextRow(sheet)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -457,7 +457,7 @@ func (r *Reader) readAhead() {
 	for {
 		b := sheetRows{rows: make([]sheetRow, 0, readAheadRows)}
 		for len(b.rows) < readAheadRows {
-			cells, line, err := r.sheet.Next()
+			cells, line, err := nextRow(r.sheet)
 			if err != nil {
 				b.err = err
 				break
@@ -491,6 +491,18 @@ func (r *Reader) Close() {
 }
 
 var errReaderClosed = errors.New("roster: the reader is closed")
+
+// nextRow reads a sheet's next row. The file is whatever was uploaded: a
+// decoder that panics on it fails the file, not the function (which would
+// leave the import to its retries and then unfinished).
+func nextRow(s Sheet) (cells []string, line int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cells, line, err = nil, 0, fileErr("the file could not be read: it seems damaged (%v)", p)
+		}
+	}()
+	return s.Next()
+}
 
 func blank(cells []string) bool {
 	for _, c := range cells {
