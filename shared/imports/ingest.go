@@ -147,12 +147,11 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 		if errors.Is(err, ErrContinue) {
 			return job, err
 		}
-		var fe *roster.FileError
-		if !errors.As(err, &fe) && fault.CodeOf(err) == "" {
-			return job, err // a failure of ours: the lease lets a retry resume
+		if ours(err) {
+			return job, err // run released the job: the event's retry resumes it
 		}
 		job.Status, job.Message = importjob.Failed, err.Error()
-		if fe != nil {
+		if fe := (*roster.FileError)(nil); errors.As(err, &fe) {
 			job.Message = fe.Message
 		}
 	}
@@ -181,7 +180,13 @@ const progressEvery = 50
 // run reads the file and applies its rows from the checkpoint on; for a
 // full roster it first checks what would be removed, and afterwards removes
 // the monitored workers the file no longer lists.
-func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) error {
+func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) (err error) {
+	var lines []roster.ReportLine
+	defer func() {
+		if err != nil && !errors.Is(err, ErrContinue) && ours(err) {
+			g.release(job, lines, err)
+		}
+	}()
 	limits := g.Limits
 	if limits.MaxBytes <= 0 {
 		limits.MaxBytes = 50 << 20
@@ -204,7 +209,6 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 		return err
 	}
 	defer closeFile()
-	var lines []roster.ReportLine
 	batch := make([]roster.Row, 0, progressEvery)
 	var took time.Duration // by the last batch: a batch that could not finish in time waits for the next run
 	for eof := false; !eof; {
@@ -260,9 +264,34 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	return g.report(ctx, job, lines)
 }
 
-// pause keeps this run's report lines as a part, saves the checkpoint with
-// a lease that is already over, and asks for the next run.
+// pause keeps what this run did and asks for the next run.
 func (g *Ingest) pause(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+	if err := g.keep(ctx, job, lines); err != nil {
+		return err
+	}
+	g.log().Info("import paused before the deadline", "orgId", job.OrgID, "importId", job.ID, "nextRow", job.NextRow)
+	return ErrContinue
+}
+
+// release keeps what a run that failed did, so that Lambda's retry of the
+// event (a minute later) resumes the import instead of finding it leased
+// and leaving it unfinished. It has a context of its own: the run's may be
+// what ran out.
+func (g *Ingest) release(job *importjob.Job, lines []roster.ReportLine, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.keep(ctx, job, lines); err != nil {
+		// The retry finds the job leased until the lease runs out.
+		g.log().Error("could not release a failed import for its retry", "orgId", job.OrgID, "importId", job.ID, "error", err.Error())
+		return
+	}
+	g.log().Warn("import run failed; released for the retry", "orgId", job.OrgID, "importId", job.ID, "nextRow", job.NextRow,
+		"error", cause.Error())
+}
+
+// keep stores this run's report lines as a part and the checkpoint with a
+// lease that is already over, so another run may carry on at once.
+func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
 	if len(lines) > 0 {
 		b, err := json.Marshal(lines)
 		if err != nil {
@@ -272,16 +301,22 @@ func (g *Ingest) pause(ctx context.Context, job *importjob.Job, lines []roster.R
 		if err := g.Objects.Put(ctx, key, "application/json", b); err != nil {
 			return err
 		}
-		job.Parts = append(job.Parts, key)
+		if !slices.Contains(job.Parts, key) { // kept again after a failed pause
+			job.Parts = append(job.Parts, key)
+		}
 	}
 	now := g.now()
 	over := now.Add(-time.Second) // the next run may claim it at once
 	job.UpdatedAt, job.LeaseUntil = now, &over
-	if err := g.Jobs.SaveProgress(ctx, *job); err != nil {
-		return err
-	}
-	g.log().Info("import paused before the deadline", "orgId", job.OrgID, "importId", job.ID, "nextRow", job.NextRow)
-	return ErrContinue
+	return g.Jobs.SaveProgress(ctx, *job)
+}
+
+// ours says a run failed for a reason of the service's (a dependency
+// unavailable, the run cut off), not the file's or the import's: a retry
+// may succeed.
+func ours(err error) bool {
+	var fe *roster.FileError
+	return !errors.As(err, &fe) && fault.CodeOf(err) == fault.Internal
 }
 
 // open reads the job's file and finds its header.

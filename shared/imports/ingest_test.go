@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"onboarding/shared/importjob"
@@ -227,4 +228,69 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 		t.Fatalf("report has %d lines", lines)
 	}
 	t.Logf("%d rows in %d runs", n, runs)
+}
+
+// flakyObjects fails the first read of a file part-way, as a dropped S3
+// connection does.
+type flakyObjects struct {
+	*memObjects
+	failAfter int
+	failed    bool
+}
+
+func (f *flakyObjects) Get(ctx context.Context, key, version string) (io.ReadCloser, error) {
+	body, err := f.memObjects.Get(ctx, key, version)
+	if err != nil || f.failed || !strings.HasPrefix(key, "imports/") {
+		return body, err
+	}
+	f.failed = true
+	return io.NopCloser(io.MultiReader(io.LimitReader(body, int64(f.failAfter)), iotest.ErrReader(errors.New("connection reset by peer")))), nil
+}
+
+// A run that fails for a reason of ours (here the file's download breaks
+// off) keeps what it did and gives up its lease: Lambda's retry of the
+// event, a minute later, resumes it where it stopped, and the report lists
+// every row once.
+func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var csv strings.Builder
+	// A column the import ignores makes the file longer than what opening
+	// it reads at once (64 KB), so the break comes while rows are read.
+	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Notat\n")
+	const rows = 130
+	for i := range rows {
+		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,,%s\n", i, i, strings.Repeat("x", 600))
+	}
+	key := "imports/" + w.orgID + "/imp1/roster.csv"
+	objs := &flakyObjects{memObjects: &memObjects{files: map[string][]byte{key: []byte(csv.String())}}}
+	objs.failAfter = strings.Index(csv.String(), "w120@") // rows 0 to 119 can be read
+	now := time.Now().UTC().Truncate(time.Second)
+	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: func() time.Time { return now }}
+	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	obj := imports.Object{Key: key, Version: "v1", Size: int64(csv.Len())}
+
+	job, err := g.Apply(ctx, obj)
+	if err == nil || !strings.Contains(err.Error(), "connection reset") || job.Status != importjob.Running {
+		t.Fatalf("first run: %+v %v", job, err)
+	}
+	saved, err := w.store.Import(ctx, w.orgID, "imp1")
+	if err != nil || saved.NextRow != 102 || saved.Counts.Created != 100 || len(saved.Parts) != 1 {
+		t.Fatalf("kept after the failure: next row %d, %+v, parts %v, %v", saved.NextRow, saved.Counts, saved.Parts, err)
+	}
+
+	// The retry, at once (the lease is over): rows from 102 on, each once.
+	done, err := g.Apply(ctx, obj)
+	if err != nil || done.Status != importjob.Done || done.Counts.Created != rows || done.Counts.Rows != rows {
+		t.Fatalf("retry: %+v %v", done, err)
+	}
+	report := string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"])
+	for i := range rows {
+		if n := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); n != 1 {
+			t.Fatalf("w%03d is in the report %d times:\n%s", i, n, report)
+		}
+	}
 }
