@@ -351,7 +351,7 @@ type Reader struct {
 	rules  Rules
 	seen   map[string]int // email -> first row
 
-	ahead   chan sheetRows // nil until the first Next
+	ahead   chan sheetRows // nil until Next first needs a row
 	stop    chan struct{}
 	stopped chan struct{}
 	cur     sheetRows
@@ -425,13 +425,13 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 // Next returns the next non-blank row, or io.EOF. A later row with an email
 // already seen is an error.
 func (r *Reader) Next() (Row, error) {
-	if r.ahead == nil {
-		r.ahead, r.stop, r.stopped = make(chan sheetRows, readAheadBatches-1), make(chan struct{}), make(chan struct{})
-		go r.readAhead()
-	}
 	for r.next >= len(r.cur.rows) {
 		if r.cur.err != nil {
 			return Row{}, r.cur.err
+		}
+		if r.ahead == nil {
+			r.ahead, r.stop, r.stopped = make(chan sheetRows, readAheadBatches-1), make(chan struct{}), make(chan struct{})
+			go r.readAhead()
 		}
 		r.cur, r.next = <-r.ahead, 0
 	}
@@ -481,12 +481,12 @@ func (r *Reader) readAhead() {
 // Close stops reading ahead and waits until the sheet is no longer read.
 // It does not close the sheet.
 func (r *Reader) Close() {
-	if r.ahead != nil && r.stop != nil {
+	if r.stop != nil { // reading, or done reading
 		close(r.stop)
 		<-r.stopped
 		r.stop = nil
 	}
-	r.ahead = make(chan sheetRows) // not nil: Next starts no reading again
+	// Next returns this before it would start reading.
 	r.cur, r.next = sheetRows{err: errReaderClosed}, 0
 }
 
