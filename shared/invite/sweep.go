@@ -29,11 +29,13 @@ type SweepStore interface {
 	// pending, under the same tokens and due at the same time as seen.
 	Expire(ctx context.Context, seen Invitation, x Expiry) error
 	// ClaimMail stores claimed (new tokens, attempts, the lease) in place of
-	// seen before an email goes out, on the same conditions as Expire.
+	// seen before an email goes out, or its delivery state when the email
+	// is given up, on the same conditions as Expire.
 	ClaimMail(ctx context.Context, seen, claimed Invitation) error
 	RecordDelivery(ctx context.Context, inv Invitation) error
 	// ClaimDigest takes a digest left by an earlier run until until, if it
-	// is still due as seen, and returns it with its entries.
+	// is still due as seen, counts the try in its attempts, and returns it
+	// with its entries.
 	ClaimDigest(ctx context.Context, seen Digest, until time.Time) (Digest, error)
 	// DigestSent deletes a digest and its entries; DigestFailed stores its
 	// attempts and the time of the next try.
@@ -76,10 +78,13 @@ type Digest struct {
 	ID      string `dynamodbav:"digestId"`
 	// Entries are stored as items of their own, one per invitation, so that
 	// adding one costs one small write whatever the digest's size.
-	Entries  []DigestEntry `dynamodbav:"-"`
-	Total    int           `dynamodbav:"total"`
-	Attempts int           `dynamodbav:"attempts"`
-	DueAt    time.Time     `dynamodbav:"dueAt"`
+	Entries []DigestEntry `dynamodbav:"-"`
+	Total   int           `dynamodbav:"total"`
+	// Attempts counts the tries begun: the run that writes a digest counts
+	// its own, and each claim by a later run one more. A try that never
+	// came back (the run stopped mid-send) is counted all the same.
+	Attempts int       `dynamodbav:"attempts"`
+	DueAt    time.Time `dynamodbav:"dueAt"`
 }
 
 // DigestEntry is one expired invitation as a digest lists it.
@@ -363,8 +368,9 @@ func (r *sweepRun) expire(ctx context.Context, inv Invitation, now time.Time, sh
 		k := inv.OrgID + "/" + inv.InvitedBy
 		d := shard[k]
 		if d == nil {
+			// This run tries it at its end: that is the first attempt.
 			d = &Digest{OrgID: inv.OrgID, AdminID: inv.InvitedBy, ID: r.id + "-" + NewID()[:8],
-				DueAt: r.start.Add(r.w.lease())}
+				DueAt: r.start.Add(r.w.lease()), Attempts: 1}
 			shard[k] = d
 		}
 		x.Digest = d
@@ -397,6 +403,12 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	claimed.RetryMail = kind
 	if inv.NextDeliveryAt == nil || inv.RetryMail != kind {
 		claimed.DeliveryAttempts = 0 // a new email starts its own count
+	}
+	if claimed.DeliveryAttempts >= MaxDeliveryAttempts {
+		// Every try is claimed, and the last never came back to record how
+		// it went (its run stopped mid-send: a timeout, a crash). Without
+		// this the lease would bring it back every ten minutes for ever.
+		return r.giveUp(ctx, inv, claimed)
 	}
 	claimed.DeliveryAttempts++
 	lease := now.Add(r.w.lease())
@@ -478,6 +490,20 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	return nil
 }
 
+// giveUp marks the email claimed names failed for good, with no next try:
+// the invitation shows deliveryStatus "failed" for an admin to act on, and
+// leaves the Due index unless something else is due.
+func (r *sweepRun) giveUp(ctx context.Context, seen, claimed Invitation) error {
+	claimed.DeliveryStatus, claimed.NextDeliveryAt = DeliveryFailed, nil
+	if err := r.w.Store.ClaimMail(ctx, seen, claimed); err != nil {
+		return err
+	}
+	r.w.log().Error("sweep gave up an email whose last try never finished", "email", claimed.RetryMail,
+		"orgId", seen.OrgID, "invitationId", seen.ID, "attempts", claimed.DeliveryAttempts)
+	r.count(func(s *SweepReport) { s.GaveUp++ })
+	return nil
+}
+
 // flushDigests emails this run's digests and those earlier runs left: one
 // email per admin and organisation, whatever the number of workers and runs
 // that wrote the digest.
@@ -507,6 +533,14 @@ func (r *sweepRun) flushDigests(ctx context.Context) {
 		if err != nil {
 			r.count(func(s *SweepReport) { s.Errors++ })
 			r.w.log().Error("claim digest", "orgId", seen.OrgID, "digestId", seen.ID, "error", err)
+			continue
+		}
+		if d.Attempts > MaxDeliveryAttempts {
+			// Its last try never came back (the run stopped mid-send):
+			// tried enough, as a digest whose sending failed.
+			log := r.w.log().With("orgId", d.OrgID, "adminId", d.AdminID)
+			log.Error("digest given up: its last try never finished", "attempts", d.Attempts-1, "expired", d.Total)
+			r.deleteDigests(ctx, []Digest{d}, log)
 			continue
 		}
 		add(d)
@@ -557,8 +591,7 @@ func (r *sweepRun) sendDigest(ctx context.Context, shards []Digest) {
 	}
 	r.count(func(s *SweepReport) { s.DigestFailures++ })
 	for _, d := range shards {
-		d.Attempts++
-		if d.Attempts >= MaxDeliveryAttempts {
+		if d.Attempts >= MaxDeliveryAttempts { // this try, counted when begun, was the last
 			log.Error("digest given up", "attempts", d.Attempts, "expired", d.Total, "error", err)
 			r.deleteDigests(ctx, []Digest{d}, log)
 			continue
