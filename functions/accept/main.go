@@ -46,9 +46,12 @@ func main() {
 	store := ddb.New(db, table, time.Now)
 	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	hasher := account.Hasher{Params: account.OWASP}
+	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
 	public := &httpapi.Public{
-		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Now: time.Now},
-		SignIn:      account.NewSignIn(store, hasher, tokens, time.Now),
+		// Accepting with an existing account's password draws on the same
+		// throttle and budgets as sign-in.
+		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},
+		SignIn:      signIn,
 		Issuer:      issuer,
 		Key:         key,
 	}

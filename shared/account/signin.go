@@ -9,41 +9,6 @@ import (
 	"onboarding/shared/fault"
 )
 
-// Throttle is the failed sign-in record of one email address. It is kept per
-// address, whether or not an account exists, so the throttle itself does not
-// reveal which addresses have accounts.
-type Throttle struct {
-	Failures      int       `dynamodbav:"failures"`
-	LastFailureAt time.Time `dynamodbav:"lastFailureAt"`
-	NextAllowedAt time.Time `dynamodbav:"nextAllowedAt"`
-}
-
-// Throttling policy: the first FreeFailures failures cost nothing; each one
-// after that doubles a wait (1 s, 2 s, 4 s, ...) up to MaxWait. A quiet hour
-// forgives everything.
-const (
-	FreeFailures  = 5
-	MaxWait       = 15 * time.Minute
-	ForgiveWindow = time.Hour
-)
-
-// Fail returns the throttle after one more failure at now.
-func (t Throttle) Fail(now time.Time) Throttle {
-	if now.Sub(t.LastFailureAt) > ForgiveWindow {
-		t = Throttle{}
-	}
-	t.Failures++
-	t.LastFailureAt = now
-	if over := t.Failures - FreeFailures; over > 0 {
-		wait := MaxWait
-		if over < 20 {
-			wait = min(time.Duration(1<<(over-1))*time.Second, MaxWait)
-		}
-		t.NextAllowedAt = now.Add(wait)
-	}
-	return t
-}
-
 // Credentials are what sign-in needs of an account.
 type Credentials struct {
 	UserID       string
@@ -53,11 +18,10 @@ type Credentials struct {
 
 // SignInStore loads and records what sign-in needs.
 type SignInStore interface {
-	// SignInState returns the account's credentials (nil when no account has
-	// this email) and the address's throttle.
-	SignInState(ctx context.Context, email string) (*Credentials, Throttle, error)
-	RecordSignInFailure(ctx context.Context, email string, t Throttle) error
-	ClearSignInFailures(ctx context.Context, email string) error
+	GuessStore
+	// Credentials returns the account's credentials, or nil when no account
+	// has this email.
+	Credentials(ctx context.Context, email string) (*Credentials, error)
 }
 
 // TokenIssuer issues access tokens for a signed-in account.
@@ -74,10 +38,10 @@ type Session struct {
 
 // SignIn checks passwords and issues tokens.
 type SignIn struct {
-	Store  SignInStore
-	Hasher Hasher
-	Tokens TokenIssuer
-	Now    func() time.Time
+	Store   SignInStore
+	Hasher  Hasher
+	Tokens  TokenIssuer
+	Guesses *Guesses
 
 	decoyOnce sync.Once
 	decoy     string
@@ -91,7 +55,7 @@ const owaspDecoy = "$argon2id$v=19$m=19456,t=2,p=1$F99CS49jnN+9NyhdY/+j/Q$9TE6Z8
 
 // NewSignIn returns a sign-in service.
 func NewSignIn(store SignInStore, hasher Hasher, tokens TokenIssuer, now func() time.Time) *SignIn {
-	return &SignIn{Store: store, Hasher: hasher, Tokens: tokens, Now: now}
+	return &SignIn{Store: store, Hasher: hasher, Tokens: tokens, Guesses: NewGuesses(store, now)}
 }
 
 // decoyHash returns a hash with the hasher's own parameters: the constant
@@ -109,22 +73,21 @@ func (s *SignIn) decoyHash() string {
 
 var errBadCredentials = fault.New(fault.Unauthorized, "the email or password is wrong")
 
-// SignIn verifies email and password and returns a session. A wrong email and
-// a wrong password give the same error.
-func (s *SignIn) SignIn(ctx context.Context, email, password string) (Session, error) {
+// SignIn verifies email and password, sent from source (the caller's IP),
+// and returns a session. A wrong email and a wrong password give the same
+// error; a guess over a limit is refused (429) before any password is checked.
+func (s *SignIn) SignIn(ctx context.Context, email, password, source string) (Session, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil || password == "" || len(password) > 4*MaxPasswordLen {
 		return Session{}, errBadCredentials
 	}
-	creds, throttle, err := s.Store.SignInState(ctx, email)
+	succeeded, err := s.Guesses.Reserve(ctx, email, source)
 	if err != nil {
-		return Session{}, fmt.Errorf("sign-in state: %w", err)
+		return Session{}, err
 	}
-	now := s.Now()
-	if wait := throttle.NextAllowedAt.Sub(now); wait > 0 {
-		e := fault.New(fault.TooMany, "too many failed sign-ins; try again later")
-		e.RetryAfter = wait
-		return Session{}, e
+	creds, err := s.Store.Credentials(ctx, email)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign-in credentials: %w", err)
 	}
 	hash := s.decoyHash()
 	if creds != nil {
@@ -135,15 +98,10 @@ func (s *SignIn) SignIn(ctx context.Context, email, password string) (Session, e
 		return Session{}, fmt.Errorf("verify password: %w", err)
 	}
 	if !ok || creds == nil {
-		if err := s.Store.RecordSignInFailure(ctx, email, throttle.Fail(now)); err != nil {
-			return Session{}, fmt.Errorf("record sign-in failure: %w", err)
-		}
-		return Session{}, errBadCredentials
+		return Session{}, errBadCredentials // the reserved guess stays counted
 	}
-	if throttle.Failures > 0 {
-		if err := s.Store.ClearSignInFailures(ctx, email); err != nil {
-			return Session{}, fmt.Errorf("clear sign-in failures: %w", err)
-		}
+	if err := succeeded(ctx); err != nil {
+		return Session{}, err
 	}
 	token, lifetime, err := s.Tokens.Issue(ctx, creds.UserID, creds.Email)
 	if err != nil {

@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -14,57 +15,101 @@ import (
 	"onboarding/shared/org"
 )
 
-// throttleTTL is how long a sign-in throttle item lives without failures.
-const throttleTTLSeconds = 24 * 60 * 60
-
-// SignInState reads the email guard and the throttle in one BatchGetItem and,
-// when an account exists, its profile.
-func (s *Store) SignInState(ctx context.Context, email string) (*account.Credentials, account.Throttle, error) {
-	items, err := s.batchGet(ctx, key{emailPK(email), skAccount}, key{signInPK(email), skThrottle})
-	if err != nil {
-		return nil, account.Throttle{}, err
+// Credentials returns what sign-in needs of the account with this email, or
+// nil when there is none.
+func (s *Store) Credentials(ctx context.Context, email string) (*account.Credentials, error) {
+	a, err := s.AccountByEmail(ctx, email)
+	if err != nil || a == nil {
+		return nil, err
 	}
-	var t account.Throttle
-	if it, ok := items[signInPK(email)+"|"+skThrottle]; ok {
-		if err := attributevalue.UnmarshalMap(it, &t); err != nil {
-			return nil, t, fmt.Errorf("unmarshal throttle: %w", err)
+	return &account.Credentials{UserID: a.UserID, Email: a.Email, PasswordHash: a.PasswordHash}, nil
+}
+
+// signInThrottle is the stored throttle of one address from one source;
+// Version orders its writers.
+type signInThrottle struct {
+	account.Throttle
+	Version int64 `dynamodbav:"version"`
+}
+
+// throttleTTL keeps a throttle an hour past the time it stops mattering.
+func throttleTTL(t account.Throttle) types.AttributeValue {
+	return num(t.Expires().Add(time.Hour).Unix())
+}
+
+// SignInThrottle reads the throttle of email from source (zero if none).
+func (s *Store) SignInThrottle(ctx context.Context, email, source string) (account.Throttle, error) {
+	var cur signInThrottle
+	if _, err := s.get(ctx, key{signInPK(email), signInSourceSK(source)}, &cur); err != nil {
+		return account.Throttle{}, err
+	}
+	return cur.Throttle, nil
+}
+
+// UpdateSignInThrottle applies change to the throttle of email from source
+// with a put conditional on the version read, re-reading and retrying when
+// another writer got there first. Writers that keep colliding are refused:
+// a crowd of guesses at one address from one source is what this throttles.
+func (s *Store) UpdateSignInThrottle(ctx context.Context, email, source string, change func(account.Throttle) (account.Throttle, bool)) (account.Throttle, bool, error) {
+	k := key{signInPK(email), signInSourceSK(source)}
+	var cur signInThrottle
+	for attempt := 0; attempt < 8; attempt++ {
+		cur = signInThrottle{}
+		found, err := s.get(ctx, k, &cur)
+		if err != nil {
+			return account.Throttle{}, false, err
+		}
+		next, ok := change(cur.Throttle)
+		if !ok {
+			return cur.Throttle, false, nil
+		}
+		it, err := item(k, "signInThrottle", signInThrottle{next, cur.Version + 1}, map[string]types.AttributeValue{attrTTL: throttleTTL(next)})
+		if err != nil {
+			return account.Throttle{}, false, err
+		}
+		in := &dynamodb.PutItemInput{TableName: &s.table, Item: it}
+		if found {
+			in.ConditionExpression = aws.String("version = :v")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
+		} else {
+			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
+		}
+		_, err = s.client.PutItem(ctx, in)
+		if err == nil {
+			return next, true, nil
+		}
+		if !isConditionFailed(err) {
+			return account.Throttle{}, false, fmt.Errorf("put sign-in throttle: %w", err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return account.Throttle{}, false, err
 		}
 	}
-	it, ok := items[emailPK(email)+"|"+skAccount]
-	if !ok {
-		return nil, t, nil
-	}
-	var g emailGuard
-	if err := attributevalue.UnmarshalMap(it, &g); err != nil {
-		return nil, t, fmt.Errorf("unmarshal email guard: %w", err)
-	}
-	a, err := s.Account(ctx, g.UserID)
-	if err != nil || a == nil {
-		return nil, t, err
-	}
-	return &account.Credentials{UserID: a.UserID, Email: a.Email, PasswordHash: a.PasswordHash}, t, nil
+	return cur.Throttle, false, nil
 }
 
-// RecordSignInFailure stores the throttle after a failed sign-in.
-func (s *Store) RecordSignInFailure(ctx context.Context, email string, t account.Throttle) error {
-	it, err := item(key{signInPK(email), skThrottle}, "signInThrottle", t, map[string]types.AttributeValue{
-		attrTTL: num(s.now().Unix() + throttleTTLSeconds),
-	})
+// SetSignInThrottle writes the throttle of email from source whatever it
+// holds, moving its version on so that writers who read before lose.
+func (s *Store) SetSignInThrottle(ctx context.Context, email, source string, t account.Throttle) error {
+	m, err := attributevalue.MarshalMap(t)
 	if err != nil {
-		return err
+		return fmt.Errorf("marshal sign-in throttle: %w", err)
 	}
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it}); err != nil {
-		return fmt.Errorf("put sign-in throttle: %w", err)
+	update := expression.Add(expression.Name("version"), expression.Value(1)).
+		Set(expression.Name(attrType), expression.Value("signInThrottle")).
+		Set(expression.Name(attrTTL), expression.Value(throttleTTL(t)))
+	for name, v := range m {
+		update = update.Set(expression.Name(name), expression.Value(v))
 	}
-	return nil
-}
-
-// ClearSignInFailures forgets an address's failed sign-ins.
-func (s *Store) ClearSignInFailures(ctx context.Context, email string) error {
-	if _, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key{signInPK(email), skThrottle}.av(),
+	expr, err := expression.NewBuilder().WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("build sign-in throttle update: %w", err)
+	}
+	if _, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{signInPK(email), signInSourceSK(source)}.av(),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}); err != nil {
-		return fmt.Errorf("delete sign-in throttle: %w", err)
+		return fmt.Errorf("set sign-in throttle: %w", err)
 	}
 	return nil
 }

@@ -159,7 +159,7 @@ func TestInviteAcceptAgainstDynamoDBLocal(t *testing.T) {
 	}
 
 	// Sign-in state and memberships.
-	creds, _, err := f.store.SignInState(ctx, "kari@example.no")
+	creds, err := f.store.Credentials(ctx, "kari@example.no")
 	if err != nil || creds == nil || creds.UserID != j.UserID {
 		t.Fatalf("sign-in state %+v %v", creds, err)
 	}
@@ -264,7 +264,7 @@ func TestConcurrentAcceptsCreateOneAccount(t *testing.T) {
 	if wins.Load() != 1 || conflicts.Load() != 49 {
 		t.Fatalf("wins %d conflicts %d", wins.Load(), conflicts.Load())
 	}
-	creds, _, err := f.store.SignInState(ctx, "race@example.no")
+	creds, err := f.store.Credentials(ctx, "race@example.no")
 	if err != nil || creds == nil {
 		t.Fatalf("account: %v", err)
 	}
@@ -303,18 +303,32 @@ func TestConcurrentInvitesLeaveOnePending(t *testing.T) {
 func TestSignInThrottleStore(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	th := account.Throttle{}.Fail(f.clock.Now())
-	if err := f.store.RecordSignInFailure(ctx, "x@example.no", th); err != nil {
+	now := f.clock.Now()
+	fail := func(th account.Throttle) (account.Throttle, bool) { return th.Fail(now), true }
+	if _, ok, err := f.store.UpdateSignInThrottle(ctx, "x@example.no", "203.0.113.9", fail); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	creds, err := f.store.Credentials(ctx, "x@example.no")
+	got, err2 := f.store.SignInThrottle(ctx, "x@example.no", "203.0.113.9")
+	if err != nil || err2 != nil || creds != nil || got.Failures != 1 || !got.LastFailureAt.Equal(now) {
+		t.Fatalf("state %+v %+v %v %v", creds, got, err, err2)
+	}
+	if other, _ := f.store.SignInThrottle(ctx, "x@example.no", "203.0.113.10"); other.Failures != 0 {
+		t.Fatal("another source shares the throttle")
+	}
+	refuse := func(th account.Throttle) (account.Throttle, bool) { return th.Fail(now), false }
+	if _, ok, _ := f.store.UpdateSignInThrottle(ctx, "x@example.no", "203.0.113.9", refuse); ok {
+		t.Fatal("a refused change was written")
+	}
+	if err := f.store.SetSignInThrottle(ctx, "x@example.no", "203.0.113.9", account.Throttle{LastSuccessAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	creds, got, err := f.store.SignInState(ctx, "x@example.no")
-	if err != nil || creds != nil || got.Failures != 1 {
-		t.Fatalf("state %+v %+v %v", creds, got, err)
+	if got, _ := f.store.SignInThrottle(ctx, "x@example.no", "203.0.113.9"); got.Failures != 0 || !got.Known(now) {
+		t.Fatalf("not cleared: %+v", got)
 	}
-	if err := f.store.ClearSignInFailures(ctx, "x@example.no"); err != nil {
-		t.Fatal(err)
-	}
-	if _, got, _ := f.store.SignInState(ctx, "x@example.no"); got.Failures != 0 {
-		t.Fatal("not cleared")
+	// The version moved on: a write based on an earlier read still applies
+	// to what is stored now.
+	if got, ok, err := f.store.UpdateSignInThrottle(ctx, "x@example.no", "203.0.113.9", fail); err != nil || !ok || got.Failures != 1 || !got.Known(now) {
+		t.Fatalf("after set: %+v %v %v", got, ok, err)
 	}
 }

@@ -82,6 +82,7 @@ func (p *Public) accept(ctx context.Context, r *Request) (Response, error) {
 	if err := r.Decode(&in); err != nil {
 		return Response{}, err
 	}
+	in.Source = r.Event.RequestContext.HTTP.SourceIP
 	joined, err := p.Invitations.Accept(ctx, in)
 	if err != nil {
 		return Response{}, err
@@ -97,7 +98,7 @@ func (p *Public) signIn(ctx context.Context, r *Request) (Response, error) {
 	if err := r.Decode(&in); err != nil {
 		return Response{}, err
 	}
-	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password)
+	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password, r.Event.RequestContext.HTTP.SourceIP)
 	if err != nil {
 		return Response{}, err
 	}

@@ -90,6 +90,9 @@ type AcceptRequest struct {
 	Password     string `json:"password"`
 	AcceptTerms  bool   `json:"acceptTerms"`
 	TermsVersion string `json:"termsVersion"`
+	// Source is the caller's IP (set by the HTTP layer, never by the body):
+	// checking an existing account's password is throttled like sign-in.
+	Source string `json:"-"`
 }
 
 // Joined is the result of accepting.
@@ -143,12 +146,21 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	now := s.Now().UTC().Truncate(time.Second)
 	a := Acceptance{Invitation: inv, At: now}
 	if existing != nil {
+		succeeded := func(context.Context) error { return nil }
+		if s.Guesses != nil {
+			if succeeded, err = s.Guesses.Reserve(ctx, inv.Email, req.Source); err != nil {
+				return Joined{}, err
+			}
+		}
 		ok, err := s.Hasher.Verify(existing.PasswordHash, req.Password)
 		if err != nil {
 			return Joined{}, fmt.Errorf("verify password: %w", err)
 		}
 		if !ok {
 			return Joined{}, fault.New(fault.Unauthorized, "an account with this email exists; enter its password")
+		}
+		if err := succeeded(ctx); err != nil {
+			return Joined{}, err
 		}
 		a.Account = *existing
 	} else {

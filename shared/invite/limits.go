@@ -22,6 +22,12 @@ type Quotas interface {
 	GiveSliding(ctx context.Context, quota string, now time.Time) error
 }
 
+// Guesses reserves a password guess before it is checked (account.Guesses):
+// a refused one is a 429; succeeded gives a correct one back.
+type Guesses interface {
+	Reserve(ctx context.Context, email, source string) (succeeded func(context.Context) error, err error)
+}
+
 // The windows of the rate limits in an organisation's settings.
 const (
 	orgWindow       = time.Hour

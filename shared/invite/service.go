@@ -120,7 +120,10 @@ type Service struct {
 	RetentionDays int
 	// Quotas enforces the organisation's rate limits (nil: none).
 	Quotas Quotas
-	Now    func() time.Time
+	// Guesses throttles accepting with an existing account's password, as
+	// sign-in is throttled (nil: none; the public function sets it).
+	Guesses Guesses
+	Now     func() time.Time
 }
 
 // Request is what an admin asks for when inviting.

@@ -304,3 +304,70 @@ func TestProvisionValidates(t *testing.T) {
 		t.Fatalf("want 4 field errors (name, language, region, email), got %+v", e)
 	}
 }
+
+// guessesFunc is a Guesses of one function.
+type guessesFunc func(ctx context.Context, email, source string) (func(context.Context) error, error)
+
+func (f guessesFunc) Reserve(ctx context.Context, email, source string) (func(context.Context) error, error) {
+	return f(ctx, email, source)
+}
+
+// Accepting with an existing account's password reserves a guess first, as
+// sign-in does; a new account's password is no guess.
+func TestAcceptThrottlesExistingAccountPassword(t *testing.T) {
+	token, hash, _ := NewToken()
+	inv := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
+	hasher := account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	existingHash, _ := hasher.Hash("existing account secret")
+	existing := &account.Account{UserID: "u9", Email: "k@example.no", PasswordHash: existingHash}
+	refused := fault.New(fault.TooMany, "too many failed sign-ins; try again later")
+	refused.RetryAfter = time.Minute
+	cases := []struct {
+		name      string
+		existing  *account.Account
+		password  string
+		refuse    bool
+		want      fault.Code
+		reserved  bool
+		succeeded bool
+	}{
+		{"refused: not checked, not accepted", existing, "existing account secret", true, fault.TooMany, true, false},
+		{"wrong password stays counted", existing, "a good long passphrase", false, fault.Unauthorized, true, false},
+		{"right password is given back", existing, "existing account secret", false, "", true, true},
+		{"new account: no guess", nil, "a good long passphrase", true, "", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var reserved, succeeded, accepted bool
+			svc := &Service{Hasher: hasher, Now: func() time.Time { return now },
+				Guesses: guessesFunc(func(_ context.Context, email, source string) (func(context.Context) error, error) {
+					reserved = true
+					if email != "k@example.no" || source != "203.0.113.9" {
+						t.Errorf("reserved for %q from %q", email, source)
+					}
+					if tc.refuse {
+						return nil, refused
+					}
+					return func(context.Context) error { succeeded = true; return nil }, nil
+				}),
+				Store: &fakeStore{
+					InvitationByTokenFn: func(context.Context, string) (Invitation, error) { return inv, nil },
+					AccountByEmailFn:    func(context.Context, string) (*account.Account, error) { return tc.existing, nil },
+					AcceptFn:            func(context.Context, Acceptance) error { accepted = true; return nil },
+				}}
+			_, err := svc.Accept(context.Background(), AcceptRequest{Token: token, FirstName: "K", LastName: "N",
+				Password: tc.password, AcceptTerms: true, TermsVersion: "2026-01", Source: "203.0.113.9"})
+			if fault.CodeOf(err) != tc.want && !(tc.want == "" && err == nil) {
+				t.Fatalf("want %q, got %v", tc.want, err)
+			}
+			if tc.want == fault.TooMany {
+				if e, _ := fault.As(err); e.RetryAfter != time.Minute {
+					t.Fatalf("Retry-After %v", e.RetryAfter)
+				}
+			}
+			if reserved != tc.reserved || succeeded != tc.succeeded || accepted != (tc.want == "") {
+				t.Fatalf("reserved %v succeeded %v accepted %v", reserved, succeeded, accepted)
+			}
+		})
+	}
+}
