@@ -39,6 +39,10 @@ type Delivery struct {
 	// Seq is the delivery's place in its channel's queue (given when it is
 	// recorded).
 	Seq int `json:"-" dynamodbav:"seq"`
+	// Gone marks a queue entry whose delivery is no longer stored (its TTL
+	// passed while it waited, as behind a webhook paused for a month): the
+	// store lists it only so that the sender takes it out of the queue.
+	Gone bool `json:"-" dynamodbav:"-"`
 }
 
 // Delivery statuses.
@@ -59,6 +63,25 @@ const WorkerCurrent = "worker.current"
 
 // MaxEvents is the most events one delivery carries.
 const MaxEvents = 100
+
+// MaxDeliveryBytes is the most a delivery's events may weigh, counted as the
+// store counts them (Store.EventSize). DynamoDB holds at most 400 KB in an
+// item, attribute names included, and a delivery's item also carries its
+// keys, ids, status, timing and last error, rewritten at every attempt:
+// 256 KB of events leaves over 140 KB for those (they take under 5 KB).
+// A hundred events with 2,000 Thai characters of other information each
+// weigh about 700 KB, so such a burst goes in three deliveries.
+const MaxDeliveryBytes = 256 * 1024
+
+// MaxRecordBytes is the most one Record may weigh: its events once per
+// channel plus their snapshots (Store.SnapshotSize). DynamoDB takes at most
+// 4 MB in a transaction; the margin is for keys, queue counters and what a
+// delivery carries besides its events.
+const MaxRecordBytes = 3 * 1024 * 1024
+
+// CutMarker ends a worker's other information that was cut so that their
+// event fits in a delivery (see Notifier.diffToFit).
+const CutMarker = " [truncated]"
 
 // MaxEmailEvents is the most events one email carries: what waits in an
 // email partner's queue goes out together, up to this.

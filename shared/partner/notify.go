@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"onboarding/shared/fault"
 )
@@ -56,8 +57,14 @@ type Store interface {
 	ReleaseQueue(ctx context.Context, q Queue, due *time.Time, ifEmpty bool) (bool, error)
 	// MarkDue asks for a queue to be sent at at.
 	MarkDue(ctx context.Context, q Queue, at time.Time) error
-	// Outbox lists a queue's undelivered deliveries, oldest first.
+	// Outbox lists a queue's undelivered deliveries, oldest first. An
+	// entry whose delivery is no longer stored comes with Gone set (and
+	// only its ids and Seq).
 	Outbox(ctx context.Context, q Queue, limit int) ([]Delivery, error)
+	// Unqueue takes an entry whose delivery is gone out of its queue and
+	// counts it out, together; false when it was out already (another
+	// sender took it).
+	Unqueue(ctx context.Context, q Queue, seq int, deliveryID string) (bool, error)
 	// SaveAttempt stores a delivery after an attempt; done takes it out of
 	// its queue (delivered, or given up).
 	SaveAttempt(ctx context.Context, d Delivery, done bool) error
@@ -69,6 +76,11 @@ type Store interface {
 	People(ctx context.Context, orgID, partnerID string) ([]string, error)
 	// DisableWebhook stops a partner's webhook after it answered 410.
 	DisableWebhook(ctx context.Context, p Partner, reason string, at time.Time) error
+	// EventSize is how many bytes e adds to a stored delivery, and
+	// SnapshotSize how many sn's stored item takes: what MaxDeliveryBytes
+	// and MaxRecordBytes count.
+	EventSize(e Event) (int, error)
+	SnapshotSize(sn Snapshot) (int, error)
 }
 
 // Poster posts a webhook.
@@ -178,6 +190,7 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 		}
 		var events []Event
 		var next []Snapshot
+		var weights []weight
 		prev := map[SnapshotKey]int{}
 		for _, s := range sources {
 			k := SnapshotKey{p.ID, s.Email}
@@ -194,18 +207,22 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 				at = now
 			}
 			seq++
-			ev, ns := Diff(snap, w, ok, orgID, p.ID, s.Email, "evt_"+NewID(now, seq), at)
+			ev, ns, wt, err := n.diffToFit(p, snap, w, ok, s.Email, "evt_"+NewID(now, seq), at)
+			if err != nil {
+				return nil, err
+			}
 			if ev != nil {
-				ns.Generation = p.Generation
 				events = append(events, *ev)
 				next = append(next, ns)
+				weights = append(weights, wt)
 			}
 		}
 		// Each transaction: per channel a delivery, its queue entry and
-		// the queue's count; then one snapshot per event.
+		// the queue's count; then one snapshot per event (DynamoDB takes
+		// 100 items). Deliveries are cut by weight as well as by count.
 		per := min(MaxEvents, 100-3*len(channels))
-		for start := 0; start < len(events); start += per {
-			end := min(start+per, len(events))
+		for start, end := 0, 0; start < len(events); start = end {
+			end = start + fits(weights[start:min(start+per, len(events))], len(channels))
 			var ds []Delivery
 			for _, ch := range channels {
 				seq++
@@ -223,6 +240,127 @@ func (n *Notifier) recordOnce(ctx context.Context, orgID string, partners []Part
 		}
 	}
 	return queues, nil
+}
+
+// weight is what an event takes in a stored delivery, and its snapshot.
+type weight struct{ event, snapshot int }
+
+// fits is how many of the leading events go in one Record: the first
+// always (diffToFit made each fit alone), then while a delivery stays within
+// MaxDeliveryBytes and the whole (the events once per channel, and their
+// snapshots) within MaxRecordBytes.
+func fits(ws []weight, channels int) int {
+	events, snaps := 0, 0
+	for i, w := range ws {
+		events, snaps = events+w.event, snaps+w.snapshot
+		if i > 0 && (events > MaxDeliveryBytes || channels*events+snaps > MaxRecordBytes) {
+			return i
+		}
+	}
+	return len(ws)
+}
+
+// diffToFit is Diff for partner p, measured. A worker whose event or
+// snapshot would not fit in a delivery alone has their other information
+// cut (ending in CutMarker) to the longest start that fits, rather than
+// blocking the queue or leaving the worker out: the partner still gets who
+// they are, whom to call and the safe word, which answering an alarm
+// needs, and the marker says the note is incomplete. The cut depends on the
+// worker alone, so the next look at them finds nothing new to tell.
+func (n *Notifier) diffToFit(p Partner, snap *Snapshot, w Worker, ok bool, email, eventID string, at time.Time) (*Event, Snapshot, weight, error) {
+	measure := func(w Worker) (*Event, Snapshot, weight, error) {
+		ev, ns := Diff(snap, w, ok, p.OrgID, p.ID, email, eventID, at)
+		if ev == nil {
+			return nil, ns, weight{}, nil
+		}
+		ns.Generation = p.Generation
+		es, err := n.Store.EventSize(*ev)
+		if err != nil {
+			return nil, ns, weight{}, err
+		}
+		ss, err := n.Store.SnapshotSize(ns)
+		return ev, ns, weight{es, ss}, err
+	}
+	ev, ns, wt, err := measure(w)
+	// Below this, fitWorker (which measures the worker alone, a little
+	// less) would keep every byte: most workers never pay for it.
+	if err != nil || ev == nil || !ok || w.Monitoring == nil || max(wt.event, wt.snapshot)+eventSlack <= MaxDeliveryBytes {
+		return ev, ns, wt, err
+	}
+	cut, kept, of, err := n.fitWorker(p, w, email)
+	if err != nil || kept == of {
+		return ev, ns, wt, err
+	}
+	if ev, ns, wt, err = measure(cut); ev != nil {
+		n.log().Warn("partner event's other information cut to fit a delivery", "orgId", p.OrgID, "partnerId", p.ID,
+			"workerId", ev.Worker.ID, "eventId", ev.ID, "keptBytes", kept, "ofBytes", of)
+	}
+	return ev, ns, wt, err
+}
+
+// fitWorker returns w with as much of its other information (kept of of
+// bytes) as lets an event of w and its snapshot each fit in a delivery.
+// (Other fields are short by validation: an event is well under 30 KB
+// without the note, so the error is for a future field without a limit.)
+func (n *Notifier) fitWorker(p Partner, w Worker, email string) (_ Worker, kept, of int, _ error) {
+	text := w.Monitoring.OtherInformation
+	with := func(keep int) (Worker, bool, error) {
+		c := w
+		if keep < len(text) {
+			m := *w.Monitoring
+			m.OtherInformation = cutText(text, keep) + CutMarker
+			c.Monitoring = &m
+		}
+		// Measured before Diff gives the event an id, a type and a
+		// version: eventSlack is for those.
+		es, err := n.Store.EventSize(Event{Worker: c})
+		if err != nil {
+			return c, false, err
+		}
+		ss, err := n.Store.SnapshotSize(Snapshot{OrgID: p.OrgID, PartnerID: p.ID, Email: email, Generation: p.Generation, Present: true, Fields: c.Fields()})
+		return c, max(es, ss)+eventSlack <= MaxDeliveryBytes, err
+	}
+	whole, fit, err := with(len(text))
+	if err != nil || fit {
+		return whole, len(text), len(text), err
+	}
+	if _, fit, err := with(0); err != nil || !fit {
+		if err == nil {
+			err = fmt.Errorf("the event for worker %s is over %d bytes even without its other information", WorkerID(p.OrgID, email), MaxDeliveryBytes)
+		}
+		return w, 0, len(text), err
+	}
+	// The longest start that fits: at most 14 measurements for 2,000
+	// characters, and only for a worker that needs it.
+	lo, hi := 0, len(text)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if _, fit, err := with(mid); err != nil {
+			return w, 0, len(text), err
+		} else if fit {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	c, _, err := with(lo)
+	return c, len(cutText(text, lo)), len(text), err
+}
+
+// eventSlack bounds what an event and a snapshot carry besides the worker:
+// an id, a type, a time, changed fields (at most 14 names), a version.
+const eventSlack = 2048
+
+// cutText is the longest start of s of at most n bytes that ends between
+// two characters.
+func cutText(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Drain sends a queue's deliveries in order until it is empty, one fails
@@ -283,6 +421,20 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 				return nil, false, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
 			}
 			done[d.ID] = true
+			if d.Gone {
+				// Its TTL passed while it waited: nothing is left to send.
+				// Taking the entry out lets what waits behind it go, and the
+				// queue be released once empty.
+				out, err := n.Store.Unqueue(ctx, q, d.Seq, d.ID)
+				if err != nil {
+					return nil, false, err
+				}
+				if out {
+					n.log().Warn("partner queue entry dropped: its delivery expired before it was sent", "orgId", q.OrgID,
+						"partnerId", q.PartnerID, "channel", q.Channel, "deliveryId", d.ID, "seq", d.Seq)
+				}
+				continue
+			}
 			if d.Generation != p.Generation {
 				// Made for an earlier partner of this id, deleted since.
 				d.Status, d.NextAttemptAt, d.LastError = Failed, nil, "the partner it was for was deleted"

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"onboarding/infra/testenv"
 	"onboarding/shared/account"
 	"onboarding/shared/ddb"
@@ -78,13 +80,15 @@ type world struct {
 	recv     *testenv.Receiver
 	orgID    string
 	admin    string
+	client   *dynamodb.Client // the test table, for what only time does to items (TTL)
+	table    string
 }
 
 func newWorld(t *testing.T) *world {
 	client, table := testenv.Table(t)
 	clk := testenv.NewClock()
 	store := ddb.New(client, table, clk.Now)
-	w := &world{t: t, clock: clk, store: store, mail: &links{byTo: map[string]string{}}, pmail: &partnerMail{}}
+	w := &world{t: t, clock: clk, store: store, mail: &links{byTo: map[string]string{}}, pmail: &partnerMail{}, client: client, table: table}
 	w.invites = &invite.Service{Store: store, Mailer: w.mail, Phones: phone.Normalize, AcceptURL: "http://localhost/accept", Now: clk.Now,
 		Hasher: account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}}
 	w.members = &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: clk.Now}
