@@ -60,6 +60,10 @@ func main() {
 	}
 	store := ddb.New(db, table, time.Now)
 	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
+	cursorKey, err := store.CursorKey(ctx)
+	if err != nil {
+		config.Fail(log, err)
+	}
 	invitations := &invite.Service{
 		Store:         store,
 		Mailer:        mailer,
@@ -69,10 +73,11 @@ func main() {
 		Quotas:        store,
 		Now:           time.Now,
 	}
-	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store)
+	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store, time.Now)
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
-	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners}).Register(router)
+	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
+		Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
 	lambda.Start(router.Handle)
 }

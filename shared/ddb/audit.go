@@ -42,12 +42,12 @@ func (s *Store) withAudit(items []types.TransactWriteItem, e audit.Entry) ([]typ
 
 // AuditTrail returns a page of an organisation's audit entries, newest first.
 func (s *Store) AuditTrail(ctx context.Context, orgID string, limit int, cursor string) ([]audit.Entry, string, error) {
-	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, map[string]string{attrSK: auditPrefix})
 	if err != nil {
 		return nil, "", err
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("AUDIT#"))).Build()
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(auditPrefix))).Build()
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,13 +14,17 @@
 //	unit             ORG#<org>          UNIT#<unit>
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
-//	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL
+//	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
+//	                                                     are signin#address#<email>, signin#source#<source>, signin#all
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
 //	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
 //	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
 //	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease
-//	sign-in throttle SIGNIN#<email>     THROTTLE         failed sign-ins; TTL
+//	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
+//	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
+//	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
+//	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors: 32 random bytes, made once
 //	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
 //	partner snapshot ORG#<org>          PSTATE#<partner>#<email> what the partner was last told of a worker; versioned
 //	delivery         ORG#<org>          DELIVERY#<partner>#<id>  a batch of events for one channel: status, attempts; TTL
@@ -36,7 +40,11 @@
 //	open a token (preview, accept)  GetItem TOKEN -> GetItem INVITE
 //	accept                          TransactWriteItems: INVITE pending->accepted, delete TOKEN and PENDING,
 //	                                put PROFILE + EMAIL guard (new account) and MEMBER, each conditional
-//	sign in                         BatchGetItem EMAIL guard + THROTTLE -> GetItem PROFILE
+//	sign in, and accept with an     GetItem SIGNIN SOURCE (refused while it waits); unless that source signed in
+//	existing account's password     there lately, UpdateItem QUOTA signin#address, #source, #all (conditional ADD,
+//	                                in turn); PutItem SIGNIN SOURCE if the version read (reserves the guess);
+//	                                GetItem EMAIL guard -> PROFILE; right password: UpdateItem the QUOTAs back,
+//	                                UpdateItem SIGNIN SOURCE (failures cleared, source known)
 //	a user's organisations          Query GSI1 USER#<user>
 //	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
 //	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
@@ -45,6 +53,9 @@
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
 //	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
+//	list cursors' key (cold start)  GetItem CURSORKEY; when absent PutItem if absent -> GetItem
+//	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
+//	                                wins) -> GetItem IDEMP; UpdateItem / DeleteItem IDEMP if still the holder's
 //	a member's role (every request) GetItem MEMBER
 //	monitoring profile              GetItem MONITOR; put: TransactWriteItems MONITOR (if the version read) +
 //	                                ConditionCheck MEMBER + audit entry
@@ -64,10 +75,13 @@
 //	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, units checked once
 //	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
 //	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots; then per <= 97 events
+//	                                (and <= 256 KB of them, under 3 MB with their snapshots: partner.MaxDeliveryBytes)
 //	                                TransactWriteItems: DELIVERY + OUTBOX per channel, QUEUE (next number, if as
 //	                                read), PSTATE each if as read
 //	send a queue                    UpdateItem QUEUE lease (if free); Query OUTBOX (in order) -> BatchGetItem
-//	                                DELIVERY; after each: TransactWriteItems DELIVERY + delete OUTBOX + QUEUE count
+//	                                DELIVERY; after each: TransactWriteItems DELIVERY + delete OUTBOX + QUEUE count;
+//	                                an entry whose DELIVERY is gone (TTL): TransactWriteItems delete OUTBOX (if
+//	                                it is still there) + QUEUE count
 //	partner retries (every minute)  Query DueIndex REDELIVER with DueSK <= now
 package ddb
 
@@ -93,10 +107,11 @@ func userPK(userID string) string                 { return "USER#" + userID }
 func emailPK(email string) string                 { return "EMAIL#" + email }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
 func signInPK(email string) string                { return "SIGNIN#" + email }
+func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
 func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
 func pendingSK(email string) string               { return "PENDING#" + email }
-func auditSK(at time.Time, id string) string      { return "AUDIT#" + stamp(at) + "#" + id }
+func auditSK(at time.Time, id string) string      { return auditPrefix + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
 func monitorSK(userID string) string              { return "MONITOR#" + userID }
 func importSK(id string) string                   { return "IMPORT#" + id }
@@ -104,18 +119,22 @@ func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey
 func duePK(at time.Time) string                   { return "DUE#" + at.UTC().Format("2006-01-02") }
 func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }
 func invitesByStatus(orgID, status string) string { return "ORG#" + orgID + "#INVITES#" + status }
+func idempotencyKey(scope string) key             { return key{"IDEMP#" + scope, "IDEMP"} }
 func dueSK(at time.Time, orgID, id string) string {
 	return stamp(at) + "#" + orgID + "#" + id
 }
 
 const (
-	skMeta     = "META"
-	skProfile  = "PROFILE"
-	skAccount  = "ACCOUNT"
-	skInvite   = "INVITE"
-	skThrottle = "THROTTLE"
-	skState    = "STATE"
-	pkSweep    = "SWEEP"
+	skMeta    = "META"
+	skProfile = "PROFILE"
+	skAccount = "ACCOUNT"
+	skInvite  = "INVITE"
+	skState   = "STATE"
+	pkSweep   = "SWEEP"
+	pkConfig  = "CONFIG"
+	skCursors = "CURSORKEY"
+
+	auditPrefix = "AUDIT#"
 )
 
 // stamp formats a time so that string order is time order (UTC, whole

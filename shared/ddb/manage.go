@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,7 +46,8 @@ func (s *Store) Actor(ctx context.Context, orgID, userID string) (org.Organisati
 	return o, &m, nil
 }
 
-var errBadCursor = fault.New(fault.Malformed, "the cursor is not one this list gave out")
+var errBadCursor = &fault.Error{Code: fault.Malformed, Message: "the cursor is not one this list gave out",
+	Fields: []fault.FieldError{{Field: "cursor", Code: string(fault.Malformed), Message: "pass back a nextCursor unchanged, to the list that gave it"}}}
 
 // encodeCursor makes a LastEvaluatedKey opaque for clients.
 func encodeCursor(k map[string]types.AttributeValue) (string, error) {
@@ -60,9 +62,12 @@ func encodeCursor(k map[string]types.AttributeValue) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// decodeCursor reads a cursor back, accepting only the key attributes this
-// query uses and only inside the caller's partition.
-func decodeCursor(cursor string, want map[string]string, allowed ...string) (map[string]types.AttributeValue, error) {
+// decodeCursor reads a cursor back into a query's start key. It accepts
+// exactly the key attributes the query uses: those in exact (the caller's
+// partition) equal to their value, those in within (the range the query
+// reads) starting with their prefix and longer. DynamoDB answers a start key
+// outside the query's range with an error, so none may reach it.
+func decodeCursor(cursor string, exact, within map[string]string) (map[string]types.AttributeValue, error) {
 	if cursor == "" {
 		return nil, nil
 	}
@@ -71,21 +76,20 @@ func decodeCursor(cursor string, want map[string]string, allowed ...string) (map
 		return nil, errBadCursor
 	}
 	plain := map[string]string{}
-	if err := json.Unmarshal(b, &plain); err != nil || len(plain) != len(allowed) {
+	if err := json.Unmarshal(b, &plain); err != nil || len(plain) != len(exact)+len(within) {
 		return nil, errBadCursor
 	}
 	out := map[string]types.AttributeValue{}
-	for _, name := range allowed {
-		v, ok := plain[name]
-		if !ok || v == "" {
+	for name, v := range plain {
+		want, isExact := exact[name]
+		prefix, isWithin := within[name]
+		switch {
+		case isExact && v == want:
+		case isWithin && len(v) > len(prefix) && len(v) <= 1024 && strings.HasPrefix(v, prefix):
+		default:
 			return nil, errBadCursor
 		}
 		out[name] = str(v)
-	}
-	for name, v := range want {
-		if plain[name] != v {
-			return nil, errBadCursor
-		}
 	}
 	return out, nil
 }
@@ -99,13 +103,17 @@ func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite
 	var kc expression.KeyConditionBuilder
 	var err error
 	if status == "" {
-		kc = expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("INVITE#"))
-		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+		kc = expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(inviteSK("")))
+		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, map[string]string{attrSK: inviteSK("")})
 	} else {
 		pk := invitesByStatus(orgID, string(status))
 		kc = expression.Key(attrGSI1PK).Equal(expression.Value(pk))
 		in.IndexName = aws.String(IndexGSI1)
-		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID), attrGSI1PK: pk}, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
+		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID), attrGSI1PK: pk},
+			map[string]string{attrSK: inviteSK(""), attrGSI1SK: ""})
+		if start := in.ExclusiveStartKey; err == nil && start != nil && !sameInvitation(start) {
+			err = errBadCursor
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -123,6 +131,14 @@ func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite
 	in.ExpressionAttributeNames = expr.Names()
 	in.ExpressionAttributeValues = expr.Values()
 	return queryPage[invite.Invitation](ctx, s, in, "invitations of "+orgID)
+}
+
+// sameInvitation reports whether a GSI1 start key's table and index keys
+// name one invitation, as every key the index gave out does.
+func sameInvitation(start map[string]types.AttributeValue) bool {
+	sk, _ := start[attrSK].(*types.AttributeValueMemberS)
+	id, _ := start[attrGSI1SK].(*types.AttributeValueMemberS)
+	return sk != nil && id != nil && sk.Value == inviteSK(id.Value)
 }
 
 // queryPage runs one Query and returns its items and the cursor of the next

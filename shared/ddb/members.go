@@ -18,12 +18,12 @@ import (
 // ListMembers returns a page of an organisation's members, optionally of
 // one role or in one unit.
 func (s *Store) ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error) {
-	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, attrPK, attrSK)
+	start, err := decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID)}, map[string]string{attrSK: memberSK("")})
 	if err != nil {
 		return nil, "", err
 	}
 	b := expression.NewBuilder().WithKeyCondition(
-		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("MEMBER#")))
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(memberSK(""))))
 	var filter *expression.ConditionBuilder
 	and := func(c expression.ConditionBuilder) {
 		if filter == nil {

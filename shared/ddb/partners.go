@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID
 func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
 func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
 func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
+
+// outboxSeq reads the number back from an outbox entry's sort key.
+func outboxSeq(q partner.Queue, sk string) (int, error) {
+	return strconv.Atoi(strings.TrimPrefix(sk, outboxPrefix(q)))
+}
 
 // pkRedeliver is the due index partition of partner queues waiting for a
 // retry (few at a time: only queues whose partner is failing).
@@ -289,6 +295,7 @@ func (s *Store) Snapshots(ctx context.Context, orgID string, keys []partner.Snap
 
 type outboxEntry struct {
 	DeliveryID string `dynamodbav:"deliveryId"`
+	SK         string `dynamodbav:"SK,omitempty"` // read only: the entry's number
 }
 
 // Record writes deliveries, their queue entries and the snapshots they
@@ -338,7 +345,7 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		if err != nil {
 			return err
 		}
-		ob, err := item(key{orgPK(d.OrgID), outboxSK(q, d.Seq)}, "outbox", outboxEntry{d.ID}, nil)
+		ob, err := item(key{orgPK(d.OrgID), outboxSK(q, d.Seq)}, "outbox", outboxEntry{DeliveryID: d.ID}, nil)
 		if err != nil {
 			return err
 		}
@@ -361,7 +368,7 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 	}
 	firstQueue := len(items) - len(queues)
 	for _, sn := range snaps {
-		it, err := item(key{orgPK(sn.OrgID), snapshotSK(sn.PartnerID, sn.Email)}, "partnerSnapshot", sn, nil)
+		it, err := snapshotItem(sn)
 		if err != nil {
 			return err
 		}
@@ -376,6 +383,9 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
 	}
+	if err := fitsOneTransaction(items); err != nil {
+		return fmt.Errorf("record partner deliveries: %w", err)
+	}
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		for i := firstQueue; i < len(reasons); i++ {
@@ -388,6 +398,63 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		return fmt.Errorf("record partner deliveries: %w", err)
 	}
 	return nil
+}
+
+// fitsOneTransaction checks what DynamoDB would refuse with a less telling
+// error: an item over maxItemBytes, or more than maxTransactionBytes in all.
+// The notifier cuts deliveries well inside both (partner.MaxDeliveryBytes,
+// partner.MaxRecordBytes); this names the culprit if that ever drifts.
+// Updates are counted by what they send: here, small queue counters.
+func fitsOneTransaction(items []types.TransactWriteItem) error {
+	total := 0
+	for _, it := range items {
+		n := 0
+		switch {
+		case it.Put != nil:
+			n = itemSize(it.Put.Item)
+		case it.Update != nil:
+			n = itemSize(it.Update.Key) + itemSize(it.Update.ExpressionAttributeValues)
+		case it.Delete != nil:
+			n = itemSize(it.Delete.Key)
+		}
+		if n > maxItemBytes {
+			what := ""
+			if it.Put != nil {
+				if v, ok := it.Put.Item[attrType].(*types.AttributeValueMemberS); ok {
+					what = v.Value
+				}
+			}
+			return fmt.Errorf("a %s item of %d bytes is over DynamoDB's %d", what, n, maxItemBytes)
+		}
+		total += n
+	}
+	if total > maxTransactionBytes {
+		return fmt.Errorf("%d items of %d bytes in all are over DynamoDB's %d for a transaction", len(items), total, maxTransactionBytes)
+	}
+	return nil
+}
+
+func snapshotItem(sn partner.Snapshot) (map[string]types.AttributeValue, error) {
+	return item(key{orgPK(sn.OrgID), snapshotSK(sn.PartnerID, sn.Email)}, "partnerSnapshot", sn, nil)
+}
+
+// EventSize is how many bytes e adds to a stored delivery: its map in the
+// events list, and the list's byte for it.
+func (s *Store) EventSize(e partner.Event) (int, error) {
+	v, err := attributevalue.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("marshal event: %w", err)
+	}
+	return 1 + valueSize(v), nil
+}
+
+// SnapshotSize is the size of sn's item, key and all.
+func (s *Store) SnapshotSize(sn partner.Snapshot) (int, error) {
+	it, err := snapshotItem(sn)
+	if err != nil {
+		return 0, err
+	}
+	return itemSize(it), nil
 }
 
 // queueCount is the update that counts deliveries into (n > 0) or out of
@@ -488,22 +555,32 @@ func (s *Store) Outbox(ctx context.Context, q partner.Queue, limit int) ([]partn
 		return nil, fmt.Errorf("query outbox: %w", err)
 	}
 	var keys []key
+	var entries []partner.Delivery
 	for _, it := range res.Items {
 		var e outboxEntry
 		if err := attributevalue.UnmarshalMap(it, &e); err != nil {
 			return nil, err
 		}
+		seq, err := outboxSeq(q, e.SK)
+		if err != nil {
+			return nil, fmt.Errorf("outbox entry %s: %w", e.SK, err)
+		}
 		keys = append(keys, key{orgPK(q.OrgID), deliverySK(q.PartnerID, e.DeliveryID)})
+		entries = append(entries, partner.Delivery{OrgID: q.OrgID, PartnerID: q.PartnerID, Channel: q.Channel, ID: e.DeliveryID, Seq: seq})
 	}
-	items, err := s.batchGetAll(ctx, keys)
+	items, err := s.batchGetAll(ctx, keys) // consistent: a delivery and its entry are written together
 	if err != nil {
 		return nil, err
 	}
 	var out []partner.Delivery
-	for _, k := range keys {
+	for i, k := range keys {
 		it, ok := items[k.PK+"|"+k.SK]
 		if !ok {
-			continue // expired by TTL: nothing left to send
+			// Its TTL passed while it waited: the sender takes the entry out.
+			gone := entries[i]
+			gone.Gone = true
+			out = append(out, gone)
+			continue
 		}
 		var d partner.Delivery
 		if err := attributevalue.UnmarshalMap(it, &d); err != nil {
@@ -541,6 +618,28 @@ func (s *Store) SaveAttempt(ctx context.Context, d partner.Delivery, done bool) 
 	return nil
 }
 
+// Unqueue takes out of its queue an entry whose delivery item is gone, and
+// counts it out, together; false when the entry was already out (another
+// sender took it first, and counted it).
+func (s *Store) Unqueue(ctx context.Context, q partner.Queue, seq int, deliveryID string) (bool, error) {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("deliveryId").Equal(expression.Value(deliveryID))).Build()
+	if err != nil {
+		return false, err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(q.OrgID), outboxSK(q, seq)}.av(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}},
+		s.queueCount(q, -1, nil),
+	})
+	if reasons := canceled(err); conditionFailed(reasons, 0) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("unqueue %s: %w", deliveryID, err)
+	}
+	return true, nil
+}
+
 // DueQueues lists queues due at now, oldest first.
 func (s *Store) DueQueues(ctx context.Context, now time.Time, limit int) ([]partner.Queue, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
@@ -565,14 +664,9 @@ func (s *Store) DueQueues(ctx context.Context, now time.Time, limit int) ([]part
 // Deliveries lists a partner's deliveries, newest first.
 func (s *Store) Deliveries(ctx context.Context, orgID, partnerID string, limit int, cursor string) ([]partner.Delivery, string, error) {
 	pk, prefix := orgPK(orgID), deliverySK(partnerID, "")
-	start, err := decodeCursor(cursor, map[string]string{attrPK: pk}, attrPK, attrSK)
+	start, err := decodeCursor(cursor, map[string]string{attrPK: pk}, map[string]string{attrSK: prefix})
 	if err != nil {
 		return nil, "", err
-	}
-	if start != nil {
-		if sk, ok := start[attrSK].(*types.AttributeValueMemberS); !ok || !strings.HasPrefix(sk.Value, prefix) {
-			return nil, "", errBadCursor
-		}
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(prefix))).Build()

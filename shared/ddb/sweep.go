@@ -170,13 +170,17 @@ const duePageSize = 100
 // are due at now. The index projects whole items, so nothing is read twice.
 func (s *Store) Due(ctx context.Context, d, now time.Time, cursor string) (invite.DuePage, error) {
 	pk := duePK(d)
-	start, err := decodeCursor(cursor, map[string]string{attrDuePK: pk}, attrPK, attrSK, attrDuePK, attrDueSK)
+	start, err := decodeCursor(cursor, map[string]string{attrDuePK: pk}, map[string]string{attrPK: "", attrSK: "", attrDueSK: ""})
 	if err != nil {
 		return invite.DuePage{}, err
 	}
 	// DueSK is <time>#<org>#<id>; "$" sorts right after "#", so this takes
 	// every item due at or before now's second.
-	kc := expression.Key(attrDuePK).Equal(expression.Value(pk)).And(expression.Key(attrDueSK).LessThan(expression.Value(stamp(now) + "$")))
+	below := stamp(now) + "$"
+	if sk, _ := start[attrDueSK].(*types.AttributeValueMemberS); sk != nil && sk.Value >= below {
+		return invite.DuePage{}, errBadCursor
+	}
+	kc := expression.Key(attrDuePK).Equal(expression.Value(pk)).And(expression.Key(attrDueSK).LessThan(expression.Value(below)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return invite.DuePage{}, fmt.Errorf("build due query: %w", err)
@@ -254,7 +258,7 @@ func (s *Store) addToDigest(d invite.Digest, e invite.DigestEntry, keepUntil tim
 		Set(expression.Name("adminId"), expression.Value(d.AdminID)).
 		Set(expression.Name("digestId"), expression.Value(d.ID)).
 		Set(expression.Name("dueAt"), expression.IfNotExists(expression.Name("dueAt"), expression.Value(stamp(d.DueAt)))).
-		Set(expression.Name("attempts"), expression.IfNotExists(expression.Name("attempts"), expression.Value(0))).
+		Set(expression.Name("attempts"), expression.IfNotExists(expression.Name("attempts"), expression.Value(d.Attempts))).
 		Set(expression.Name(attrType), expression.Value("digest")).
 		Set(expression.Name(attrDuePK), expression.IfNotExists(expression.Name(attrDuePK), expression.Value(duePK(d.DueAt)))).
 		Set(expression.Name(attrDueSK), expression.IfNotExists(expression.Name(attrDueSK), expression.Value(digestDueSK(d)))).
@@ -334,17 +338,19 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 	return s.conditional(ctx, items, "claim email of invitation "+seen.ID)
 }
 
-// ClaimDigest holds a digest until until if it is still due as seen, and
-// returns it as stored, with its entries.
+// ClaimDigest holds a digest until until if it is still due as seen, counts
+// the try in its attempts (before it is sent, so a try that never comes
+// back counts too), and returns it as stored, with its entries.
 func (s *Store) ClaimDigest(ctx context.Context, seen invite.Digest, until time.Time) (invite.Digest, error) {
 	claimed := seen
 	claimed.DueAt = until
 	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: digestKey(seen).av(),
-		UpdateExpression:    aws.String("SET dueAt = :until, DuePK = :pk, DueSK = :sk"),
+		UpdateExpression:    aws.String("SET dueAt = :until, DuePK = :pk, DueSK = :sk ADD attempts :one"),
 		ConditionExpression: aws.String("DueSK = :seen"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":until": str(stamp(until)), ":pk": str(duePK(until)), ":sk": str(digestDueSK(claimed)), ":seen": str(digestDueSK(seen)),
+			":one": num(1),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})

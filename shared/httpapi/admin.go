@@ -20,10 +20,15 @@ type Admin struct {
 	Orgs        *org.Service
 	Directory   account.Directory
 	Partners    *partner.Service
+	// Cursors signs and checks the lists' cursors.
+	Cursors *Cursors
 }
 
 // Register adds the admin routes to rt.
 func (a *Admin) Register(rt *Router) {
+	if a.Cursors == nil {
+		panic("httpapi: admin routes without Cursors")
+	}
 	rt.Authed("GET /me", a.me)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
@@ -104,11 +109,16 @@ func (a *Admin) listInvitations(ctx context.Context, r *Request) (Response, erro
 	if err != nil {
 		return Response{}, err
 	}
-	q := invite.ListQuery{Status: r.Query("status"), Cursor: r.Query("cursor"), Limit: n}
+	cursor, err := a.Cursors.Open(r)
+	if err != nil {
+		return Response{}, err
+	}
+	q := invite.ListQuery{Status: r.Query("status"), Cursor: cursor, Limit: n}
 	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
 	if err != nil {
 		return Response{}, err
 	}
+	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
 	return JSON(http.StatusOK, page)
 }
 
@@ -144,11 +154,16 @@ func (a *Admin) listMembers(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
-		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: r.Query("cursor"), Limit: n})
+	cursor, err := a.Cursors.Open(r)
 	if err != nil {
 		return Response{}, err
 	}
+	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
+		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: cursor, Limit: n})
+	if err != nil {
+		return Response{}, err
+	}
+	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
 	return JSON(http.StatusOK, page)
 }
 
@@ -196,6 +211,9 @@ type unitRequest struct {
 }
 
 func (a *Admin) listUnits(ctx context.Context, r *Request) (Response, error) {
+	if r.Query("cursor") != "" { // one page: no cursor is ever given out
+		return Response{}, errBadCursor
+	}
 	units, err := a.Orgs.ListUnits(ctx, r.UserID(), r.Param("orgId"))
 	if err != nil {
 		return Response{}, err
@@ -259,10 +277,15 @@ func (a *Admin) auditTrail(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	page, err := a.Orgs.AuditTrail(ctx, r.UserID(), r.Param("orgId"), n, r.Query("cursor"))
+	cursor, err := a.Cursors.Open(r)
 	if err != nil {
 		return Response{}, err
 	}
+	page, err := a.Orgs.AuditTrail(ctx, r.UserID(), r.Param("orgId"), n, cursor)
+	if err != nil {
+		return Response{}, err
+	}
+	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
 	return JSON(http.StatusOK, page)
 }
 
@@ -312,10 +335,15 @@ func (a *Admin) listDeliveries(ctx context.Context, r *Request) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	page, err := a.Partners.Deliveries(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), n, r.Query("cursor"))
+	cursor, err := a.Cursors.Open(r)
 	if err != nil {
 		return Response{}, err
 	}
+	page, err := a.Partners.Deliveries(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), n, cursor)
+	if err != nil {
+		return Response{}, err
+	}
+	page.NextCursor = a.Cursors.Seal(r, page.NextCursor)
 	return JSON(http.StatusOK, page)
 }
 

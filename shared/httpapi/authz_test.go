@@ -105,8 +105,12 @@ func newWorld(t *testing.T) *world {
 	svc := &invite.Service{Store: store, Mailer: noMail{}, AcceptURL: "https://x/accept", Now: time.Now, LifetimeDays: 30}
 	orgs := &org.Service{Store: store, Now: time.Now}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:authz", &key.PublicKey))
+	cursorKey, err := store.CursorKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	(&httpapi.Admin{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
-		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}}).Register(router)
+		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, actors: map[string]string{}}
 
 	ctx := context.Background()

@@ -110,11 +110,13 @@ type Router struct {
 	log    *slog.Logger
 	tokens TokenVerifier
 	idem   IdempotencyStore
+	now    func() time.Time
 }
 
-// WithIdempotency makes the authed POST routes honour Idempotency-Key.
-func (rt *Router) WithIdempotency(s IdempotencyStore) *Router {
-	rt.idem = s
+// WithIdempotency makes the authed POST routes honour Idempotency-Key; now
+// is the clock of the keys' leases and expiry (time.Now in production).
+func (rt *Router) WithIdempotency(s IdempotencyStore, now func() time.Time) *Router {
+	rt.idem, rt.now = s, now
 	return rt
 }
 

@@ -1,0 +1,103 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"onboarding/infra/testenv"
+	"onboarding/shared/authtoken"
+	"onboarding/shared/ddb"
+	"onboarding/shared/httpapi"
+)
+
+// keyed is a router over DynamoDB Local whose one POST route runs h, and a
+// function that posts body to it under Idempotency-Key "k1".
+func keyed(t *testing.T, clk *testenv.Clock, h httpapi.HandlerFunc) func(body string) httpapi.Response {
+	client, table := testenv.Table(t)
+	key, _ := authtoken.NewKey()
+	iss, _ := authtoken.NewIssuer(context.Background(), authtoken.KeySigner{Key: key}, "urn:idem", time.Hour, time.Now)
+	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no")
+	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:idem", &key.PublicKey)).
+		WithIdempotency(ddb.New(client, table, clk.Now), clk.Now)
+	rt.Authed("POST /things", h)
+	return func(body string) httpapi.Response {
+		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RouteKey: "POST /things", RawPath: "/things", Body: body,
+			Headers: map[string]string{"authorization": "Bearer " + token, "idempotency-key": "k1"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+}
+
+func TestIdempotencyKeyOfAKilledRequest(t *testing.T) {
+	clk := testenv.NewClock()
+	var runs atomic.Int32
+	post := keyed(t, clk, func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		if runs.Add(1) == 1 {
+			panic("killed after claiming the key") // as a timeout or crash would leave it
+		}
+		return httpapi.JSON(http.StatusCreated, map[string]string{"id": "thing-1"})
+	})
+	if res := post(`{"n":1}`); res.StatusCode != 500 {
+		t.Fatalf("the killed request: %d", res.StatusCode)
+	}
+	clk.Add(httpapi.IdempotencyLease - time.Second)
+	if res := post(`{"n":1}`); res.StatusCode != http.StatusConflict || runs.Load() != 1 {
+		t.Fatalf("a retry within the lease: %d (%d runs), want 409 in progress", res.StatusCode, runs.Load())
+	}
+	clk.Add(time.Second)
+	res := post(`{"n":1}`)
+	if res.StatusCode != http.StatusCreated || runs.Load() != 2 || res.Headers["Idempotent-Replayed"] != "" {
+		t.Fatalf("a retry once the lease has passed: %d %s (%d runs), want 201 from a new run", res.StatusCode, res.Body, runs.Load())
+	}
+	clk.Add(httpapi.IdempotencyTTL - 2*time.Minute)
+	replay := post(`{"n":1}`)
+	if replay.StatusCode != http.StatusCreated || replay.Body != res.Body || replay.Headers["Idempotent-Replayed"] != "true" || runs.Load() != 2 {
+		t.Fatalf("the stored response must replay for the TTL: %d %s %v (%d runs)", replay.StatusCode, replay.Body, replay.Headers, runs.Load())
+	}
+	if res := post(`{"n":2}`); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("another body: %d", res.StatusCode)
+	}
+}
+
+func TestIdempotencyRacingTakeovers(t *testing.T) {
+	clk := testenv.NewClock()
+	var runs atomic.Int32
+	hold := make(chan struct{})
+	post := keyed(t, clk, func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		if runs.Add(1) == 1 {
+			panic("killed after claiming the key")
+		}
+		<-hold // the winner runs until the loser has had its answer
+		return httpapi.JSON(http.StatusCreated, map[string]string{"id": "thing-1"})
+	})
+	post(`{}`)
+	clk.Add(httpapi.IdempotencyLease + time.Second)
+
+	answers := make(chan int, 2)
+	for range 2 {
+		go func() { answers <- post(`{}`).StatusCode }()
+	}
+	var first int
+	select {
+	case first = <-answers:
+	case <-time.After(10 * time.Second):
+		close(hold)
+		t.Fatal("both racing retries are running the handler")
+	}
+	close(hold)
+	second := <-answers
+	if first != http.StatusConflict || second != http.StatusCreated || runs.Load() != 2 {
+		t.Fatalf("racing retries answered %d then %d with %d runs; want 409, 201 and exactly one new run", first, second, runs.Load())
+	}
+}
