@@ -272,6 +272,7 @@ func writeResponse(w http.ResponseWriter, out []byte) int {
 // start-lambda` does, so `aws lambda invoke --endpoint-url` works.
 type InvokeAPI struct {
 	Functions map[string]*Function // by logical id
+	Names     map[string]string    // physical name -> logical id
 	Log       *slog.Logger
 }
 
@@ -284,6 +285,9 @@ func (a *InvokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/invocations")
 	if i := strings.LastIndex(name, ":function:"); i >= 0 { // an ARN
 		name = name[i+len(":function:"):]
+	}
+	if logical, ok := a.Names[name]; ok {
+		name = logical
 	}
 	fn, ok := a.Functions[name]
 	if !ok {

@@ -60,6 +60,9 @@ type Config struct {
 	// (default 250 ms, as Lambda polls four times a second).
 	StreamPollEvery time.Duration
 
+	// Now is the clock presigned URLs are checked against (default time.Now).
+	Now func() time.Time
+
 	Log            *slog.Logger
 	FunctionOutput io.Writer // the functions' own logs (default stderr)
 }
@@ -69,11 +72,15 @@ type Stack struct {
 	Functions map[string]*Function
 	Scheduler *Scheduler
 	Pollers   []*StreamPoller // one per stream event source
-	Table     string          // the table's name
-	Bucket    string          // the bucket's name
-	APIURL    string
-	InvokeURL string
-	S3URL     string
+	IAM       *IAM            // the functions' roles, checked on every AWS call they make
+	// DynamoDBURL and SESURL are the gateways the functions reach the
+	// emulators through.
+	DynamoDBURL, SESURL string
+	Table               string // the table's name
+	Bucket              string // the bucket's name
+	APIURL              string
+	InvokeURL           string
+	S3URL               string
 
 	servers []*http.Server
 	stop    context.CancelFunc
@@ -92,6 +99,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	ddb := dynamodb.NewFromConfig(AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
 	if err := CreateTable(ctx, ddb, tpl, "Table", cfg.Table, !cfg.NoStream); err != nil {
 		return nil, fmt.Errorf("create table in DynamoDB Local at %s: %w", cfg.DynamoDBEndpoint, err)
+	}
+	streamARN := ""
+	if !cfg.NoStream {
+		desc, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(cfg.Table)})
+		if err != nil {
+			return nil, err
+		}
+		streamARN = aws.ToString(desc.Table.LatestStreamArn)
 	}
 
 	s := &Stack{Functions: map[string]*Function{}, Table: cfg.Table}
@@ -130,10 +145,47 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		rc.Attrs["Bucket.Arn"] = "arn:aws:s3:::" + cfg.Bucket
 	}
 	s.Bucket = cfg.Bucket
+	if streamARN != "" {
+		rc.Attrs["Table.StreamArn"] = streamARN
+	}
 	fns, err := tpl.Functions(rc)
 	if err != nil {
 		return nil, err
 	}
+	s.IAM = NewIAM()
+	// Every AWS call a function makes goes through a gateway that checks it
+	// against the function's role (iam.go): DynamoDB and SES in front of
+	// their emulators, S3 and the Invoke API in front of the runner's own.
+	account := rc.Pseudo["AWS::AccountId"]
+	ids := arns{account: account}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	gate := func(service string, classify func(*http.Request, []byte) ([]Call, error), deny func(http.ResponseWriter, Denial), next http.Handler) *gateway {
+		return &gateway{service: service, iam: s.IAM, classify: classify, deny: deny, next: next, log: cfg.Log, now: now}
+	}
+	ddbProxy, err := proxyTo(cfg.DynamoDBEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	sesProxy, err := proxyTo(cfg.SESEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	ddbGate := gate("dynamodb", ids.classifyDynamoDB, denyJSON("com.amazon.coral.service#", http.StatusBadRequest), ddbProxy)
+	ddbGate.forwardAs = "local"
+	lnDDB, err := listen("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.serve(lnDDB, ddbGate)
+	lnSES, err := listen("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.serve(lnSES, gate("ses", ids.classifySES, denySES, sesProxy))
+	s.DynamoDBURL, s.SESURL = "http://"+lnDDB.Addr().String(), "http://"+lnSES.Addr().String()
 
 	// S3: an in-process emulator with the template's bucket.
 	lnS3, err := listen(cfg.S3Addr)
@@ -151,12 +203,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	keyFile := filepath.Join(cfg.StateDir, "signing-key.pem")
 	api := &HTTPAPI{Log: cfg.Log}
 	s.Scheduler = &Scheduler{Log: cfg.Log}
+	physical := map[string]string{}
 	for _, f := range fns {
 		env := f.Environment
 		env["AWS_REGION"], env["AWS_DEFAULT_REGION"] = Region, Region
-		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "local", "local"
-		env["AWS_ENDPOINT_URL_DYNAMODB"] = cfg.DynamoDBEndpoint
-		env["AWS_ENDPOINT_URL_SESV2"] = cfg.SESEndpoint
+		role := s.IAM.Issue(f, account)
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"] = role.AccessKey, role.SecretKey, role.Token
+		env["AWS_LAMBDA_FUNCTION_NAME"] = f.PhysicalName
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = s.DynamoDBURL
+		env["AWS_ENDPOINT_URL_SESV2"] = s.SESURL
 		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
 		env["AWS_ENDPOINT_URL_LAMBDA"] = s.InvokeURL
 		env["SIGNING_KEY_FILE"] = keyFile
@@ -173,6 +228,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("%s: %w (run `make build`)", f.Name, err)
 		}
 		s.Functions[f.Name] = fn
+		physical[f.PhysicalName] = f.Name
 		for _, r := range f.Routes {
 			api.Routes = append(api.Routes, Route{Method: r.Method, Path: r.Path, Function: fn})
 		}
@@ -193,9 +249,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}
 	s.serve(lnAPI, api)
-	s.serve(lnS3, notifier)
-
-	s.serve(lnInvoke, &InvokeAPI{Functions: s.Functions, Log: cfg.Log})
+	s.serve(lnS3, gate("s3", ids.classifyS3, denyS3, notifier))
+	s.serve(lnInvoke, gate("lambda", ids.classifyLambda, denyLambda, &InvokeAPI{Functions: s.Functions, Names: physical, Log: cfg.Log}))
 	var schedCtx context.Context
 	schedCtx, s.stop = context.WithCancel(context.Background())
 	s.Scheduler.Run(schedCtx)

@@ -8,15 +8,20 @@ import (
 
 // Function is an AWS::Serverless::Function with its globals applied.
 type Function struct {
-	Name        string // logical id, e.g. InviteFunction
-	Dir         string // build name under functions/, e.g. invite
-	MemoryMB    int
-	TimeoutSec  int
-	Environment map[string]string
-	Routes      []Route
-	Schedules   []Schedule
-	Uploads     []Upload
-	Streams     []Stream
+	Name string // logical id, e.g. InviteFunction
+	// PhysicalName is the function's name as CloudFormation would make it
+	// (what AWS_LAMBDA_FUNCTION_NAME, a Ref and the ARN hold).
+	PhysicalName string
+	RoleName     string      // its execution role's name
+	Policies     []Statement // its execution role's statements, resolved
+	Dir          string      // build name under functions/, e.g. invite
+	MemoryMB     int
+	TimeoutSec   int
+	Environment  map[string]string
+	Routes       []Route
+	Schedules    []Schedule
+	Uploads      []Upload
+	Streams      []Stream
 }
 
 // Stream is a DynamoDB event: the function reads a table's stream.
@@ -60,11 +65,17 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 	for _, name := range t.Names("AWS::Serverless::Function") {
 		p := t.Resources[name].Properties
 		f := Function{
-			Name:       name,
-			Dir:        strings.ToLower(strings.TrimSuffix(name, "Function")),
-			MemoryMB:   intOf(p["MemorySize"], intOf(globals["MemorySize"], 128)),
-			TimeoutSec: intOf(p["Timeout"], intOf(globals["Timeout"], 3)),
+			Name:         name,
+			Dir:          strings.ToLower(strings.TrimSuffix(name, "Function")),
+			MemoryMB:     intOf(p["MemorySize"], intOf(globals["MemorySize"], 128)),
+			TimeoutSec:   intOf(p["Timeout"], intOf(globals["Timeout"], 3)),
+			PhysicalName: c.PhysicalName(name), RoleName: c.RoleName(name),
 		}
+		policies, err := t.policies(name, p, c)
+		if err != nil {
+			return nil, err
+		}
+		f.Policies = policies
 		env := map[string]any{}
 		for _, src := range []map[string]any{globals, p} {
 			if e, ok := src["Environment"].(map[string]any); ok {

@@ -152,6 +152,9 @@ func (t *Template) Resolve(v any, c Context) (any, error) {
 					if val, ok := c.Attrs[key]; ok {
 						return val, nil
 					}
+					if val, ok := c.defaultAttr(t, fmt.Sprint(parts[0]), fmt.Sprint(parts[1])); ok {
+						return val, nil
+					}
 					return nil, fmt.Errorf("no local value for GetAtt %s", key)
 				case "Fn::Sub":
 					s, ok := arg.(string)
@@ -225,7 +228,7 @@ func (c Context) ref(name string, t *Template) (any, error) {
 		return v, nil
 	}
 	if r, ok := t.Resources[name]; ok && r.Type == "AWS::Serverless::Function" {
-		return name, nil // locally a function is named by its logical id
+		return c.PhysicalName(name), nil // as CloudFormation names it
 	}
 	return nil, fmt.Errorf("no local value for Ref %s", name)
 }
