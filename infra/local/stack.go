@@ -222,7 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		fn := NewFunction(FunctionConfig{
 			Name: f.Name, Binary: filepath.Join(cfg.BuildDir, f.Dir, "bootstrap"), Env: env,
 			Timeout: time.Duration(f.TimeoutSec) * time.Second, MemoryMB: f.MemoryMB,
-			MaxConcurrency: cfg.MaxConcurrency, Output: cfg.FunctionOutput,
+			MaxConcurrency: maxConcurrency(cfg.MaxConcurrency, f.ReservedConcurrency), Output: cfg.FunctionOutput,
 		}, cfg.Log)
 		if _, err := os.Stat(fn.cfg.Binary); err != nil {
 			return nil, fmt.Errorf("%s: %w (run `make build`)", f.Name, err)
@@ -356,4 +356,16 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *samtemplate.
 func isTTLAlreadyOn(err error) bool {
 	var ve interface{ ErrorMessage() string }
 	return errors.As(err, &ve) && containsFold(ve.ErrorMessage(), "already enabled")
+}
+
+// maxConcurrency is the runner's bound on a function's processes, lowered to
+// its reserved concurrency as Lambda would throttle it.
+func maxConcurrency(runner, reserved int) int {
+	if runner <= 0 {
+		runner = 10
+	}
+	if reserved > 0 && reserved < runner {
+		return reserved
+	}
+	return runner
 }

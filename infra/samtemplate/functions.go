@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -17,11 +18,14 @@ type Function struct {
 	Dir          string      // build name under functions/, e.g. invite
 	MemoryMB     int
 	TimeoutSec   int
-	Environment  map[string]string
-	Routes       []Route
-	Schedules    []Schedule
-	Uploads      []Upload
-	Streams      []Stream
+	// ReservedConcurrency is ReservedConcurrentExecutions (0: none): the
+	// most instances that may run at once.
+	ReservedConcurrency int
+	Environment         map[string]string
+	Routes              []Route
+	Schedules           []Schedule
+	Uploads             []Upload
+	Streams             []Stream
 }
 
 // Stream is a DynamoDB event: the function reads a table's stream.
@@ -76,6 +80,17 @@ func (t *Template) Functions(c Context) ([]Function, error) {
 			return nil, err
 		}
 		f.Policies = policies
+		if rc, ok := p["ReservedConcurrentExecutions"]; ok {
+			v, err := t.Resolve(map[string]any{"v": rc}, c)
+			if err != nil {
+				return nil, fmt.Errorf("%s ReservedConcurrentExecutions: %w", name, err)
+			}
+			if n, ok := v.(map[string]any)["v"]; ok {
+				if f.ReservedConcurrency, err = strconv.Atoi(fmt.Sprint(n)); err != nil {
+					return nil, fmt.Errorf("%s ReservedConcurrentExecutions %v: %w", name, n, err)
+				}
+			}
+		}
 		env := map[string]any{}
 		for _, src := range []map[string]any{globals, p} {
 			if e, ok := src["Environment"].(map[string]any); ok {

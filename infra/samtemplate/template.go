@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 type Template struct {
 	Parameters map[string]any
 	Globals    map[string]any
+	Conditions map[string]any
 	Resources  map[string]Resource
 }
 
@@ -60,6 +62,7 @@ func Parse(b []byte) (*Template, error) {
 		}
 	}
 	t.Globals, _ = root["Globals"].(map[string]any)
+	t.Conditions, _ = root["Conditions"].(map[string]any)
 	rs, _ := root["Resources"].(map[string]any)
 	for name, r := range rs {
 		rm, _ := r.(map[string]any)
@@ -183,9 +186,13 @@ func (t *Template) Resolve(v any, c Context) (any, error) {
 					if len(args) != 3 {
 						return nil, fmt.Errorf("bad If %v", arg)
 					}
-					// Conditions are evaluated false locally except where the
-					// runner says otherwise; this template uses them only for
-					// outputs.
+					yes, err := t.condition(fmt.Sprint(args[0]), c)
+					if err != nil {
+						return nil, err
+					}
+					if yes {
+						return t.Resolve(args[1], c)
+					}
 					return t.Resolve(args[2], c)
 				}
 			}
@@ -195,6 +202,9 @@ func (t *Template) Resolve(v any, c Context) (any, error) {
 			r, err := t.Resolve(e, c)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if r == NoValue {
+				continue // AWS::NoValue removes the property
 			}
 			out[k] = r
 		}
@@ -214,9 +224,78 @@ func (t *Template) Resolve(v any, c Context) (any, error) {
 	}
 }
 
+// NoValue is what Ref AWS::NoValue resolves to: the property is dropped.
+const NoValue = noValue("AWS::NoValue")
+
+type noValue string
+
+// condition evaluates one of the template's Conditions with the context's
+// parameter values (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition).
+func (t *Template) condition(name string, c Context) (bool, error) {
+	def, ok := t.Conditions[name]
+	if !ok {
+		return false, fmt.Errorf("no condition %s", name)
+	}
+	return t.evalCondition(def, c)
+}
+
+func (t *Template) evalCondition(v any, c Context) (bool, error) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false, fmt.Errorf("bad condition %v", v)
+	}
+	for fn, arg := range m {
+		args, _ := arg.([]any)
+		switch fn {
+		case "Condition":
+			return t.condition(fmt.Sprint(arg), c)
+		case "Fn::Equals":
+			if len(args) != 2 {
+				return false, fmt.Errorf("bad Equals %v", arg)
+			}
+			a, err := t.Resolve(args[0], c)
+			if err != nil {
+				return false, err
+			}
+			b, err := t.Resolve(args[1], c)
+			if err != nil {
+				return false, err
+			}
+			return fmt.Sprint(a) == fmt.Sprint(b), nil
+		case "Fn::Not", "Fn::And", "Fn::Or":
+			var vals []bool
+			for _, a := range args {
+				b, err := t.evalCondition(a, c)
+				if err != nil {
+					return false, err
+				}
+				vals = append(vals, b)
+			}
+			switch {
+			case fn == "Fn::Not" && len(vals) == 1:
+				return !vals[0], nil
+			case fn == "Fn::And":
+				return !slices.Contains(vals, false), nil
+			case fn == "Fn::Or":
+				return slices.Contains(vals, true), nil
+			}
+		}
+	}
+	return false, fmt.Errorf("bad condition %v", v)
+}
+
 func (c Context) ref(name string, t *Template) (any, error) {
+	if name == "AWS::NoValue" {
+		return NoValue, nil
+	}
 	if v, ok := c.Pseudo[name]; ok {
 		return v, nil
+	}
+	switch name { // pseudo parameters that do not depend on where it runs
+	case "AWS::Partition":
+		return "aws", nil
+	case "AWS::URLSuffix":
+		return "amazonaws.com", nil
 	}
 	if v, ok := c.Parameters[name]; ok {
 		return v, nil
@@ -229,6 +308,11 @@ func (c Context) ref(name string, t *Template) (any, error) {
 	}
 	if r, ok := t.Resources[name]; ok && r.Type == "AWS::Serverless::Function" {
 		return c.PhysicalName(name), nil // as CloudFormation names it
+	}
+	if r, ok := t.Resources[name]; ok && r.Type == "AWS::Serverless::HttpApi" {
+		// An API's id: ten lower-case characters, as API Gateway makes them.
+		p := c.PhysicalName(name)
+		return strings.ToLower(p[len(p)-10:]), nil
 	}
 	return nil, fmt.Errorf("no local value for Ref %s", name)
 }

@@ -82,3 +82,62 @@ func TestTableFromTemplate(t *testing.T) {
 		t.Fatal("stream spec missing")
 	}
 }
+
+// Conditions are evaluated with the parameters, and AWS::NoValue drops the
+// property: the ingest function's reserved concurrency follows its parameter.
+func TestConditionsAndReservedConcurrency(t *testing.T) {
+	tpl := load(t)
+	reserved := func(params map[string]any) int {
+		c := localContext()
+		c.Parameters = params
+		fns, err := tpl.Functions(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fns {
+			if f.Name == "IngestFunction" {
+				return f.ReservedConcurrency
+			}
+		}
+		t.Fatal("no IngestFunction")
+		return 0
+	}
+	if got := reserved(map[string]any{}); got != 5 {
+		t.Errorf("default: reserved %d, want 5", got)
+	}
+	if got := reserved(map[string]any{"IngestConcurrency": 2}); got != 2 {
+		t.Errorf("IngestConcurrency=2: reserved %d", got)
+	}
+	if got := reserved(map[string]any{"IngestConcurrency": 0}); got != 0 {
+		t.Errorf("IngestConcurrency=0: reserved %d, want none", got)
+	}
+}
+
+// IAM wildcards: * runs across colons and slashes, ? is one character,
+// actions compare without regard to case.
+func TestStatementMatches(t *testing.T) {
+	s := Statement{Effect: "Allow", Actions: []string{"dynamodb:Get*", "S3:PutObject"},
+		Resources: []string{"arn:aws:dynamodb:*:*:table/t", "arn:aws:s3:::b/imports/*", "arn:aws:lambda:r:1:function:stack-Ingest-????"}}
+	for _, c := range []struct {
+		action, resource string
+		want             bool
+	}{
+		{"dynamodb:GetItem", "arn:aws:dynamodb:eu-north-1:000000000000:table/t", true},
+		{"DynamoDB:getitem", "arn:aws:dynamodb:eu-north-1:000000000000:table/t", true},
+		{"dynamodb:GetItem", "arn:aws:dynamodb:eu-north-1:000000000000:table/t/index/GSI1", false},
+		{"dynamodb:PutItem", "arn:aws:dynamodb:eu-north-1:000000000000:table/t", false},
+		{"s3:PutObject", "arn:aws:s3:::b/imports/org/a/b.csv", true},
+		{"s3:PutObject", "arn:aws:s3:::b/reports/x", false},
+		{"dynamodb:GetItem", "arn:aws:lambda:r:1:function:stack-Ingest-ABCD", true}, // every action on every resource listed
+		{"s3:PutObject", "arn:aws:lambda:r:1:function:stack-Ingest-ABCD", true},
+		{"s3:PutObject", "arn:aws:lambda:r:1:function:stack-Ingest-ABCDE", false},
+	} {
+		if got := s.Matches(c.action, c.resource); got != c.want {
+			t.Errorf("%s on %s: %v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+	not := Statement{Effect: "Allow", NotActions: []string{"iam:*"}, Resources: []string{"*"}}
+	if !not.Matches("s3:GetObject", "x") || not.Matches("iam:PassRole", "x") {
+		t.Error("NotAction")
+	}
+}
