@@ -73,6 +73,8 @@ The onboarding service is running locally.
   S3                %s        (bucket %s)
   DynamoDB Local    %s  (table %s)
   SES v2 emulator   %s        (open it in a browser to read sent mail)
+  IAM               every AWS call a function makes is checked against its role in the template;
+                    a denied one is logged here as "IAM: access denied"
 %s
 Next: create an organisation and its first admin, in another terminal:
 
