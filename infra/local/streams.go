@@ -54,20 +54,32 @@ func (p *StreamPoller) Run(ctx context.Context) {
 	}
 	iterators := map[string]*string{} // shard -> iterator
 	done := map[string]bool{}
+	read := map[string]string{} // shard -> the last sequence number handed on
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		if err := p.discover(ctx, iterators, done); err != nil && ctx.Err() == nil {
+		if err := p.discover(ctx, iterators, done, read); err != nil && ctx.Err() == nil {
 			p.Log.Warn("stream: describe failed", "error", err)
 		}
 		busy := false
 		for shard, it := range iterators {
-			next, n, err := p.poll(ctx, shard, it)
+			next, n, last, err := p.poll(ctx, shard, it)
 			if ctx.Err() != nil {
 				return
 			}
+			if last != "" {
+				read[shard] = last
+			}
 			if err != nil {
 				p.Log.Warn("stream: read failed", "shard", shard, "error", err)
+				var trimmed *types.TrimmedDataAccessException
+				var expired *types.ExpiredIteratorException
+				if errors.As(err, &trimmed) || errors.As(err, &expired) {
+					// The iterator is no good any more (DynamoDB Local also
+					// says "trimmed" of an iterator taken on an empty shard):
+					// take a new one after what was read, as Lambda does.
+					delete(iterators, shard)
+				}
 				continue
 			}
 			if next == nil {
@@ -90,7 +102,7 @@ func (p *StreamPoller) Run(ctx context.Context) {
 }
 
 // discover starts reading shards it has not seen.
-func (p *StreamPoller) discover(ctx context.Context, iterators map[string]*string, done map[string]bool) error {
+func (p *StreamPoller) discover(ctx context.Context, iterators map[string]*string, done map[string]bool, read map[string]string) error {
 	out, err := p.Client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(p.StreamArn)})
 	if err != nil {
 		return err
@@ -104,8 +116,11 @@ func (p *StreamPoller) discover(ctx context.Context, iterators map[string]*strin
 		if p.Mapping.StartingPosition == "LATEST" && sh.ParentShardId == nil && len(done) == 0 {
 			typ = types.ShardIteratorTypeLatest
 		}
-		it, err := p.Client.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(p.StreamArn),
-			ShardId: sh.ShardId, ShardIteratorType: typ})
+		in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(p.StreamArn), ShardId: sh.ShardId, ShardIteratorType: typ}
+		if last, ok := read[id]; ok {
+			in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(last)
+		}
+		it, err := p.Client.GetShardIterator(ctx, in)
 		if err != nil {
 			return err
 		}
@@ -115,17 +130,18 @@ func (p *StreamPoller) discover(ctx context.Context, iterators map[string]*strin
 }
 
 // poll reads one page of a shard and hands what passes the filters to the
-// function. It returns the next iterator (nil: the shard is closed).
-func (p *StreamPoller) poll(ctx context.Context, shard string, it *string) (*string, int, error) {
+// function. It returns the next iterator (nil: the shard is closed) and the
+// sequence number of the last record it read.
+func (p *StreamPoller) poll(ctx context.Context, shard string, it *string) (*string, int, string, error) {
 	res, err := p.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(1000)})
 	if err != nil {
-		return it, 0, err
+		return it, 0, "", err
 	}
 	var batch []events.DynamoDBEventRecord
 	for _, r := range res.Records {
 		e, err := streams.Event(r, p.StreamArn)
 		if err != nil {
-			return it, 0, err
+			return it, 0, "", err
 		}
 		if p.passes(e) {
 			batch = append(batch, e)
@@ -138,7 +154,11 @@ func (p *StreamPoller) poll(ctx context.Context, shard string, it *string) (*str
 	for start := 0; start < len(batch); start += size {
 		p.deliver(ctx, shard, batch[start:min(start+size, len(batch))])
 	}
-	return res.NextShardIterator, len(res.Records), nil
+	last := ""
+	if n := len(res.Records); n > 0 {
+		last = aws.ToString(res.Records[n-1].Dynamodb.SequenceNumber)
+	}
+	return res.NextShardIterator, len(res.Records), last, nil
 }
 
 // passes applies the filter criteria (none: everything passes).
