@@ -52,7 +52,9 @@
 //	an org's units                  Query ORG#<org> SK begins_with UNIT# (a unit check is a ConditionCheck on UNIT#<unit>)
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
-//	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
+//	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and
+//	                                PENDING if it names the invitation; if a re-invite has taken the guard (of
+//	                                an expired one), again without PENDING. Deleting an unswept one: the same
 //	list cursors' key (cold start)  GetItem CURSORKEY; when absent PutItem if absent -> GetItem
 //	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
 //	                                wins) -> GetItem IDEMP; UpdateItem / DeleteItem IDEMP if still the holder's
@@ -65,8 +67,8 @@
 //	                                that is next due (Invitation.NextDue), and digests wait there until emailed.
 //	                                It projects whole items, so a sweep reads each due item once.
 //	expire                          TransactWriteItems: INVITE pending->expired (TTL, out of the index) if as read,
-//	                                delete TOKENs and PENDING, count it in the inviter's DIGEST and put its
-//	                                entry, audit entry
+//	                                delete TOKENs and PENDING (as for revoke), count it in the inviter's DIGEST
+//	                                and put its entry, audit entry
 //	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
