@@ -316,7 +316,7 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 		{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	items = append(items, s.unitChecks(m.OrgID, m.Units)...)
+	items = append(items, s.joinUnits(m.OrgID, m.Units)...)
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, 1))
 	}
@@ -387,6 +387,6 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 		return fmt.Errorf("build invitation update: %w", err)
 	}
 	items := []types.TransactWriteItem{s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr)}
-	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	items = append(items, s.joinUnits(old.OrgID, updated.Units)...)
 	return s.changed(ctx, items, e, "update invitation "+old.ID)
 }
