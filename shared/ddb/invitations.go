@@ -121,7 +121,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 	if err != nil {
 		return err
 	}
-	items = append(items, s.unitChecks(inv.OrgID, inv.Units)...)
+	items = append(items, s.joinUnits(inv.OrgID, inv.Units)...)
 	if items, err = s.withAudit(items, e); err != nil {
 		return err
 	}

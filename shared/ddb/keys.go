@@ -11,7 +11,7 @@
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
 //	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
-//	unit             ORG#<org>          UNIT#<unit>
+//	unit             ORG#<org>          UNIT#<unit>      counts the writes that put something in it (joins)
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
@@ -49,10 +49,15 @@
 //	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
 //	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
 //	an org's audit trail            Query ORG#<org> SK begins_with AUDIT#, newest first
-//	an org's units                  Query ORG#<org> SK begins_with UNIT# (a unit check is a ConditionCheck on UNIT#<unit>)
+//	an org's units                  Query ORG#<org> SK begins_with UNIT#. Every write that puts an invitation or a
+//	                                member in a unit updates UNIT#<unit> (if it exists: ADD joins)
+//	delete a unit                   GetItem UNIT -> Query ORG#<org> INVITE# then MEMBER# (consistent, filtered on the
+//	                                unit) -> TransactWriteItems: delete UNIT (if joins as read) + UNITNAME + audit
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
-//	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
+//	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and
+//	                                PENDING if it names the invitation; if a re-invite has taken the guard (of
+//	                                an expired one), again without PENDING. Deleting an unswept one: the same
 //	list cursors' key (cold start)  GetItem CURSORKEY; when absent PutItem if absent -> GetItem
 //	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
 //	                                wins) -> GetItem IDEMP; UpdateItem / DeleteItem IDEMP if still the holder's
@@ -65,14 +70,14 @@
 //	                                that is next due (Invitation.NextDue), and digests wait there until emailed.
 //	                                It projects whole items, so a sweep reads each due item once.
 //	expire                          TransactWriteItems: INVITE pending->expired (TTL, out of the index) if as read,
-//	                                delete TOKENs and PENDING, count it in the inviter's DIGEST and put its
-//	                                entry, audit entry
+//	                                delete TOKENs and PENDING (as for revoke), count it in the inviter's DIGEST
+//	                                and put its entry, audit entry
 //	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
 //	                                delete the old TOKEN, put the new; then UpdateItem with the outcome
 //	roster rows (new people)        BatchGetItem EMAIL guards + PENDING guards per 50 rows; TransactWriteItems of
-//	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, units checked once
+//	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, each unit joined once
 //	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
 //	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots; then per <= 97 events
 //	                                (and <= 256 KB of them, under 3 MB with their snapshots: partner.MaxDeliveryBytes)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -211,12 +212,9 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 	if err != nil {
 		return fmt.Errorf("build revoke expression: %w", err)
 	}
-	items := []types.TransactWriteItem{
-		s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update),
-		s.deleteGuard(inv),
-	}
+	items := []types.TransactWriteItem{s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update)}
 	items = append(items, s.deleteTokens(inv)...)
-	return s.changed(ctx, items, e, "revoke invitation "+inv.ID)
+	return s.ending(ctx, inv, items, e, "revoke invitation "+inv.ID)
 }
 
 // DeleteInvitation removes an invitation that is over (revoked or expired),
@@ -230,10 +228,35 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e a
 			ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
 		}},
 	}
-	if inv.Status == invite.Pending { // expired, not yet swept
-		items = append(append(items, s.deleteGuard(inv)), s.deleteTokens(inv)...)
+	if inv.Status != invite.Pending {
+		return s.changed(ctx, items, e, "delete invitation "+inv.ID)
 	}
-	return s.changed(ctx, items, e, "delete invitation "+inv.ID)
+	// Expired, not yet swept: it may still hold its tokens and its guard.
+	return s.ending(ctx, inv, append(items, s.deleteTokens(inv)...), e, "delete invitation "+inv.ID)
+}
+
+// ending runs the transaction that ends a pending invitation (items), with
+// the delete of its pending guard and the audit entry. Once an invitation
+// has expired, a re-invite may take its guard (see createItems); ending it
+// must work all the same, or the sweep would skip it at every run. So the
+// guard's delete is conditional on the guard naming inv, and when that
+// condition fails the transaction is run again without it: a guard that
+// names another invitation never comes back to inv (ids are unique; a
+// resend moves only its own invitation's guard). No read is added: the
+// second try happens only after a takeover.
+func (s *Store) ending(ctx context.Context, inv invite.Invitation, items []types.TransactWriteItem, e audit.Entry, what string) error {
+	all, err := s.withAudit(append(slices.Clone(items), s.deleteGuard(inv)), e)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, all)
+	if conditionFailed(canceled(err), len(items)) {
+		if all, err = s.withAudit(items, e); err != nil {
+			return err
+		}
+		err = s.transact(ctx, all)
+	}
+	return s.conditionalResult(err, all, what)
 }
 
 // deleteGuard frees the email's pending guard if this invitation holds it.
@@ -258,7 +281,11 @@ func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, e 
 // conditional runs a transaction of an invitation's change; a failed
 // condition means the invitation changed meanwhile (Conflict).
 func (s *Store) conditional(ctx context.Context, items []types.TransactWriteItem, what string) error {
-	err := s.transact(ctx, items)
+	return s.conditionalResult(s.transact(ctx, items), items, what)
+}
+
+// conditionalResult maps the outcome of such a transaction.
+func (s *Store) conditionalResult(err error, items []types.TransactWriteItem, what string) error {
 	if reasons := canceled(err); reasons != nil {
 		for i := range items {
 			if conditionFailed(reasons, i) {
@@ -289,7 +316,7 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 		{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	items = append(items, s.unitChecks(m.OrgID, m.Units)...)
+	items = append(items, s.joinUnits(m.OrgID, m.Units)...)
 	if m.IsOrgWideAdmin() {
 		items = append(items, s.adminCount(m.OrgID, 1))
 	}
@@ -360,6 +387,6 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 		return fmt.Errorf("build invitation update: %w", err)
 	}
 	items := []types.TransactWriteItem{s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr)}
-	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	items = append(items, s.joinUnits(old.OrgID, updated.Units)...)
 	return s.changed(ctx, items, e, "update invitation "+old.ID)
 }

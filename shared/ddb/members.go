@@ -104,7 +104,7 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 		items = append(items, s.adminCount(old.OrgID, d))
 	}
 	first := len(items)
-	items = append(items, s.unitChecks(old.OrgID, updated.Units)...)
+	items = append(items, s.joinUnits(old.OrgID, updated.Units)...)
 	if items, err = s.withAudit(items, e); err != nil {
 		return err
 	}

@@ -17,8 +17,8 @@ const maxTransactItems = 100
 
 // CreateInvitations stores many pending invitations, each with its token,
 // its pending guard and its audit entry as CreateInvitation does, packing
-// as many as fit into each transaction (the units they name are checked
-// once per transaction). A transaction that fails because of some of them
+// as many as fit into each transaction (each unit they name is joined once
+// per transaction: see joinUnits). A transaction that fails because of some of them
 // is written again without those, so one that cannot be stored never holds
 // up the others. It returns one error or nil per invitation.
 func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation, entries []audit.Entry) []error {
@@ -98,7 +98,7 @@ func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []er
 				if !seen[u] {
 					seen[u] = true
 					unitAt[len(items)] = u
-					items = append(items, s.unitChecks(w.inv.OrgID, []string{u})...)
+					items = append(items, s.joinUnits(w.inv.OrgID, []string{u})...)
 				}
 			}
 		}

@@ -216,8 +216,8 @@ func (s *Store) Due(ctx context.Context, d, now time.Time, cursor string) (invit
 
 // Expire marks a pending invitation expired in one transaction: the
 // invitation (kept until x.KeepUntil by TTL, out of the Due index), its
-// tokens and pending guard deleted, the audit entry, and the invitation
-// added to its inviter's digest.
+// tokens deleted, its pending guard too unless a re-invite has taken it,
+// the audit entry, and the invitation added to its inviter's digest.
 func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expiry) error {
 	u := expression.Set(expression.Name("status"), expression.Value(invite.Expired)).
 		Set(expression.Name(attrGSI1PK), expression.Value(invitesByStatus(inv.OrgID, string(invite.Expired)))).
@@ -232,7 +232,6 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	}
 	items := []types.TransactWriteItem{s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr)}
 	items = append(items, s.deleteTokens(inv)...)
-	items = append(items, s.deleteGuard(inv))
 	if x.Digest != nil {
 		add, err := s.addToDigest(*x.Digest, x.Entry, x.KeepUntil)
 		if err != nil {
@@ -240,7 +239,7 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 		}
 		items = append(items, add...)
 	}
-	return s.changed(ctx, items, x.Audit, "expire invitation "+inv.ID)
+	return s.ending(ctx, inv, items, x.Audit, "expire invitation "+inv.ID)
 }
 
 func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }

@@ -125,32 +125,32 @@ func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name
 	return old, nil
 }
 
-// UnitInUse reports whether a member or a pending invitation is in the unit.
-// It reads the organisation's members and pending invitations (a rare,
-// admin-only operation).
+// UnitInUse reports whether a pending invitation or a member is in the
+// unit. It reads all of the organisation's invitations, then its members,
+// strongly consistent: the status index would read fewer, but it may lag
+// behind a write that DeleteUnit's condition no longer sees (a rare,
+// admin-only operation). Read in this order, an invitation accepted
+// meanwhile is found as one or the other: the member is written with the
+// acceptance.
 func (s *Store) UnitInUse(ctx context.Context, orgID, unitID string) (bool, error) {
+	inUnit := expression.Contains(expression.Name("units"), unitID)
 	queries := []struct {
-		index, pkName, pk, skPrefix string
+		skPrefix string
+		filter   expression.ConditionBuilder
 	}{
-		{"", attrPK, orgPK(orgID), "MEMBER#"},
-		{IndexGSI1, attrGSI1PK, invitesByStatus(orgID, string(invite.Pending)), ""},
+		{inviteSK(""), inUnit.And(expression.Name("status").Equal(expression.Value(invite.Pending)))},
+		{memberSK(""), inUnit},
 	}
 	for _, q := range queries {
-		kc := expression.Key(q.pkName).Equal(expression.Value(q.pk))
-		if q.skPrefix != "" {
-			kc = kc.And(expression.Key(attrSK).BeginsWith(q.skPrefix))
-		}
-		expr, err := expression.NewBuilder().WithKeyCondition(kc).
-			WithFilter(expression.Contains(expression.Name("units"), unitID)).Build()
+		expr, err := expression.NewBuilder().
+			WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(q.skPrefix))).
+			WithFilter(q.filter).Build()
 		if err != nil {
 			return false, err
 		}
-		in := &dynamodb.QueryInput{TableName: &s.table, Select: types.SelectCount,
+		in := &dynamodb.QueryInput{TableName: &s.table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
 			KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
-		if q.index != "" {
-			in.IndexName = aws.String(q.index)
-		}
 		for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
 			page, err := p.NextPage(ctx)
 			if err != nil {
@@ -164,10 +164,21 @@ func (s *Store) UnitInUse(ctx context.Context, orgID, unitID string) (bool, erro
 	return false, nil
 }
 
-// DeleteUnit deletes a unit and frees its name.
+// DeleteUnit deletes a unit and frees its name, if nothing has joined it
+// since u was read (see UnitInUse and joinUnits).
 func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit, e audit.Entry) error {
+	unchanged := expression.AttributeNotExists(expression.Name("joins"))
+	if u.Joins > 0 {
+		unchanged = expression.Name("joins").Equal(expression.Value(u.Joins))
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrPK)).And(unchanged)).Build()
+	if err != nil {
+		return fmt.Errorf("build unit delete condition: %w", err)
+	}
 	items, err := s.withAudit([]types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(),
+			ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}.av()}},
 	}, e)
 	if err != nil {
@@ -175,6 +186,9 @@ func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit, e audi
 	}
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
+		if len(reasons[0].Item) > 0 {
+			return fault.New(fault.Conflict, "an invitation or a member was put in the unit meanwhile")
+		}
 		return fault.New(fault.NotFound, "no such unit")
 	}
 	if err != nil {
@@ -208,19 +222,26 @@ func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Setting
 	return nil
 }
 
-// unitChecks are ConditionChecks that each unit exists in the organisation.
-func (s *Store) unitChecks(orgID string, units []string) []types.TransactWriteItem {
+// joinUnits are the writes that put something in each of units: each unit
+// must exist, and its count of joins goes up. A ConditionCheck would not do:
+// a delete that had found the unit empty could still follow it; the count
+// makes that delete fail (DeleteUnit). Writes into one unit contend for its
+// item, which transact's retries absorb.
+func (s *Store) joinUnits(orgID string, units []string) []types.TransactWriteItem {
 	var items []types.TransactWriteItem
 	for _, u := range units {
-		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: &s.table, Key: key{orgPK(orgID), unitSK(u)}.av(),
-			ConditionExpression: aws.String("attribute_exists(PK)"),
+			UpdateExpression:          aws.String("ADD #j :one"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames:  map[string]string{"#j": "joins"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
 		}})
 	}
 	return items
 }
 
-// missingUnits turns failed unit checks (at items[first:]) into field errors.
+// missingUnits turns failed joinUnits (at items[first:]) into field errors.
 func missingUnits(reasons []types.CancellationReason, first int, units []string) error {
 	var errs fault.Fields
 	for i, u := range units {

@@ -2,8 +2,15 @@ package ddb_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
 
+	"onboarding/infra/testenv"
+	"onboarding/shared/audit"
+	"onboarding/shared/ddb"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
@@ -121,5 +128,149 @@ func TestUnitsSettingsAndCustomFields(t *testing.T) {
 		Attributes: map[string]string{"costCentre": "A100", "startDate": "2026-12-01"}})
 	if err != nil || inv.Attributes["costCentre"] != "A100" || inv.ExpiresAt.Sub(inv.CreatedAt).Hours() != 7*24 {
 		t.Fatalf("valid attributes: %+v %v", inv, err)
+	}
+}
+
+// TestUnitDeleteRacesInvitations: invitations and a member change naming a
+// unit race its deletion, round after round. The racers start when the
+// delete has checked that nothing is in the unit and is about to write,
+// and the delete waits a random while (up to an invitation's time) before
+// it does, so each round races a different part of the invitations'
+// work. Whichever wins, afterwards no pending invitation and no member
+// names a unit that does not exist.
+func TestUnitDeleteRacesInvitations(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	orgs := &org.Service{Store: f.store, Now: f.clock.Now}
+	members := &membership.Service{Store: f.store, Now: f.clock.Now}
+	cora := f.join(t, ada, orgID, "cora@example.no", "member")
+	const rounds, invites = 30, 8
+	var deleted, joined int
+	for round := range rounds {
+		unit := f.unit(t, orgID, ada, fmt.Sprintf("Unit %d", round))
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		race := func(fn func() error) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := fn()
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					joined++
+				case fault.CodeOf(err) == fault.Conflict, fault.CodeOf(err) == fault.Invalid: // the unit is in use, or gone
+				default:
+					t.Errorf("round %d: %v", round, err)
+				}
+			}()
+		}
+		for i := range invites {
+			race(func() error {
+				_, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: fmt.Sprintf("r%d-%d@example.no", round, i), Role: "member", Units: []string{unit}})
+				return err
+			})
+		}
+		race(func() error {
+			_, err := members.Update(ctx, ada, orgID, cora, membership.Change{Units: &[]string{unit}})
+			return err
+		})
+		wait := time.Duration(rand.Int64N(int64(100 * time.Millisecond)))
+		deleter := &org.Service{Now: f.clock.Now, Store: ddb.New(&beforeFirstWrite{Client: testenv.DynamoDBClient(), fn: func() {
+			close(start)
+			time.Sleep(wait)
+		}}, f.table, f.clock.Now)}
+		switch err := deleter.DeleteUnit(ctx, ada, orgID, unit); {
+		case err == nil:
+			deleted++
+		case fault.CodeOf(err) == fault.Conflict: // something got into the unit first
+		default:
+			t.Fatalf("round %d: delete: %v", round, err)
+		}
+		wg.Wait()
+	}
+	t.Logf("%d of %d deletes won; %d invitations and member changes", deleted, rounds, joined)
+
+	units, err := orgs.ListUnits(ctx, ada, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exists := map[string]bool{}
+	for _, u := range units {
+		exists[u.ID] = true
+	}
+	for cursor := ""; ; {
+		invs, next, err := f.store.ListInvitations(ctx, orgID, invite.Pending, 100, cursor, f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inv := range invs {
+			for _, u := range inv.Units {
+				if !exists[u] {
+					t.Errorf("pending invitation %s names unit %s, which was deleted", inv.ID, u)
+				}
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for cursor := ""; ; {
+		ms, next, err := f.store.ListMembers(ctx, orgID, "", "", 100, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			for _, u := range m.Units {
+				if !exists[u] {
+					t.Errorf("member %s names unit %s, which was deleted", m.UserID, u)
+				}
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+}
+
+// TestUnitDeleteFailsAfterAJoin: a delete is conditional on the unit as it
+// was read before it was found empty; an invitation into it since then
+// fails the delete (Conflict), and a unit deleted meanwhile is NotFound.
+func TestUnitDeleteFailsAfterAJoin(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	e := func(id string) audit.Entry {
+		return audit.New(orgID, ada, audit.UnitDeleted, "unit", id, f.clock.Now())
+	}
+	id := f.unit(t, orgID, ada, "North")
+	seen, err := f.store.Unit(ctx, orgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "n@example.no", Role: "member", Units: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DeleteUnit(ctx, orgID, seen, e(id)); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("delete after an invitation joined: %v", err)
+	}
+	if _, err := f.store.Unit(ctx, orgID, id); err != nil {
+		t.Fatalf("the unit is gone: %v", err)
+	}
+
+	empty := f.unit(t, orgID, ada, "South")
+	seen, err = f.store.Unit(ctx, orgID, empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DeleteUnit(ctx, orgID, seen, e(empty)); err != nil {
+		t.Fatalf("delete an empty unit: %v", err)
+	}
+	if err := f.store.DeleteUnit(ctx, orgID, seen, e(empty)); fault.CodeOf(err) != fault.NotFound {
+		t.Fatalf("delete it again: %v", err)
 	}
 }

@@ -14,6 +14,10 @@ type Unit struct {
 	ID        string    `json:"unitId" dynamodbav:"unitId"`
 	Name      string    `json:"name" dynamodbav:"name"`
 	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	// Joins counts the writes that put an invitation or a member in the
+	// unit. A delete is conditional on it being as read before the unit was
+	// found empty, so nothing can join a unit while it is being deleted.
+	Joins int64 `json:"-" dynamodbav:"joins,omitempty"`
 }
 
 // CleanUnitName trims a unit name and checks it: 1 to 100 characters, no
