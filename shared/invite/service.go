@@ -285,7 +285,9 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 }
 
 // addExisting adds a person who already has an account at once (there is
-// nothing for them to accept) and tells them by email in their language.
+// nothing for them to accept) and tells them by email in their language. The
+// membership holds only what the inviter gave: the account's names and phone
+// came from wherever it was made, and are not this organisation's to see.
 func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string, queue bool) (Invitation, error) {
 	acct, err := s.Store.Account(ctx, userID)
 	if err != nil || acct == nil {
@@ -301,8 +303,8 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 		inv.RetryMail, inv.NextDeliveryAt = MailAdded, &now
 	}
 	m := org.Member{
-		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: acct.Email,
-		FirstName: acct.FirstName, LastName: acct.LastName, Phone: acct.Phone,
+		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: inv.Email,
+		FirstName: inv.FirstName, LastName: inv.LastName, Phone: inv.Phone,
 		Role: inv.Role, Units: inv.Units, JoinedAt: now,
 	}
 	e := audit.New(inv.OrgID, inv.InvitedBy, audit.MemberAdded, "member", userID, now).

@@ -371,3 +371,30 @@ func TestAcceptThrottlesExistingAccountPassword(t *testing.T) {
 		})
 	}
 }
+
+// Someone who has an account is added with what the inviter typed in, and
+// nothing of the account's profile, which another organisation gave it.
+func TestAddedMemberHoldsOnlyWhatTheInviterGave(t *testing.T) {
+	var added org.Member
+	svc := &Service{
+		Store: &fakeStore{
+			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
+				return InviteContext{Org: testOrg(), Actor: &org.Member{UserID: "a1", Role: access.Admin}, ExistingUserID: "u9"}, nil
+			},
+			AccountFn: func(context.Context, string) (*account.Account, error) {
+				return &account.Account{UserID: "u9", Email: "kari@example.no", FirstName: "Kari", LastName: "Nordmann",
+					Phone: "+4791512345", Language: "nb"}, nil
+			},
+			AddMemberFn: func(_ context.Context, _ Invitation, m org.Member) error { added = m; return nil },
+		},
+		Mailer: mailerFunc(func(context.Context, Invitation, string) error { return nil }),
+		Phones: phones, AcceptURL: "https://join.example/accept", Now: func() time.Time { return now },
+	}
+	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "Kari@Example.no", FirstName: "K.", Role: "member"})
+	if err != nil || inv.Status != Accepted {
+		t.Fatalf("%+v %v", inv, err)
+	}
+	if added.UserID != "u9" || added.Email != "kari@example.no" || added.FirstName != "K." || added.LastName != "" || added.Phone != "" {
+		t.Fatalf("member %+v: only the inviter's details belong in it", added)
+	}
+}
