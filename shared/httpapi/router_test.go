@@ -175,3 +175,25 @@ func TestAcceptPageStrings(t *testing.T) {
 		t.Fatal("no script hash in the CSP")
 	}
 }
+
+// Someone who already has an account accepts by signing in: the page labels
+// the password field so, in every language, and asks for no new password.
+func TestAcceptPageSignsInExistingAccounts(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"signInPassword", "signInHint", "signInSubmit", "joined"}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		for _, k := range keys {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: %s missing or left in English", l, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(acceptPage, `t("`+k+`"`) {
+			t.Errorf("the page does not use %s", k)
+		}
+	}
+}

@@ -103,8 +103,9 @@ type Joined struct {
 }
 
 // Accept consumes a token: it creates the account (or, when the email has an
-// account already, checks that account's password), adds the membership and
-// marks the invitation accepted, in one transaction. A token works once.
+// account already, signs in: checks that account's password, which stays as
+// it is), adds the membership and marks the invitation accepted, in one
+// transaction. A token works once.
 func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error) {
 	inv, err := s.usable(ctx, req.Token)
 	if err != nil {
@@ -124,10 +125,14 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	if e, ok := fault.As(err); ok {
 		errs.Add("lastName", string(e.Code), e.Message)
 	}
-	if existing == nil {
+	switch {
+	case existing == nil:
 		if e, ok := fault.As(account.CheckPassword(req.Password, inv.Email)); ok {
 			errs.Add("password", string(e.Code), e.Message)
 		}
+	case req.Password == "":
+		// Signing in, not choosing a password: an empty one is no guess.
+		errs.Add("password", "required", "an account with this email exists; sign in with its password")
 	}
 	if !req.AcceptTerms {
 		errs.Add("acceptTerms", "required", "the terms must be accepted")

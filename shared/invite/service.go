@@ -249,7 +249,7 @@ func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID str
 }
 
 // inviteAs validates and creates an invitation (or adds an existing
-// account) on behalf of actor. A roster's email is queued (bulk: the sweep
+// account, when the organisation's setting says so) on behalf of actor. A roster's email is queued (bulk: the sweep
 // sends it at the mail service's pace) and skips the API's hourly quota; an
 // API call's goes out at once.
 func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.Actor, inviterName string, req Request,
@@ -273,7 +273,7 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 			return Invitation{}, err
 		}
 	}
-	if ic.ExistingUserID != "" {
+	if ic.ExistingUserID != "" && ic.Org.Settings.AddsExistingAccounts() {
 		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID, roster)
 	} else {
 		inv, err = s.create(ctx, ic.Org, inv, roster)

@@ -398,3 +398,31 @@ func TestAddedMemberHoldsOnlyWhatTheInviterGave(t *testing.T) {
 		t.Fatalf("member %+v: only the inviter's details belong in it", added)
 	}
 }
+
+// An organisation whose setting is existingAccounts "invite" sends an
+// existing account an ordinary invitation: nothing is added until the person
+// accepts, signing in with the account's password.
+func TestExistingAccountInvitedWhenTheOrganisationSaysSo(t *testing.T) {
+	o := testOrg()
+	o.Settings.ExistingAccounts = org.ExistingAccountsInvite
+	var created *Invitation
+	var link string
+	svc := &Service{
+		Store: &fakeStore{
+			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
+				return InviteContext{Org: o, Actor: &org.Member{UserID: "a1", Role: access.Admin}, ExistingUserID: "u9"}, nil
+			},
+			CreateInvitationFn: func(_ context.Context, inv Invitation) error { created = &inv; return nil },
+			AddMemberFn: func(context.Context, Invitation, org.Member) error {
+				t.Fatal("added at once despite the setting")
+				return nil
+			},
+		},
+		Mailer:    mailerFunc(func(_ context.Context, _ Invitation, l string) error { link = l; return nil }),
+		AcceptURL: "https://join.example/accept", Now: func() time.Time { return now },
+	}
+	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "kari@example.no", Role: "member"})
+	if err != nil || inv.Status != Pending || created == nil || !strings.HasPrefix(link, "https://join.example/accept#token=") {
+		t.Fatalf("%+v %v link %q", inv, err, link)
+	}
+}
