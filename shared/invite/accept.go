@@ -183,7 +183,7 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	a.Member = org.Member{
 		UserID: a.Account.UserID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: inv.Email,
 		FirstName: first, LastName: last, Phone: inv.Phone,
-		Role: inv.Role, Units: inv.Units, JoinedAt: now,
+		Role: inv.Role, Units: inv.Units, JoinedAt: now, InvitationID: inv.ID,
 	}
 	a.Audit = audit.New(inv.OrgID, a.Account.UserID, audit.InvitationAccepted, "invitation", inv.ID, now).
 		Changed(map[string]any{"status": Pending}, map[string]any{"status": Accepted, "userId": a.Account.UserID, "role": inv.Role, "units": inv.Units})
