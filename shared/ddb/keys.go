@@ -55,8 +55,9 @@
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
 //	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and PENDING
-//	add an existing account         TransactWriteItems: MEMBER, INVITE (accepted) and LEAVE each if absent, units
-//	                                checked, admin count, audit entry
+//	add an existing account         TransactWriteItems: MEMBER, INVITE (accepted) and LEAVE (when the email goes
+//	                                out now; else the sweep's claim puts it) each if absent, units checked, admin
+//	                                count, MONITOR (from a roster), audit entry
 //	leave (the added email's link)  GetItem LEAVE -> BatchGetItem META + MEMBER; TransactWriteItems: delete MEMBER (if
 //	                                as read and made by the invitation LEAVE names), admin count (never below one),
 //	                                delete MONITOR, delete LEAVE (if unexpired), audit entry
