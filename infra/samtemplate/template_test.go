@@ -57,7 +57,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	if !found {
 		t.Fatalf("invite routes %v", inv.Routes)
 	}
-	if len(byName["accept"].Routes) != 6 {
+	if len(byName["accept"].Routes) != 8 {
 		t.Fatalf("accept routes %v", byName["accept"].Routes)
 	}
 	sweep := byName["sweep"]

@@ -17,6 +17,8 @@
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
 //	                                                     are signin#address#<email>, signin#source#<source>, signin#all
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
+//	leave token      LEAVE#<sha256>     MEMBERSHIP       the "added" email's leave link: org, user, the invitation that
+//	                                                     made the membership, expiry; the raw token is never stored; TTL
 //	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
 //	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
@@ -57,7 +59,13 @@
 //	                                the old hash), delete old TOKEN, put new TOKEN, move the PENDING guard's expiry
 //	revoke                          TransactWriteItems: INVITE pending->revoked (with a TTL), delete TOKEN and
 //	                                PENDING if it names the invitation; if a re-invite has taken the guard (of
-//	                                an expired one), again without PENDING. Deleting an unswept one: the same
+//	                                an expired one), again without PENDING. Deleting an unswept one: the same.
+//	add an existing account         TransactWriteItems: MEMBER, INVITE (accepted) and LEAVE (when the email goes
+//	                                out now; else the sweep's claim puts it) each if absent, units joined, admin
+//	                                count, MONITOR (from a roster), audit entry
+//	leave (the added email's link)  GetItem LEAVE -> BatchGetItem META + MEMBER; TransactWriteItems: delete MEMBER (if
+//	                                as read and made by the invitation LEAVE names), admin count (never below one),
+//	                                delete MONITOR, delete LEAVE (if unexpired), audit entry
 //	list cursors' key (cold start)  GetItem CURSORKEY; when absent PutItem if absent -> GetItem
 //	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
 //	                                wins) -> GetItem IDEMP; UpdateItem / DeleteItem IDEMP if still the holder's
@@ -75,7 +83,8 @@
 //	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
-//	                                delete the old TOKEN, put the new; then UpdateItem with the outcome
+//	                                delete the old TOKEN (LEAVE for the added email), put the new; then
+//	                                UpdateItem with the outcome
 //	roster rows (new people)        BatchGetItem EMAIL guards + PENDING guards per 50 rows; TransactWriteItems of
 //	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, each unit joined once
 //	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
@@ -111,6 +120,7 @@ func orgPK(orgID string) string                   { return "ORG#" + orgID }
 func userPK(userID string) string                 { return "USER#" + userID }
 func emailPK(email string) string                 { return "EMAIL#" + email }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
+func leavePK(hash string) string                  { return "LEAVE#" + hash }
 func signInPK(email string) string                { return "SIGNIN#" + email }
 func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
@@ -134,6 +144,7 @@ const (
 	skProfile = "PROFILE"
 	skAccount = "ACCOUNT"
 	skInvite  = "INVITE"
+	skLeave   = "MEMBERSHIP"
 	skState   = "STATE"
 	pkSweep   = "SWEEP"
 	pkConfig  = "CONFIG"

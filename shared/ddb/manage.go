@@ -300,7 +300,8 @@ func (s *Store) conditionalResult(err error, items []types.TransactWriteItem, wh
 }
 
 // AddMember records an invitation that was accepted at once (the invitee
-// already had an account) and adds the membership, in one transaction.
+// already had an account) and adds the membership, with the lookup of the
+// leave link's token when the email goes out now, in one transaction.
 func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Member, e audit.Entry) error {
 	invItem, err := invitationItem(inv)
 	if err != nil {
@@ -324,6 +325,13 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 		return err
 	} else if p != nil {
 		items = append(items, *p)
+	}
+	if inv.LeaveTokenHash != "" {
+		leave, err := s.putLeaveToken(inv)
+		if err != nil {
+			return err
+		}
+		items = append(items, leave)
 	}
 	if items, err = s.withAudit(items, e); err != nil {
 		return err

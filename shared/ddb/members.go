@@ -119,22 +119,34 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 
 // RemoveMember deletes a membership if it is as m says.
 func (s *Store) RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error {
-	items := []types.TransactWriteItem{{Delete: &types.Delete{
-		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
-		ConditionExpression:       aws.String("#r = :r"),
-		ExpressionAttributeNames:  map[string]string{"#r": "role"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(m.Role)},
-	}}}
-	if m.IsOrgWideAdmin() {
-		items = append(items, s.adminCount(m.OrgID, -1))
-	}
-	// The monitoring profile goes with the membership.
-	items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
-	items, err := s.withAudit(items, e)
+	items, err := s.withAudit(s.endMembership(m, false), e)
 	if err != nil {
 		return err
 	}
 	return s.memberResult(s.transact(ctx, items), "remove member "+m.UserID)
+}
+
+// endMembership is what removing m does: the member deleted if its role is
+// still m's (and, with sameInvitation, if m's invitation still made it), the
+// count of org-wide admins lowered when m is one (never below one), and the
+// monitoring profile, which goes with the membership. Item 0 is the member
+// and item 1 the admin count when there is one, as memberResult reads them.
+func (s *Store) endMembership(m org.Member, sameInvitation bool) []types.TransactWriteItem {
+	del := &types.Delete{
+		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
+		ConditionExpression:       aws.String("#r = :r"),
+		ExpressionAttributeNames:  map[string]string{"#r": "role"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(m.Role)},
+	}
+	if sameInvitation {
+		del.ConditionExpression = aws.String("#r = :r AND invitationId = :inv")
+		del.ExpressionAttributeValues[":inv"] = str(m.InvitationID)
+	}
+	items := []types.TransactWriteItem{{Delete: del}}
+	if m.IsOrgWideAdmin() {
+		items = append(items, s.adminCount(m.OrgID, -1))
+	}
+	return append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
 }
 
 // memberResult maps a membership transaction's outcome: item 1, when

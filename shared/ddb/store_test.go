@@ -22,6 +22,8 @@ type links struct {
 	mu        sync.Mutex
 	byTo      map[string][]string
 	added     []string
+	leaves    map[string][]string // leave links of "added" emails, by recipient
+	failAdded atomic.Bool         // "added" emails fail
 	reminders map[string][]string
 	digests   []invite.ExpiredNotice
 	fail      atomic.Bool // every email fails
@@ -39,11 +41,34 @@ func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link st
 	return nil
 }
 
-func (l *links) SendAdded(_ context.Context, inv invite.Invitation, _, link string) error {
+func (l *links) SendAdded(_ context.Context, inv invite.Invitation, _, link, leaveLink string) error {
+	if l.failAdded.Load() {
+		return fault.New(fault.Unavailable, "mail down")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.added = append(l.added, inv.Email)
+	if l.leaves == nil {
+		l.leaves = map[string][]string{}
+	}
+	l.leaves[inv.Email] = append(l.leaves[inv.Email], leaveLink)
 	return nil
+}
+
+// leaveToken is the token of the newest leave link mailed to `to`.
+func (l *links) leaveToken(t *testing.T, to string) string {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ls := l.leaves[to]
+	if len(ls) == 0 {
+		t.Fatalf("no leave link mailed to %s", to)
+	}
+	tok, ok := strings.CutPrefix(ls[len(ls)-1], "http://localhost/leave#token=")
+	if !ok {
+		t.Fatalf("leave link %q", ls[len(ls)-1])
+	}
+	return tok
 }
 
 func (l *links) token(t *testing.T, to string) string {

@@ -307,12 +307,15 @@ func (s *Store) digestEntries(ctx context.Context, d invite.Digest) ([]invite.Di
 func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
 
 // ClaimMail stores claimed in place of seen before an email goes out: the
-// new tokens (the old ones deleted), the attempt and the lease, all or
-// nothing, if the invitation is still as seen.
+// new tokens (the old ones deleted; for the added email, its leave token),
+// the attempt and the lease, all or nothing, if the invitation is still as
+// seen.
 func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) error {
 	u := expression.Set(expression.Name("tokenHash"), expression.Value(claimed.TokenHash))
 	u = setString(u, "reminderTokenHash", claimed.ReminderTokenHash)
 	u = setTime(u, "remindedAt", claimed.RemindedAt)
+	u = setString(u, "leaveTokenHash", claimed.LeaveTokenHash)
+	u = setTime(u, "leaveExpiresAt", claimed.LeaveExpiresAt)
 	u = setDelivery(u, claimed)
 	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(asSeen(seen)).Build()
 	if err != nil {
@@ -333,6 +336,18 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok,
 			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	if seen.LeaveTokenHash != claimed.LeaveTokenHash {
+		if seen.LeaveTokenHash != "" {
+			items = append(items, s.deleteLeaveToken(seen.LeaveTokenHash))
+		}
+		if claimed.LeaveTokenHash != "" {
+			put, err := s.putLeaveToken(claimed)
+			if err != nil {
+				return err
+			}
+			items = append(items, put)
+		}
 	}
 	return s.conditional(ctx, items, "claim email of invitation "+seen.ID)
 }

@@ -45,11 +45,11 @@ func (h *hanging) SendReminder(ctx context.Context, inv invite.Invitation, link 
 	return h.links.SendReminder(ctx, inv, link)
 }
 
-func (h *hanging) SendAdded(ctx context.Context, inv invite.Invitation, lang, link string) error {
+func (h *hanging) SendAdded(ctx context.Context, inv invite.Invitation, lang, link, leaveLink string) error {
 	if h.hang(invite.MailAdded) {
 		return nil
 	}
-	return h.links.SendAdded(ctx, inv, lang, link)
+	return h.links.SendAdded(ctx, inv, lang, link, leaveLink)
 }
 
 func (h *hanging) SendExpiredDigest(ctx context.Context, n invite.ExpiredNotice) error {

@@ -29,8 +29,10 @@ import (
 // noMail sends nothing; the matrix is about who may act.
 type noMail struct{}
 
-func (noMail) SendInvitation(context.Context, invite.Invitation, string) error    { return nil }
-func (noMail) SendAdded(context.Context, invite.Invitation, string, string) error { return nil }
+func (noMail) SendInvitation(context.Context, invite.Invitation, string) error { return nil }
+func (noMail) SendAdded(context.Context, invite.Invitation, string, string, string) error {
+	return nil
+}
 
 // world is one organisation with a member of every kind, and a stranger.
 type world struct {

@@ -21,31 +21,41 @@ var acceptPageSource string
 //go:embed accept-strings.json
 var acceptStrings []byte
 
-// acceptPage is the page with its strings in every language put in, once.
-var acceptPage = func() string {
+//go:embed leave.html
+var leavePageSource string
+
+//go:embed leave-strings.json
+var leaveStrings []byte
+
+var (
+	acceptPage, acceptPageCSP = hostedPage(acceptPageSource, acceptStrings)
+	leavePage, leavePageCSP   = hostedPage(leavePageSource, leaveStrings)
+)
+
+// hostedPage puts a page's strings in every language into it, once, and
+// returns it with its Content-Security-Policy, which allows exactly the
+// page's own inline script and style (by hash).
+func hostedPage(source string, strs []byte) (page, csp string) {
 	var all map[string]map[string]string
-	if err := json.Unmarshal(acceptStrings, &all); err != nil {
-		panic("accept-strings.json: " + err.Error()) // embedded at build time; a test reads it
+	if err := json.Unmarshal(strs, &all); err != nil {
+		panic("page strings: " + err.Error()) // embedded at build time; a test reads them
 	}
 	compact, _ := json.Marshal(all)
-	return strings.Replace(acceptPageSource, "/*STRINGS*/{}", string(compact), 1)
-}()
-
-// acceptPageCSP allows exactly the page's own inline script and style, by hash.
-var acceptPageCSP = func() string {
+	page = strings.Replace(source, "/*STRINGS*/{}", string(compact), 1)
 	hash := func(open, close string) string {
-		_, rest, _ := strings.Cut(acceptPage, open)
+		_, rest, _ := strings.Cut(page, open)
 		body, _, _ := strings.Cut(rest, close)
 		sum := sha256.Sum256([]byte(body))
 		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 	}
-	return "default-src 'none'; script-src " + hash("<script>", "</script>") +
+	return page, "default-src 'none'; script-src " + hash("<script>", "</script>") +
 		"; style-src " + hash("<style>", "</style>") +
 		"; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
-}()
+}
 
 // Public serves the routes anyone may call: preview and accept an
-// invitation, sign in, the signing keys, and the hosted acceptance page.
+// invitation, sign in, the signing keys, the hosted acceptance page, and
+// leaving an organisation one was added to (the page and its call).
 type Public struct {
 	Invitations *invite.Service
 	SignIn      *account.SignIn
@@ -61,6 +71,8 @@ func (p *Public) Register(rt *Router) {
 	rt.Public("GET /.well-known/jwks.json", p.jwks)
 	rt.Public("GET /.well-known/openid-configuration", p.openIDConfiguration)
 	rt.Public("GET /accept", p.page)
+	rt.Public("GET /leave", p.leavePage)
+	rt.Public("POST /memberships/leave", p.leave)
 }
 
 func (p *Public) preview(ctx context.Context, r *Request) (Response, error) {
@@ -125,14 +137,38 @@ func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, e
 	return res, err
 }
 
+// leave ends the membership a leave link's token opens (the token from the
+// link's fragment, posted by the leave page).
+func (p *Public) leave(ctx context.Context, r *Request) (Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.Decode(&in); err != nil {
+		return Response{}, err
+	}
+	left, err := p.Invitations.Leave(ctx, in.Token)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, left)
+}
+
 func (p *Public) page(context.Context, *Request) (Response, error) {
-	return Response{StatusCode: http.StatusOK, Body: acceptPage, Headers: map[string]string{
-		"Content-Type":  "text/html; charset=utf-8",
-		"Cache-Control": "public, max-age=300",
-		// The page loads nothing from elsewhere and may not be framed; the
-		// token stays in the fragment and never appears in a Referer.
-		"Content-Security-Policy": acceptPageCSP,
+	return htmlPage(acceptPage, acceptPageCSP), nil
+}
+
+func (p *Public) leavePage(context.Context, *Request) (Response, error) {
+	return htmlPage(leavePage, leavePageCSP), nil
+}
+
+// htmlPage serves a hosted page. It loads nothing from elsewhere and may not
+// be framed; the token stays in the fragment and never appears in a Referer.
+func htmlPage(page, csp string) Response {
+	return Response{StatusCode: http.StatusOK, Body: page, Headers: map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Cache-Control":           "public, max-age=300",
+		"Content-Security-Policy": csp,
 		"Referrer-Policy":         "no-referrer",
 		"X-Content-Type-Options":  "nosniff",
-	}}, nil
+	}}
 }

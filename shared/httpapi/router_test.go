@@ -175,3 +175,56 @@ func TestAcceptPageStrings(t *testing.T) {
 		t.Fatal("no script hash in the CSP")
 	}
 }
+
+// Someone who already has an account accepts by signing in: the page labels
+// the password field so, in every language, and asks for no new password.
+func TestAcceptPageSignsInExistingAccounts(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"signInPassword", "signInHint", "signInSubmit", "joined"}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		for _, k := range keys {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: %s missing or left in English", l, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(acceptPage, `t("`+k+`"`) {
+			t.Errorf("the page does not use %s", k)
+		}
+	}
+}
+
+// The leave page exists in every language, with every string, and its
+// strict policy (our own script and style, by hash, nothing else).
+func TestLeavePageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(leaveStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d leave page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: leave page string %s missing or left in English", l, k)
+			}
+		}
+	}
+	for k := range all["en"] {
+		if !strings.Contains(leavePage, `t("`+k+`"`) && !strings.Contains(leavePage, `data-i18n="`+k+`"`) &&
+			!strings.Contains(leavePage, `"`+k+`"`) {
+			t.Errorf("the leave page does not use %s", k)
+		}
+	}
+	if strings.Contains(leavePage, "/*STRINGS*/") || !strings.Contains(leavePage, `"Meld deg ut"`) {
+		t.Fatal("the leave page's strings were not put in")
+	}
+	if !strings.Contains(leavePageCSP, "script-src 'sha256-") || strings.Contains(leavePageCSP, "unsafe") || leavePageCSP == acceptPageCSP {
+		t.Fatalf("leave page CSP %q", leavePageCSP)
+	}
+}

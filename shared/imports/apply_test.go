@@ -30,7 +30,9 @@ func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link st
 	_, l.byTo[inv.Email], _ = strings.Cut(link, "#token=")
 	return nil
 }
-func (l *links) SendAdded(context.Context, invite.Invitation, string, string) error { return nil }
+func (l *links) SendAdded(context.Context, invite.Invitation, string, string, string) error {
+	return nil
+}
 
 type world struct {
 	t       *testing.T

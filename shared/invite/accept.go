@@ -103,8 +103,9 @@ type Joined struct {
 }
 
 // Accept consumes a token: it creates the account (or, when the email has an
-// account already, checks that account's password), adds the membership and
-// marks the invitation accepted, in one transaction. A token works once.
+// account already, signs in: checks that account's password, which stays as
+// it is), adds the membership and marks the invitation accepted, in one
+// transaction. A token works once.
 func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error) {
 	inv, err := s.usable(ctx, req.Token)
 	if err != nil {
@@ -124,10 +125,14 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	if e, ok := fault.As(err); ok {
 		errs.Add("lastName", string(e.Code), e.Message)
 	}
-	if existing == nil {
+	switch {
+	case existing == nil:
 		if e, ok := fault.As(account.CheckPassword(req.Password, inv.Email)); ok {
 			errs.Add("password", string(e.Code), e.Message)
 		}
+	case req.Password == "":
+		// Signing in, not choosing a password: an empty one is no guess.
+		errs.Add("password", "required", "an account with this email exists; sign in with its password")
 	}
 	if !req.AcceptTerms {
 		errs.Add("acceptTerms", "required", "the terms must be accepted")
@@ -178,7 +183,7 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	a.Member = org.Member{
 		UserID: a.Account.UserID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: inv.Email,
 		FirstName: first, LastName: last, Phone: inv.Phone,
-		Role: inv.Role, Units: inv.Units, JoinedAt: now,
+		Role: inv.Role, Units: inv.Units, JoinedAt: now, InvitationID: inv.ID,
 	}
 	a.Audit = audit.New(inv.OrgID, a.Account.UserID, audit.InvitationAccepted, "invitation", inv.ID, now).
 		Changed(map[string]any{"status": Pending}, map[string]any{"status": Accepted, "userId": a.Account.UserID, "role": inv.Role, "units": inv.Units})

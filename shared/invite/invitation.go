@@ -83,6 +83,11 @@ type Invitation struct {
 	// NextDeliveryAt is when that email is tried again; nil when nothing is
 	// to be retried (sent, or given up: deliveryStatus stays "failed").
 	NextDeliveryAt *time.Time `json:"nextDeliveryAt,omitempty" dynamodbav:"nextDeliveryAt,omitempty"`
+	// LeaveTokenHash is the SHA-256 of the token in the leave link of the
+	// "added" email (an existing account added at once), and LeaveExpiresAt
+	// when that link stops working. Each send of that email has a new one.
+	LeaveTokenHash string     `json:"-" dynamodbav:"leaveTokenHash,omitempty"`
+	LeaveExpiresAt *time.Time `json:"-" dynamodbav:"leaveExpiresAt,omitempty"`
 	// Profile is the monitoring profile a roster gave the invitee; it
 	// becomes the member's profile on acceptance. Never shown in responses.
 	Profile *monitor.Profile `json:"-" dynamodbav:"profile,omitempty"`

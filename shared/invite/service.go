@@ -66,6 +66,15 @@ type Store interface {
 	AddMember(ctx context.Context, inv Invitation, m org.Member, e audit.Entry) error
 	// Account returns the account with this id, or nil.
 	Account(ctx context.Context, userID string) (*account.Account, error)
+
+	// LeaveToken returns what the leave token that hashes to hash opens, or
+	// NotFound.
+	LeaveToken(ctx context.Context, hash string) (LeaveToken, error)
+	// Leave ends m's membership as an admin's removal does and deletes the
+	// leave token, all or nothing: only while the token is stored and
+	// unexpired at `at` (else NotFound) and m is still as read (else
+	// Conflict); the organisation's last org-wide admin is a Conflict.
+	Leave(ctx context.Context, hash string, t LeaveToken, m org.Member, at time.Time, e audit.Entry) error
 }
 
 // InviteContext is what an invite decision reads.
@@ -93,8 +102,9 @@ type Acceptance struct {
 type Mailer interface {
 	SendInvitation(ctx context.Context, inv Invitation, link string) error
 	// SendAdded tells someone who already has an account that they were
-	// added to an organisation; link leads to the product.
-	SendAdded(ctx context.Context, inv Invitation, language, link string) error
+	// added to an organisation; link leads to the product, leaveLink takes
+	// them out again.
+	SendAdded(ctx context.Context, inv Invitation, language, link, leaveLink string) error
 }
 
 // PhoneParser returns a phone number in E.164, reading national numbers in
@@ -249,7 +259,7 @@ func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID str
 }
 
 // inviteAs validates and creates an invitation (or adds an existing
-// account) on behalf of actor. A roster's email is queued (bulk: the sweep
+// account, when the organisation's setting says so) on behalf of actor. A roster's email is queued (bulk: the sweep
 // sends it at the mail service's pace) and skips the API's hourly quota; an
 // API call's goes out at once.
 func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.Actor, inviterName string, req Request,
@@ -273,7 +283,7 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 			return Invitation{}, err
 		}
 	}
-	if ic.ExistingUserID != "" {
+	if ic.ExistingUserID != "" && ic.Org.Settings.AddsExistingAccounts() {
 		inv, err = s.addExisting(ctx, inv, ic.ExistingUserID, roster)
 	} else {
 		inv, err = s.create(ctx, ic.Org, inv, roster)
@@ -285,7 +295,10 @@ func (s *Service) inviteAs(ctx context.Context, ic InviteContext, actor access.A
 }
 
 // addExisting adds a person who already has an account at once (there is
-// nothing for them to accept) and tells them by email in their language.
+// nothing for them to accept) and tells them by email in their language,
+// with a link to leave again. The membership holds only what the inviter
+// gave: the account's names and phone came from wherever it was made, and
+// are not this organisation's to see.
 func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string, queue bool) (Invitation, error) {
 	acct, err := s.Store.Account(ctx, userID)
 	if err != nil || acct == nil {
@@ -297,13 +310,17 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 	inv.CreatedAt, inv.ExpiresAt, inv.AcceptedAt = now, now, &now
 	inv.UserID = userID
 	inv.DeliveryStatus = DeliveryQueued
+	var leaveToken string
 	if queue {
+		// The sweep makes the leave token when it sends the email.
 		inv.RetryMail, inv.NextDeliveryAt = MailAdded, &now
+	} else if leaveToken, err = inv.newLeaveToken(now); err != nil {
+		return Invitation{}, err
 	}
 	m := org.Member{
-		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: acct.Email,
-		FirstName: acct.FirstName, LastName: acct.LastName, Phone: acct.Phone,
-		Role: inv.Role, Units: inv.Units, JoinedAt: now,
+		UserID: userID, OrgID: inv.OrgID, OrgName: inv.OrgName, Email: inv.Email,
+		FirstName: inv.FirstName, LastName: inv.LastName, Phone: inv.Phone,
+		Role: inv.Role, Units: inv.Units, JoinedAt: now, InvitationID: inv.ID,
 	}
 	e := audit.New(inv.OrgID, inv.InvitedBy, audit.MemberAdded, "member", userID, now).
 		Changed(nil, map[string]any{"role": inv.Role, "units": inv.Units, "invitationId": inv.ID})
@@ -314,7 +331,7 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 		return inv, nil // the sweep sends the notice
 	}
 	inv.DeliveryAttempts = 1
-	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.AppURL())
+	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.AppURL(), LeaveLink(s.AppURL(), leaveToken))
 	inv.recordSend(MailAdded, err, s.Now().UTC().Truncate(time.Second))
 	return inv, s.record(ctx, inv)
 }

@@ -30,6 +30,8 @@ type fakeStore struct {
 	DeleteInvitationFn   func(ctx context.Context, inv Invitation) error
 	AddMemberFn          func(ctx context.Context, inv Invitation, m org.Member) error
 	AccountFn            func(ctx context.Context, userID string) (*account.Account, error)
+	LeaveTokenFn         func(ctx context.Context, hash string) (LeaveToken, error)
+	LeaveFn              func(ctx context.Context, hash string, t LeaveToken, m org.Member, at time.Time, e audit.Entry) error
 }
 
 func (f *fakeStore) InviteContext(ctx context.Context, orgID, actorID, email string) (InviteContext, error) {
@@ -89,13 +91,20 @@ func (f *fakeStore) Account(ctx context.Context, userID string) (*account.Accoun
 	return f.AccountFn(ctx, userID)
 }
 
+func (f *fakeStore) LeaveToken(ctx context.Context, hash string) (LeaveToken, error) {
+	return f.LeaveTokenFn(ctx, hash)
+}
+func (f *fakeStore) Leave(ctx context.Context, hash string, t LeaveToken, m org.Member, at time.Time, e audit.Entry) error {
+	return f.LeaveFn(ctx, hash, t, m, at, e)
+}
+
 type mailerFunc func(ctx context.Context, inv Invitation, link string) error
 
 func (m mailerFunc) SendInvitation(ctx context.Context, inv Invitation, link string) error {
 	return m(ctx, inv, link)
 }
-func (m mailerFunc) SendAdded(ctx context.Context, inv Invitation, _, link string) error {
-	return m(ctx, inv, link)
+func (m mailerFunc) SendAdded(ctx context.Context, inv Invitation, _, _, leaveLink string) error {
+	return m(ctx, inv, leaveLink)
 }
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -369,5 +378,130 @@ func TestAcceptThrottlesExistingAccountPassword(t *testing.T) {
 				t.Fatalf("reserved %v succeeded %v accepted %v", reserved, succeeded, accepted)
 			}
 		})
+	}
+}
+
+// Someone who has an account is added with what the inviter typed in, and
+// nothing of the account's profile, which another organisation gave it.
+func TestAddedMemberHoldsOnlyWhatTheInviterGave(t *testing.T) {
+	var added org.Member
+	var stored Invitation
+	var leaveLink string
+	svc := &Service{
+		Store: &fakeStore{
+			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
+				return InviteContext{Org: testOrg(), Actor: &org.Member{UserID: "a1", Role: access.Admin}, ExistingUserID: "u9"}, nil
+			},
+			AccountFn: func(context.Context, string) (*account.Account, error) {
+				return &account.Account{UserID: "u9", Email: "kari@example.no", FirstName: "Kari", LastName: "Nordmann",
+					Phone: "+4791512345", Language: "nb"}, nil
+			},
+			AddMemberFn: func(_ context.Context, inv Invitation, m org.Member) error { added, stored = m, inv; return nil },
+		},
+		Mailer: mailerFunc(func(_ context.Context, _ Invitation, l string) error { leaveLink = l; return nil }),
+		Phones: phones, AcceptURL: "https://join.example/accept", Now: func() time.Time { return now },
+	}
+	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "Kari@Example.no", FirstName: "K.", Role: "member"})
+	if err != nil || inv.Status != Accepted {
+		t.Fatalf("%+v %v", inv, err)
+	}
+	if added.UserID != "u9" || added.Email != "kari@example.no" || added.FirstName != "K." || added.LastName != "" || added.Phone != "" {
+		t.Fatalf("member %+v: only the inviter's details belong in it", added)
+	}
+	// The email's leave link: a 256-bit token, stored only as its hash, for
+	// this membership and no later one, for 30 days.
+	token, ok := strings.CutPrefix(leaveLink, "https://join.example/leave#token=")
+	if !ok || len(token) != 43 || stored.LeaveTokenHash != HashToken(token) || added.InvitationID != stored.ID ||
+		stored.LeaveExpiresAt == nil || !stored.LeaveExpiresAt.Equal(now.Add(30*24*time.Hour)) {
+		t.Fatalf("leave link %q, invitation %+v, member %+v", leaveLink, stored, added)
+	}
+}
+
+func TestLeave(t *testing.T) {
+	token, hash, _ := NewToken()
+	lt := LeaveToken{OrgID: "o1", UserID: "u9", InvitationID: "i1", ExpiresAt: now.Add(time.Hour)}
+	member := &org.Member{UserID: "u9", OrgID: "o1", Email: "kari@example.no", Role: "member", Units: []string{"north"}, InvitationID: "i1"}
+	cases := []struct {
+		name   string
+		token  string
+		lookup error
+		tok    func() LeaveToken
+		member func() *org.Member
+		store  error
+		want   fault.Code
+	}{
+		{"leaves", token, nil, func() LeaveToken { return lt }, func() *org.Member { return member }, nil, ""},
+		{"junk token", "x", nil, func() LeaveToken { return lt }, func() *org.Member { return member }, nil, fault.NotFound},
+		{"unknown or used token", token, fault.New(fault.NotFound, "no"), func() LeaveToken { return lt }, func() *org.Member { return member }, nil, fault.NotFound},
+		{"expired", token, nil, func() LeaveToken { l := lt; l.ExpiresAt = now; return l }, func() *org.Member { return member }, nil, fault.Gone},
+		{"membership already ended", token, nil, func() LeaveToken { return lt }, func() *org.Member { return nil }, nil, fault.NotFound},
+		{"a later membership", token, nil, func() LeaveToken { return lt }, func() *org.Member { m := *member; m.InvitationID = "i2"; return &m }, nil, fault.NotFound},
+		{"last org-wide admin", token, nil, func() LeaveToken { return lt }, func() *org.Member { return member },
+			fault.New(fault.Conflict, "the organisation must keep at least one organisation-wide admin"), fault.Conflict},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var left *audit.Entry
+			svc := &Service{Now: func() time.Time { return now }, Store: &fakeStore{
+				LeaveTokenFn: func(_ context.Context, h string) (LeaveToken, error) {
+					if h != hash {
+						return LeaveToken{}, fault.New(fault.NotFound, "no")
+					}
+					return tc.tok(), tc.lookup
+				},
+				ActorFn: func(context.Context, string, string) (org.Organisation, *org.Member, error) {
+					return testOrg(), tc.member(), nil
+				},
+				LeaveFn: func(_ context.Context, h string, got LeaveToken, m org.Member, at time.Time, e audit.Entry) error {
+					if h != hash || got != tc.tok() || m.UserID != "u9" || !at.Equal(now) {
+						t.Errorf("leave %q %+v %+v %v", h, got, m, at)
+					}
+					left = &e
+					return tc.store
+				},
+			}}
+			res, err := svc.Leave(context.Background(), tc.token)
+			if tc.want != "" {
+				if fault.CodeOf(err) != tc.want {
+					t.Fatalf("want %s, got %v", tc.want, err)
+				}
+				return
+			}
+			if err != nil || res.OrgID != "o1" || res.OrgName != "Nordlys" {
+				t.Fatalf("%+v %v", res, err)
+			}
+			// Recorded as an admin's removal is, with the person as its actor.
+			if left == nil || left.Action != audit.MemberRemoved || left.ActorID != "u9" || left.TargetID != "u9" || left.Before["role"] != "member" {
+				t.Fatalf("audit %+v", left)
+			}
+		})
+	}
+}
+
+// An organisation whose setting is existingAccounts "invite" sends an
+// existing account an ordinary invitation: nothing is added until the person
+// accepts, signing in with the account's password.
+func TestExistingAccountInvitedWhenTheOrganisationSaysSo(t *testing.T) {
+	o := testOrg()
+	o.Settings.ExistingAccounts = org.ExistingAccountsInvite
+	var created *Invitation
+	var link string
+	svc := &Service{
+		Store: &fakeStore{
+			InviteContextFn: func(context.Context, string, string, string) (InviteContext, error) {
+				return InviteContext{Org: o, Actor: &org.Member{UserID: "a1", Role: access.Admin}, ExistingUserID: "u9"}, nil
+			},
+			CreateInvitationFn: func(_ context.Context, inv Invitation) error { created = &inv; return nil },
+			AddMemberFn: func(context.Context, Invitation, org.Member) error {
+				t.Fatal("added at once despite the setting")
+				return nil
+			},
+		},
+		Mailer:    mailerFunc(func(_ context.Context, _ Invitation, l string) error { link = l; return nil }),
+		AcceptURL: "https://join.example/accept", Now: func() time.Time { return now },
+	}
+	inv, err := svc.Invite(context.Background(), "a1", "o1", Request{Email: "kari@example.no", Role: "member"})
+	if err != nil || inv.Status != Pending || created == nil || !strings.HasPrefix(link, "https://join.example/accept#token=") {
+		t.Fatalf("%+v %v link %q", inv, err, link)
 	}
 }

@@ -422,6 +422,8 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 		token, claimed.ReminderTokenHash, err = NewToken()
 		claimed.RemindedAt = &now
 	case MailAdded:
+		// A new leave link: the one in the email that failed never arrived.
+		token, err = claimed.newLeaveToken(now)
 	default:
 		return fmt.Errorf("invitation %s: unknown email %q to retry", inv.ID, kind)
 	}
@@ -454,7 +456,8 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	case MailAdded:
 		var acct *account.Account
 		if acct, err = r.w.Store.Account(ctx, claimed.UserID); err == nil && acct != nil {
-			err = r.w.Mailer.SendAdded(ctx, claimed, acct.Language, strings.TrimSuffix(r.w.AcceptURL, "/accept"))
+			app := strings.TrimSuffix(r.w.AcceptURL, "/accept")
+			err = r.w.Mailer.SendAdded(ctx, claimed, acct.Language, app, LeaveLink(app, token))
 		} else if err == nil {
 			err = fmt.Errorf("account %s is gone", claimed.UserID)
 		}

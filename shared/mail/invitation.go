@@ -106,9 +106,18 @@ func (c *Catalogue) ComposeReminder(inv invite.Invitation, link string) (Message
 }
 
 // ComposeAdded renders the email to someone with an account who was added to
-// an organisation, in their language (else the invitation's, else English).
-func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link string) (Message, error) {
-	return c.composeForInvitee(addedEmail, inv, c.Match(language, inv.Language), link, nil)
+// an organisation, in their language (else the invitation's, else English),
+// with the link that takes them out again (kept under an organisation's own
+// text, as the action button is).
+func (c *Catalogue) ComposeAdded(inv invite.Invitation, language, link, leaveLink string) (Message, error) {
+	lang := c.Match(language, inv.Language)
+	return c.composeForInvitee(addedEmail, inv, lang, link, func(tr *translator, l *layout) {
+		leave := c.translator(lang, map[string]any{"OrgName": inv.OrgName, "LeaveDays": int(invite.LeaveLifetime.Hours() / 24)})
+		l.SecondaryText, l.SecondaryLabel, l.SecondaryURL = leave.T("added.leave"), leave.T("added.leaveAction"), leaveLink
+		if leave.err != nil {
+			tr.err = leave.err
+		}
+	})
 }
 
 // ExpiredDigest is one admin's list of invitations that expired in a sweep.
@@ -232,8 +241,8 @@ func (m InvitationMailer) SendInvitation(ctx context.Context, inv invite.Invitat
 }
 
 // SendAdded renders and sends the added-to-organisation email.
-func (m InvitationMailer) SendAdded(ctx context.Context, inv invite.Invitation, language, link string) error {
-	msg, err := m.Catalogue.ComposeAdded(inv, language, link)
+func (m InvitationMailer) SendAdded(ctx context.Context, inv invite.Invitation, language, link, leaveLink string) error {
+	msg, err := m.Catalogue.ComposeAdded(inv, language, link, leaveLink)
 	if err != nil {
 		return err
 	}

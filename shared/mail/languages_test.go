@@ -101,7 +101,9 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 		kinds := map[string]func() (Message, error){
 			"invitation": func() (Message, error) { return c.ComposeInvitation(inv, "https://x/accept#token=t") },
 			"reminder":   func() (Message, error) { return c.ComposeReminder(inv, "https://x/accept#token=t") },
-			"added":      func() (Message, error) { return c.ComposeAdded(inv, lang, "https://x") },
+			"added": func() (Message, error) {
+				return c.ComposeAdded(inv, lang, "https://x", "https://x/leave#token=leave-t")
+			},
 			"expired": func() (Message, error) {
 				return c.ComposeExpiredDigest(ExpiredDigest{To: "ada@example.no", Language: lang, AdminName: "Ada", OrgName: inv.OrgName,
 					Invitations: []invite.Invitation{inv}, Link: "https://x/invitations"})
@@ -139,6 +141,9 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 			}
 			if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
 				t.Errorf("%s/%s: subject %q should name %s, and the text the organisation", lang, kind, m.Subject, subjectNames)
+			}
+			if kind == "added" && (!strings.Contains(m.Text, "https://x/leave#token=leave-t") || !strings.Contains(m.HTML, `href="https://x/leave#token=leave-t"`)) {
+				t.Errorf("%s/added lacks the leave link:\n%s", lang, m.Text)
 			}
 			wantDir := `dir="ltr"`
 			if lang == "ar" {
@@ -201,5 +206,21 @@ func TestOrganisationOverride(t *testing.T) {
 	m, _ = c.ComposeInvitation(inv, "https://x/accept#token=t")
 	if !strings.HasPrefix(m.Subject, "Ada har bjudit in dig") {
 		t.Fatalf("sv subject %q", m.Subject)
+	}
+}
+
+// An organisation's own "added" email keeps the link to leave, as every
+// override keeps the action button.
+func TestAddedOverrideKeepsTheLeaveLink(t *testing.T) {
+	c, _ := LoadCatalogue()
+	inv := invite.Invitation{Email: "kari@example.no", OrgName: "Nordlys", InviterName: "Ada", Role: "member", Language: "nb",
+		Templates: org.EmailTemplates{"added": {"nb": {Subject: "Velkommen til {{.OrgName}}", Body: "Du er med nå."}}}}
+	m, err := c.ComposeAdded(inv, "nb", "https://x", "https://x/leave#token=leave-t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Velkommen til Nordlys" || !strings.Contains(m.Text, "Du er med nå.") || !strings.Contains(m.Text, "https://x/leave#token=leave-t") ||
+		!strings.Contains(m.Text, "Meld deg ut av Nordlys") {
+		t.Fatalf("override without the leave link: %q\n%s", m.Subject, m.Text)
 	}
 }

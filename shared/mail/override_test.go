@@ -51,7 +51,7 @@ func TestOverrideWithActionFailsTheEmail(t *testing.T) {
 		t.Fatal("reminder composed")
 	}
 	inv.Templates = bad("added")
-	if _, err := within(t, "added", func() (Message, error) { return c.ComposeAdded(inv, "en", "https://x") }); err == nil {
+	if _, err := within(t, "added", func() (Message, error) { return c.ComposeAdded(inv, "en", "https://x", "https://x/leave#token=t") }); err == nil {
 		t.Fatal("added composed")
 	}
 	d := ExpiredDigest{To: "ada@example.no", Language: "en", AdminName: "Ada", OrgName: "Nordlys", Total: 1, Templates: bad("expired")}

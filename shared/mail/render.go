@@ -144,7 +144,9 @@ type layout struct {
 	ActionLabel        string
 	Fallback           string
 	After              []string
-	Footer             string
+	// A second, smaller link after the rest (the added email's leave link).
+	SecondaryText, SecondaryLabel, SecondaryURL string
+	Footer                                      string
 }
 
 func (c *Catalogue) render(to string, l layout) (Message, error) {

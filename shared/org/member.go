@@ -14,6 +14,9 @@ type Member struct {
 	Role      string    `json:"role" dynamodbav:"role"`
 	Units     []string  `json:"units" dynamodbav:"units"`
 	JoinedAt  time.Time `json:"joinedAt" dynamodbav:"joinedAt"`
+	// InvitationID is the invitation that made this membership. A leave
+	// link names it, so that it ends this membership and no later one.
+	InvitationID string `json:"-" dynamodbav:"invitationId,omitempty"`
 }
 
 // IsOrgWideAdmin reports whether m is an admin not limited to units.

@@ -31,7 +31,24 @@ type Settings struct {
 	RateLimits               RateLimits    `json:"rateLimits" dynamodbav:"rateLimits"`
 	// EmailTemplates override emails per kind and language.
 	EmailTemplates EmailTemplates `json:"emailTemplates" dynamodbav:"emailTemplates"`
+	// ExistingAccounts is what inviting an email that has an account does:
+	// ExistingAccountsAdd or ExistingAccountsInvite.
+	ExistingAccounts string `json:"existingAccounts" dynamodbav:"existingAccounts"`
 }
+
+// What inviting someone who already has an account does.
+const (
+	// ExistingAccountsAdd adds them at once and tells them by email, with a
+	// link to leave again (as the Video Call product does).
+	ExistingAccountsAdd = "add"
+	// ExistingAccountsInvite sends them an ordinary invitation, which they
+	// accept by signing in with their account's password.
+	ExistingAccountsInvite = "invite"
+)
+
+// AddsExistingAccounts reports whether someone who has an account is added
+// at once rather than invited.
+func (s Settings) AddsExistingAccounts() bool { return s.ExistingAccounts != ExistingAccountsInvite }
 
 // RateLimits bound how much mail an organisation sends.
 type RateLimits struct {
@@ -83,6 +100,7 @@ func NewSettings(lifetimeDays int) Settings {
 		CustomFields:             []CustomField{},
 		EmailTemplates:           EmailTemplates{},
 		RateLimits:               RateLimits{InvitationsPerHour: 500, EmailsPerRecipientPerDay: 5},
+		ExistingAccounts:         ExistingAccountsAdd,
 	}
 }
 

@@ -209,6 +209,9 @@ func withDefaults(s Settings) Settings {
 	if s.RateLimits.EmailsPerRecipientPerDay == 0 {
 		s.RateLimits.EmailsPerRecipientPerDay = d.RateLimits.EmailsPerRecipientPerDay
 	}
+	if s.ExistingAccounts == "" {
+		s.ExistingAccounts = d.ExistingAccounts
+	}
 	return s
 }
 
@@ -221,6 +224,7 @@ type SettingsChange struct {
 	CustomFields             *[]CustomField  `json:"customFields"`
 	RateLimits               *RateLimits     `json:"rateLimits"`
 	EmailTemplates           *EmailTemplates `json:"emailTemplates"`
+	ExistingAccounts         *string         `json:"existingAccounts"`
 }
 
 // UpdateSettings applies a change; only organisation-wide admins may.
@@ -275,6 +279,14 @@ func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c Se
 	if c.EmailTemplates != nil {
 		CheckEmailTemplates(*c.EmailTemplates, s.Languages, &errs)
 		st.EmailTemplates = *c.EmailTemplates
+	}
+	if c.ExistingAccounts != nil {
+		switch v := strings.TrimSpace(*c.ExistingAccounts); v {
+		case ExistingAccountsAdd, ExistingAccountsInvite:
+			st.ExistingAccounts = v
+		default:
+			errs.Add("existingAccounts", string(fault.Invalid), `"add" (added at once, told by email) or "invite" (an invitation they accept by signing in)`)
+		}
 	}
 	if err := errs.Err(); err != nil {
 		return Settings{}, err

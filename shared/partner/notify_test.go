@@ -36,7 +36,9 @@ func (l *links) SendInvitation(_ context.Context, inv invite.Invitation, link st
 	l.byTo[inv.Email] = tok
 	return nil
 }
-func (l *links) SendAdded(context.Context, invite.Invitation, string, string) error { return nil }
+func (l *links) SendAdded(context.Context, invite.Invitation, string, string, string) error {
+	return nil
+}
 
 // partnerMail records what would be emailed.
 type partnerMail struct {
