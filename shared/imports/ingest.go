@@ -74,6 +74,7 @@ type Object struct {
 var ErrContinue = errors.New("the file carries on in the next run")
 
 // stopAt is when a run stops taking rows: the deadline less the reserve.
+// The run watches it on its own clock (Now), so tests can time runs.
 func (g *Ingest) stopAt(ctx context.Context) time.Time {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -81,7 +82,7 @@ func (g *Ingest) stopAt(ctx context.Context) time.Time {
 	}
 	reserve := g.Reserve
 	if reserve <= 0 {
-		reserve = max(time.Until(deadline)/10, 5*time.Second)
+		reserve = max(deadline.Sub(g.Now())/10, 5*time.Second)
 	}
 	return deadline.Add(-reserve)
 }
@@ -183,7 +184,13 @@ const progressEvery = 50
 func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) (err error) {
 	var lines []roster.ReportLine
 	defer func() {
-		if err != nil && !errors.Is(err, ErrContinue) && ours(err) {
+		switch {
+		case err == nil || errors.Is(err, ErrContinue) || !ours(err):
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// Cut off by the deadline: what the checkpoint says is done is
+			// done, so the run hands over as a pause does.
+			err = g.pause(job, lines)
+		default:
 			g.release(job, lines, err)
 		}
 	}()
@@ -212,8 +219,8 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	batch := make([]roster.Row, 0, progressEvery)
 	var took time.Duration // by the last batch: a batch that could not finish in time waits for the next run
 	for eof := false; !eof; {
-		if !stop.IsZero() && time.Now().Add(took).After(stop) {
-			return g.pause(ctx, job, lines)
+		if !stop.IsZero() && g.Now().Add(took).After(stop) {
+			return g.pause(job, lines)
 		}
 		batch = batch[:0]
 		for len(batch) < progressEvery {
@@ -232,14 +239,15 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 		if len(batch) == 0 {
 			continue
 		}
-		began := time.Now()
+		began := g.Now()
 		applied := g.Applier.ApplyAll(ctx, sess, batch)
 		if err := ctx.Err(); err != nil {
-			// Cut off: rows may have failed only for that. The lease lets a
-			// retry apply the batch again (what was done reads as unchanged).
+			// Cut off: rows may have failed only for that, so the batch is
+			// not counted. The next run applies it again from the checkpoint
+			// (what was done reads as unchanged).
 			return err
 		}
-		took = time.Since(began)
+		took = g.Now().Sub(began)
 		for _, line := range applied {
 			if line.Outcome == roster.Failed {
 				g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
@@ -264,8 +272,11 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	return g.report(ctx, job, lines)
 }
 
-// pause keeps what this run did and asks for the next run.
-func (g *Ingest) pause(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+// pause keeps what this run did and asks for the next run. It has a
+// context of its own: the run's may be what ran out.
+func (g *Ingest) pause(job *importjob.Job, lines []roster.ReportLine) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	if err := g.keep(ctx, job, lines); err != nil {
 		return err
 	}
