@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -30,9 +29,7 @@ type Objects interface {
 }
 
 // SummaryMailer tells the uploader how an import went.
-type SummaryMailer interface {
-	SendImportSummary(ctx context.Context, s importjob.Summary) error
-}
+type SummaryMailer = importjob.SummaryMailer
 
 // Ingest applies the files dropped into the bucket under imports/<orgId>/.
 type Ingest struct {
@@ -41,9 +38,7 @@ type Ingest struct {
 	Applier *Applier
 	Mailer  SummaryMailer
 	// Directory finds the uploader's email and language for the summary.
-	Directory interface {
-		UploaderContact(ctx context.Context, orgID, userID string) (email, language, name, orgName string, err error)
-	}
+	Directory importjob.Directory
 	// SummaryTo receives the summary of files dropped into the bucket
 	// directly (no uploader); empty sends none.
 	SummaryTo string
@@ -57,8 +52,11 @@ type Ingest struct {
 	// SendNow, when set, asks for the queued email to go out now rather than
 	// at the next scheduled sweep (it starts a sweep).
 	SendNow func(ctx context.Context, importID string) error
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Runner is the name of the function this runs in, kept with each job
+	// it claims: the stale-import step starts it again for a run that died.
+	Runner string
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Object is an S3 object that was created.
@@ -134,7 +132,8 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	if lease <= 0 {
 		lease = 15 * time.Minute
 	}
-	job, claimed, err := g.Jobs.ClaimImport(ctx, orgID, importID, obj.Key, version, now.Add(lease), now)
+	job, claimed, err := g.Jobs.ClaimImport(ctx, orgID, importID, importjob.Claim{Key: obj.Key, Version: version,
+		VersionID: obj.Version, Size: obj.Size, Runner: g.Runner, Until: now.Add(lease), Now: now})
 	if err != nil {
 		return job, err
 	}
@@ -301,7 +300,8 @@ func (g *Ingest) release(job *importjob.Job, lines []roster.ReportLine, cause er
 }
 
 // keep stores this run's report lines as a part and the checkpoint with a
-// lease that is already over, so another run may carry on at once.
+// lease that is already over, so another run may carry on at once; if none
+// has by HandoverGrace, the job is stale.
 func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
 	if len(lines) > 0 {
 		b, err := json.Marshal(lines)
@@ -318,7 +318,8 @@ func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.Re
 	}
 	now := g.now()
 	over := now.Add(-time.Second) // the next run may claim it at once
-	job.UpdatedAt, job.LeaseUntil = now, &over
+	stale := now.Add(importjob.HandoverGrace)
+	job.UpdatedAt, job.LeaseUntil, job.StaleAt = now, &over, &stale
 	return g.Jobs.SaveProgress(ctx, *job)
 }
 
@@ -443,18 +444,9 @@ func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.
 
 // summarize emails the uploader (or the configured address) the outcome.
 func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
-	s := importjob.Summary{FileName: path.Base(job.FileName), Counts: job.Counts, Failed: job.Message}
-	if job.UploadedBy != "" && g.Directory != nil {
-		email, lang, name, orgName, err := g.Directory.UploaderContact(ctx, job.OrgID, job.UploadedBy)
-		if err != nil {
-			g.log().Error("find the uploader for the summary", "importId", job.ID, "error", err)
-			return
-		}
-		s.To, s.Language, s.Name, s.OrgName = email, lang, name, orgName
-	} else {
-		s.To = g.SummaryTo
-	}
-	if s.To == "" || g.Mailer == nil {
+	n := importjob.Notifier{Mailer: g.Mailer, Directory: g.Directory, SummaryTo: g.SummaryTo, Log: g.log()}
+	s, ok := n.Summary(ctx, job)
+	if !ok {
 		return
 	}
 	if job.ReportKey != "" {
@@ -463,9 +455,7 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 			s.ReportURL = url
 		}
 	}
-	if err := g.Mailer.SendImportSummary(ctx, s); err != nil {
-		g.log().Error("send import summary", "importId", job.ID, "error", err)
-	}
+	n.Send(ctx, job.ID, s)
 }
 
 func (g *Ingest) log() *slog.Logger {

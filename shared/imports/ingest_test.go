@@ -98,7 +98,8 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1", key, "v1", now.Add(-time.Minute), now.Add(-time.Hour))
+	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1",
+		importjob.Claim{Key: key, Version: "v1", Until: now.Add(-time.Minute), Now: now.Add(-time.Hour)})
 	if err != nil || !claimed {
 		t.Fatal(claimed, err)
 	}
@@ -122,10 +123,10 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); !claimed {
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); !claimed {
 		t.Fatal("first claim")
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); claimed {
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); claimed {
 		t.Fatal("claimed twice under a live lease")
 	}
 }
@@ -384,11 +385,18 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if err != nil || saved.NextRow != 102 || saved.Counts.Created != 100 || len(saved.Parts) != 1 {
 		t.Fatalf("kept after the failure: next row %d, %+v, parts %v, %v", saved.NextRow, saved.Counts, saved.Parts, err)
 	}
+	// Should no retry come, the stale-import step takes it up after the grace.
+	if saved.StaleAt == nil || !saved.StaleAt.Equal(now.Add(importjob.HandoverGrace)) {
+		t.Fatalf("stale at %v, want %v", saved.StaleAt, now.Add(importjob.HandoverGrace))
+	}
 
 	// The retry, at once (the lease is over): rows from 102 on, each once.
 	done, err := g.Apply(ctx, obj)
 	if err != nil || done.Status != importjob.Done || done.Counts.Created != rows || done.Counts.Rows != rows {
 		t.Fatalf("retry: %+v %v", done, err)
+	}
+	if stale, err := w.store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
+		t.Fatalf("a finished import is still listed as running: %+v %v", stale, err)
 	}
 	report := string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"])
 	for i := range rows {
