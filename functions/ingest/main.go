@@ -52,16 +52,16 @@ func main() {
 	}
 	store := ddb.New(db, table, time.Now)
 	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
+	self := env.Optional("AWS_LAMBDA_FUNCTION_NAME", "")
 	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
 		RetentionDays: retention, Now: time.Now}
 	ingest := &imports.Ingest{
 		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
 		Applier: &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
-		Now:     time.Now, Log: log,
+		Now:     time.Now, Log: log, Runner: self,
 	}
 	ingest.Limits.MaxBytes, ingest.Limits.MaxRows = int64(maxMB)<<20, maxRows
 	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
-	self := env.Optional("AWS_LAMBDA_FUNCTION_NAME", "")
 	if sweepFunction != "" {
 		ingest.SendNow = func(ctx context.Context, importID string) error {
 			payload, _ := json.Marshal(map[string]string{"executionId": "import-" + importID, "attempt": "1",

@@ -1,21 +1,29 @@
 // Command sweep does the scheduled work on invitations: it expires pending
 // invitations past their expiry, reminds invitees before, retries emails that
-// failed, and sends each inviting admin a digest of what expired. EventBridge
-// Scheduler runs it (every 15 minutes by default); one run stops before its
-// deadline and the next carries on.
+// failed, and sends each inviting admin a digest of what expired. It also
+// takes up roster imports whose run died (resumes them, or gives them up).
+// EventBridge Scheduler runs it (every 15 minutes by default); one run stops
+// before its deadline and the next carries on.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
+	"onboarding/shared/importjob"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
 )
@@ -26,6 +34,12 @@ type trigger struct {
 	ScheduledTime string `json:"scheduledTime"`
 	ExecutionID   string `json:"executionId"`
 	Attempt       string `json:"attempt"`
+}
+
+// report is what a run did: the invitations' sweep, and the stale imports.
+type report struct {
+	invite.SweepReport
+	Imports importjob.ResumeReport `json:"imports"`
 }
 
 func main() {
@@ -42,6 +56,7 @@ func main() {
 	// Used only where SES's GetAccount cannot be read (the local emulator).
 	fallbackRate := env.Int("SES_FALLBACK_SEND_RATE", 1, 1, 10000)
 	fallbackDaily := env.Int("SES_FALLBACK_DAILY_QUOTA", 200, 1, 100000000)
+	summaryTo := env.Optional("IMPORT_SUMMARY_TO", "")
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -63,21 +78,54 @@ func main() {
 		RetentionDays: retention, Workers: workers,
 		Now: time.Now, Log: log,
 	}
-	lambda.Start(func(ctx context.Context, t trigger) (invite.SweepReport, error) {
+	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
+	stale := &importjob.Resumer{
+		Store: store, Now: time.Now, Log: log,
+		Notifier: importjob.Notifier{Mailer: mailer, Directory: store, SummaryTo: summaryTo, Log: log},
+		// The function that ran the import, started as S3 starts it: an
+		// asynchronous invocation with the event for the object.
+		Start: func(ctx context.Context, j importjob.Job) error {
+			if j.Runner == "" {
+				return errors.New("the import names no function to run it")
+			}
+			payload, err := json.Marshal(events.S3Event{Records: []events.S3EventRecord{{
+				EventSource: "aws:s3", EventName: "ObjectCreated:Put",
+				S3: events.S3Entity{Object: events.S3Object{Key: strings.ReplaceAll(url.QueryEscape(j.Key), "%2F", "/"),
+					VersionID: j.VersionID, ETag: j.ETag(), Size: j.Size}},
+			}}})
+			if err != nil {
+				return err
+			}
+			_, err = lc.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: &j.Runner, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+			return err
+		},
+	}
+	lambda.Start(func(ctx context.Context, t trigger) (report, error) {
 		started := time.Now()
+		var out report
+		var errs []error
+		// Stale imports first: a few writes, done before the invitations
+		// take up the run's time.
+		imports, err := stale.Run(ctx)
+		if out.Imports = imports; err != nil {
+			errs = append(errs, err)
+		}
 		// The account's rate and quota, read afresh for each run.
 		run := *sweeper
 		pacer := mail.NewPacer(ses)
 		pacer.FallbackRate, pacer.FallbackDaily = float64(fallbackRate), fallbackDaily
 		run.Pacer = pacer
-		report, err := run.Run(ctx)
-		attrs := []any{"scheduledTime", t.ScheduledTime, "executionId", t.ExecutionID, "attempt", t.Attempt,
-			"report", report, "ms", time.Since(started).Milliseconds()}
+		out.SweepReport, err = run.Run(ctx)
 		if err != nil {
+			errs = append(errs, err)
+		}
+		attrs := []any{"scheduledTime", t.ScheduledTime, "executionId", t.ExecutionID, "attempt", t.Attempt,
+			"report", out, "ms", time.Since(started).Milliseconds()}
+		if err := errors.Join(errs...); err != nil {
 			log.ErrorContext(ctx, "sweep failed", append(attrs, "error", err.Error())...)
-			return report, err
+			return out, err
 		}
 		log.InfoContext(ctx, "sweep done", attrs...)
-		return report, nil
+		return out, nil
 	})
 }

@@ -3,10 +3,13 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -41,19 +44,38 @@ func (s *Store) Import(ctx context.Context, orgID, id string) (*importjob.Job, e
 	return &j, nil
 }
 
-// ClaimImport starts or resumes a job (see importjob.JobStore).
-func (s *Store) ClaimImport(ctx context.Context, orgID, id, objectKey, version string, leaseUntil, now time.Time) (importjob.Job, bool, error) {
+// ClaimImport starts or resumes a job (see importjob.JobStore). The job
+// enters the Due index at its lease's end: if the run dies, the
+// stale-import step finds it there.
+func (s *Store) ClaimImport(ctx context.Context, orgID, id string, c importjob.Claim) (importjob.Job, bool, error) {
+	values := map[string]types.AttributeValue{
+		":running": str(importjob.Running), ":awaiting": str(importjob.AwaitingUpload), ":v": str(c.Version),
+		":key": str(c.Key), ":lease": str(stamp(c.Until)), ":now": str(stamp(c.Now)), ":size": num(c.Size),
+		":duepk": str(pkStaleImports), ":duesk": str(staleImportSK(c.Until, orgID, id)),
+	}
+	update := "SET #st = :running, objectVersion = :v, #k = :key, leaseUntil = :lease, staleAt = :lease, updatedAt = :now, " +
+		"objectSize = :size, DuePK = :duepk, DueSK = :duesk"
+	remove := []string{}
+	for name, v := range map[string]string{"objectVersionId": c.VersionID, "runner": c.Runner} {
+		if v == "" {
+			remove = append(remove, name)
+			continue
+		}
+		update += ", " + name + " = :" + name
+		values[":"+name] = str(v)
+	}
+	if len(remove) > 0 {
+		slices.Sort(remove)
+		update += " REMOVE " + strings.Join(remove, ", ")
+	}
 	res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key{orgPK(orgID), importSK(id)}.av(),
-		UpdateExpression: aws.String("SET #st = :running, objectVersion = :v, #k = :key, leaseUntil = :lease, updatedAt = :now"),
+		UpdateExpression: aws.String(update),
 		ConditionExpression: aws.String("attribute_exists(PK) AND (#st = :awaiting OR " +
 			"(#st = :running AND objectVersion = :v AND leaseUntil < :now))"),
-		ExpressionAttributeNames: map[string]string{"#st": "status", "#k": "key"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":running": str(importjob.Running), ":awaiting": str(importjob.AwaitingUpload), ":v": str(version),
-			":key": str(objectKey), ":lease": str(stamp(leaseUntil)), ":now": str(stamp(now)),
-		},
-		ReturnValues: types.ReturnValueAllNew,
+		ExpressionAttributeNames:  map[string]string{"#st": "status", "#k": "key"},
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
 		j, err := s.Import(ctx, orgID, id)
@@ -72,7 +94,8 @@ func (s *Store) ClaimImport(ctx context.Context, orgID, id, objectKey, version s
 	return j, true, nil
 }
 
-// SaveProgress stores a running job's counts, checkpoint and lease.
+// SaveProgress stores a running job's counts, checkpoint, lease and the
+// time it is stale at (a handover moves it in the Due index).
 func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 	counts, err := attributevalue.MarshalMap(j.Counts)
 	if err != nil {
@@ -95,6 +118,11 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 		update += ", leaseUntil = :lease"
 		values[":lease"] = str(stamp(*j.LeaseUntil))
 	}
+	if j.StaleAt != nil {
+		update += ", staleAt = :stale, DuePK = :duepk, DueSK = :duesk"
+		values[":stale"], values[":duepk"] = str(stamp(*j.StaleAt)), str(pkStaleImports)
+		values[":duesk"] = str(staleImportSK(*j.StaleAt, j.OrgID, j.ID))
+	}
 	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key{orgPK(j.OrgID), importSK(j.ID)}.av(),
 		UpdateExpression:          aws.String(update),
@@ -111,16 +139,122 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 	return nil
 }
 
-// FinishImport stores a job's final state.
+// FinishImport stores a job's final state, out of the Due index, if it is
+// still running the same version (a job the stale-import step gave up
+// stays failed).
 func (s *Store) FinishImport(ctx context.Context, j importjob.Job) error {
-	j.LeaseUntil = nil
+	j.LeaseUntil, j.StaleAt = nil, nil
 	it, err := item(key{orgPK(j.OrgID), importSK(j.ID)}, "import", j, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it})
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it,
+		ConditionExpression:      aws.String("#st = :running AND objectVersion = :v"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":running": str(importjob.Running), ":v": str(j.Version),
+		}})
+	if isConditionFailed(err) {
+		return fault.New(fault.Conflict, "the import is no longer running this file")
+	}
 	if err != nil {
 		return fmt.Errorf("finish import %s: %w", j.ID, err)
 	}
 	return nil
+}
+
+// staleImportsPage is how many stale imports one Query returns at most.
+const staleImportsPage = 100
+
+// StaleImports lists the running imports stale at now, the stalest first
+// (see importjob.StaleStore). The index projects whole items.
+func (s *Store) StaleImports(ctx context.Context, now time.Time, limit int) ([]importjob.Job, error) {
+	// "$" sorts right after "#": every import stale at or before now's second.
+	kc := expression.Key(attrDuePK).Equal(expression.Value(pkStaleImports)).
+		And(expression.Key(attrDueSK).LessThan(expression.Value(stamp(now) + "$")))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build stale imports query: %w", err)
+	}
+	var out []importjob.Job
+	var start map[string]types.AttributeValue
+	for len(out) < limit {
+		res, err := s.client.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String(IndexDue), ExclusiveStartKey: start,
+			Limit:                  aws.Int32(int32(min(limit-len(out), staleImportsPage))),
+			KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query stale imports: %w", err)
+		}
+		var page []importjob.Job
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
+			return nil, fmt.Errorf("unmarshal stale imports: %w", err)
+		}
+		out = append(out, page...)
+		if start = res.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	return out, nil
+}
+
+// staleAsSeen is the condition that a job is still running the version
+// seen and stale at the same time: every claim, handover and resume moves
+// StaleAt later.
+func staleAsSeen(seen importjob.Job) (string, map[string]types.AttributeValue) {
+	var at string
+	if seen.StaleAt != nil {
+		at = stamp(*seen.StaleAt)
+	}
+	return "#st = :running AND objectVersion = :v AND staleAt = :seen", map[string]types.AttributeValue{
+		":running": str(importjob.Running), ":v": str(seen.Version), ":seen": str(at),
+	}
+}
+
+// ResumeImport counts a resume of a stale job and makes it stale again at
+// next (see importjob.StaleStore).
+func (s *Store) ResumeImport(ctx context.Context, seen importjob.Job, next time.Time) (bool, error) {
+	cond, values := staleAsSeen(seen)
+	values[":next"], values[":one"] = str(stamp(next)), num(1)
+	values[":duesk"] = str(staleImportSK(next, seen.OrgID, seen.ID))
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
+		UpdateExpression:          aws.String("SET staleAt = :next, DueSK = :duesk ADD resumes :one"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("resume import %s: %w", seen.ID, err)
+	}
+	return true, nil
+}
+
+// FailStaleImport gives a stale job up (see importjob.StaleStore).
+func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job) (bool, error) {
+	cond, values := staleAsSeen(seen)
+	values[":failed"], values[":msg"], values[":now"] = str(failed.Status), str(failed.Message), str(stamp(failed.UpdatedAt))
+	update := "SET #st = :failed, #msg = :msg, updatedAt = :now"
+	if failed.FinishedAt != nil {
+		update += ", finishedAt = :fin"
+		values[":fin"] = str(stamp(*failed.FinishedAt))
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
+		UpdateExpression:          aws.String(update + " REMOVE leaseUntil, staleAt, DuePK, DueSK"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status", "#msg": "message"},
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("fail import %s: %w", seen.ID, err)
+	}
+	return true, nil
 }

@@ -22,7 +22,8 @@
 //	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
 //	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
-//	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease
+//	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease; Due
+//	                                    index (STALEIMPORTS / <staleAt>#<org>#<id>) while it is running
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
@@ -97,6 +98,14 @@
 //	                                an entry whose DELIVERY is gone (TTL): TransactWriteItems delete OUTBOX (if
 //	                                it is still there) + QUEUE count
 //	partner retries (every minute)  Query DueIndex REDELIVER with DueSK <= now
+//	claim an import (a run)         UpdateItem IMPORT if awaiting upload, or running that version with its lease
+//	                                over; it enters the Due index at its lease's end. Progress: UpdateItem IMPORT
+//	                                if running that version (a handover moves its due time); finish: PutItem
+//	                                IMPORT on the same condition, out of the index
+//	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only running imports are in
+//	                                it, keyed by when each is stale, so this reads only those whose run died);
+//	                                UpdateItem IMPORT (a resume counted and due again later, or failed and out of
+//	                                the index) if still due as read
 package ddb
 
 import "time"
@@ -138,6 +147,13 @@ func idempotencyKey(scope string) key             { return key{"IDEMP#" + scope,
 func dueSK(at time.Time, orgID, id string) string {
 	return stamp(at) + "#" + orgID + "#" + id
 }
+
+// pkStaleImports is the Due index partition of running imports, keyed by
+// when each is stale (few at a time: the imports running now).
+const pkStaleImports = "STALEIMPORTS"
+
+// staleImportSK is a running import's Due index sort key: when it is stale.
+func staleImportSK(at time.Time, orgID, id string) string { return dueSK(at, orgID, id) }
 
 const (
 	skMeta    = "META"

@@ -74,6 +74,44 @@ type Job struct {
 	UpdatedAt  time.Time  `json:"updatedAt" dynamodbav:"updatedAt"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty" dynamodbav:"finishedAt,omitempty"`
 	LeaseUntil *time.Time `json:"-" dynamodbav:"leaseUntil,omitempty"`
+	// VersionID is S3's version id of the object ("" for a bucket that
+	// keeps none: Version is then its ETag), Size its size, and Runner the
+	// function that runs the job: with them a stale job's run is started
+	// again as S3's event started it.
+	VersionID string `json:"-" dynamodbav:"objectVersionId,omitempty"`
+	Size      int64  `json:"-" dynamodbav:"objectSize,omitempty"`
+	Runner    string `json:"-" dynamodbav:"runner,omitempty"`
+	// StaleAt is when a running job is stale unless a run has taken it
+	// since: the end of its lease, or, once a run handed it over (paused for
+	// the next run, released for Lambda's retry), the time the next run
+	// should have taken it by. Only running jobs have one.
+	StaleAt *time.Time `json:"-" dynamodbav:"staleAt,omitempty"`
+	// Resumes counts the runs the stale-import step started.
+	Resumes int `json:"-" dynamodbav:"resumes,omitempty"`
+}
+
+// ETag is the ETag S3's event gave for the job's object when the bucket
+// keeps no versions ("" otherwise: VersionID names the object).
+func (j Job) ETag() string {
+	if j.VersionID == "" {
+		return j.Version
+	}
+	return ""
+}
+
+// Claim is a run's claim on a job: the object version it applies, and its
+// lease.
+type Claim struct {
+	Key string
+	// Version is the object's version id, else its ETag: which file the
+	// job applies.
+	Version   string
+	VersionID string // S3's version id, "" when the bucket keeps none
+	Size      int64
+	Runner    string // the function running the job ("" where none can be started again)
+	// Until is the end of the lease (and the time the job is stale at if
+	// the run dies); Now the time of the claim.
+	Until, Now time.Time
 }
 
 // JobStore keeps import jobs.
@@ -81,14 +119,16 @@ type JobStore interface {
 	// CreateImport stores a new job; Conflict when its id exists.
 	CreateImport(ctx context.Context, j Job) error
 	Import(ctx context.Context, orgID, id string) (*Job, error)
-	// ClaimImport starts (or resumes) applying version of the job's file
-	// until leaseUntil: the job must await its upload, or be running that
+	// ClaimImport starts (or resumes) applying c.Version of the job's file
+	// until c.Until: the job must await its upload, or be running that
 	// same version under an expired lease. claimed is false otherwise (a
 	// repeated event, or another invocation at work), with the job as it is.
-	ClaimImport(ctx context.Context, orgID, id, key, version string, leaseUntil, now time.Time) (j Job, claimed bool, err error)
-	// SaveProgress stores counts, checkpoint and lease of a running job.
+	ClaimImport(ctx context.Context, orgID, id string, c Claim) (j Job, claimed bool, err error)
+	// SaveProgress stores counts, checkpoint, and, when set, the lease and
+	// StaleAt of a running job.
 	SaveProgress(ctx context.Context, j Job) error
-	// FinishImport stores the final state of a job.
+	// FinishImport stores the final state of a job that is still running
+	// j.Version; Conflict otherwise.
 	FinishImport(ctx context.Context, j Job) error
 }
 
@@ -98,4 +138,7 @@ type Summary struct {
 	Counts                                Counts
 	ReportURL                             string
 	Failed                                string // why the whole file failed, if it did
+	// Stalled says the import was given up because its runs kept stopping
+	// before they finished (the email says so in the uploader's language).
+	Stalled bool
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -30,9 +29,7 @@ type Objects interface {
 }
 
 // SummaryMailer tells the uploader how an import went.
-type SummaryMailer interface {
-	SendImportSummary(ctx context.Context, s importjob.Summary) error
-}
+type SummaryMailer = importjob.SummaryMailer
 
 // Ingest applies the files dropped into the bucket under imports/<orgId>/.
 type Ingest struct {
@@ -41,9 +38,7 @@ type Ingest struct {
 	Applier *Applier
 	Mailer  SummaryMailer
 	// Directory finds the uploader's email and language for the summary.
-	Directory interface {
-		UploaderContact(ctx context.Context, orgID, userID string) (email, language, name, orgName string, err error)
-	}
+	Directory importjob.Directory
 	// SummaryTo receives the summary of files dropped into the bucket
 	// directly (no uploader); empty sends none.
 	SummaryTo string
@@ -57,8 +52,11 @@ type Ingest struct {
 	// SendNow, when set, asks for the queued email to go out now rather than
 	// at the next scheduled sweep (it starts a sweep).
 	SendNow func(ctx context.Context, importID string) error
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Runner is the name of the function this runs in, kept with each job
+	// it claims: the stale-import step starts it again for a run that died.
+	Runner string
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Object is an S3 object that was created.
@@ -74,6 +72,7 @@ type Object struct {
 var ErrContinue = errors.New("the file carries on in the next run")
 
 // stopAt is when a run stops taking rows: the deadline less the reserve.
+// The run watches it on its own clock (Now), so tests can time runs.
 func (g *Ingest) stopAt(ctx context.Context) time.Time {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -81,7 +80,7 @@ func (g *Ingest) stopAt(ctx context.Context) time.Time {
 	}
 	reserve := g.Reserve
 	if reserve <= 0 {
-		reserve = max(time.Until(deadline)/10, 5*time.Second)
+		reserve = max(deadline.Sub(g.Now())/10, 5*time.Second)
 	}
 	return deadline.Add(-reserve)
 }
@@ -133,7 +132,8 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	if lease <= 0 {
 		lease = 15 * time.Minute
 	}
-	job, claimed, err := g.Jobs.ClaimImport(ctx, orgID, importID, obj.Key, version, now.Add(lease), now)
+	job, claimed, err := g.Jobs.ClaimImport(ctx, orgID, importID, importjob.Claim{Key: obj.Key, Version: version,
+		VersionID: obj.Version, Size: obj.Size, Runner: g.Runner, Until: now.Add(lease), Now: now})
 	if err != nil {
 		return job, err
 	}
@@ -183,7 +183,13 @@ const progressEvery = 50
 func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) (err error) {
 	var lines []roster.ReportLine
 	defer func() {
-		if err != nil && !errors.Is(err, ErrContinue) && ours(err) {
+		switch {
+		case err == nil || errors.Is(err, ErrContinue) || !ours(err):
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// Cut off by the deadline: what the checkpoint says is done is
+			// done, so the run hands over as a pause does.
+			err = g.pause(job, lines)
+		default:
 			g.release(job, lines, err)
 		}
 	}()
@@ -212,8 +218,8 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	batch := make([]roster.Row, 0, progressEvery)
 	var took time.Duration // by the last batch: a batch that could not finish in time waits for the next run
 	for eof := false; !eof; {
-		if !stop.IsZero() && time.Now().Add(took).After(stop) {
-			return g.pause(ctx, job, lines)
+		if !stop.IsZero() && g.Now().Add(took).After(stop) {
+			return g.pause(job, lines)
 		}
 		batch = batch[:0]
 		for len(batch) < progressEvery {
@@ -232,14 +238,15 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 		if len(batch) == 0 {
 			continue
 		}
-		began := time.Now()
+		began := g.Now()
 		applied := g.Applier.ApplyAll(ctx, sess, batch)
 		if err := ctx.Err(); err != nil {
-			// Cut off: rows may have failed only for that. The lease lets a
-			// retry apply the batch again (what was done reads as unchanged).
+			// Cut off: rows may have failed only for that, so the batch is
+			// not counted. The next run applies it again from the checkpoint
+			// (what was done reads as unchanged).
 			return err
 		}
-		took = time.Since(began)
+		took = g.Now().Sub(began)
 		for _, line := range applied {
 			if line.Outcome == roster.Failed {
 				g.log().Warn("import row not applied", "orgId", job.OrgID, "importId", job.ID, "row", line.Row)
@@ -264,8 +271,11 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	return g.report(ctx, job, lines)
 }
 
-// pause keeps what this run did and asks for the next run.
-func (g *Ingest) pause(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+// pause keeps what this run did and asks for the next run. It has a
+// context of its own: the run's may be what ran out.
+func (g *Ingest) pause(job *importjob.Job, lines []roster.ReportLine) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	if err := g.keep(ctx, job, lines); err != nil {
 		return err
 	}
@@ -290,7 +300,8 @@ func (g *Ingest) release(job *importjob.Job, lines []roster.ReportLine, cause er
 }
 
 // keep stores this run's report lines as a part and the checkpoint with a
-// lease that is already over, so another run may carry on at once.
+// lease that is already over, so another run may carry on at once; if none
+// has by HandoverGrace, the job is stale.
 func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
 	if len(lines) > 0 {
 		b, err := json.Marshal(lines)
@@ -307,7 +318,8 @@ func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.Re
 	}
 	now := g.now()
 	over := now.Add(-time.Second) // the next run may claim it at once
-	job.UpdatedAt, job.LeaseUntil = now, &over
+	stale := now.Add(importjob.HandoverGrace)
+	job.UpdatedAt, job.LeaseUntil, job.StaleAt = now, &over, &stale
 	return g.Jobs.SaveProgress(ctx, *job)
 }
 
@@ -432,18 +444,9 @@ func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.
 
 // summarize emails the uploader (or the configured address) the outcome.
 func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
-	s := importjob.Summary{FileName: path.Base(job.FileName), Counts: job.Counts, Failed: job.Message}
-	if job.UploadedBy != "" && g.Directory != nil {
-		email, lang, name, orgName, err := g.Directory.UploaderContact(ctx, job.OrgID, job.UploadedBy)
-		if err != nil {
-			g.log().Error("find the uploader for the summary", "importId", job.ID, "error", err)
-			return
-		}
-		s.To, s.Language, s.Name, s.OrgName = email, lang, name, orgName
-	} else {
-		s.To = g.SummaryTo
-	}
-	if s.To == "" || g.Mailer == nil {
+	n := importjob.Notifier{Mailer: g.Mailer, Directory: g.Directory, SummaryTo: g.SummaryTo, Log: g.log()}
+	s, ok := n.Summary(ctx, job)
+	if !ok {
 		return
 	}
 	if job.ReportKey != "" {
@@ -452,9 +455,7 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 			s.ReportURL = url
 		}
 	}
-	if err := g.Mailer.SendImportSummary(ctx, s); err != nil {
-		g.log().Error("send import summary", "importId", job.ID, "error", err)
-	}
+	n.Send(ctx, job.ID, s)
 }
 
 func (g *Ingest) log() *slog.Logger {

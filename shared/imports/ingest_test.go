@@ -98,7 +98,8 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1", key, "v1", now.Add(-time.Minute), now.Add(-time.Hour))
+	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1",
+		importjob.Claim{Key: key, Version: "v1", Until: now.Add(-time.Minute), Now: now.Add(-time.Hour)})
 	if err != nil || !claimed {
 		t.Fatal(claimed, err)
 	}
@@ -122,10 +123,10 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); !claimed {
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); !claimed {
 		t.Fatal("first claim")
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", key, "v9", now.Add(time.Hour), now); claimed {
+	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); claimed {
 		t.Fatal("claimed twice under a live lease")
 	}
 }
@@ -185,13 +186,39 @@ func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
 	}
 }
 
+// batchClock is a clock that moves only when a run saves its progress:
+// every batch of rows takes step by it, however fast or busy the machine.
+type batchClock struct {
+	importjob.JobStore
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
+}
+
+func (c *batchClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *batchClock) SaveProgress(ctx context.Context, j importjob.Job) error {
+	c.mu.Lock()
+	c.now = c.now.Add(c.step)
+	c.mu.Unlock()
+	return c.JobStore.SaveProgress(ctx, j)
+}
+
 // A file too large for one run stops before the deadline and carries on in
-// the next from its checkpoint: every row applied once, one report.
+// the next from its checkpoint: every row applied once, one report. The
+// runs are timed by a clock that moves a minute a batch, so each run takes
+// the same rows on any machine (the contexts' real deadlines, minutes away,
+// never come).
 func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now, Reserve: 150 * time.Millisecond}
+	clock := &batchClock{JobStore: w.store, now: time.Now().UTC(), step: time.Minute}
+	g := &imports.Ingest{Jobs: clock, Objects: objs, Applier: w.applier, Now: clock.Now, Reserve: time.Minute}
 	var csv strings.Builder
 	csv.WriteString(header)
 	const n = 1000
@@ -206,7 +233,8 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	var job importjob.Job
 	for {
 		runs++
-		rctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+		// Five minutes by the clock: five batches, the reserve kept back.
+		rctx, cancel := context.WithDeadline(ctx, clock.Now().Add(5*time.Minute))
 		var err error
 		job, err = g.Apply(rctx, obj)
 		cancel()
@@ -228,6 +256,82 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 		t.Fatalf("report has %d lines", lines)
 	}
 	t.Logf("%d rows in %d runs", n, runs)
+}
+
+// cutOff is a run's context whose deadline passes when cut is called,
+// whatever the time: as when a batch takes longer than the run has left.
+type cutOff struct {
+	context.Context
+	deadline time.Time
+	done     chan struct{}
+	once     sync.Once
+}
+
+func (c *cutOff) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *cutOff) Done() <-chan struct{}       { return c.done }
+func (c *cutOff) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+func (c *cutOff) cut() { c.once.Do(func() { close(c.done) }) }
+
+// cutAfter cuts a run off once it has saved its progress n times.
+type cutAfter struct {
+	importjob.JobStore
+	n, saves int
+	ctx      *cutOff
+}
+
+func (c *cutAfter) SaveProgress(ctx context.Context, j importjob.Job) error {
+	err := c.JobStore.SaveProgress(ctx, j)
+	if c.saves++; c.saves == c.n {
+		c.ctx.cut()
+	}
+	return err
+}
+
+// A run whose deadline passes in the middle of a batch is consistent at its
+// checkpoint: it hands over like a pause (ErrContinue, the checkpoint and
+// report lines kept, the lease over), and the next run applies the batch
+// that was cut off, every row once.
+func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
+	w := newWorld(t)
+	objs := &memObjects{files: map[string][]byte{}}
+	var csv strings.Builder
+	csv.WriteString(header)
+	const n = 200
+	for i := range n {
+		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, i)
+	}
+	key := "imports/" + w.orgID + "/cut.csv"
+	objs.files[key] = []byte(csv.String())
+	obj := imports.Object{Key: key, ETag: "cut-1", Size: int64(csv.Len())}
+	ctx := &cutOff{Context: context.Background(), deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
+	g := &imports.Ingest{Jobs: &cutAfter{JobStore: w.store, n: 3, ctx: ctx}, Objects: objs, Applier: w.applier, Now: time.Now}
+
+	job, err := g.Apply(ctx, obj)
+	if !errors.Is(err, imports.ErrContinue) {
+		t.Fatalf("a run cut off by its deadline: %v (want ErrContinue)", err)
+	}
+	// Three batches of 50 were saved; the fourth, cut off, is not counted.
+	saved, err := w.store.Import(context.Background(), w.orgID, job.ID)
+	if err != nil || saved.Status != importjob.Running || saved.NextRow != 152 || saved.Counts.Created != 150 || saved.Counts.Errors != 0 {
+		t.Fatalf("kept: %+v %v", saved, err)
+	}
+	done, err := g.Apply(context.Background(), obj)
+	if err != nil || done.Status != importjob.Done || done.Counts.Rows != n || done.Counts.Created != n || done.Counts.Errors != 0 {
+		t.Fatalf("next run: %+v %v", done, err)
+	}
+	report := string(objs.files[imports.ReportKey(w.orgID, done.ID)+".csv"])
+	for i := range n {
+		if c := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); c != 1 {
+			t.Fatalf("w%03d is in the report %d times:\n%s", i, c, report)
+		}
+	}
 }
 
 // flakyObjects fails the first read of a file part-way, as a dropped S3
@@ -281,11 +385,18 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if err != nil || saved.NextRow != 102 || saved.Counts.Created != 100 || len(saved.Parts) != 1 {
 		t.Fatalf("kept after the failure: next row %d, %+v, parts %v, %v", saved.NextRow, saved.Counts, saved.Parts, err)
 	}
+	// Should no retry come, the stale-import step takes it up after the grace.
+	if saved.StaleAt == nil || !saved.StaleAt.Equal(now.Add(importjob.HandoverGrace)) {
+		t.Fatalf("stale at %v, want %v", saved.StaleAt, now.Add(importjob.HandoverGrace))
+	}
 
 	// The retry, at once (the lease is over): rows from 102 on, each once.
 	done, err := g.Apply(ctx, obj)
 	if err != nil || done.Status != importjob.Done || done.Counts.Created != rows || done.Counts.Rows != rows {
 		t.Fatalf("retry: %+v %v", done, err)
+	}
+	if stale, err := w.store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
+		t.Fatalf("a finished import is still listed as running: %+v %v", stale, err)
 	}
 	report := string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"])
 	for i := range rows {

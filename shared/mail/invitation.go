@@ -172,6 +172,9 @@ type ImportSummary struct {
 	Templates                             org.EmailTemplates
 	// Problem says why the whole file could not be imported, if so.
 	Problem string
+	// Stalled: the import was given up because its runs kept stopping; the
+	// email says so in its language (in place of Problem).
+	Stalled bool
 }
 
 // ComposeImportSummary renders the summary an uploader gets.
@@ -189,7 +192,10 @@ func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
 	if err := applyOverride(s.Templates, "import", lang, data, &l); err != nil {
 		return Message{}, err
 	}
-	if s.Problem != "" {
+	switch {
+	case s.Stalled:
+		l.Paragraphs = append(l.Paragraphs, tr.T("import.stalled"))
+	case s.Problem != "":
 		l.Paragraphs = append(l.Paragraphs, s.Problem)
 	}
 	if s.ReportURL == "" {
@@ -275,7 +281,7 @@ func (m InvitationMailer) SendImportSummary(ctx context.Context, s importjob.Sum
 	msg, err := m.Catalogue.ComposeImportSummary(ImportSummary{
 		To: s.To, Language: s.Language, Name: s.Name, OrgName: s.OrgName, FileName: s.FileName,
 		Created: s.Counts.Created, Updated: s.Counts.Updated, Removed: s.Counts.Removed, Errors: s.Counts.Errors,
-		ReportURL: s.ReportURL, Problem: s.Failed,
+		ReportURL: s.ReportURL, Problem: s.Failed, Stalled: s.Stalled,
 	})
 	if err != nil {
 		return err

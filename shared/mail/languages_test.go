@@ -112,6 +112,16 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				return c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
 					FileName: "roster.xlsx", Created: 3, Updated: 2, Removed: 1, Errors: 4, ReportURL: "https://x/report"})
 			},
+			// An import given up because its runs kept stopping: why, in the
+			// uploader's language (Problem is the status message, in English).
+			"stalled": func() (Message, error) {
+				m, err := c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
+					FileName: "roster.xlsx", Created: 3, Problem: "the import kept stopping", Stalled: true})
+				if err == nil && (!strings.Contains(m.Text, c.strings[lang]["import.stalled"]) || lang != "en" && strings.Contains(m.Text, "kept stopping")) {
+					t.Errorf("%s: the stalled import's summary does not say why in its language:\n%s", lang, m.Text)
+				}
+				return m, err
+			},
 			"partner": func() (Message, error) {
 				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
 				return c.ComposePartnerChanges(p, inv.OrgName, partner.Delivery{ID: "d1", Events: []partner.Event{{Type: partner.WorkerAdded}}})
@@ -136,7 +146,7 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				}
 			}
 			subjectNames := "Nordlys Omsorg"
-			if kind == "import" {
+			if kind == "import" || kind == "stalled" {
 				subjectNames = "roster.xlsx"
 			}
 			if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
