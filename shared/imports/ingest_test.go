@@ -257,7 +257,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	var csv strings.Builder
 	// A column the import ignores makes the file longer than what opening
 	// it reads at once (64 KB), so the break comes while rows are read.
-	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Notat\n")
+	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Skostørrelse\n")
 	const rows = 130
 	for i := range rows {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,,%s\n", i, i, strings.Repeat("x", 600))
