@@ -271,13 +271,16 @@ func takeNumber(s string) (int, string) {
 // Header is a sheet's header row, recognised.
 type Header struct {
 	Row     int      // 1-based row of the header in the sheet
-	Columns []Column // by cell index; Field Unknown for columns not recognised
+	Columns []Column // by cell index; Field Unknown for columns not read
 	Names   []string // the cells as written
 	// Ignored lists the header cells that were not recognised.
 	Ignored []string
 	// Duplicates lists header cells that repeat a column already found
 	// (the first one is used).
 	Duplicates []string
+	// Unread are the columns the header says are not read, and the headers
+	// the column mapping names that the row lacks, in the file's order.
+	Unread []Unread
 }
 
 // Index returns the cell index of a column, or -1.
@@ -307,28 +310,60 @@ func (h Header) NameOf(c Column) string {
 
 // ReadHeader recognises a header row. ok is false unless it has an email
 // column and at least one other recognised column.
-func ReadHeader(cells []string, row int) (h Header, ok bool) {
+func ReadHeader(cells []string, row int) (h Header, ok bool) { return Mapping{}.ReadHeader(cells, row) }
+
+// ReadHeader recognises a header row, taking the columns the mapping names
+// first, whatever their place, then recognising the others by name.
+func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	h.Row = row
-	seen := map[Column]bool{}
-	found := 0
-	for _, cell := range cells {
-		name := strings.TrimSpace(cell)
+	h.Columns = make([]Column, len(cells))
+	h.Names = make([]string, len(cells))
+	at := map[Column]int{}      // cell index of each column read
+	byMapping := map[int]bool{} // cells the mapping decided
+	inRow := map[string]bool{}  // folded headers of the mapping found
+	for i, cell := range cells {
+		h.Names[i] = strings.TrimSpace(cell)
+		mp, found := m.lookup(h.Names[i])
+		if !found {
+			continue
+		}
+		byMapping[i], inRow[fold(h.Names[i])] = true, true
+		_, dup := at[mp.column]
+		switch {
+		case mp.column == Column{}:
+			h.Unread = append(h.Unread, mappedToIgnore(i, row, h.Names[i]))
+		case dup: // two cells of the row fold to the same header
+			h.Duplicates = append(h.Duplicates, h.Names[i])
+			h.Unread = append(h.Unread, repeated(i, row, h.Names[i], at[mp.column], h.Names[at[mp.column]], mp.column))
+		default:
+			at[mp.column], h.Columns[i] = i, mp.column
+		}
+	}
+	for i, name := range h.Names {
+		if byMapping[i] {
+			continue
+		}
 		c, matched := MatchHeader(name)
+		_, dup := at[c]
 		switch {
 		case !matched:
-			c = Column{}
 			if name != "" {
 				h.Ignored = append(h.Ignored, name)
+				h.Unread = append(h.Unread, notRecognised(i, row, name))
 			}
-		case seen[c]:
+		case dup:
 			h.Duplicates = append(h.Duplicates, name)
-			c = Column{}
+			h.Unread = append(h.Unread, repeated(i, row, name, at[c], h.Names[at[c]], c))
 		default:
-			seen[c] = true
-			found++
+			at[c], h.Columns[i] = i, c
 		}
-		h.Columns = append(h.Columns, c)
-		h.Names = append(h.Names, name)
 	}
-	return h, seen[Column{Field: Email}] && found >= 2
+	for f, mp := range m.byHeader {
+		if !inRow[f] {
+			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.column))
+		}
+	}
+	sortUnread(h.Unread)
+	_, hasEmail := at[Column{Field: Email}]
+	return h, hasEmail && len(at) >= 2
 }
