@@ -72,7 +72,8 @@ func (s *Store) ClaimImport(ctx context.Context, orgID, id, objectKey, version s
 	return j, true, nil
 }
 
-// SaveProgress stores a running job's counts, checkpoint and lease.
+// SaveProgress stores a running job's counts, checkpoint, lease and
+// column warnings.
 func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 	counts, err := attributevalue.MarshalMap(j.Counts)
 	if err != nil {
@@ -90,6 +91,14 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 		}
 		update += ", parts = :parts"
 		values[":parts"] = parts
+	}
+	if len(j.Warnings) > 0 {
+		warnings, err := attributevalue.Marshal(j.Warnings)
+		if err != nil {
+			return err
+		}
+		update += ", warnings = :w, moreWarnings = :mw"
+		values[":w"], values[":mw"] = warnings, num(int64(j.MoreWarnings))
 	}
 	if j.LeaseUntil != nil {
 		update += ", leaseUntil = :lease"

@@ -281,6 +281,10 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if err != nil || saved.NextRow != 102 || saved.Counts.Created != 100 || len(saved.Parts) != 1 {
 		t.Fatalf("kept after the failure: next row %d, %+v, parts %v, %v", saved.NextRow, saved.Counts, saved.Parts, err)
 	}
+	// The status names the column it does not read while it runs.
+	if len(saved.Warnings) != 1 || saved.Warnings[0].Column != "M" || saved.Warnings[0].Header != "Skostørrelse" {
+		t.Fatalf("warnings while running: %+v", saved.Warnings)
+	}
 
 	// The retry, at once (the lease is over): rows from 102 on, each once.
 	done, err := g.Apply(ctx, obj)
