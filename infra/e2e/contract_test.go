@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,8 @@ import (
 	"onboarding/infra/local"
 	"onboarding/infra/samtemplate"
 	"onboarding/infra/testenv"
+	"onboarding/shared/importjob"
+	"onboarding/shared/roster"
 )
 
 var (
@@ -118,5 +121,29 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 	sort.Strings(inDoc)
 	if strings.Join(inTemplate, "\n") != strings.Join(inDoc, "\n") {
 		t.Fatalf("routes differ\ntemplate.yaml:\n  %s\nopenapi.yaml:\n  %s", strings.Join(inTemplate, "\n  "), strings.Join(inDoc, "\n  "))
+	}
+}
+
+// TestRosterFieldsAreDocumented checks that the fields a column mapping may
+// name, and the reasons a column is not read, are the ones openapi.yaml
+// lists.
+func TestRosterFieldsAreDocumented(t *testing.T) {
+	doc, _ := contract(t)
+	enum := func(schema *openapi3.Schema) []string {
+		var out []string
+		for _, v := range schema.Enum {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	if got, want := enum(doc.Components.Schemas["RosterField"].Value), roster.MappingFields(); !slices.Equal(got, want) {
+		t.Errorf("RosterField\nopenapi.yaml: %v\ncode:         %v", got, want)
+	}
+	reasons := []string{roster.NotRecognised, roster.Repeated, roster.NoHeader, roster.MappedToIgnore, roster.NotInFile}
+	if got := enum(doc.Components.Schemas["ColumnWarning"].Value.Properties["reason"].Value); !slices.Equal(got, reasons) {
+		t.Errorf("ColumnWarning.reason\nopenapi.yaml: %v\ncode:         %v", got, reasons)
+	}
+	if got := doc.Components.Schemas["Import"].Value.Properties["warnings"].Value.MaxItems; got == nil || *got != importjob.MaxColumnWarnings {
+		t.Errorf("Import.warnings maxItems %v, code %d", got, importjob.MaxColumnWarnings)
 	}
 }

@@ -152,3 +152,87 @@ func TestImportThroughRunner(t *testing.T) {
 		t.Fatal("the safe word is in the logs")
 	}
 }
+
+// Columns through the whole path: a column mapping with the import, the
+// status naming the columns not read (against the contract), the report
+// listing them first; a mapping naming no field, and a member of the body
+// the route does not know, are 422s naming them.
+func TestImportColumnsThroughRunner(t *testing.T) {
+	s, logs := StackWithLogs(t)
+	id := testenv.RandomID()
+	adminEmail := "ada-" + id + "@example.no"
+	orgID := Provision(t, s, "Column Care "+id, adminEmail)
+	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	createUnit(t, admin, orgID, "Nord")
+
+	csvText := "Fornavn;Etternavn;Jobb-epost;Mobil;Avdeling;Leder;Leder tlf;Verneombud;Verneombud tlf;Passord ved alarm;Skostørrelse;\r\n" +
+		"Kari;Nordmann;kari-" + id + "@example.no;915 12 345;Nord;Ola;41234567;Per;41234568;hemmelig-" + id + ";42;bil-" + id + "\r\n"
+	columns := map[string]string{"Jobb-epost": "email", "Leder": "escalationContact1Name", "Leder tlf": "escalationContact1Phone",
+		"Verneombud": "escalationContact2Name", "Verneombud tlf": "escalationContact2Phone", "Passord ved alarm": "safeWord"}
+	for _, bad := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"fileName": "r.csv", "columns": map[string]string{"Passord ved alarm": "password"}}, "columns.Passord ved alarm"},
+		{map[string]any{"fileName": "r.csv", "columnMapping": columns}, "columnMapping"},
+	} {
+		var problem struct {
+			Errors []struct{ Field string } `json:"errors"`
+		}
+		mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", bad.body, &problem), 422)
+		if len(problem.Errors) != 1 || problem.Errors[0].Field != bad.field {
+			t.Fatalf("%v: %+v", bad.body, problem)
+		}
+	}
+
+	var up struct {
+		ImportID  string `json:"importId"`
+		UploadURL string `json:"uploadUrl"`
+	}
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "vakter.csv", "columns": columns}, &up), 201)
+	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("upload: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	var job struct {
+		Status   string            `json:"status"`
+		Columns  map[string]string `json:"columns"`
+		Counts   struct{ Created int }
+		Warnings []struct {
+			Column, Header, Reason, Message string
+			Row                             int
+		} `json:"warnings"`
+		Reports map[string]string `json:"reports"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for job.Status != "done" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not finish: %+v\n%s", job, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+		mustStatus(t, admin.Call("GET", "/orgs/"+orgID+"/imports/"+up.ImportID, nil, &job), 200)
+	}
+	if job.Counts.Created != 1 || job.Columns["Jobb-epost"] != "email" || len(job.Warnings) != 2 ||
+		job.Warnings[0].Column != "K" || job.Warnings[0].Header != "Skostørrelse" || job.Warnings[0].Reason != "notRecognised" ||
+		job.Warnings[1].Column != "L" || job.Warnings[1].Reason != "noHeader" || job.Warnings[1].Row != 2 {
+		t.Fatalf("%+v", job)
+	}
+	res, err = http.Get(job.Reports["csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	lines := strings.Split(string(report), "\r\n")
+	if len(lines) < 4 || !strings.Contains(lines[1], `column K ""Skostørrelse"" is not a roster column`) ||
+		!strings.Contains(lines[2], "column L has no header but holds data") || !strings.Contains(lines[3], "created") ||
+		strings.Contains(string(report), "hemmelig") || strings.Contains(string(report), "bil-"+id) {
+		t.Fatalf("report:\n%s", report)
+	}
+	if strings.Contains(logs.String(), "hemmelig-"+id) {
+		t.Fatal("the safe word is in the logs")
+	}
+}

@@ -94,8 +94,8 @@ func (s *Store) ClaimImport(ctx context.Context, orgID, id string, c importjob.C
 	return j, true, nil
 }
 
-// SaveProgress stores a running job's counts, checkpoint, lease and the
-// time it is stale at (a handover moves it in the Due index).
+// SaveProgress stores a running job's counts, checkpoint, lease, column
+// warnings and the time it is stale at (a handover moves it in the Due index).
 func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 	counts, err := attributevalue.MarshalMap(j.Counts)
 	if err != nil {
@@ -113,6 +113,14 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 		}
 		update += ", parts = :parts"
 		values[":parts"] = parts
+	}
+	if len(j.Warnings) > 0 {
+		warnings, err := attributevalue.Marshal(j.Warnings)
+		if err != nil {
+			return err
+		}
+		update += ", warnings = :w, moreWarnings = :mw"
+		values[":w"], values[":mw"] = warnings, num(int64(j.MoreWarnings))
 	}
 	if j.LeaseUntil != nil {
 		update += ", leaseUntil = :lease"

@@ -22,8 +22,9 @@
 //	expiry digest    ORG#<org>          DIGEST#<admin>#<id> an admin is yet to be told what expired; Due index
 //	digest entry     ORG#<org>          DIGEST#<admin>#<id>#<invitation> one expired invitation of a digest
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
-//	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease; Due
-//	                                    index (STALEIMPORTS / <staleAt>#<org>#<id>) while it is running
+//	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease, column
+//	                                                     mapping and the columns not read (at most 50); Due index
+//	                                                     (STALEIMPORTS / <staleAt>#<org>#<id>) while it is running
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,17 +62,37 @@ func (r *Request) BaseURL() string {
 // Decode reads the JSON body into v. Unknown fields are ignored (clients may
 // be newer than the server); malformed JSON, trailing data or a body that is
 // not an object is a 400.
-func (r *Request) Decode(v any) error {
+func (r *Request) Decode(v any) error { return r.decode(v, false) }
+
+// DecodeStrict reads the JSON body as Decode does, but a member v does not
+// have is a 422 naming it: for routes where a field dropped unseen (a typo
+// of "fullRoster", a mapping under another name) would change what the
+// request does to people without a word.
+func (r *Request) DecodeStrict(v any) error { return r.decode(v, true) }
+
+func (r *Request) decode(v any, strict bool) error {
 	body := bytes.TrimSpace(r.Body)
 	if len(body) == 0 || body[0] != '{' {
 		return fault.New(fault.Malformed, "the request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			e := fault.New(fault.Invalid, "the request has invalid fields")
 			e.Fields = []fault.FieldError{{Field: typeErr.Field, Code: "type", Message: "expected " + typeErr.Type.String()}}
+			return e
+		}
+		// encoding/json has no error type for it: `json: unknown field "x"`.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && strict {
+			if n, err := strconv.Unquote(name); err == nil {
+				name = n
+			}
+			e := fault.New(fault.Invalid, "the request has invalid fields")
+			e.Fields = []fault.FieldError{{Field: cutField(name), Code: "unknown", Message: "not a field of this request"}}
 			return e
 		}
 		return fault.New(fault.Malformed, "the request body is not valid JSON")
@@ -80,6 +101,15 @@ func (r *Request) Decode(v any) error {
 		return fault.New(fault.Malformed, "the request body has data after the JSON object")
 	}
 	return nil
+}
+
+// cutField keeps a field name the caller sent to a length a problem
+// document can carry.
+func cutField(name string) string {
+	if r := []rune(name); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return name
 }
 
 // Response is what a handler returns.

@@ -152,6 +152,32 @@ func TestDecodeTypeErrorNamesField(t *testing.T) {
 	}
 }
 
+// A route that decodes strictly names a member of the body it does not
+// know, where Decode would drop it.
+func TestDecodeStrictNamesUnknownField(t *testing.T) {
+	type body struct {
+		FullRoster bool              `json:"fullRoster"`
+		Columns    map[string]string `json:"columns"`
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"fullRoster":true,"full_roster":true}`, "full_roster"},
+		{`{"columns":{"A":"email"},"mapping":{"B":"email"}}`, "mapping"},
+	} {
+		var in body
+		e, ok := fault.As((&Request{Body: []byte(tc.body)}).DecodeStrict(&in))
+		if !ok || e.Code != fault.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != tc.field || e.Fields[0].Code != "unknown" {
+			t.Errorf("%s: %+v", tc.body, e)
+		}
+	}
+	var in body
+	if err := (&Request{Body: []byte(`{"fullRoster":true,"columns":{"Any header":"email"}}`)}).DecodeStrict(&in); err != nil || !in.FullRoster {
+		t.Fatalf("%v %+v", err, in)
+	}
+	if err := (&Request{Body: []byte(`{"fullRoster":true,"x":1}`)}).Decode(&in); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+}
+
 func TestAcceptPageStrings(t *testing.T) {
 	var all map[string]map[string]string
 	if err := json.Unmarshal(acceptStrings, &all); err != nil {

@@ -60,9 +60,17 @@ type Job struct {
 	FullRoster bool   `json:"fullRoster" dynamodbav:"fullRoster"`
 	// ConfirmRemovals lets a full-roster import remove more than the safe
 	// share of monitored workers.
-	ConfirmRemovals bool   `json:"confirmRemovals" dynamodbav:"confirmRemovals"`
-	Status          string `json:"status" dynamodbav:"status"`
-	Counts          Counts `json:"counts" dynamodbav:"counts"`
+	ConfirmRemovals bool `json:"confirmRemovals" dynamodbav:"confirmRemovals"`
+	// Columns is the uploader's column mapping (header -> field), applied
+	// when the file is read.
+	Columns map[string]string `json:"columns,omitempty" dynamodbav:"columns,omitempty"`
+	Status  string            `json:"status" dynamodbav:"status"`
+	Counts  Counts            `json:"counts" dynamodbav:"counts"`
+	// Warnings name the file's columns that are not read, and the headers
+	// the mapping names that the file lacks: at most MaxColumnWarnings,
+	// MoreWarnings counting the rest (the report lists them all).
+	Warnings     []ColumnWarning `json:"warnings,omitempty" dynamodbav:"warnings,omitempty"`
+	MoreWarnings int             `json:"moreWarnings,omitempty" dynamodbav:"moreWarnings,omitempty"`
 	// NextRow is the checkpoint: rows before it are applied.
 	NextRow   int    `json:"-" dynamodbav:"nextRow"`
 	Message   string `json:"message,omitempty" dynamodbav:"message,omitempty"`
@@ -114,6 +122,20 @@ type Claim struct {
 	Until, Now time.Time
 }
 
+// MaxColumnWarnings bounds the column warnings a job keeps: a workbook may
+// have 16,384 columns, and a job is one DynamoDB item (400 KB at most).
+const MaxColumnWarnings = 50
+
+// ColumnWarning is a column of the file that is not read, or a header the
+// column mapping names that the file lacks.
+type ColumnWarning struct {
+	Column  string `json:"column,omitempty" dynamodbav:"column,omitempty"` // its letter; "" when the file lacks it
+	Header  string `json:"header,omitempty" dynamodbav:"header,omitempty"` // as the file (or the mapping) has it
+	Reason  string `json:"reason" dynamodbav:"reason"`                     // notRecognised, repeated, noHeader, mappedToIgnore, notInFile
+	Row     int    `json:"row" dynamodbav:"row"`                           // the header's row; for noHeader the first row with data
+	Message string `json:"message" dynamodbav:"message"`
+}
+
 // JobStore keeps import jobs.
 type JobStore interface {
 	// CreateImport stores a new job; Conflict when its id exists.
@@ -124,8 +146,8 @@ type JobStore interface {
 	// same version under an expired lease. claimed is false otherwise (a
 	// repeated event, or another invocation at work), with the job as it is.
 	ClaimImport(ctx context.Context, orgID, id string, c Claim) (j Job, claimed bool, err error)
-	// SaveProgress stores counts, checkpoint, and, when set, the lease and
-	// StaleAt of a running job.
+	// SaveProgress stores counts, checkpoint, column warnings and, when set,
+	// the lease and StaleAt of a running job.
 	SaveProgress(ctx context.Context, j Job) error
 	// FinishImport stores the final state of a job that is still running
 	// j.Version; Conflict otherwise.

@@ -48,6 +48,8 @@ type createRequest struct {
 	FileName        string `json:"fileName"`
 	FullRoster      bool   `json:"fullRoster"`
 	ConfirmRemovals bool   `json:"confirmRemovals"`
+	// Columns maps headers of the file to fields (roster.MappingFields).
+	Columns map[string]string `json:"columns"`
 }
 
 // Upload is where to PUT the file.
@@ -89,23 +91,31 @@ func safeName(name string) (string, error) {
 // upload itself starts the import.
 func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in createRequest
-	if err := r.Decode(&in); err != nil {
+	// Strict: a field dropped unseen (a misspelt fullRoster or columns)
+	// would change what the import does to people.
+	if err := r.DecodeStrict(&in); err != nil {
 		return httpapi.Response{}, err
 	}
 	orgID := r.Param("orgId")
 	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
 		return httpapi.Response{}, err
 	}
+	var errs fault.Fields
 	name, err := safeName(in.FileName)
 	if err != nil {
 		e, _ := fault.As(err)
-		var errs fault.Fields
 		errs.Add("fileName", string(fault.Invalid), e.Message)
-		return httpapi.Response{}, errs.Err()
+	}
+	if _, err := roster.ParseMapping(in.Columns); err != nil {
+		e, _ := fault.As(err)
+		errs = append(errs, e.Fields...)
+	}
+	if err := errs.Err(); err != nil {
+		return httpapi.Response{}, err
 	}
 	now := h.Now().UTC().Truncate(time.Second)
 	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
-		FullRoster: in.FullRoster, ConfirmRemovals: in.ConfirmRemovals,
+		FullRoster: in.FullRoster, ConfirmRemovals: in.ConfirmRemovals, Columns: in.Columns,
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}
 	job.Key = "imports/" + orgID + "/" + job.ID + "/" + name
 	if err := h.Jobs.CreateImport(ctx, job); err != nil {

@@ -204,6 +204,11 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	if err != nil {
 		return err
 	}
+	// Checked when the import was created; a stored one that no longer
+	// parses fails the file rather than being read without it.
+	if sess.Rules.Columns, err = roster.ParseMapping(job.Columns); err != nil {
+		return &roster.FileError{Message: "the import's column mapping is not valid: " + rowError(err)}
+	}
 	var missing []string
 	if job.FullRoster {
 		if missing, err = g.missing(ctx, job, obj, sess, limits); err != nil || job.Status == importjob.Stopped {
@@ -226,6 +231,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 			row, err := reader.Next()
 			if errors.Is(err, io.EOF) {
 				eof = true
+				noteUnread(job, reader.Unread()) // now with the columns without a header
 				break
 			}
 			if err != nil {
@@ -268,7 +274,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 			job.Counts.Rows-- // not a row of the file
 		}
 	}
-	return g.report(ctx, job, lines)
+	return g.report(ctx, job, reader.Unread(), lines)
 }
 
 // pause keeps what this run did and asks for the next run. It has a
@@ -343,13 +349,44 @@ func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess 
 		return nil, nil, err
 	}
 	reader, err := roster.NewReader(sheet, sess.Rules)
+	if err == nil {
+		noteUnread(job, reader.Unread())
+		err = reader.Header.Err()
+	}
 	if err != nil {
+		if reader != nil {
+			reader.Close()
+		}
 		sheet.Close()
 		body.Close()
 		return nil, nil, err
 	}
 	// The reader reads ahead: it stops before the sheet is closed.
 	return reader, func() { reader.Close(); sheet.Close(); body.Close() }, nil
+}
+
+// noteUnread keeps the columns not read on the job, for its status: at
+// most importjob.MaxColumnWarnings of them.
+func noteUnread(job *importjob.Job, unread []roster.Unread) {
+	job.Warnings, job.MoreWarnings = nil, 0
+	for _, u := range unread {
+		if len(job.Warnings) == importjob.MaxColumnWarnings {
+			job.MoreWarnings++
+			continue
+		}
+		job.Warnings = append(job.Warnings, importjob.ColumnWarning{Column: u.Column, Header: u.Header, Reason: u.Reason,
+			Row: u.Row, Message: u.Message})
+	}
+}
+
+// unreadLines are the report's lines for the columns not read: first, so
+// that no one misses them.
+func unreadLines(unread []roster.Unread) []roster.ReportLine {
+	lines := make([]roster.ReportLine, 0, len(unread))
+	for _, u := range unread {
+		lines = append(lines, roster.ReportLine{Row: u.Row, Outcome: roster.Warned, Message: u.Message})
+	}
+	return lines
 }
 
 // SafeRemovalShare is the share of monitored workers a full roster may
@@ -409,8 +446,9 @@ func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, se
 	return missing, nil
 }
 
-// report writes the per-row report as CSV and XLSX.
-func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+// report writes the report as CSV and XLSX: the columns not read first,
+// then a line per row (earlier runs' parts, then this run's).
+func (g *Ingest) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine) error {
 	job.ReportKey = ReportKey(job.OrgID, job.ID)
 	if len(job.Parts) > 0 {
 		var earlier []roster.ReportLine
@@ -429,6 +467,7 @@ func (g *Ingest) report(ctx context.Context, job *importjob.Job, lines []roster.
 		}
 		lines = append(earlier, lines...)
 	}
+	lines = append(unreadLines(unread), lines...)
 	var csvBuf, xlsxBuf bytes.Buffer
 	if err := roster.WriteReportCSV(&csvBuf, lines); err != nil {
 		return err

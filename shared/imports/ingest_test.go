@@ -361,7 +361,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	var csv strings.Builder
 	// A column the import ignores makes the file longer than what opening
 	// it reads at once (64 KB), so the break comes while rows are read.
-	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Notat\n")
+	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Skostørrelse\n")
 	const rows = 130
 	for i := range rows {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,,%s\n", i, i, strings.Repeat("x", 600))
@@ -388,6 +388,10 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	// Should no retry come, the stale-import step takes it up after the grace.
 	if saved.StaleAt == nil || !saved.StaleAt.Equal(now.Add(importjob.HandoverGrace)) {
 		t.Fatalf("stale at %v, want %v", saved.StaleAt, now.Add(importjob.HandoverGrace))
+	}
+	// The status names the column it does not read while it runs.
+	if len(saved.Warnings) != 1 || saved.Warnings[0].Column != "M" || saved.Warnings[0].Header != "Skostørrelse" {
+		t.Fatalf("warnings while running: %+v", saved.Warnings)
 	}
 
 	// The retry, at once (the lease is over): rows from 102 on, each once.

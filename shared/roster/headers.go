@@ -63,41 +63,78 @@ type Column struct {
 	N     int
 }
 
-// Header synonyms, normalised (see fold): English, Norwegian, Swedish,
-// Danish, French and Indonesian, with the usual abbreviations.
+// Header synonyms, normalised (see fold): the words people head these
+// columns with, in English, Norwegian, Swedish, Danish, French and
+// Indonesian (some Finnish, German and Spanish), with the usual
+// abbreviations ("Tlf.nr" and "No. HP" fold to tlfnr and nohp). A word
+// names one field only (TestSynonymsNameOneFieldEach). Words too vague to
+// guess are left out: "Password", "PIN" (an account credential is not a
+// safe word), "Start date" (the employment's), "Location", "Job title";
+// the import names such columns as not read, and an uploader may map them.
 var synonyms = map[Field][]string{
-	FirstName: {"firstname", "first", "givenname", "forename", "fornavn", "fornamn", "prenom", "namadepan", "namapertama", "etunimi", "vorname", "nombre"},
-	LastName: {"lastname", "surname", "familyname", "etternavn", "efternavn", "efternamn", "nom", "nomdefamille", "namabelakang",
-		"namakeluarga", "sukunimi", "nachname", "apellido", "apellidos"},
-	FullName: {"name", "fullname", "navn", "fulltnavn", "fuldtnavn", "namn", "fulltnamn", "nomcomplet", "nama", "namalengkap",
-		"employee", "employeename", "worker", "workername", "ansatt", "anstalld", "medarbejder", "salarie", "karyawan", "nimi"},
-	Email: {"email", "emailaddress", "mail", "epost", "epostadresse", "epostadress", "emailadresse", "mailadresse", "courriel",
-		"adresseemail", "adressemail", "adresseelectronique", "adressecourriel", "surel", "alamatemail", "surelektronik", "sahkoposti"},
-	Mobile: {"mobile", "mobilephone", "mobilenumber", "mobileno", "cell", "cellphone", "cellnumber", "phone", "phonenumber",
-		"telephone", "tel", "mobil", "mobilnummer", "mobilnr", "mobiltelefon", "mobiltlf", "telefon", "telefonnummer", "telefonnr",
-		"tlf", "tlfnr", "numerodemobile", "numerodetelephone", "numeromobile", "portable", "telephoneportable", "numerodeportable",
-		"nomorponsel", "ponsel", "nomorhp", "hp", "nomortelepon", "telepon", "nohp", "notelp", "matkapuhelin", "puhelin", "handy"},
-	Role:     {"role", "rolle", "roll", "peran", "rooli", "rol", "accessrole", "tilgang", "behorighet"},
-	Unit:     {"unit", "units", "team", "teamunit", "department", "dept", "avdeling", "avdelning", "afdeling", "enhet", "enhed", "gruppe", "grupp", "group", "clinic", "klinikk", "klinik", "clientgroup", "unite", "equipe", "service", "tim", "unitkerja", "departemen", "bagian", "yksikko", "tiimi"},
-	Language: {"language", "lang", "sprak", "sprog", "langue", "bahasa", "kieli", "sprache", "idioma"},
-	RotaReference: {"rota", "rotareference", "rotaref", "rotaname", "shiftpattern", "schedule", "turnus", "turnusreferanse",
-		"turnusnavn", "vaktplan", "vaktliste", "schema", "schemareferens", "arbetsschema", "vagtplan", "planning",
-		"referenceplanning", "referencedeplanning", "roulement", "jadwal", "jadwalshift", "jadwalkerja", "tyovuorolista"},
+	FirstName: {"firstname", "firstnames", "first", "givenname", "givennames", "forename", "forenames", "christianname", "fname",
+		"fornavn", "fornamn", "tilltalsnamn", "prenom", "prenoms", "namadepan", "namapertama", "namakecil", "etunimi", "vorname",
+		"nombre", "nombres"},
+	LastName: {"lastname", "lastnames", "surname", "surnames", "familyname", "lname", "etternavn", "etternamn", "slektsnavn",
+		"efternavn", "efternamn", "slaktnamn", "nom", "nomdefamille", "namabelakang", "namakeluarga", "namaakhir", "sukunimi",
+		"nachname", "familienname", "apellido", "apellidos"},
+	FullName: {"name", "names", "fullname", "fullnames", "displayname", "personname", "navn", "fulltnavn", "fulltnamn",
+		"fuldtnavn", "fuldenavn", "namn", "nomcomplet", "nometprenom", "nomprenom", "prenomnom", "prenometnom", "nama",
+		"namalengkap", "employee", "employeename", "worker", "workername", "staffname", "ansatt", "ansattnavn", "ansattesnavn",
+		"medarbeider", "medarbeidernavn", "anstalld", "medarbetare", "medarbetarnamn", "medarbejder", "medarbejdernavn",
+		"salarie", "nomdusalarie", "karyawan", "namakaryawan", "pegawai", "namapegawai", "nimi", "kokonimi", "nombrecompleto"},
+	Email: {"email", "emails", "emailaddress", "workemail", "workemailaddress", "mail", "mailaddress", "epost", "epostadresse",
+		"epostadress", "jobbepost", "emailadresse", "emailadress", "mailadresse", "mailadress", "courriel", "adressecourriel",
+		"adresseemail", "adressemail", "adresseelectronique", "surel", "alamatemail", "alamatsurel", "surelektronik", "emel",
+		"sahkoposti", "sahkopostiosoite", "correo", "correoelectronico"},
+	Mobile: {"mobile", "mobiles", "mobilephone", "mobilephonenumber", "mobilenumber", "mobileno", "mobilenr", "mob", "mobno",
+		"workmobile", "cell", "cellphone", "cellphonenumber", "cellnumber", "cellno", "cellular", "phone", "phonenumber",
+		"phoneno", "telephone", "telephonenumber", "tel", "telno", "telnr", "mobil", "mobilnummer", "mobilnr", "mobiltelefon",
+		"mobiltelefonnummer", "mobiltlf", "mobtlf", "telefon", "telefonnummer", "telefonnr", "tlf", "tlfnr", "tlfnummer",
+		"numerodemobile", "numeromobile", "numerodetelephone", "numerotelephone", "portable", "telephoneportable",
+		"numerodeportable", "numeroportable", "ndeportable", "nodeportable", "ndetelephone", "nodetelephone", "gsm",
+		"nomorponsel", "ponsel", "nomorhp", "hp", "nohp", "handphone", "nomorhandphone", "nomortelepon", "telepon", "notelp",
+		"notelepon", "nomortelp", "telp", "matkapuhelin", "puhelin", "puhelinnumero", "matkapuhelinnumero", "handy",
+		"handynummer", "telefonomovil", "movil", "celular"},
+	Role: {"role", "roles", "userrole", "accessrole", "accesslevel", "permission", "permissions", "rolle", "tilgang",
+		"tilgangsniva", "rettigheter", "roll", "behorighet", "behorigheter", "rettigheder", "peran", "hakakses", "rooli",
+		"kayttooikeus", "rol"},
+	Unit: {"unit", "units", "unitname", "team", "teamname", "teamunit", "department", "departmentname", "dept", "division",
+		"section", "ward", "avdeling", "avdelingsnavn", "avdelingenhet", "seksjon", "avdelning", "avdelningsnamn", "sektion",
+		"afdeling", "afdelingsnavn", "enhet", "enhed", "gruppe", "grupp", "group", "clinic", "klinikk", "klinik", "clientgroup",
+		"unite", "equipe", "service", "departement", "tim", "unitkerja", "departemen", "bagian", "divisi", "seksi", "yksikko",
+		"tiimi", "osasto", "abteilung", "departamento", "equipo"},
+	Language: {"language", "languages", "preferredlanguage", "lang", "locale", "sprak", "foretrukketsprak", "sprog",
+		"foretrukketsprog", "langue", "languepreferee", "bahasa", "kieli", "sprache", "idioma"},
+	RotaReference: {"rota", "rotareference", "rotaref", "rotaname", "rotacode", "shiftpattern", "shiftplan", "schedule", "turnus",
+		"turnusreferanse", "turnusnavn", "turnuskode", "vaktplan", "vaktliste", "schema", "schemareferens", "arbetsschema",
+		"skiftschema", "vagtplan", "vagtskema", "planning", "referenceplanning", "referencedeplanning", "roulement",
+		"jadwal", "jadwalshift", "jadwalkerja", "tyovuorolista", "dienstplan"},
 	RotaEffectiveDate: {"rotaeffectivedate", "rotaeffective", "effectivedate", "effectivefrom", "rotastart", "rotastartdate",
 		"rotadate", "rotafrom", "turnusgjelderfra", "gjelderfra", "turnusstart", "turnusdato", "gallerfran", "schemagallerfran",
-		"schemastart", "giltigfran", "gaelderfra", "datedeffet", "dateeffet", "applicablele", "dateplanning", "tanggalberlaku",
-		"berlakumulai", "mulaiberlaku", "voimassa"},
-	SafeWord: {"safeword", "codeword", "safetyword", "duressword", "kodeord", "sikkerhetsord", "sikkerhedsord", "kodord",
-		"sakerhetsord", "losenord", "motdesecurite", "motcode", "motdecode", "kataaman", "katasandi", "katakode", "turvasana"},
-	LicencePlate: {"licenceplate", "licenseplate", "numberplate", "plate", "registration", "registrationnumber", "vehicleregistration",
-		"carregistration", "vehicle", "car", "registreringsnummer", "regnr", "regnummer", "bilnummer", "skiltnummer", "registreringsnr",
-		"bilregnr", "immatriculation", "plaque", "plaqueimmatriculation", "numerodimmatriculation", "platnomor", "nomorpolisi",
-		"nopol", "nomorkendaraan", "rekisterinumero"},
-	OtherInformation: {"otherinformation", "other", "otherinfo", "notes", "note", "comments", "comment", "remarks", "info",
-		"information", "annet", "anneninformasjon", "annen", "merknad", "merknader", "kommentar", "kommentarer", "ovrigt",
-		"ovriginformation", "andet", "anden", "bemaerkninger", "autres", "autresinformations", "remarques", "commentaires",
-		"lainlain", "informasilain", "catatan", "keterangan", "muuta", "lisatiedot"},
-	Action: {"action", "status", "handling", "atgard", "tindakan", "aksi", "toimenpide", "aktion"},
+		"schemastart", "giltigfran", "gaelderfra", "vagtplangaelderfra", "datedeffet", "dateeffet", "applicablele",
+		"dateplanning", "tanggalberlaku", "berlakumulai", "mulaiberlaku", "voimassa"},
+	SafeWord: {"safeword", "codeword", "safetyword", "securityword", "duressword", "passwordword", "verificationword",
+		"kodeord", "kodeordvedalarm", "alarmkodeord", "sikkerhetsord", "sikkerhedsord", "kodord", "kodordvidlarm",
+		"sakerhetsord", "losenord", "motdesecurite", "motcode", "motdecode", "motdalerte", "kataaman", "katasandi",
+		"katakode", "katarahasia", "turvasana", "palabradeseguridad"},
+	LicencePlate: {"licenceplate", "licenseplate", "licenceplatenumber", "licenseplatenumber", "numberplate", "plate",
+		"platenumber", "registration", "registrationnumber", "registrationno", "vehicleregistration", "vehiclereg",
+		"vehicleregistrationnumber", "carregistration", "carreg", "vrn", "vehicle", "car", "registreringsnummer", "regnr",
+		"regnummer", "bilnummer", "bilnr", "bilregnr", "kjennemerke", "skiltnummer", "registreringsnr",
+		"registreringsskylt", "regskylt", "nummerskylt", "nummerplade", "nummerplate", "immatriculation", "plaque",
+		"plaqueimmatriculation", "plaquedimmatriculation", "numerodimmatriculation", "ndimmatriculation",
+		"nodimmatriculation", "platnomor", "nomorplat", "nomorpolisi", "nopol", "nomorkendaraan", "rekisterinumero",
+		"rekisteritunnus", "kennzeichen", "matricula"},
+	OtherInformation: {"otherinformation", "other", "otherinfo", "otherdetails", "additionalinformation", "additionalinfo",
+		"notes", "note", "comments", "comment", "remarks", "info", "information", "annet", "anneninformasjon", "annen",
+		"merknad", "merknader", "notat", "notater", "bemerkning", "bemerkninger", "kommentar", "kommentarer", "ovrigt",
+		"ovriginformation", "anteckning", "anteckningar", "andet", "anden", "noter", "bemaerkninger", "autres",
+		"autresinformations", "informationscomplementaires", "remarques", "remarque", "commentaires", "lainlain",
+		"informasilain", "informasitambahan", "catatan", "keterangan", "muuta", "lisatiedot", "bemerkungen", "notas",
+		"observaciones"},
+	Action: {"action", "status", "handling", "endring", "atgard", "andring", "aendring", "tindakan", "aksi", "toimenpide",
+		"aktion", "accion"},
 }
 
 var exact = func() map[string]Field {
@@ -234,13 +271,16 @@ func takeNumber(s string) (int, string) {
 // Header is a sheet's header row, recognised.
 type Header struct {
 	Row     int      // 1-based row of the header in the sheet
-	Columns []Column // by cell index; Field Unknown for columns not recognised
+	Columns []Column // by cell index; Field Unknown for columns not read
 	Names   []string // the cells as written
 	// Ignored lists the header cells that were not recognised.
 	Ignored []string
 	// Duplicates lists header cells that repeat a column already found
 	// (the first one is used).
 	Duplicates []string
+	// Unread are the columns the header says are not read, and the headers
+	// the column mapping names that the row lacks, in the file's order.
+	Unread []Unread
 }
 
 // Index returns the cell index of a column, or -1.
@@ -270,28 +310,60 @@ func (h Header) NameOf(c Column) string {
 
 // ReadHeader recognises a header row. ok is false unless it has an email
 // column and at least one other recognised column.
-func ReadHeader(cells []string, row int) (h Header, ok bool) {
+func ReadHeader(cells []string, row int) (h Header, ok bool) { return Mapping{}.ReadHeader(cells, row) }
+
+// ReadHeader recognises a header row, taking the columns the mapping names
+// first, whatever their place, then recognising the others by name.
+func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	h.Row = row
-	seen := map[Column]bool{}
-	found := 0
-	for _, cell := range cells {
-		name := strings.TrimSpace(cell)
+	h.Columns = make([]Column, len(cells))
+	h.Names = make([]string, len(cells))
+	at := map[Column]int{}      // cell index of each column read
+	byMapping := map[int]bool{} // cells the mapping decided
+	inRow := map[string]bool{}  // folded headers of the mapping found
+	for i, cell := range cells {
+		h.Names[i] = strings.TrimSpace(cell)
+		mp, found := m.lookup(h.Names[i])
+		if !found {
+			continue
+		}
+		byMapping[i], inRow[fold(h.Names[i])] = true, true
+		_, dup := at[mp.column]
+		switch {
+		case mp.column == Column{}:
+			h.Unread = append(h.Unread, mappedToIgnore(i, row, h.Names[i]))
+		case dup: // two cells of the row fold to the same header
+			h.Duplicates = append(h.Duplicates, h.Names[i])
+			h.Unread = append(h.Unread, repeated(i, row, h.Names[i], at[mp.column], h.Names[at[mp.column]], mp.column))
+		default:
+			at[mp.column], h.Columns[i] = i, mp.column
+		}
+	}
+	for i, name := range h.Names {
+		if byMapping[i] {
+			continue
+		}
 		c, matched := MatchHeader(name)
+		_, dup := at[c]
 		switch {
 		case !matched:
-			c = Column{}
 			if name != "" {
 				h.Ignored = append(h.Ignored, name)
+				h.Unread = append(h.Unread, notRecognised(i, row, name))
 			}
-		case seen[c]:
+		case dup:
 			h.Duplicates = append(h.Duplicates, name)
-			c = Column{}
+			h.Unread = append(h.Unread, repeated(i, row, name, at[c], h.Names[at[c]], c))
 		default:
-			seen[c] = true
-			found++
+			at[c], h.Columns[i] = i, c
 		}
-		h.Columns = append(h.Columns, c)
-		h.Names = append(h.Names, name)
 	}
-	return h, seen[Column{Field: Email}] && found >= 2
+	for f, mp := range m.byHeader {
+		if !inRow[f] {
+			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.column))
+		}
+	}
+	sortUnread(h.Unread)
+	_, hasEmail := at[Column{Field: Email}]
+	return h, hasEmail && len(at) >= 2
 }

@@ -66,6 +66,79 @@ func TestMatchHeader(t *testing.T) {
 	}
 }
 
+// The words people head these columns with in their own rosters, not only
+// the template's, in every supported language.
+func TestHeaderSynonyms(t *testing.T) {
+	cases := map[Field][]string{
+		FirstName: {"Given name", "Forename", "First names", "Fornavn", "Förnamn", "Tilltalsnamn", "Prénom", "Prénoms", "Nama depan",
+			"Etunimi", "Vorname", "Nombre"},
+		LastName: {"Surname", "Family name", "Last name", "Etternavn", "Etternamn", "Efternamn", "Efternavn", "Slektsnavn",
+			"Nom de famille", "Nama belakang", "Nama keluarga", "Sukunimi", "Nachname", "Apellidos"},
+		FullName: {"Full name", "Name", "Navn", "Fullt navn", "Ansattes navn", "Medarbeider", "Namn", "Medarbetare", "Fulde navn",
+			"Nom complet", "Nom et prénom", "Prénom Nom", "Nama", "Nama lengkap", "Nama karyawan", "Nama pegawai", "Employee name", "Staff name"},
+		Email: {"E-mail", "Email address", "Work email", "E-postadresse", "E-post adresse", "Mailadress", "E-mailadresse",
+			"Courriel", "Adresse e-mail", "Adresse électronique", "Alamat email", "Surel", "Sähköposti", "Correo electrónico"},
+		Mobile: {"Mobile", "Mobile phone", "Mobile no.", "Mob.", "Cell phone", "Cell", "Phone", "Phone number", "Tel.", "Telephone number",
+			"Mobilnummer", "Mobil", "Mobil nr.", "Mobiltelefon", "Mobiltlf.", "Tlf", "Tlf.nr", "Tlf. nummer", "Telefonnummer", "Telefon",
+			"Portable", "Téléphone portable", "N° de portable", "Numéro de téléphone", "No. HP", "Nomor HP", "Nomor ponsel", "Handphone",
+			"No. telp", "Puhelinnumero", "Handynummer", "Teléfono móvil"},
+		Role: {"Role", "Access role", "Access level", "Permissions", "Rolle", "Tilgangsnivå", "Roll", "Behörighet", "Rôle", "Peran", "Hak akses"},
+		Unit: {"Unit", "Department", "Dept.", "Division", "Ward", "Avdeling", "Avdeling/enhet", "Seksjon", "Avdelning", "Sektion",
+			"Afdeling", "Équipe", "Service", "Unit kerja", "Divisi", "Osasto", "Abteilung"},
+		Language: {"Language", "Preferred language", "Språk", "Foretrukket språk", "Sprog", "Langue", "Bahasa", "Kieli"},
+		RotaReference: {"Rota", "Rota reference", "Shift pattern", "Shift plan", "Turnus", "Vaktplan", "Schema", "Arbetsschema",
+			"Vagtplan", "Vagtskema", "Planning", "Roulement", "Jadwal", "Jadwal shift"},
+		RotaEffectiveDate: {"Rota effective date", "Effective from", "Rota start date", "Turnus gjelder fra", "Gjelder fra",
+			"Schema gäller från", "Gælder fra", "Date d'effet", "Tanggal berlaku", "Berlaku mulai"},
+		SafeWord: {"Safe word", "Code word", "Password word", "Duress word", "Safety word", "Security word", "Kodeord",
+			"Kodeord ved alarm", "Sikkerhetsord", "Kodord", "Kodord vid larm", "Säkerhetsord", "Sikkerhedsord", "Mot de sécurité",
+			"Mot code", "Kata aman", "Kata kode", "Turvasana"},
+		LicencePlate: {"Licence plate", "License plate", "Licence plate number", "Number plate", "Registration number", "Vehicle reg.",
+			"Car registration", "Reg.nr", "Reg. nr.", "Regnummer", "Registreringsnummer", "Bilnummer", "Bil reg.nr", "Kjennemerke",
+			"Registreringsskylt", "Nummerplade", "Immatriculation", "Plaque d'immatriculation", "N° d'immatriculation",
+			"Plat nomor", "Nomor polisi", "Nopol", "Rekisterinumero", "Kennzeichen", "Matrícula"},
+		OtherInformation: {"Other information", "Notes", "Comments", "Additional information", "Annet", "Merknad", "Notat", "Notater",
+			"Kommentar", "Övrigt", "Anteckningar", "Andet", "Bemærkninger", "Autres informations", "Remarques", "Commentaires",
+			"Informations complémentaires", "Catatan", "Keterangan", "Informasi tambahan", "Lisätiedot", "Bemerkungen"},
+		Action: {"Action", "Handling", "Åtgärd", "Endring", "Tindakan"},
+	}
+	for want, headers := range cases {
+		for _, h := range headers {
+			if got, ok := MatchHeader(h); !ok || got != (Column{Field: want}) {
+				t.Errorf("%q: got %v (%v), want %v", h, got.Field, ok, want)
+			}
+		}
+	}
+	// Words too vague to guess: a password or PIN column may be an account
+	// credential, a start date the employment's. These stay unread, and
+	// the import names them (an uploader may map them).
+	for _, vague := range []string{"Password", "Passord", "Mot de passe", "PIN", "Start date", "Location", "Job title", "Username"} {
+		if c, ok := MatchHeader(vague); ok {
+			t.Errorf("%q recognised as %v", vague, c.Field)
+		}
+	}
+}
+
+// No folded synonym names two fields: which one it would be read as would
+// depend on the order of a map.
+func TestSynonymsNameOneFieldEach(t *testing.T) {
+	owner := map[string]Field{}
+	for f, names := range synonyms {
+		for _, n := range names {
+			if fold(n) != n {
+				t.Errorf("%v: %q is not folded (%q): it would never match", f, n, fold(n))
+			}
+			if strings.IndexFunc(n, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
+				t.Errorf("%v: %q has a digit: numbers belong to the contact columns", f, n)
+			}
+			if g, ok := owner[n]; ok {
+				t.Errorf("%q names both %v and %v", n, g, f)
+			}
+			owner[n] = f
+		}
+	}
+}
+
 // rules for a Norwegian organisation with the default roles and two units.
 func testRules() Rules {
 	roles := map[string]string{"member": "member", "medlem": "member", "admin": "admin", "reporter": "reporter"}

@@ -68,6 +68,9 @@ type Rules struct {
 	// Monitored reports whether the workers of a role are monitored: their
 	// rows need a mobile number and escalation contacts.
 	Monitored func(role string) bool
+	// Columns is the uploader's column mapping: it wins over recognising
+	// headers by name.
+	Columns Mapping
 
 	// contactPhones reads contacts' numbers as phoneNumber does,
 	// remembering what it has seen: many rows share the same escalation
@@ -350,6 +353,9 @@ type Reader struct {
 	sheet  Sheet
 	rules  Rules
 	seen   map[string]int // email -> first row
+	// unnamed are the columns without a header that hold data, with the
+	// first row that does (cell index -> row).
+	unnamed map[int]int
 
 	ahead   chan sheetRows // nil until Next first needs a row
 	stop    chan struct{}
@@ -414,8 +420,8 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		if h, ok := ReadHeader(cells, line); ok {
-			return &Reader{Header: h, sheet: sheet, rules: rules, seen: map[string]int{}}, nil
+		if h, ok := rules.Columns.ReadHeader(cells, line); ok {
+			return &Reader{Header: h, sheet: sheet, rules: rules, seen: map[string]int{}, unnamed: map[int]int{}}, nil
 		}
 	}
 	return nil, fileErr("no header row found in the first %d rows: the roster needs a header with at least an email column "+
@@ -438,6 +444,7 @@ func (r *Reader) Next() (Row, error) {
 	row := r.cur.rows[r.next]
 	r.cur.rows[r.next] = sheetRow{} // read: no longer held here
 	r.next++
+	r.noteUnnamed(row)
 	parsed := r.Header.Parse(row.cells, row.line, r.rules)
 	if parsed.Email != "" {
 		if first, ok := r.seen[parsed.Email]; ok {
@@ -448,6 +455,32 @@ func (r *Reader) Next() (Row, error) {
 		}
 	}
 	return parsed, nil
+}
+
+// noteUnnamed remembers the columns without a header in which row holds
+// data, including cells past the header's last.
+func (r *Reader) noteUnnamed(row sheetRow) {
+	for i, c := range row.cells {
+		if i < len(r.Header.Names) && r.Header.Names[i] != "" {
+			continue
+		}
+		if _, ok := r.unnamed[i]; !ok && strings.TrimSpace(c) != "" {
+			r.unnamed[i] = row.line
+		}
+	}
+}
+
+// Unread lists the columns whose values are not read (see Unread), in the
+// file's order: those the header names at once, and those without a
+// header that hold data as far as the rows are read (all of them at the
+// end).
+func (r *Reader) Unread() []Unread {
+	out := slices.Clone(r.Header.Unread)
+	for i, line := range r.unnamed {
+		out = append(out, noHeader(i, line))
+	}
+	sortUnread(out)
+	return out
 }
 
 // readAhead reads the sheet's rows in batches until an error (io.EOF at
