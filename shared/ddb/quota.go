@@ -53,9 +53,12 @@ func (s *Store) Give(ctx context.Context, quota string, window time.Duration, no
 }
 
 // recentSends is a sliding-window quota: the times of the latest uses.
+// TTL is read with it so that a put which gives a use back keeps the item's
+// expiry (a put replaces the whole item).
 type recentSends struct {
 	Times   []int64 `dynamodbav:"times"` // Unix milliseconds, oldest first
 	Version int64   `dynamodbav:"version"`
+	TTL     int64   `dynamodbav:"ttl,omitempty"`
 }
 
 // TakeSliding counts one use if fewer than limit uses fall in the window
@@ -79,8 +82,8 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 		if len(kept) >= limit {
 			return time.UnixMilli(kept[len(kept)-limit]).Add(window).Sub(now), nil
 		}
-		next := recentSends{Times: append(kept, now.UnixMilli()), Version: cur.Version + 1}
-		it, err := item(k, "slidingQuota", next, map[string]types.AttributeValue{attrTTL: num(now.Add(window + time.Hour).Unix())})
+		next := recentSends{Times: append(kept, now.UnixMilli()), Version: cur.Version + 1, TTL: now.Add(window + time.Hour).Unix()}
+		it, err := item(k, "slidingQuota", next, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -126,7 +129,7 @@ func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) er
 		if !removed {
 			return nil
 		}
-		next := recentSends{Times: kept, Version: cur.Version + 1}
+		next := recentSends{Times: kept, Version: cur.Version + 1, TTL: cur.TTL}
 		it, err := item(k, "slidingQuota", next, nil)
 		if err != nil {
 			return err
