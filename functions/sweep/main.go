@@ -18,6 +18,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/redact"
 )
 
 // trigger is the schedule's input (see events/schedule-sweep.json): the
@@ -75,7 +76,7 @@ func main() {
 			"report", report, "ms", time.Since(started).Milliseconds()}
 		if err != nil {
 			log.ErrorContext(ctx, "sweep failed", append(attrs, "error", err.Error())...)
-			return report, err
+			return report, redact.Error(err)
 		}
 		log.InfoContext(ctx, "sweep done", attrs...)
 		return report, nil

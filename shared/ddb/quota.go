@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/redact"
 )
 
 // Take counts one use of a quota in the fixed window that holds now, if
@@ -31,7 +33,7 @@ func (s *Store) Take(ctx context.Context, quota string, limit int, window time.D
 		return end.Sub(now), nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("take quota %s: %w", quota, err)
+		return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
 	}
 	return 0, nil
 }
@@ -47,7 +49,7 @@ func (s *Store) Give(ctx context.Context, quota string, window time.Duration, no
 		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1), ":zero": num(0)},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("give quota %s: %w", quota, err)
+		return fmt.Errorf("give quota %s: %w", redact.Text(quota), err)
 	}
 	return nil
 }
@@ -99,13 +101,13 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 			return 0, nil
 		}
 		if !isConditionFailed(err) {
-			return 0, fmt.Errorf("take quota %s: %w", quota, err)
+			return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return 0, err
 		}
 	}
-	return 0, fmt.Errorf("take quota %s: too much contention", quota)
+	return 0, fmt.Errorf("take quota %s: too much contention", redact.Text(quota))
 }
 
 // GiveSliding removes the use taken at now (when its action did not happen).

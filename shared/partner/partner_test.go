@@ -1,6 +1,7 @@
 package partner
 
 import (
+	"context"
 	"encoding/base64"
 	"net/netip"
 	"slices"
@@ -147,5 +148,15 @@ func TestDiff(t *testing.T) {
 	}
 	if _, ok := p.WorkerOf(Source{Member: &org.Member{Role: "admin"}}); ok {
 		t.Fatal("an admin is not a monitored worker")
+	}
+}
+
+// A webhook that cannot be reached fails without its URL in the error:
+// the error is logged and shown as the delivery's last error, and a URL's
+// query may hold the partner's credentials.
+func TestUnreachableWebhookErrorHasNoURL(t *testing.T) {
+	_, err := NewHTTPPoster(true).Post(context.Background(), "http://127.0.0.1:1/hook?key=partner-credential", nil, []byte("{}"))
+	if err == nil || strings.Contains(err.Error(), "partner-credential") {
+		t.Fatalf("%v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	neturl "net/url"
 	"syscall"
 	"time"
 )
@@ -139,6 +140,11 @@ func (p HTTPPoster) Post(ctx context.Context, url string, header map[string]stri
 	if err != nil {
 		if errors.Is(err, errPrivateAddress) {
 			return 0, errPrivateAddress
+		}
+		// Without the URL, whose query may hold the partner's credentials:
+		// the error is logged and shown as the delivery's last error.
+		if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+			return 0, ue.Err
 		}
 		return 0, err
 	}
