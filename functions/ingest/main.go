@@ -24,6 +24,7 @@ import (
 	"onboarding/shared/mail"
 	"onboarding/shared/objects"
 	"onboarding/shared/phone"
+	"onboarding/shared/redact"
 )
 
 func main() {
@@ -95,6 +96,7 @@ func main() {
 			}
 			log.InfoContext(ctx, "import", "orgId", job.OrgID, "importId", job.ID, "status", job.Status, "counts", job.Counts)
 		}
-		return errors.Join(errs...)
+		// Lambda logs a returned error and keeps it with the failed event.
+		return redact.Error(errors.Join(errs...))
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/mail"
 	"onboarding/shared/partner"
+	"onboarding/shared/redact"
 	"onboarding/shared/streams"
 )
 
@@ -77,7 +78,7 @@ func main() {
 		case in.DDBStreamBatchInfo != nil:
 			records, err := streams.ReadBatch(ctx, streamsClient, *in.DDBStreamBatchInfo)
 			if err != nil {
-				return nil, err
+				return nil, redact.Error(err)
 			}
 			failed := n.Handle(ctx, records)
 			log.InfoContext(ctx, "replayed a failed stream batch", "records", len(records), "failed", len(failed))
@@ -88,7 +89,7 @@ func main() {
 		default:
 			due, err := n.RetryDue(ctx)
 			log.InfoContext(ctx, "retry run", "scheduledTime", in.ScheduledTime, "queues", due, "ms", time.Since(started).Milliseconds())
-			return map[string]int{"queues": due}, err
+			return map[string]int{"queues": due}, redact.Error(err)
 		}
 	})
 }

@@ -67,7 +67,7 @@ func main() {
 		out, err := run.Provision(ctx, req)
 		if err != nil {
 			log.ErrorContext(ctx, "provision failed", "admin", redact.Email(req.AdminEmail), "error", err.Error())
-			return out, err
+			return out, redact.Error(err)
 		}
 		log.InfoContext(ctx, "provisioned", "orgId", out.OrgID, "invitationId", out.InvitationID,
 			"admin", redact.Email(req.AdminEmail), "delivery", out.DeliveryStatus)

@@ -26,6 +26,7 @@ import (
 	"onboarding/shared/importjob"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/redact"
 )
 
 // trigger is the schedule's input (see events/schedule-sweep.json): the
@@ -123,7 +124,7 @@ func main() {
 			"report", out, "ms", time.Since(started).Milliseconds()}
 		if err := errors.Join(errs...); err != nil {
 			log.ErrorContext(ctx, "sweep failed", append(attrs, "error", err.Error())...)
-			return out, err
+			return out, redact.Error(err)
 		}
 		log.InfoContext(ctx, "sweep done", attrs...)
 		return out, nil

@@ -34,6 +34,8 @@ type gateway struct {
 	forwardAs string
 	// now is the clock presigned URLs are checked against.
 	now func() time.Time
+	// faults are failures tests inject (faults.go).
+	faults *faults
 }
 
 var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/`)
@@ -75,6 +77,10 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := p.Check(calls); d != nil {
 		g.log.Warn("IAM: access denied", "function", p.Function, "action", d.Action, "resource", d.Resource)
 		g.deny(w, *d)
+		return
+	}
+	if fault := g.faults.find(g.service, r, body); fault != nil {
+		fault(w)
 		return
 	}
 	if g.forwardAs != "" {

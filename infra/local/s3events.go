@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"onboarding/shared/redact"
 )
 
 // uploadTarget is a function notified of objects created in the bucket.
@@ -63,7 +65,7 @@ func (n *s3Notifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(context.Background(), fn.cfg.Timeout+time.Minute)
 			defer cancel()
 			if _, err := fn.Invoke(ctx, payload); err != nil {
-				n.log.Error("S3 notification: the function failed", "function", fn.Name(), "key", key, "error", err)
+				n.log.Error("S3 notification: the function failed", "function", fn.Name(), "key", redact.Text(key), "error", err)
 			}
 		}(t.fn)
 	}

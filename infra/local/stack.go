@@ -84,6 +84,7 @@ type Stack struct {
 
 	servers []*http.Server
 	stop    context.CancelFunc
+	faults  faults
 }
 
 // Start creates the table, starts the S3 emulator and serves the HTTP and
@@ -109,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		streamARN = aws.ToString(desc.Table.LatestStreamArn)
 	}
 
-	s := &Stack{Functions: map[string]*Function{}, Table: cfg.Table}
+	s := &Stack{Functions: map[string]*Function{}, Table: cfg.Table, faults: faults{rules: map[string][]*faultRule{}}}
 	lnAPI, err := listen(cfg.APIAddr)
 	if err != nil {
 		return nil, err
@@ -163,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		now = cfg.Now
 	}
 	gate := func(service string, classify func(*http.Request, []byte) ([]Call, error), deny func(http.ResponseWriter, Denial), next http.Handler) *gateway {
-		return &gateway{service: service, iam: s.IAM, classify: classify, deny: deny, next: next, log: cfg.Log, now: now}
+		return &gateway{service: service, iam: s.IAM, classify: classify, deny: deny, next: next, log: cfg.Log, now: now, faults: &s.faults}
 	}
 	ddbProxy, err := proxyTo(cfg.DynamoDBEndpoint)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"onboarding/shared/redact"
 )
 
 // Env reads environment variables and remembers what was wrong.
@@ -57,7 +59,11 @@ func (e *Env) Err() error {
 }
 
 // Logger returns the JSON logger every function uses, at the level Lambda's
-// logging configuration asks for.
+// logging configuration asks for, with email addresses, phone numbers and
+// tokens masked in every line (redact.Handler: errors quote keys, request
+// data and recipients). It also becomes the default logger, so what the
+// Lambda runtime library prints with the log package (an error a handler
+// returns, a panic) is masked too, and logged as an error.
 func Logger() *slog.Logger {
 	level := slog.LevelInfo
 	switch strings.ToUpper(os.Getenv("AWS_LAMBDA_LOG_LEVEL")) {
@@ -68,7 +74,10 @@ func Logger() *slog.Logger {
 	case "ERROR", "FATAL":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
+	slog.SetDefault(log)
+	slog.SetLogLoggerLevel(slog.LevelError)
+	return log
 }
 
 // AWS returns the SDK configuration from the environment Lambda provides:

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/redact"
 )
 
 // Take counts one use of a quota in the fixed window that holds now, if
@@ -31,7 +33,7 @@ func (s *Store) Take(ctx context.Context, quota string, limit int, window time.D
 		return end.Sub(now), nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("take quota %s: %w", quota, err)
+		return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
 	}
 	return 0, nil
 }
@@ -47,15 +49,18 @@ func (s *Store) Give(ctx context.Context, quota string, window time.Duration, no
 		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1), ":zero": num(0)},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("give quota %s: %w", quota, err)
+		return fmt.Errorf("give quota %s: %w", redact.Text(quota), err)
 	}
 	return nil
 }
 
 // recentSends is a sliding-window quota: the times of the latest uses.
+// TTL is read with it so that a put which gives a use back keeps the item's
+// expiry (a put replaces the whole item).
 type recentSends struct {
 	Times   []int64 `dynamodbav:"times"` // Unix milliseconds, oldest first
 	Version int64   `dynamodbav:"version"`
+	TTL     int64   `dynamodbav:"ttl,omitempty"`
 }
 
 // TakeSliding counts one use if fewer than limit uses fall in the window
@@ -79,8 +84,8 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 		if len(kept) >= limit {
 			return time.UnixMilli(kept[len(kept)-limit]).Add(window).Sub(now), nil
 		}
-		next := recentSends{Times: append(kept, now.UnixMilli()), Version: cur.Version + 1}
-		it, err := item(k, "slidingQuota", next, map[string]types.AttributeValue{attrTTL: num(now.Add(window + time.Hour).Unix())})
+		next := recentSends{Times: append(kept, now.UnixMilli()), Version: cur.Version + 1, TTL: now.Add(window + time.Hour).Unix()}
+		it, err := item(k, "slidingQuota", next, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -96,13 +101,13 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 			return 0, nil
 		}
 		if !isConditionFailed(err) {
-			return 0, fmt.Errorf("take quota %s: %w", quota, err)
+			return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return 0, err
 		}
 	}
-	return 0, fmt.Errorf("take quota %s: too much contention", quota)
+	return 0, fmt.Errorf("take quota %s: too much contention", redact.Text(quota))
 }
 
 // GiveSliding removes the use taken at now (when its action did not happen).
@@ -126,7 +131,7 @@ func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) er
 		if !removed {
 			return nil
 		}
-		next := recentSends{Times: kept, Version: cur.Version + 1}
+		next := recentSends{Times: kept, Version: cur.Version + 1, TTL: cur.TTL}
 		it, err := item(k, "slidingQuota", next, nil)
 		if err != nil {
 			return err

@@ -3,9 +3,15 @@ package ddb_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/infra/testenv"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
@@ -60,4 +66,70 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("next hour, invitation %d: %v", i, err)
 		}
 	}
+}
+
+// Every write of a rate counter leaves it with a TTL, so counters keyed by
+// a recipient's address never outlive their window by long: made by Take,
+// after Give, made and updated by TakeSliding, and after GiveSliding.
+func TestQuotaItemsKeepTheirTTL(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	ttlOf := func(pk, sk string) int64 {
+		t.Helper()
+		raw, err := testenv.DynamoDBClient().GetItem(ctx, &dynamodb.GetItemInput{TableName: &f.table, ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw.Item == nil {
+			return -1
+		}
+		n, ok := raw.Item["ttl"].(*types.AttributeValueMemberN)
+		if !ok {
+			t.Fatalf("%s/%s has no ttl: %v", pk, sk, raw.Item)
+		}
+		v, _ := strconv.ParseInt(n.Value, 10, 64)
+		if v <= now.Unix() {
+			t.Fatalf("%s/%s ttl %d is not in the future", pk, sk, v)
+		}
+		return v
+	}
+	const fixed, sliding = "org#o1#invitations", "org#o1#recipient#kari@example.no"
+	window := now.Truncate(time.Hour).Unix()
+	windowSK := "WINDOW#" + strconv.FormatInt(window, 10)
+
+	if _, err := f.store.Take(ctx, fixed, 3, time.Hour, now); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+fixed, windowSK)
+	if err := f.store.Give(ctx, fixed, time.Hour, now); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+fixed, windowSK)
+	// Giving back in a window nothing was taken in makes no item.
+	if err := f.store.Give(ctx, fixed, time.Hour, now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ttlOf("QUOTA#"+fixed, "WINDOW#"+strconv.FormatInt(window+2*3600, 10)) != -1 {
+		t.Fatal("Give made a counter")
+	}
+
+	if _, err := f.store.TakeSliding(ctx, sliding, 3, 24*time.Hour, now); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+sliding, "SLIDING")
+	later := now.Add(time.Minute)
+	if _, err := f.store.TakeSliding(ctx, sliding, 3, 24*time.Hour, later); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+sliding, "SLIDING")
+	if err := f.store.GiveSliding(ctx, sliding, later); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+sliding, "SLIDING")
+	if err := f.store.GiveSliding(ctx, sliding, now); err != nil {
+		t.Fatal(err)
+	}
+	ttlOf("QUOTA#"+sliding, "SLIDING")
 }

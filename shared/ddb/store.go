@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/redact"
 )
 
 // Client is the part of the DynamoDB API the store uses.
@@ -46,6 +47,10 @@ type key struct {
 	PK string `dynamodbav:"PK"`
 	SK string `dynamodbav:"SK"`
 }
+
+// String names the key in errors, with any email address in it masked
+// (EMAIL#, PENDING#, SIGNIN#, PSTATE# and QUOTA# keys hold one).
+func (k key) String() string { return redact.Text(k.PK + "/" + k.SK) }
 
 func (k key) av() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -89,13 +94,13 @@ func (s *Store) get(ctx context.Context, k key, out any) (found bool, err error)
 		TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return false, fmt.Errorf("get %s/%s: %w", k.PK, k.SK, err)
+		return false, fmt.Errorf("get %s: %w", k, err)
 	}
 	if res.Item == nil {
 		return false, nil
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return false, fmt.Errorf("unmarshal %s/%s: %w", k.PK, k.SK, err)
+		return false, fmt.Errorf("unmarshal %s: %w", k, err)
 	}
 	return true, nil
 }

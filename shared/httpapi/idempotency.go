@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/redact"
 )
 
 // IdempotencyTTL is how long a key's first response is kept for replay.
@@ -111,7 +112,7 @@ func (rt *Router) idempotent(ctx context.Context, req *Request, key string, h Ha
 	}
 	if err := rt.idem.Complete(ctx, c, StoredResponse{BodyHash: c.BodyHash, Done: true,
 		Status: res.StatusCode, Headers: res.Headers, Body: res.Body}); err != nil {
-		rt.log.ErrorContext(ctx, "store idempotent response", "error", err.Error())
+		rt.log.ErrorContext(ctx, "store idempotent response", "error", redact.Text(err.Error()))
 	}
 	return res, herr
 }

@@ -23,6 +23,7 @@ import (
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/fault"
+	"onboarding/shared/redact"
 )
 
 var errSignIn = fault.New(fault.Unauthorized, "sign in first: this route needs a valid access token")
@@ -193,7 +194,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			rt.log.ErrorContext(ctx, "panic", "requestId", requestID, "route", ev.RouteKey, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			rt.log.ErrorContext(ctx, "panic", "requestId", requestID, "route", ev.RouteKey, "panic", redact.Text(fmt.Sprint(p)), "stack", string(debug.Stack()))
 			res, err = problemResponse(errors.New("panic"), requestID), nil
 		}
 	}()
@@ -208,7 +209,9 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	switch {
 	case res.StatusCode >= 500:
-		rt.log.ErrorContext(ctx, "request failed", append(attrs, "error", herr.Error())...)
+		// Masked here as well as by the functions' logger: the error may
+		// quote keys and request data, and a router may be given any logger.
+		rt.log.ErrorContext(ctx, "request failed", append(attrs, "error", redact.Text(herr.Error()))...)
 	case herr != nil:
 		rt.log.InfoContext(ctx, "request refused", append(attrs, "code", string(fault.CodeOf(herr)))...)
 	default:

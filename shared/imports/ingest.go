@@ -16,6 +16,7 @@ import (
 
 	"onboarding/shared/fault"
 	"onboarding/shared/importjob"
+	"onboarding/shared/redact"
 	"onboarding/shared/roster"
 )
 
@@ -95,7 +96,7 @@ func ParseKey(key string) (orgID, importID, file string, err error) {
 	case len(parts) == 4 && parts[0] == "imports" && parts[1] != "" && parts[2] != "" && parts[3] != "":
 		return parts[1], parts[2], parts[3], nil
 	}
-	return "", "", "", fmt.Errorf("%q is not imports/<orgId>/<file> or imports/<orgId>/<importId>/<file>", key)
+	return "", "", "", fmt.Errorf("%q is not imports/<orgId>/<file> or imports/<orgId>/<importId>/<file>", redact.Text(key))
 }
 
 // ReportKey is where an import's report goes: outside imports/, so writing
@@ -341,7 +342,7 @@ func ours(err error) bool {
 func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess *Session, limits roster.Limits) (*roster.Reader, func(), error) {
 	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", obj.Key, err)
+		return nil, nil, fmt.Errorf("read %s: %w", redact.Text(obj.Key), err)
 	}
 	sheet, err := roster.Open(job.FileName, body, limits)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"onboarding/shared/formula"
 	"onboarding/shared/partner"
 )
 
@@ -71,7 +72,7 @@ func (c *Catalogue) composeForPartner(p partner.Partner, orgName string, d partn
 
 // ChangesCSV writes events as CSV (UTF-8 with a BOM, so spreadsheet
 // programs read the letters right), one row per event. Cells that a
-// spreadsheet would run as formulas are neutralised.
+// spreadsheet would run as formulas are neutralised (formula.Neutralize).
 func ChangesCSV(events []partner.Event) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
@@ -121,7 +122,7 @@ func ChangesCSV(events []partner.Event) ([]byte, error) {
 		}
 		row = append(row, rota, from, x.SafeWord, x.LicencePlate, x.OtherInformation, strconv.Itoa(wk.Meta.Version))
 		for i, cell := range row {
-			row[i] = neutralise(cell)
+			row[i] = formula.Neutralize(cell)
 		}
 		if err := w.Write(row); err != nil {
 			return nil, err
@@ -129,18 +130,6 @@ func ChangesCSV(events []partner.Event) ([]byte, error) {
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
-}
-
-// neutralise keeps a spreadsheet from running a cell as a formula (a
-// leading =, +, -, @, tab or carriage return), except a phone number's +.
-func neutralise(s string) string {
-	if s == "" || !strings.ContainsAny(s[:1], "=+-@\t\r") {
-		return s
-	}
-	if s[0] == '+' && strings.Trim(s[1:], "0123456789") == "" {
-		return s
-	}
-	return "'" + s
 }
 
 // ComposeWebhookDisabled renders the notice an admin gets when a

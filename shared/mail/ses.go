@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"onboarding/shared/redact"
 )
 
 // Sender sends a rendered message.
@@ -54,7 +56,8 @@ func (s SES) Send(ctx context.Context, m Message) error {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}
 	if _, err := s.Client.SendEmail(ctx, in); err != nil {
-		return fmt.Errorf("ses send email: %w", err)
+		// SES names the addresses it refuses.
+		return fmt.Errorf("ses send email: %w", redact.Error(err))
 	}
 	return nil
 }

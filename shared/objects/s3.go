@@ -1,5 +1,6 @@
 // Package objects is the S3 adapter: reading uploads, writing reports, and
-// presigned URLs for both.
+// presigned URLs for both. Errors mask keys (a file dropped into the bucket
+// may be named after a person).
 package objects
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"onboarding/shared/config"
+	"onboarding/shared/redact"
 )
 
 // S3 is one bucket.
@@ -46,7 +48,7 @@ func (b *S3) Get(ctx context.Context, key, version string) (io.ReadCloser, error
 	}
 	out, err := b.Client.GetObject(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, key, err)
+		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, redact.Text(key), err)
 	}
 	return out.Body, nil
 }
@@ -56,7 +58,7 @@ func (b *S3) Put(ctx context.Context, key, contentType string, body []byte) erro
 	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key, ContentType: &contentType,
 		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
 	if err != nil {
-		return fmt.Errorf("put s3://%s/%s: %w", b.Bucket, key, err)
+		return fmt.Errorf("put s3://%s/%s: %w", b.Bucket, redact.Text(key), err)
 	}
 	return nil
 }
@@ -65,7 +67,7 @@ func (b *S3) Put(ctx context.Context, key, contentType string, body []byte) erro
 func (b *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.Bucket, Key: &key}, s3.WithPresignExpires(ttl))
 	if err != nil {
-		return "", fmt.Errorf("presign get %s: %w", key, err)
+		return "", fmt.Errorf("presign get %s: %w", redact.Text(key), err)
 	}
 	return req.URL, nil
 }
@@ -74,7 +76,7 @@ func (b *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (str
 func (b *S3) PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key}, s3.WithPresignExpires(ttl))
 	if err != nil {
-		return "", fmt.Errorf("presign put %s: %w", key, err)
+		return "", fmt.Errorf("presign put %s: %w", redact.Text(key), err)
 	}
 	return req.URL, nil
 }

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"onboarding/shared/formula"
 )
 
 // Outcomes of a row in an import report.
@@ -30,18 +31,8 @@ type ReportLine struct {
 
 var reportHeader = []string{"row", "email", "outcome", "message"}
 
-// neutralize keeps a spreadsheet from running a cell as a formula: a value
-// that starts like one (=, +, -, @, tab, carriage return) gets a leading
-// apostrophe, as OWASP advises for CSV injection.
-func neutralize(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func (l ReportLine) cells() []string {
-	return []string{strconv.Itoa(l.Row), neutralize(l.Email), l.Outcome, neutralize(l.Message)}
+	return []string{strconv.Itoa(l.Row), formula.Neutralize(l.Email), l.Outcome, formula.Neutralize(l.Message)}
 }
 
 // WriteReportCSV writes a report as UTF-8 CSV with a byte order mark (so
@@ -66,7 +57,7 @@ func WriteReportCSV(w io.Writer, lines []ReportLine) error {
 
 // WriteReportXLSX writes a report as a workbook, streaming its rows, every
 // cell a string (a workbook never runs a string cell, and the values are
-// neutralized as in the CSV besides).
+// neutralized as in the CSV besides: formula.Neutralize).
 func WriteReportXLSX(w io.Writer, lines []ReportLine) error {
 	f := excelize.NewFile()
 	defer f.Close()

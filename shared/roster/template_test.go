@@ -115,4 +115,32 @@ func TestReports(t *testing.T) {
 	if formula, _ := f.GetCellFormula("Report", "B3"); formula != "" {
 		t.Fatalf("a formula in the report: %q", formula)
 	}
+
+	// Spreadsheets skip leading white space, and some read full-width
+	// signs as their ASCII forms: those start formulas too.
+	written := func(cell string) (email, message string) {
+		t.Helper()
+		var b bytes.Buffer
+		if err := WriteReportCSV(&b, []ReportLine{{Row: 2, Email: cell, Outcome: Failed, Message: cell}}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("%q: %q %v", cell, recs, err)
+		}
+		return recs[1][1], recs[1][3]
+	}
+	for _, cell := range []string{" =1+1", "\t=1+1", "\r=1+1", "\n=1+1", "  +1", " -1", "\u00a0@SUM(A1)",
+		"\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", " \uff1d1", "\tplain", "\rplain"} {
+		// The CSV writer drops a lone CR (it writes CRLF line ends).
+		want := "'" + strings.ReplaceAll(cell, "\r", "")
+		if email, message := written(cell); email != want || message != want {
+			t.Errorf("%q written as %q, %q", cell, email, message)
+		}
+	}
+	for _, cell := range []string{"kari@example.no", "Kari Nordmann", "a = b", "12-3"} {
+		if email, message := written(cell); email != cell || message != cell {
+			t.Errorf("%q written as %q, %q", cell, email, message)
+		}
+	}
 }
