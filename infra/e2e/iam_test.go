@@ -29,11 +29,11 @@ func withTemplate(t *testing.T, edit func(string) string) func(*local.Config) {
 	return func(c *local.Config) { c.Template = path }
 }
 
-// The runner refuses what IAM would refuse: with the one permission an
-// invitation into a unit needs taken out of the invite function's policy
-// (its transaction checks the unit with a ConditionCheck), that invitation
-// fails as it would in AWS, and the runner names the denied action; the same
-// request passes under the real template (every other test).
+// The runner refuses what IAM would refuse: with the one permission a
+// monitoring profile's save needs taken out of the invite function's policy
+// (its transaction checks the member with a ConditionCheck), the save fails
+// as it would in AWS, and the runner names the denied action; the same
+// request passes under the real template (TestMonitoringProfileOverHTTP).
 func TestIAMDeniesWhatTheTemplateDoesNotAllow(t *testing.T) {
 	withoutConditionCheck := withTemplate(t, func(tpl string) string {
 		start := strings.Index(tpl, "  InviteFunction:")
@@ -43,16 +43,24 @@ func TestIAMDeniesWhatTheTemplateDoesNotAllow(t *testing.T) {
 	s, logs := StackWithLogs(t, withoutConditionCheck)
 	id := testenv.RandomID()
 	adminEmail := "ada-" + id + "@example.no"
+	workerEmail := "kari-" + id + "@example.no"
 	orgID := Provision(t, s, "IAM Care "+id, adminEmail)
 	admin := signUp(t, s, adminEmail, "admin passphrase long", 1)
+	// No ConditionCheck in these transactions: allowed.
 	north := createUnit(t, admin, orgID, "North")
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": workerEmail, "role": "member", "units": []string{north}}, nil), 201)
+	worker := signUp(t, s, workerEmail, "worker passphrase long", 1)
+	var me struct {
+		UserID string `json:"userId"`
+	}
+	mustStatus(t, worker.Call("GET", "/me", nil, &me), 200)
 
-	// No unit named: no ConditionCheck in the transaction, allowed.
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": "a-" + id + "@example.no", "role": "member"}, nil), 201)
-	// A unit named: the transaction's ConditionCheck is denied.
-	// (Sent without the contract check: the contract has no 500.)
-	body := `{"email":"b-` + id + `@example.no","role":"member","units":["` + north + `"]}`
-	req, _ := http.NewRequest("POST", admin.base+"/orgs/"+orgID+"/invitations", strings.NewReader(body))
+	// The profile's transaction checks the member: denied. (Sent without
+	// the contract check: the contract has no 500.)
+	body := `{"escalationContacts":[{"name":"Ola","phone":"412 34 567"},{"name":"Per","phone":"+47 41234568"}],` +
+		`"outOfHoursContacts":[{"name":"Vakt","phone":"22334455"}],"rota":{"reference":"T-7","effectiveDate":"2020-01-01"},` +
+		`"licencePlate":"ab 12345","version":0}`
+	req, _ := http.NewRequest("PUT", admin.base+"/orgs/"+orgID+"/members/"+me.UserID+"/monitoring", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+admin.token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -61,7 +69,7 @@ func TestIAMDeniesWhatTheTemplateDoesNotAllow(t *testing.T) {
 	}
 	res.Body.Close()
 	if res.StatusCode != 500 {
-		t.Fatalf("invitation into a unit without dynamodb:ConditionCheckItem: %d, want 500", res.StatusCode)
+		t.Fatalf("monitoring profile without dynamodb:ConditionCheckItem: %d, want 500", res.StatusCode)
 	}
 	out := logs.String()
 	if !strings.Contains(out, "IAM: access denied") || !strings.Contains(out, "action=dynamodb:ConditionCheckItem") ||
