@@ -30,11 +30,8 @@ func main() {
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
-	// Without a public base URL, links point at the API the request came to.
-	acceptURL := ""
-	if base := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/"); base != "" {
-		acceptURL = base + "/accept"
-	}
+	// Links come from configuration, never from a request's headers.
+	publicBase := strings.TrimRight(env.Required("PUBLIC_BASE_URL"), "/")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
@@ -68,7 +65,7 @@ func main() {
 		Store:         store,
 		Mailer:        mailer,
 		Phones:        phone.Normalize,
-		AcceptURL:     acceptURL,
+		AcceptURL:     publicBase + "/accept",
 		RetentionDays: retention,
 		Quotas:        store,
 		Now:           time.Now,

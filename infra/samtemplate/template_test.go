@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,27 @@ func TestTableFromTemplate(t *testing.T) {
 	}
 	if tbl.Create.StreamSpecification == nil || tbl.Create.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {
 		t.Fatal("stream spec missing")
+	}
+}
+
+// Every function that builds links reads PUBLIC_BASE_URL, and the template
+// always gives it one: the PublicBaseUrl parameter, or when that is empty
+// the API's own URL (never a request's headers).
+func TestEveryFunctionGetsAPublicBaseURL(t *testing.T) {
+	tpl := load(t)
+	for _, name := range []string{"ProvisionFunction", "InviteFunction", "AcceptFunction", "IngestFunction", "SweepFunction"} {
+		env, _ := tpl.Resources[name].Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		v, ok := vars["PUBLIC_BASE_URL"].(map[string]any)
+		args, _ := v["Fn::If"].([]any)
+		if !ok || len(args) != 3 || args[0] != "NoPublicBaseUrl" {
+			t.Errorf("%s: PUBLIC_BASE_URL is %v, want !If [NoPublicBaseUrl, the API's URL, !Ref PublicBaseUrl]", name, vars["PUBLIC_BASE_URL"])
+			continue
+		}
+		apiURL, _ := args[1].(map[string]any)
+		ref, _ := args[2].(map[string]any)
+		if !strings.Contains(fmt.Sprint(apiURL["Fn::Sub"]), "${HttpApi}.execute-api.") || ref["Ref"] != "PublicBaseUrl" {
+			t.Errorf("%s: PUBLIC_BASE_URL is %v", name, args)
+		}
 	}
 }

@@ -49,15 +49,6 @@ func (r *Request) Header(name string) string { return r.Event.Headers[strings.To
 // UserID is the signed-in caller's user id (on authed routes), or "".
 func (r *Request) UserID() string { return r.userID }
 
-// BaseURL is the scheme and host the request came to.
-func (r *Request) BaseURL() string {
-	scheme := "https"
-	if p := r.Header("x-forwarded-proto"); p != "" {
-		scheme = p
-	}
-	return scheme + "://" + r.Event.RequestContext.DomainName
-}
-
 // Decode reads the JSON body into v. Unknown fields are ignored (clients may
 // be newer than the server); malformed JSON, trailing data or a body that is
 // not an object is a 400.
