@@ -25,8 +25,6 @@ type Objects interface {
 	// Get opens one version of an object ("" for the latest).
 	Get(ctx context.Context, key, version string) (io.ReadCloser, error)
 	Put(ctx context.Context, key, contentType string, body []byte) error
-	// PresignGet returns a URL that reads key for ttl.
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // SummaryMailer tells the uploader how an import went.
@@ -47,7 +45,10 @@ type Ingest struct {
 	// SummaryTo receives the summary of files dropped into the bucket
 	// directly (no uploader); empty sends none.
 	SummaryTo string
-	Limits    roster.Limits
+	// BaseURL is the API's public base: the summary links to the report
+	// route under it (ReportPath); empty links to nothing.
+	BaseURL string
+	Limits  roster.Limits
 	// Lease is how long a run holds a job (default 15 minutes, Lambda's
 	// longest run): a job whose run died is resumed after it.
 	Lease time.Duration
@@ -446,11 +447,8 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 	if s.To == "" || g.Mailer == nil {
 		return
 	}
-	if job.ReportKey != "" {
-		url, err := g.Objects.PresignGet(ctx, job.ReportKey+".xlsx", 7*24*time.Hour)
-		if err == nil {
-			s.ReportURL = url
-		}
+	if job.ReportKey != "" && g.BaseURL != "" {
+		s.ReportURL = g.BaseURL + ReportPath(job.OrgID, job.ID) + "?format=xlsx"
 	}
 	if err := g.Mailer.SendImportSummary(ctx, s); err != nil {
 		g.log().Error("send import summary", "importId", job.ID, "error", err)
