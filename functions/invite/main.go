@@ -30,8 +30,12 @@ func main() {
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
-	// Links come from configuration, never from a request's headers.
-	publicBase := strings.TrimRight(env.Required("PUBLIC_BASE_URL"), "/")
+	// Empty: links go to the domain API Gateway received the request on
+	// (the template cannot name the API here: the API names this function).
+	acceptURL := ""
+	if base := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/"); base != "" {
+		acceptURL = base + "/accept"
+	}
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
@@ -65,7 +69,7 @@ func main() {
 		Store:         store,
 		Mailer:        mailer,
 		Phones:        phone.Normalize,
-		AcceptURL:     publicBase + "/accept",
+		AcceptURL:     acceptURL,
 		RetentionDays: retention,
 		Quotas:        store,
 		Now:           time.Now,

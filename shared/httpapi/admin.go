@@ -29,11 +29,6 @@ func (a *Admin) Register(rt *Router) {
 	if a.Cursors == nil {
 		panic("httpapi: admin routes without Cursors")
 	}
-	// Links in invitations come from configuration only, never from a
-	// request's Host or X-Forwarded-* headers, which any client sets.
-	if a.Invitations == nil || a.Invitations.AcceptURL == "" {
-		panic("httpapi: admin routes without an acceptance URL")
-	}
 	rt.Authed("GET /me", a.me)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
@@ -63,6 +58,17 @@ func (a *Admin) Register(rt *Router) {
 	}
 }
 
+// invitations is the service, linking to the API's own acceptance page when
+// no public base URL is configured (see Request.BaseURL).
+func (a *Admin) invitations(r *Request) *invite.Service {
+	if a.Invitations.AcceptURL != "" {
+		return a.Invitations
+	}
+	perRequest := *a.Invitations
+	perRequest.AcceptURL = r.BaseURL("") + "/accept"
+	return &perRequest
+}
+
 func (a *Admin) me(ctx context.Context, r *Request) (Response, error) {
 	me, err := account.LoadMe(ctx, a.Directory, r.UserID())
 	if err != nil {
@@ -76,7 +82,7 @@ func (a *Admin) createInvitation(ctx context.Context, r *Request) (Response, err
 	if err := r.Decode(&in); err != nil {
 		return Response{}, err
 	}
-	inv, err := a.Invitations.Invite(ctx, r.UserID(), r.Param("orgId"), in)
+	inv, err := a.invitations(r).Invite(ctx, r.UserID(), r.Param("orgId"), in)
 	if err != nil {
 		return Response{}, err
 	}
@@ -125,7 +131,7 @@ func (a *Admin) getInvitation(ctx context.Context, r *Request) (Response, error)
 }
 
 func (a *Admin) resendInvitation(ctx context.Context, r *Request) (Response, error) {
-	inv, err := a.Invitations.Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	inv, err := a.invitations(r).Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
 	if err != nil {
 		return Response{}, err
 	}

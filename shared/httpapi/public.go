@@ -51,17 +51,13 @@ type Public struct {
 	SignIn      *account.SignIn
 	Issuer      string
 	Key         *ecdsa.PublicKey
-	// BaseURL is the configured public base the discovery document links
-	// to; never a request's Host or X-Forwarded-* headers, which any client
-	// sets.
+	// BaseURL is the public base the discovery document links to; empty
+	// links to the API's own domain (see Request.BaseURL).
 	BaseURL string
 }
 
 // Register adds the public routes to rt.
 func (p *Public) Register(rt *Router) {
-	if p.BaseURL == "" {
-		panic("httpapi: public routes without a base URL")
-	}
 	rt.Public("POST /invitations/preview", p.preview)
 	rt.Public("POST /invitations/accept", p.accept)
 	rt.Public("POST /auth/sign-in", p.signIn)
@@ -119,11 +115,12 @@ func (p *Public) jwks(context.Context, *Request) (Response, error) {
 	return res, err
 }
 
-func (p *Public) openIDConfiguration(context.Context, *Request) (Response, error) {
+func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, error) {
+	base := r.BaseURL(p.BaseURL)
 	res, err := JSON(http.StatusOK, map[string]any{
 		"issuer":                                p.Issuer,
-		"jwks_uri":                              p.BaseURL + "/.well-known/jwks.json",
-		"token_endpoint":                        p.BaseURL + "/auth/sign-in",
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"token_endpoint":                        base + "/auth/sign-in",
 		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},

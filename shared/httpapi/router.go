@@ -46,6 +46,18 @@ func (r *Request) Query(name string) string { return r.Event.QueryStringParamete
 // Header returns a request header (API Gateway lower-cases names).
 func (r *Request) Header(name string) string { return r.Event.Headers[strings.ToLower(name)] }
 
+// BaseURL is where links point: configured when it is set, else the domain
+// API Gateway received the request on (requestContext.domainName: its own
+// or a custom domain mapped to the API, set by API Gateway and never by the
+// client), over HTTPS, the only scheme API Gateway serves. Never the Host or
+// X-Forwarded-* headers, which any client sets.
+func (r *Request) BaseURL(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return "https://" + r.Event.RequestContext.DomainName
+}
+
 // UserID is the signed-in caller's user id (on authed routes), or "".
 func (r *Request) UserID() string { return r.userID }
 
