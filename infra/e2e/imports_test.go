@@ -110,9 +110,22 @@ func TestImportThroughRunner(t *testing.T) {
 		ImportID  string `json:"importId"`
 		UploadURL string `json:"uploadUrl"`
 	}
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]string{"fileName": "Vaktliste desember.csv"}, &up), 201)
-	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	// A file over the limit gets no upload URL.
+	var p problem
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "huge.csv", "size": 50<<20 + 1}, &p), 422)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "size" {
+		t.Fatalf("over the limit: %+v", p)
+	}
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "Vaktliste desember.csv", "size": len(csvText)}, &up), 201)
+	// The URL takes the declared size only: S3 checks the signed length.
+	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText+"Ola;Padding;x@example.no\r\n"))
 	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 403 {
+		t.Fatalf("upload of another size: %v %v", res, err)
+	}
+	res.Body.Close()
+	req, _ = http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	res, err = http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("upload: %v %v", res, err)
 	}

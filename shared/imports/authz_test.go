@@ -3,6 +3,7 @@ package imports_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -21,8 +22,9 @@ import (
 
 type presigner struct{}
 
-func (presigner) PresignPut(_ context.Context, key string, _ time.Duration) (string, error) {
-	return "https://bucket/" + key, nil
+// PresignPut names the size it signs, as S3's URL would carry its signature.
+func (presigner) PresignPut(_ context.Context, key string, size int64, _ time.Duration) (string, error) {
+	return fmt.Sprintf("https://bucket/%s?content-length=%d", key, size), nil
 }
 func (presigner) PresignGet(_ context.Context, key string, _ time.Duration) (string, error) {
 	return "https://bucket/" + key, nil
@@ -85,7 +87,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	o := map[string]string{"orgId": w.orgID}
 	// An import by the org-wide admin, one by the unit coordinator.
 	importID := func(actor string) string {
-		status, body := call(actor, "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "roster.xlsx"})
+		status, body := call(actor, "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.xlsx", "size": 2048})
 		var up struct {
 			ImportID string `json:"importId"`
 		}
@@ -117,7 +119,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		want        [6]int
 	}{
 		{"download the template", "GET /orgs/{orgId}/imports/template", o, nil, [6]int{200, 200, 200, 403, 403, 403}},
-		{"start an import", "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "r.csv"}, [6]int{201, 201, 201, 403, 403, 403}},
+		{"start an import", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "r.csv", "size": 10}, [6]int{201, 201, 201, 403, 403, 403}},
 		{"read an org-wide admin's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byAdmin}, nil,
 			[6]int{200, 404, 404, 403, 403, 403}},
 		{"read a unit coordinator's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byCoordinator}, nil,
@@ -167,8 +169,26 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		t.Errorf("a report past its retention: %d %s", status, body)
 	}
 	// A bad file name is named.
-	if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "roster.pdf"}); status != 422 ||
+	if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.pdf", "size": 10}); status != 422 ||
 		!strings.Contains(body, "fileName") {
 		t.Fatalf("%d %s", status, body)
+	}
+	// The upload URL binds the size the caller declares (S3 refuses a PUT of
+	// any other length); a file over the limit, or of no stated size, is
+	// refused before any URL exists.
+	var up struct {
+		UploadURL string `json:"uploadUrl"`
+	}
+	status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.csv", "size": 12345})
+	if json.Unmarshal([]byte(body), &up); status != 201 || !strings.HasSuffix(up.UploadURL, "?content-length=12345") {
+		t.Fatalf("%d %s", status, body)
+	}
+	for _, bad := range []map[string]any{
+		{"fileName": "roster.csv"}, {"fileName": "roster.csv", "size": 0}, {"fileName": "roster.csv", "size": -1},
+		{"fileName": "roster.csv", "size": 50<<20 + 1}, {"fileName": "roster.csv", "size": "12345"},
+	} {
+		if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, bad); status != 422 || !strings.Contains(body, `"size"`) {
+			t.Errorf("%v: %d %s", bad, status, body)
+		}
 	}
 }

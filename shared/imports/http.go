@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -23,7 +24,8 @@ import (
 
 // Presigner makes the URLs an upload and its reports go through.
 type Presigner interface {
-	PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// PresignPut returns a URL that uploads key, of exactly size bytes.
+	PresignPut(ctx context.Context, key string, size int64, ttl time.Duration) (string, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
@@ -36,6 +38,9 @@ type Routes struct {
 	// ReportRetention is how long the bucket keeps reports (its lifecycle
 	// rule); a report older than that is gone. Zero: kept for ever.
 	ReportRetention time.Duration
+	// MaxBytes is the largest file an upload URL is made for: the ingest
+	// function's limit (default roster.DefaultMaxBytes).
+	MaxBytes int64
 }
 
 // Register adds the routes to rt.
@@ -61,9 +66,13 @@ const reportLinkTTL = 5 * time.Minute
 const uploadTTL = 15 * time.Minute
 
 type createRequest struct {
-	FileName        string `json:"fileName"`
-	FullRoster      bool   `json:"fullRoster"`
-	ConfirmRemovals bool   `json:"confirmRemovals"`
+	FileName string `json:"fileName"`
+	// Size is the file's exact size in bytes, signed into the upload URL.
+	// Required: a URL that does not bind the length would store whatever
+	// its holder sends, up to S3's 5 GB.
+	Size            int64 `json:"size"`
+	FullRoster      bool  `json:"fullRoster"`
+	ConfirmRemovals bool  `json:"confirmRemovals"`
 }
 
 // Upload is where to PUT the file.
@@ -112,12 +121,21 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
 		return httpapi.Response{}, err
 	}
+	var errs fault.Fields
 	name, err := safeName(in.FileName)
 	if err != nil {
 		e, _ := fault.As(err)
-		var errs fault.Fields
 		errs.Add("fileName", string(fault.Invalid), e.Message)
-		return httpapi.Response{}, errs.Err()
+	}
+	maxBytes := h.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = roster.DefaultMaxBytes
+	}
+	if in.Size < 1 || in.Size > maxBytes {
+		errs.Add("size", string(fault.Invalid), fmt.Sprintf("the file's size in bytes, 1 to %d (%d MB)", maxBytes, maxBytes>>20))
+	}
+	if err := errs.Err(); err != nil {
+		return httpapi.Response{}, err
 	}
 	now := h.Now().UTC().Truncate(time.Second)
 	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
@@ -127,7 +145,7 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if err := h.Jobs.CreateImport(ctx, job); err != nil {
 		return httpapi.Response{}, err
 	}
-	url, err := h.Objects.PresignPut(ctx, job.Key, uploadTTL)
+	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, uploadTTL)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

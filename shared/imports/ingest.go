@@ -190,7 +190,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	}()
 	limits := g.Limits
 	if limits.MaxBytes <= 0 {
-		limits.MaxBytes = 50 << 20
+		limits.MaxBytes = roster.DefaultMaxBytes
 	}
 	if obj.Size > limits.MaxBytes {
 		return &roster.FileError{Message: fmt.Sprintf("the file is larger than %d MB", limits.MaxBytes>>20)}

@@ -24,6 +24,9 @@ type Sheet interface {
 	Close() error
 }
 
+// DefaultMaxBytes is the largest file read unless Limits say otherwise.
+const DefaultMaxBytes = 50 << 20
+
 // Limits bound what a file may cost to read.
 type Limits struct {
 	MaxBytes int64 // the file itself (default 50 MB)
@@ -35,7 +38,7 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
-		l.MaxBytes = 50 << 20
+		l.MaxBytes = DefaultMaxBytes
 	}
 	if l.MaxRows <= 0 {
 		l.MaxRows = 200_000
