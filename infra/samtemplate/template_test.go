@@ -3,8 +3,11 @@ package samtemplate
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"onboarding/shared/roster"
 )
 
 func load(t *testing.T) *Template {
@@ -283,4 +286,44 @@ func dependencyCycle(tpl *Template) []string {
 		}
 	}
 	return nil
+}
+
+// The ingest function's limits on reading a workbook derive from its
+// memory and /tmp (roster.ForFunction): the template sets EphemeralStorage
+// explicitly and hands the same size to the code, and the limits fit both
+// while still reading the largest roster the row limit allows.
+func TestIngestLimitsFitItsFunction(t *testing.T) {
+	tpl := load(t)
+	es, _ := tpl.Resources["IngestFunction"].Properties["EphemeralStorage"].(map[string]any)
+	tmpMB := intOf(es["Size"], 0)
+	if tmpMB < 512 {
+		t.Fatalf("IngestFunction sets no EphemeralStorage (%v): what a workbook may unpack to derives from it", es)
+	}
+	fns, err := tpl.Functions(localContext())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fns {
+		if f.Name != "IngestFunction" {
+			continue
+		}
+		if f.Environment["EPHEMERAL_STORAGE_MB"] != strconv.Itoa(tmpMB) {
+			t.Fatalf("EPHEMERAL_STORAGE_MB is %q, EphemeralStorage %d", f.Environment["EPHEMERAL_STORAGE_MB"], tmpMB)
+		}
+		l := roster.ForFunction(f.MemoryMB, tmpMB, roster.DefaultMaxBytes, 0)
+		if l.MaxTemp <= 0 || l.MaxTemp > int64(tmpMB)<<20 || l.MaxUnzipped > l.MaxTemp {
+			t.Errorf("a workbook may write %d MB (unpack %d MB) to a /tmp of %d MB", l.MaxTemp>>20, l.MaxUnzipped>>20, tmpMB)
+		}
+		if l.MaxMemory <= 0 || l.MaxMemory+2*l.MaxBytes+roster.ProcessMemory > int64(f.MemoryMB)<<20 {
+			t.Errorf("a workbook may hold %d MB next to the file (twice %d MB) and the process (%d MB) in %d MB",
+				l.MaxMemory>>20, l.MaxBytes>>20, roster.ProcessMemory>>20, f.MemoryMB)
+		}
+		// 200,000 rows of the template's 19 columns unpack to 215 MB as one
+		// sheet of inline strings (infra/bench/rosterparse make-xlsx).
+		if l.MaxUnzipped < 215<<20 {
+			t.Errorf("the largest roster allowed (215 MB unpacked) does not fit: %d MB", l.MaxUnzipped>>20)
+		}
+		return
+	}
+	t.Fatal("no IngestFunction")
 }

@@ -34,6 +34,11 @@ type Limits struct {
 	// MaxUnzipped bounds a workbook's total uncompressed size (zip bombs;
 	// default 1 GB).
 	MaxUnzipped int64
+	// MaxTemp and MaxMemory bound what reading a workbook writes to
+	// temporary files and holds in memory, weighed from its directory
+	// before anything is unpacked (workbookCost; zero: unbounded).
+	// ForFunction derives all three from a function's /tmp and memory.
+	MaxTemp, MaxMemory int64
 }
 
 func (l Limits) withDefaults() Limits {
