@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,6 +27,8 @@ func main() {
 	issuer := env.Required("TOKEN_ISSUER")
 	tokenMinutes := env.Int("ACCESS_TOKEN_MINUTES", 15, 5, 60)
 	terms := env.Optional("TERMS_VERSION", "")
+	// Empty: links go to the domain API Gateway received the request on.
+	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	cfg := config.AWS(env)
@@ -54,6 +57,7 @@ func main() {
 		SignIn:      signIn,
 		Issuer:      issuer,
 		Key:         key,
+		BaseURL:     publicBase,
 	}
 	router := httpapi.NewRouter(log, nil)
 	public.Register(router)

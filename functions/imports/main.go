@@ -1,5 +1,5 @@
 // Command imports serves the roster import routes: the template to fill in,
-// the upload URL of a new import, and an import's status and report.
+// the upload URL of a new import, an import's status, and its report.
 package main
 
 import (
@@ -26,6 +26,9 @@ func main() {
 	table := env.Required("TABLE_NAME")
 	bucket := env.Required("BUCKET_NAME")
 	issuer := env.Required("TOKEN_ISSUER")
+	reportDays := env.Int("REPORT_RETENTION_DAYS", 30, 1, 3650)
+	// The ingest function's limit: upload URLs are made for no larger file.
+	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
@@ -39,6 +42,7 @@ func main() {
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	store := ddb.New(db, table, time.Now)
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now}).Register(router)
+	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now,
+		ReportRetention: time.Duration(reportDays) * 24 * time.Hour, MaxBytes: int64(maxMB) << 20}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -25,6 +25,7 @@ import (
 	"onboarding/shared/objects"
 	"onboarding/shared/phone"
 	"onboarding/shared/redact"
+	"onboarding/shared/roster"
 )
 
 func main() {
@@ -40,6 +41,10 @@ func main() {
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	maxRows := env.Int("IMPORT_MAX_ROWS", 200000, 1, 10000000)
+	// What a workbook may unpack and hold derives from the function's sizes
+	// (Lambda sets the memory's; the template hands over EphemeralStorage's).
+	memoryMB := env.Int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 1024, 128, 10240)
+	tmpMB := env.Int("EPHEMERAL_STORAGE_MB", 512, 512, 10240)
 	sweepFunction := env.Optional("SWEEP_FUNCTION", "")
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
@@ -57,11 +62,11 @@ func main() {
 	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
 		RetentionDays: retention, Now: time.Now}
 	ingest := &imports.Ingest{
-		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
+		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo, BaseURL: publicBase,
 		Applier: &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Now:     time.Now, Log: log, Runner: self,
 	}
-	ingest.Limits.MaxBytes, ingest.Limits.MaxRows = int64(maxMB)<<20, maxRows
+	ingest.Limits = roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows)
 	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
 	if sweepFunction != "" {
 		ingest.SendNow = func(ctx context.Context, importID string) error {

@@ -30,7 +30,8 @@ func main() {
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
-	// Without a public base URL, links point at the API the request came to.
+	// Empty: links go to the domain API Gateway received the request on
+	// (the template cannot name the API here: the API names this function).
 	acceptURL := ""
 	if base := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/"); base != "" {
 		acceptURL = base + "/accept"

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -20,19 +19,12 @@ import (
 	"onboarding/shared/redact"
 )
 
-// event is the provision request, plus the public base URL for the
-// acceptance link when the deployment has none configured.
-type event struct {
-	invite.ProvisionRequest
-	PublicBaseURL string `json:"publicBaseUrl"`
-}
-
 func main() {
 	log := config.Logger()
 	env := &config.Env{}
 	table := env.Required("TABLE_NAME")
 	sender := env.Required("SENDER_ADDRESS")
-	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
+	publicBase := strings.TrimRight(env.Required("PUBLIC_BASE_URL"), "/")
 	lifetime := env.Int("INVITATION_LIFETIME_DAYS", 30, 1, 90)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
@@ -55,16 +47,8 @@ func main() {
 		LifetimeDays: lifetime,
 		Now:          time.Now,
 	}
-	lambda.Start(func(ctx context.Context, ev event) (invite.Provisioned, error) {
-		req := ev.ProvisionRequest
-		run := *svc
-		if base := strings.TrimRight(ev.PublicBaseURL, "/"); base != "" {
-			run.AcceptURL = base + "/accept"
-		}
-		if !strings.HasPrefix(run.AcceptURL, "http") {
-			return invite.Provisioned{}, errors.New("no public base URL: deploy with PublicBaseUrl set, or pass publicBaseUrl in the event")
-		}
-		out, err := run.Provision(ctx, req)
+	lambda.Start(func(ctx context.Context, req invite.ProvisionRequest) (invite.Provisioned, error) {
+		out, err := svc.Provision(ctx, req)
 		if err != nil {
 			log.ErrorContext(ctx, "provision failed", "admin", redact.Email(req.AdminEmail), "error", err.Error())
 			return out, redact.Error(err)

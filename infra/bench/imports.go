@@ -31,7 +31,7 @@ func (b *bench) importRoster() error {
 		ImportID  string `json:"importId"`
 		UploadURL string `json:"uploadUrl"`
 	}
-	if status, err := b.call("POST", "/orgs/"+b.orgID+"/imports", b.admin, map[string]string{"fileName": "roster.csv"}, &up); err != nil || status != 201 {
+	if status, err := b.call("POST", "/orgs/"+b.orgID+"/imports", b.admin, map[string]any{"fileName": "roster.csv", "size": csv.Len()}, &up); err != nil || status != 201 {
 		return fmt.Errorf("create import: %d %v", status, err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: importing %d rows through the runner\n", rows)

@@ -184,7 +184,7 @@ func partners(host, tmp string) error {
 		ImportID  string `json:"importId"`
 		UploadURL string `json:"uploadUrl"`
 	}
-	if err := b.expect("POST", "/orgs/"+b.orgID+"/imports", b.admin, map[string]string{"fileName": "roster.csv"}, &up, 201); err != nil {
+	if err := b.expect("POST", "/orgs/"+b.orgID+"/imports", b.admin, map[string]any{"fileName": "roster.csv", "size": csv.Len()}, &up, 201); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: importing %d monitored workers with the partner listening\n", rows)

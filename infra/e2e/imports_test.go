@@ -14,6 +14,9 @@ import (
 	"onboarding/infra/testenv"
 )
 
+// noRedirect shows a redirect instead of following it.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // download fetches a path with the client's token and checks it against
 // the contract.
 func (c *Client) download(path string) (*http.Response, []byte) {
@@ -107,9 +110,22 @@ func TestImportThroughRunner(t *testing.T) {
 		ImportID  string `json:"importId"`
 		UploadURL string `json:"uploadUrl"`
 	}
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]string{"fileName": "Vaktliste desember.csv"}, &up), 201)
-	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	// A file over the limit gets no upload URL.
+	var p problem
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "huge.csv", "size": 50<<20 + 1}, &p), 422)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "size" {
+		t.Fatalf("over the limit: %+v", p)
+	}
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "Vaktliste desember.csv", "size": len(csvText)}, &up), 201)
+	// The URL takes the declared size only: S3 checks the signed length.
+	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText+"Ola;Padding;x@example.no\r\n"))
 	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 403 {
+		t.Fatalf("upload of another size: %v %v", res, err)
+	}
+	res.Body.Close()
+	req, _ = http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
+	res, err = http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("upload: %v %v", res, err)
 	}
@@ -143,11 +159,37 @@ func TestImportThroughRunner(t *testing.T) {
 		strings.Contains(string(report), "hemmelig") {
 		t.Fatalf("report:\n%s", report)
 	}
+	// The report route sends the uploader to a URL presigned now.
+	reportPath := "/orgs/" + orgID + "/imports/" + up.ImportID + "/report"
+	req, _ = http.NewRequest("GET", s.APIURL+reportPath+"?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+admin.token)
+	res, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	checkContract(t, req, nil, res, nil)
+	if res.StatusCode != 303 || res.Header.Get("Location") == "" {
+		t.Fatalf("report route: %d %v", res.StatusCode, res.Header)
+	}
+	res, err = http.Get(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaRoute, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(viaRoute) != string(report) {
+		t.Fatalf("report through the route: %d\n%s", res.StatusCode, viaRoute)
+	}
 	// Kari's invitation was queued; the import started a sweep, which sends
 	// it at the mail service's pace without waiting for the schedule.
 	InvitationToken(t, "kari-"+id+"@example.no", 1)
-	// The uploader gets the summary.
-	testenv.WaitForEmails(t, adminEmail, 2)
+	// The uploader gets the summary, linking to the report route (a URL
+	// presigned for the email would die with the function's credentials).
+	mails := testenv.WaitForEmails(t, adminEmail, 2)
+	if summary := mails[len(mails)-1].Body.Text; !strings.Contains(summary, s.APIURL+reportPath+"?format=xlsx") || strings.Contains(summary, "X-Amz-") {
+		t.Fatalf("summary:\n%s", summary)
+	}
 	if strings.Contains(logs.String(), "hemmelig-"+id) {
 		t.Fatal("the safe word is in the logs")
 	}
@@ -173,8 +215,8 @@ func TestImportColumnsThroughRunner(t *testing.T) {
 		body  map[string]any
 		field string
 	}{
-		{map[string]any{"fileName": "r.csv", "columns": map[string]string{"Passord ved alarm": "password"}}, "columns.Passord ved alarm"},
-		{map[string]any{"fileName": "r.csv", "columnMapping": columns}, "columnMapping"},
+		{map[string]any{"fileName": "r.csv", "size": 100, "columns": map[string]string{"Passord ved alarm": "password"}}, "columns.Passord ved alarm"},
+		{map[string]any{"fileName": "r.csv", "size": 100, "columnMapping": columns}, "columnMapping"},
 	} {
 		var problem struct {
 			Errors []struct{ Field string } `json:"errors"`
@@ -189,7 +231,7 @@ func TestImportColumnsThroughRunner(t *testing.T) {
 		ImportID  string `json:"importId"`
 		UploadURL string `json:"uploadUrl"`
 	}
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "vakter.csv", "columns": columns}, &up), 201)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "vakter.csv", "size": len(csvText), "columns": columns}, &up), 201)
 	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {

@@ -69,7 +69,7 @@ func TestPartnerNotificationsThroughRunner(t *testing.T) {
 	var up struct {
 		UploadURL string `json:"uploadUrl"`
 	}
-	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]string{"fileName": "vaktliste.csv"}, &up), 201)
+	mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "vaktliste.csv", "size": len(csvText)}, &up), 201)
 	req, _ := http.NewRequest("PUT", up.UploadURL, strings.NewReader(csvText))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {

@@ -38,7 +38,7 @@ func TestStaleImportsThroughRunner(t *testing.T) {
 	}
 	newImport := func() upload {
 		var up upload
-		mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]string{"fileName": "roster.csv"}, &up), 201)
+		mustStatus(t, admin.Call("POST", "/orgs/"+orgID+"/imports", map[string]any{"fileName": "roster.csv", "size": len(csvText)}, &up), 201)
 		return up
 	}
 	put := func(up upload) {

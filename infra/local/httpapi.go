@@ -31,6 +31,10 @@ type HTTPAPI struct {
 	Log    *slog.Logger
 	// MaxBody is API Gateway's payload limit (10 MB).
 	MaxBody int64
+	// Domain is the API's own address, given to functions as
+	// requestContext.domainName: API Gateway puts its domain there, never a
+	// client's Host header.
+	Domain string
 }
 
 const stage = "$default"
@@ -180,7 +184,7 @@ func (a *HTTPAPI) event(r *http.Request, route *Route, params map[string]string,
 		Cookies: cookies, Headers: headers, PathParameters: params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey: routeKey, AccountID: "000000000000", Stage: stage, APIID: "local",
-			DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0],
+			DomainName: a.Domain, DomainPrefix: strings.Split(a.Domain, ".")[0],
 			RequestID: newRequestID(), Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: remoteIP(r), UserAgent: r.UserAgent(),

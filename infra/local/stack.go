@@ -202,7 +202,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	notifier := &s3Notifier{next: gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server(), bucket: cfg.Bucket, log: cfg.Log}
 
 	keyFile := filepath.Join(cfg.StateDir, "signing-key.pem")
-	api := &HTTPAPI{Log: cfg.Log}
+	api := &HTTPAPI{Log: cfg.Log, Domain: lnAPI.Addr().String()}
 	s.Scheduler = &Scheduler{Log: cfg.Log}
 	physical := map[string]string{}
 	for _, f := range fns {

@@ -58,14 +58,14 @@ func (a *Admin) Register(rt *Router) {
 	}
 }
 
-// invitations is the service, linking to this API's own acceptance page when
-// no public base URL is configured.
+// invitations is the service, linking to the API's own acceptance page when
+// no public base URL is configured (see Request.BaseURL).
 func (a *Admin) invitations(r *Request) *invite.Service {
 	if a.Invitations.AcceptURL != "" {
 		return a.Invitations
 	}
 	perRequest := *a.Invitations
-	perRequest.AcceptURL = r.BaseURL() + "/accept"
+	perRequest.AcceptURL = r.BaseURL("") + "/accept"
 	return &perRequest
 }
 

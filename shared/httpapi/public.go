@@ -61,6 +61,9 @@ type Public struct {
 	SignIn      *account.SignIn
 	Issuer      string
 	Key         *ecdsa.PublicKey
+	// BaseURL is the public base the discovery document links to; empty
+	// links to the API's own domain (see Request.BaseURL).
+	BaseURL string
 }
 
 // Register adds the public routes to rt.
@@ -125,10 +128,11 @@ func (p *Public) jwks(context.Context, *Request) (Response, error) {
 }
 
 func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, error) {
+	base := r.BaseURL(p.BaseURL)
 	res, err := JSON(http.StatusOK, map[string]any{
 		"issuer":                                p.Issuer,
-		"jwks_uri":                              r.BaseURL() + "/.well-known/jwks.json",
-		"token_endpoint":                        r.BaseURL() + "/auth/sign-in",
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"token_endpoint":                        base + "/auth/sign-in",
 		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},

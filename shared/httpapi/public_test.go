@@ -62,6 +62,7 @@ func TestPasswordRoutesThrottleBySourceIP(t *testing.T) {
 	(&httpapi.Public{
 		SignIn:      account.NewSignIn(store, account.Hasher{Params: account.OWASP}, nil, time.Now),
 		Invitations: &invite.Service{Store: openInvitation{inv: inv}, Guesses: guesses, Now: time.Now},
+		BaseURL:     "https://onboard.example",
 	}).Register(router)
 	call := func(routeKey, body string) events.APIGatewayV2HTTPResponse {
 		ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, Body: body,

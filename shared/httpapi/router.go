@@ -48,17 +48,20 @@ func (r *Request) Query(name string) string { return r.Event.QueryStringParamete
 // Header returns a request header (API Gateway lower-cases names).
 func (r *Request) Header(name string) string { return r.Event.Headers[strings.ToLower(name)] }
 
+// BaseURL is where links point: configured when it is set, else the domain
+// API Gateway received the request on (requestContext.domainName: its own
+// or a custom domain mapped to the API, set by API Gateway and never by the
+// client), over HTTPS, the only scheme API Gateway serves. Never the Host or
+// X-Forwarded-* headers, which any client sets.
+func (r *Request) BaseURL(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return "https://" + r.Event.RequestContext.DomainName
+}
+
 // UserID is the signed-in caller's user id (on authed routes), or "".
 func (r *Request) UserID() string { return r.userID }
-
-// BaseURL is the scheme and host the request came to.
-func (r *Request) BaseURL() string {
-	scheme := "https"
-	if p := r.Header("x-forwarded-proto"); p != "" {
-		scheme = p
-	}
-	return scheme + "://" + r.Event.RequestContext.DomainName
-}
 
 // Decode reads the JSON body into v. Unknown fields are ignored (clients may
 // be newer than the server); malformed JSON, trailing data or a body that is

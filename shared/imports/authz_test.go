@@ -3,6 +3,7 @@ package imports_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
@@ -20,8 +22,9 @@ import (
 
 type presigner struct{}
 
-func (presigner) PresignPut(_ context.Context, key string, _ time.Duration) (string, error) {
-	return "https://bucket/" + key, nil
+// PresignPut names the size it signs, as S3's URL would carry its signature.
+func (presigner) PresignPut(_ context.Context, key string, size int64, _ time.Duration) (string, error) {
+	return fmt.Sprintf("https://bucket/%s?content-length=%d", key, size), nil
 }
 func (presigner) PresignGet(_ context.Context, key string, _ time.Duration) (string, error) {
 	return "https://bucket/" + key, nil
@@ -35,7 +38,8 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	key, _ := authtoken.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Now: time.Now}).Register(router)
+	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Now: time.Now,
+		ReportRetention: 30 * 24 * time.Hour}).Register(router)
 
 	join := func(email, role string, units ...string) string {
 		w.invite(email, role, units...)
@@ -56,14 +60,14 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	ids["other org's admin"] = w.accept("o@example.no")
 	_ = other
 
-	call := func(actor, routeKey string, params map[string]string, body any) (int, string) {
+	do := func(actor, routeKey string, params, query map[string]string, body any) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		token, _, _ := issuer.Issue(ctx, ids[actor], "x@example.no")
 		path := routeKey[strings.Index(routeKey, " ")+1:]
 		for k, v := range params {
 			path = strings.ReplaceAll(path, "{"+k+"}", v)
 		}
-		ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: path, PathParameters: params,
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: path, PathParameters: params, QueryStringParameters: query,
 			Headers: map[string]string{"authorization": "Bearer " + token}}
 		if body != nil {
 			b, _ := json.Marshal(body)
@@ -73,12 +77,17 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return res
+	}
+	call := func(actor, routeKey string, params map[string]string, body any) (int, string) {
+		t.Helper()
+		res := do(actor, routeKey, params, nil, body)
 		return res.StatusCode, res.Body
 	}
 	o := map[string]string{"orgId": w.orgID}
 	// An import by the org-wide admin, one by the unit coordinator.
 	importID := func(actor string) string {
-		status, body := call(actor, "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "roster.xlsx"})
+		status, body := call(actor, "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.xlsx", "size": 2048})
 		var up struct {
 			ImportID string `json:"importId"`
 		}
@@ -89,6 +98,19 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		return up.ImportID
 	}
 	byAdmin, byCoordinator := importID("org-wide admin"), importID("unit coordinator")
+	// Finished imports with reports, finished at the given time.
+	finished := func(actor string, at time.Time) string {
+		at = at.UTC().Truncate(time.Second)
+		j := importjob.Job{ID: invite.NewID(), OrgID: w.orgID, FileName: "r.csv", UploadedBy: ids[actor], Status: importjob.Done,
+			CreatedAt: at, UpdatedAt: at, FinishedAt: &at}
+		j.ReportKey = imports.ReportKey(w.orgID, j.ID)
+		if err := w.store.CreateImport(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		return j.ID
+	}
+	doneByAdmin, doneByCoordinator := finished("org-wide admin", time.Now()), finished("unit coordinator", time.Now())
+	report := "GET /orgs/{orgId}/imports/{importId}/report"
 
 	cases := []struct {
 		name, route string
@@ -97,11 +119,15 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		want        [6]int
 	}{
 		{"download the template", "GET /orgs/{orgId}/imports/template", o, nil, [6]int{200, 200, 200, 403, 403, 403}},
-		{"start an import", "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "r.csv"}, [6]int{201, 201, 201, 403, 403, 403}},
+		{"start an import", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "r.csv", "size": 10}, [6]int{201, 201, 201, 403, 403, 403}},
 		{"read an org-wide admin's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byAdmin}, nil,
 			[6]int{200, 404, 404, 403, 403, 403}},
 		{"read a unit coordinator's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byCoordinator}, nil,
 			[6]int{200, 404, 200, 403, 403, 403}},
+		{"fetch an org-wide admin's report", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, nil,
+			[6]int{303, 404, 404, 403, 403, 403}},
+		{"fetch a unit coordinator's report", report, map[string]string{"orgId": w.orgID, "importId": doneByCoordinator}, nil,
+			[6]int{303, 404, 303, 403, 403, 403}},
 	}
 	for _, tc := range cases {
 		for i, actor := range names {
@@ -110,9 +136,59 @@ func TestImportRoutesAuthorization(t *testing.T) {
 			}
 		}
 	}
+	// Every import route is in the matrix.
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[tc.route] = true
+	}
+	for _, r := range router.Routes() {
+		if !covered[r] {
+			t.Errorf("route %s is not in the authorization matrix", r)
+		}
+	}
+	// The report route answers with a fresh presigned URL to the format
+	// asked for (XLSX by default), never cached.
+	for query, want := range map[string]string{"": ".xlsx", "csv": ".csv", "XLSX": ".xlsx"} {
+		res := do("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, map[string]string{"format": query}, nil)
+		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.orgID, doneByAdmin)+want ||
+			res.Headers["Cache-Control"] != "no-store" {
+			t.Errorf("report ?format=%s: %d %v", query, res.StatusCode, res.Headers)
+		}
+	}
+	if res := do("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, map[string]string{"format": "pdf"}, nil); res.StatusCode != 422 ||
+		!strings.Contains(res.Body, "format") {
+		t.Errorf("format=pdf: %d %s", res.StatusCode, res.Body)
+	}
+	// No report yet is a 404; a report past its retention (the bucket's
+	// lifecycle has deleted it) a 410.
+	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": byAdmin}, nil); status != 404 {
+		t.Errorf("no report yet: %d %s", status, body)
+	}
+	old := finished("org-wide admin", time.Now().Add(-31*24*time.Hour))
+	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": old}, nil); status != 410 {
+		t.Errorf("a report past its retention: %d %s", status, body)
+	}
 	// A bad file name is named.
-	if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]string{"fileName": "roster.pdf"}); status != 422 ||
+	if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.pdf", "size": 10}); status != 422 ||
 		!strings.Contains(body, "fileName") {
 		t.Fatalf("%d %s", status, body)
+	}
+	// The upload URL binds the size the caller declares (S3 refuses a PUT of
+	// any other length); a file over the limit, or of no stated size, is
+	// refused before any URL exists.
+	var up struct {
+		UploadURL string `json:"uploadUrl"`
+	}
+	status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.csv", "size": 12345})
+	if json.Unmarshal([]byte(body), &up); status != 201 || !strings.HasSuffix(up.UploadURL, "?content-length=12345") {
+		t.Fatalf("%d %s", status, body)
+	}
+	for _, bad := range []map[string]any{
+		{"fileName": "roster.csv"}, {"fileName": "roster.csv", "size": 0}, {"fileName": "roster.csv", "size": -1},
+		{"fileName": "roster.csv", "size": 50<<20 + 1}, {"fileName": "roster.csv", "size": "12345"},
+	} {
+		if status, body := call("org-wide admin", "POST /orgs/{orgId}/imports", o, bad); status != 422 || !strings.Contains(body, `"size"`) {
+			t.Errorf("%v: %d %s", bad, status, body)
+		}
 	}
 }

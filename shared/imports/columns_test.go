@@ -185,7 +185,7 @@ func TestCreateImportWithColumns(t *testing.T) {
 	}
 	o := map[string]string{"orgId": w.orgID}
 
-	status, body := call("POST /orgs/{orgId}/imports", o, `{"fileName":"r.csv","columns":{"Kodeord ved alarm":"safeWord","Status":"ignore"}}`)
+	status, body := call("POST /orgs/{orgId}/imports", o, `{"fileName":"r.csv","size":100,"columns":{"Kodeord ved alarm":"safeWord","Status":"ignore"}}`)
 	var up struct {
 		ImportID string `json:"importId"`
 	}
@@ -199,11 +199,11 @@ func TestCreateImportWithColumns(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ body, field string }{
-		{`{"fileName":"r.csv","columns":{"Kodeord ved alarm":"password"}}`, `"field":"columns.Kodeord ved alarm"`},
-		{`{"fileName":"r.csv","columns":{"A":"email","B":"email"}}`, `"field":"columns.B"`},
-		{`{"fileName":"r.csv","columns":{"A":7}}`, `"field":"columns`},
-		{`{"fileName":"r.csv","fullRoster":true,"confirmRemoval":true}`, `"field":"confirmRemoval"`},
-		{`{"fileName":"r.csv","columnMapping":{"A":"email"}}`, `"field":"columnMapping"`},
+		{`{"fileName":"r.csv","size":100,"columns":{"Kodeord ved alarm":"password"}}`, `"field":"columns.Kodeord ved alarm"`},
+		{`{"fileName":"r.csv","size":100,"columns":{"A":"email","B":"email"}}`, `"field":"columns.B"`},
+		{`{"fileName":"r.csv","size":100,"columns":{"A":7}}`, `"field":"columns`},
+		{`{"fileName":"r.csv","size":100,"fullRoster":true,"confirmRemoval":true}`, `"field":"confirmRemoval"`},
+		{`{"fileName":"r.csv","size":100,"columnMapping":{"A":"email"}}`, `"field":"columnMapping"`},
 	} {
 		status, body := call("POST /orgs/{orgId}/imports", o, tc.body)
 		if status != 422 || !strings.Contains(body, tc.field) {

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -22,7 +24,8 @@ import (
 
 // Presigner makes the URLs an upload and its reports go through.
 type Presigner interface {
-	PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// PresignPut returns a URL that uploads key, of exactly size bytes.
+	PresignPut(ctx context.Context, key string, size int64, ttl time.Duration) (string, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
@@ -32,6 +35,12 @@ type Routes struct {
 	Jobs    importjob.JobStore
 	Objects Presigner
 	Now     func() time.Time
+	// ReportRetention is how long the bucket keeps reports (its lifecycle
+	// rule); a report older than that is gone. Zero: kept for ever.
+	ReportRetention time.Duration
+	// MaxBytes is the largest file an upload URL is made for: the ingest
+	// function's limit (default roster.DefaultMaxBytes).
+	MaxBytes int64
 }
 
 // Register adds the routes to rt.
@@ -39,15 +48,31 @@ func (h *Routes) Register(rt *httpapi.Router) {
 	rt.Authed("GET /orgs/{orgId}/imports/template", h.template)
 	rt.Authed("POST /orgs/{orgId}/imports", h.create)
 	rt.Authed("GET /orgs/{orgId}/imports/{importId}", h.get)
+	rt.Authed("GET /orgs/{orgId}/imports/{importId}/report", h.report)
 }
+
+// ReportPath is the route that hands out an import's report: links in
+// emails name it rather than a presigned URL, which lives no longer than
+// the credentials that signed it (a function's last hours at most).
+func ReportPath(orgID, importID string) string {
+	return "/orgs/" + url.PathEscape(orgID) + "/imports/" + url.PathEscape(importID) + "/report"
+}
+
+// reportLinkTTL is how long the URL the report route redirects to works:
+// long enough to follow the redirect.
+const reportLinkTTL = 5 * time.Minute
 
 // uploadTTL is how long an upload URL works.
 const uploadTTL = 15 * time.Minute
 
 type createRequest struct {
-	FileName        string `json:"fileName"`
-	FullRoster      bool   `json:"fullRoster"`
-	ConfirmRemovals bool   `json:"confirmRemovals"`
+	FileName string `json:"fileName"`
+	// Size is the file's exact size in bytes, signed into the upload URL.
+	// Required: a URL that does not bind the length would store whatever
+	// its holder sends, up to S3's 5 GB.
+	Size            int64 `json:"size"`
+	FullRoster      bool  `json:"fullRoster"`
+	ConfirmRemovals bool  `json:"confirmRemovals"`
 	// Columns maps headers of the file to fields (roster.MappingFields).
 	Columns map[string]string `json:"columns"`
 }
@@ -110,6 +135,13 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		e, _ := fault.As(err)
 		errs = append(errs, e.Fields...)
 	}
+	maxBytes := h.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = roster.DefaultMaxBytes
+	}
+	if in.Size < 1 || in.Size > maxBytes {
+		errs.Add("size", string(fault.Invalid), fmt.Sprintf("the file's size in bytes, 1 to %d (%d MB)", maxBytes, maxBytes>>20))
+	}
 	if err := errs.Err(); err != nil {
 		return httpapi.Response{}, err
 	}
@@ -121,7 +153,7 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if err := h.Jobs.CreateImport(ctx, job); err != nil {
 		return httpapi.Response{}, err
 	}
-	url, err := h.Objects.PresignPut(ctx, job.Key, uploadTTL)
+	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, uploadTTL)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -134,22 +166,32 @@ type View struct {
 	Reports map[string]string `json:"reports,omitempty"`
 }
 
-// get shows an import's status and counts, and links to its report once
-// done, to its uploader and to organisation-wide callers who may import.
-func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+// job is the import the request names, if the caller may see it: its
+// report names people across the organisation, so the uploader and
+// organisation-wide callers who may import may, unit-scoped ones only their
+// own.
+func (h *Routes) job(ctx context.Context, r *httpapi.Request) (*importjob.Job, error) {
 	orgID := r.Param("orgId")
 	_, actor, err := h.Orgs.MayImport(ctx, r.UserID(), orgID)
 	if err != nil {
-		return httpapi.Response{}, err
+		return nil, err
 	}
 	job, err := h.Jobs.Import(ctx, orgID, r.Param("importId"))
 	if err != nil {
-		return httpapi.Response{}, err
+		return nil, err
 	}
-	// Its report names people across the organisation: the uploader and
-	// organisation-wide callers may see it, unit-scoped ones only their own.
 	if job == nil || !actor.OrgWide() && job.UploadedBy != actor.UserID {
-		return httpapi.Response{}, fault.New(fault.NotFound, "no such import")
+		return nil, fault.New(fault.NotFound, "no such import")
+	}
+	return job, nil
+}
+
+// get shows an import's status and counts, and links to its report once
+// done.
+func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	job, err := h.job(ctx, r)
+	if err != nil {
+		return httpapi.Response{}, err
 	}
 	v := View{Job: *job}
 	if job.ReportKey != "" {
@@ -161,6 +203,35 @@ func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response,
 		}
 	}
 	return httpapi.JSON(http.StatusOK, v)
+}
+
+// report sends the caller to the import's report, ?format=xlsx (default)
+// or csv, through a URL presigned now.
+func (h *Routes) report(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	format := strings.ToLower(r.Query("format"))
+	if format == "" {
+		format = "xlsx"
+	}
+	if format != "xlsx" && format != "csv" {
+		var errs fault.Fields
+		errs.Add("format", string(fault.Invalid), "xlsx or csv")
+		return httpapi.Response{}, errs.Err()
+	}
+	job, err := h.job(ctx, r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if job.ReportKey == "" {
+		return httpapi.Response{}, fault.New(fault.NotFound, "the import has no report yet")
+	}
+	if h.ReportRetention > 0 && job.FinishedAt != nil && h.Now().After(job.FinishedAt.Add(h.ReportRetention)) {
+		return httpapi.Response{}, fault.New(fault.Gone, "reports are kept %d days; this one has been deleted", int(h.ReportRetention.Hours()/24))
+	}
+	link, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+format, reportLinkTTL)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": link, "Cache-Control": "no-store"}}, nil
 }
 
 const (

@@ -25,8 +25,6 @@ type Objects interface {
 	// Get opens one version of an object ("" for the latest).
 	Get(ctx context.Context, key, version string) (io.ReadCloser, error)
 	Put(ctx context.Context, key, contentType string, body []byte) error
-	// PresignGet returns a URL that reads key for ttl.
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // SummaryMailer tells the uploader how an import went.
@@ -43,7 +41,10 @@ type Ingest struct {
 	// SummaryTo receives the summary of files dropped into the bucket
 	// directly (no uploader); empty sends none.
 	SummaryTo string
-	Limits    roster.Limits
+	// BaseURL is the API's public base: the summary links to the report
+	// route under it (ReportPath); empty links to nothing.
+	BaseURL string
+	Limits  roster.Limits
 	// Lease is how long a run holds a job (default 15 minutes, Lambda's
 	// longest run): a job whose run died is resumed after it.
 	Lease time.Duration
@@ -196,7 +197,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	}()
 	limits := g.Limits
 	if limits.MaxBytes <= 0 {
-		limits.MaxBytes = 50 << 20
+		limits.MaxBytes = roster.DefaultMaxBytes
 	}
 	if obj.Size > limits.MaxBytes {
 		return &roster.FileError{Message: fmt.Sprintf("the file is larger than %d MB", limits.MaxBytes>>20)}
@@ -489,11 +490,8 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 	if !ok {
 		return
 	}
-	if job.ReportKey != "" {
-		url, err := g.Objects.PresignGet(ctx, job.ReportKey+".xlsx", 7*24*time.Hour)
-		if err == nil {
-			s.ReportURL = url
-		}
+	if job.ReportKey != "" && g.BaseURL != "" {
+		s.ReportURL = g.BaseURL + ReportPath(job.OrgID, job.ID) + "?format=xlsx"
 	}
 	n.Send(ctx, job.ID, s)
 }

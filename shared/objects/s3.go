@@ -72,9 +72,11 @@ func (b *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (str
 	return req.URL, nil
 }
 
-// PresignPut returns a URL that uploads key for ttl.
-func (b *S3) PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key}, s3.WithPresignExpires(ttl))
+// PresignPut returns a URL that uploads key, of exactly size bytes, for
+// ttl: the size is signed as Content-Length, so S3 refuses any other.
+func (b *S3) PresignPut(ctx context.Context, key string, size int64, ttl time.Duration) (string, error) {
+	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key, ContentLength: &size},
+		s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign put %s: %w", redact.Text(key), err)
 	}

@@ -24,6 +24,9 @@ type Sheet interface {
 	Close() error
 }
 
+// DefaultMaxBytes is the largest file read unless Limits say otherwise.
+const DefaultMaxBytes = 50 << 20
+
 // Limits bound what a file may cost to read.
 type Limits struct {
 	MaxBytes int64 // the file itself (default 50 MB)
@@ -31,11 +34,16 @@ type Limits struct {
 	// MaxUnzipped bounds a workbook's total uncompressed size (zip bombs;
 	// default 1 GB).
 	MaxUnzipped int64
+	// MaxTemp and MaxMemory bound what reading a workbook writes to
+	// temporary files and holds in memory, weighed from its directory
+	// before anything is unpacked (workbookCost; zero: unbounded).
+	// ForFunction derives all three from a function's /tmp and memory.
+	MaxTemp, MaxMemory int64
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
-		l.MaxBytes = 50 << 20
+		l.MaxBytes = DefaultMaxBytes
 	}
 	if l.MaxRows <= 0 {
 		l.MaxRows = 200_000

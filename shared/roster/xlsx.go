@@ -43,6 +43,13 @@ func OpenXLSX(r io.Reader, limits Limits) (Sheet, string, error) {
 	if len(b) == 0 {
 		return nil, "", fileErr("the file is empty")
 	}
+	if zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err == nil { // else excelize names the problem
+		temp, memory := workbookCost(zr.File)
+		if limits.MaxTemp > 0 && temp > limits.MaxTemp || limits.MaxMemory > 0 && memory > limits.MaxMemory {
+			return nil, "", fileErr("the workbook unpacks to more than allowed (about %d MB on disk and %d MB in memory, at most %d MB and %d MB)",
+				temp>>20, memory>>20, limits.MaxTemp>>20, limits.MaxMemory>>20)
+		}
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{
 		UnzipSizeLimit: limits.MaxUnzipped, UnzipXMLSizeLimit: min(inMemoryPart, limits.MaxUnzipped),
 	})
