@@ -60,7 +60,9 @@ func (l *links) SendInvitation(_ context.Context, _ invite.Invitation, link stri
 	l.got = append(l.got, link)
 	return nil
 }
-func (l *links) SendAdded(context.Context, invite.Invitation, string, string, string) error { return nil }
+func (l *links) SendAdded(context.Context, invite.Invitation, string, string, string) error {
+	return nil
+}
 
 // An invitation made through the API links to the configured acceptance
 // page, else to the API's own domain, whatever the request's headers say.
