@@ -14,6 +14,7 @@ import (
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
 	"onboarding/shared/objects"
 	"onboarding/shared/org"
@@ -41,8 +42,15 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	store := ddb.New(db, table, time.Now)
+	// The deployment's key, which signs the summary emails' report links
+	// (the ingest function makes them).
+	linkKey, err := store.CursorKey(ctx)
+	if err != nil {
+		config.Fail(log, err)
+	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
 	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now,
+		Links:           importjob.NewReportLinks(linkKey, "", reportDays),
 		ReportRetention: time.Duration(reportDays) * 24 * time.Hour, MaxBytes: int64(maxMB) << 20}).Register(router)
 	lambda.Start(router.Handle)
 }

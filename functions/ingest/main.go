@@ -19,6 +19,7 @@ import (
 
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
+	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
@@ -39,6 +40,8 @@ func main() {
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
+	// Summaries' report links work no longer than the reports are kept.
+	reportDays := env.Int("REPORT_RETENTION_DAYS", 30, 1, 3650)
 	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	maxRows := env.Int("IMPORT_MAX_ROWS", 200000, 1, 10000000)
 	// What a workbook may unpack and hold derives from the function's sizes
@@ -58,13 +61,20 @@ func main() {
 	}
 	store := ddb.New(db, table, time.Now)
 	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
+	// The deployment's key, which signs the summary's report link (the
+	// imports function opens it).
+	linkKey, err := store.CursorKey(context.Background())
+	if err != nil {
+		config.Fail(log, err)
+	}
 	self := env.Optional("AWS_LAMBDA_FUNCTION_NAME", "")
 	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
 		RetentionDays: retention, Now: time.Now}
 	ingest := &imports.Ingest{
-		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo, BaseURL: publicBase,
-		Applier: &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
-		Now:     time.Now, Log: log, Runner: self,
+		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
+		ReportLinks: importjob.NewReportLinks(linkKey, publicBase, reportDays),
+		Applier:     &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
+		Now:         time.Now, Log: log, Runner: self,
 	}
 	ingest.Limits = roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows)
 	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })

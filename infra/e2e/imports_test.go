@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"onboarding/infra/testenv"
+	"onboarding/shared/importjob"
 )
 
 // noRedirect shows a redirect instead of following it.
@@ -184,11 +187,62 @@ func TestImportThroughRunner(t *testing.T) {
 	// Kari's invitation was queued; the import started a sweep, which sends
 	// it at the mail service's pace without waiting for the schedule.
 	InvitationToken(t, "kari-"+id+"@example.no", 1)
-	// The uploader gets the summary, linking to the report route (a URL
-	// presigned for the email would die with the function's credentials).
+	// The uploader gets the summary, linking to the report through a signed
+	// link (a URL presigned for the email would die with the function's
+	// credentials), which works in a mail client, with no access token,
+	// for the days the email states.
 	mails := testenv.WaitForEmails(t, adminEmail, 2)
-	if summary := mails[len(mails)-1].Body.Text; !strings.Contains(summary, s.APIURL+reportPath+"?format=xlsx") || strings.Contains(summary, "X-Amz-") {
+	summary := mails[len(mails)-1].Body.Text
+	var link string
+	for _, line := range strings.Split(summary, "\n") {
+		if strings.HasPrefix(line, s.APIURL+importjob.ReportLinkPath+"?") {
+			link = strings.TrimSpace(line)
+		}
+	}
+	if link == "" || strings.Contains(summary, "X-Amz-") || !strings.Contains(summary, fmt.Sprintf(" %d days", importjob.ReportLinkDays)) {
 		t.Fatalf("summary:\n%s", summary)
+	}
+	openLink := func(link string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", link, nil)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		checkContract(t, req, nil, res, body)
+		return res
+	}
+	res = openLink(link)
+	if res.StatusCode != 303 || res.Header.Get("Location") == "" || res.Header.Get("Cache-Control") != "no-store" ||
+		res.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("the emailed link: %d %v", res.StatusCode, res.Header)
+	}
+	res, err = http.Get(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xlsxReport, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if f, err := excelize.OpenReader(bytes.NewReader(xlsxReport)); res.StatusCode != 200 || err != nil {
+		t.Fatalf("the emailed link's report: %d %v", res.StatusCode, err)
+	} else {
+		f.Close()
+	}
+	// An edited link is refused: another format, or the import's id in
+	// another organisation.
+	for _, edited := range []string{strings.Replace(link, "format=xlsx", "format=csv", 1),
+		strings.Replace(link, "org="+orgID, "org="+testenv.RandomID(), 1)} {
+		if edited == link {
+			t.Fatalf("no edit of %s", link)
+		}
+		if res := openLink(edited); res.StatusCode != 403 || res.Header.Get("Location") != "" {
+			t.Fatalf("an edited link: %d %v", res.StatusCode, res.Header)
+		}
+	}
+	if u, _ := url.Parse(link); strings.Contains(logs.String(), u.Query().Get("signature")) {
+		t.Fatal("the link's signature is in the logs")
 	}
 	if strings.Contains(logs.String(), "hemmelig-"+id) {
 		t.Fatal("the safe word is in the logs")

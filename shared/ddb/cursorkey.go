@@ -14,12 +14,15 @@ type cursorKeyItem struct {
 	Key []byte `dynamodbav:"key"`
 }
 
-// CursorKey returns the deployment's key for signing list cursors, read once
+// CursorKey returns the deployment's key for signing list cursors and the
+// report links of import summaries (importjob.ReportLinks, which sign their
+// purpose in, so a cursor's signature never passes for a link's), read once
 // per cold start. The first function to start makes it (32 random bytes, put
 // if absent, so that functions starting together agree on one). It lives in
-// the table because everyone who can read it can read every list anyway, and
-// so each deployment, and the local runner's table, has its own without a
-// parameter to set or a secret in the functions' environment.
+// the table because everyone who can read it can read every list, and the
+// people a report names, anyway, and so each deployment, and the local
+// runner's table, has its own without a parameter to set or a secret in the
+// functions' environment.
 func (s *Store) CursorKey(ctx context.Context) ([]byte, error) {
 	k := key{pkConfig, skCursors}
 	for range 2 {

@@ -28,7 +28,8 @@
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
-//	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors: 32 random bytes, made once
+//	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors and emailed report links: 32
+//	                                                     random bytes, made once
 //	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
 //	partner snapshot ORG#<org>          PSTATE#<partner>#<email> what the partner was last told of a worker; versioned
 //	delivery         ORG#<org>          DELIVERY#<partner>#<id>  a batch of events for one channel: status, attempts; TTL
@@ -68,7 +69,8 @@
 //	leave (the added email's link)  GetItem LEAVE -> BatchGetItem META + MEMBER; TransactWriteItems: delete MEMBER (if
 //	                                as read and made by the invitation LEAVE names), admin count (never below one),
 //	                                delete MONITOR, delete LEAVE (if unexpired), audit entry
-//	list cursors' key (cold start)  GetItem CURSORKEY; when absent PutItem if absent -> GetItem
+//	cursors' and report links' key  GetItem CURSORKEY; when absent PutItem if absent -> GetItem (at cold start:
+//	                                invite, imports, ingest)
 //	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
 //	                                wins) -> GetItem IDEMP; UpdateItem / DeleteItem IDEMP if still the holder's
 //	a member's role (every request) GetItem MEMBER

@@ -159,7 +159,9 @@ type Summary struct {
 	To, Language, Name, OrgName, FileName string
 	Counts                                Counts
 	ReportURL                             string
-	Failed                                string // why the whole file failed, if it did
+	// ReportDays is how long ReportURL works; the email says so.
+	ReportDays int
+	Failed     string // why the whole file failed, if it did
 	// Stalled says the import was given up because its runs kept stopping
 	// before they finished (the email says so in the uploader's language).
 	Stalled bool

@@ -1,11 +1,13 @@
 package imports_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,8 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	key, _ := authtoken.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Now: time.Now,
+	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
+	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links, Now: time.Now,
 		ReportRetention: 30 * 24 * time.Hour}).Register(router)
 
 	join := func(email, role string, units ...string) string {
@@ -83,6 +86,15 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		t.Helper()
 		res := do(actor, routeKey, params, nil, body)
 		return res.StatusCode, res.Body
+	}
+	// linkQuery is the query of an emailed report link.
+	linkQuery := func(link string) map[string]string {
+		u, _ := url.Parse(link)
+		q := map[string]string{}
+		for k, v := range u.Query() {
+			q[k] = v[0]
+		}
+		return q
 	}
 	o := map[string]string{"orgId": w.orgID}
 	// An import by the org-wide admin, one by the unit coordinator.
@@ -136,8 +148,28 @@ func TestImportRoutesAuthorization(t *testing.T) {
 			}
 		}
 	}
+	// The emailed report link is the capability: whoever holds it reaches
+	// the report its uploader may (a caller's token plays no part), and an
+	// edited one no one.
+	linkRoute := "GET " + importjob.ReportLinkPath
+	linkCases := []struct {
+		name  string
+		query map[string]string
+		want  [6]int
+	}{
+		{"open an emailed report link", linkQuery(links.Make(w.orgID, doneByCoordinator, "xlsx", time.Now())), [6]int{303, 303, 303, 303, 303, 303}},
+		{"open an edited emailed report link", linkQuery(strings.Replace(links.Make(w.orgID, doneByCoordinator, "xlsx", time.Now()), doneByCoordinator, doneByAdmin, 1)),
+			[6]int{403, 403, 403, 403, 403, 403}},
+	}
+	for _, tc := range linkCases {
+		for i, actor := range names {
+			if res := do(actor, linkRoute, nil, tc.query, nil); res.StatusCode != tc.want[i] {
+				t.Errorf("%s as %s: %d, want %d (%s)", tc.name, actor, res.StatusCode, tc.want[i], res.Body)
+			}
+		}
+	}
 	// Every import route is in the matrix.
-	covered := map[string]bool{}
+	covered := map[string]bool{linkRoute: true}
 	for _, tc := range cases {
 		covered[tc.route] = true
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -34,7 +33,10 @@ type Routes struct {
 	Orgs    *org.Service
 	Jobs    importjob.JobStore
 	Objects Presigner
-	Now     func() time.Time
+	// Links opens the report links of summary emails (made by the ingest
+	// function with the same key).
+	Links *importjob.ReportLinks
+	Now   func() time.Time
 	// ReportRetention is how long the bucket keeps reports (its lifecycle
 	// rule); a report older than that is gone. Zero: kept for ever.
 	ReportRetention time.Duration
@@ -49,13 +51,9 @@ func (h *Routes) Register(rt *httpapi.Router) {
 	rt.Authed("POST /orgs/{orgId}/imports", h.create)
 	rt.Authed("GET /orgs/{orgId}/imports/{importId}", h.get)
 	rt.Authed("GET /orgs/{orgId}/imports/{importId}/report", h.report)
-}
-
-// ReportPath is the route that hands out an import's report: links in
-// emails name it rather than a presigned URL, which lives no longer than
-// the credentials that signed it (a function's last hours at most).
-func ReportPath(orgID, importID string) string {
-	return "/orgs/" + url.PathEscape(orgID) + "/imports/" + url.PathEscape(importID) + "/report"
+	// Public: a summary email's link, opened in a mail client with no
+	// token. Its signature stands in for one.
+	rt.Public("GET "+importjob.ReportLinkPath, h.linkedReport)
 }
 
 // reportLinkTTL is how long the URL the report route redirects to works:
@@ -221,6 +219,42 @@ func (h *Routes) report(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	return h.redirect(ctx, job, format)
+}
+
+// linkedReport sends whoever follows a summary email's report link to the
+// report it names, through a URL presigned now. The link is checked before
+// anything is read: an edited one is a 403, an expired one a 410.
+func (h *Routes) linkedReport(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	link, err := h.Links.Open(r.Event.QueryStringParameters, h.Now())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	job, err := h.Jobs.Import(ctx, link.OrgID, link.ImportID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if job == nil {
+		return httpapi.Response{}, fault.New(fault.NotFound, "no such import")
+	}
+	// The link acts for the uploader it was sent to: once they may no
+	// longer import here (removed, or another role) it stops, as their
+	// signed-in requests do. A file dropped into the bucket has no uploader;
+	// its summary went to the address the deployment configured.
+	if job.UploadedBy != "" {
+		if _, _, err := h.Orgs.MayImport(ctx, job.UploadedBy, link.OrgID); err != nil {
+			if c := fault.CodeOf(err); c != fault.Forbidden && c != fault.NotFound {
+				return httpapi.Response{}, err
+			}
+			return httpapi.Response{}, fault.New(fault.Forbidden, "the person this link was sent to may no longer open this report")
+		}
+	}
+	return h.redirect(ctx, job, link.Format)
+}
+
+// redirect answers with a URL to job's report in format, presigned now:
+// 404 before the report is written, 410 once the bucket has deleted it.
+func (h *Routes) redirect(ctx context.Context, job *importjob.Job, format string) (httpapi.Response, error) {
 	if job.ReportKey == "" {
 		return httpapi.Response{}, fault.New(fault.NotFound, "the import has no report yet")
 	}
@@ -231,7 +265,10 @@ func (h *Routes) report(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.Response{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": link, "Cache-Control": "no-store"}}, nil
+	// The presigned URL is a credential for 5 minutes: not kept by a cache,
+	// nor passed on as a Referer.
+	return httpapi.Response{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": link,
+		"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}}, nil
 }
 
 const (

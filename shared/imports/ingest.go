@@ -41,10 +41,11 @@ type Ingest struct {
 	// SummaryTo receives the summary of files dropped into the bucket
 	// directly (no uploader); empty sends none.
 	SummaryTo string
-	// BaseURL is the API's public base: the summary links to the report
-	// route under it (ReportPath); empty links to nothing.
-	BaseURL string
-	Limits  roster.Limits
+	// ReportLinks makes the summary's link to the report, which works
+	// without an access token (a mail client has none); nil links to
+	// nothing.
+	ReportLinks *importjob.ReportLinks
+	Limits      roster.Limits
 	// Lease is how long a run holds a job (default 15 minutes, Lambda's
 	// longest run): a job whose run died is resumed after it.
 	Lease time.Duration
@@ -490,8 +491,9 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 	if !ok {
 		return
 	}
-	if job.ReportKey != "" && g.BaseURL != "" {
-		s.ReportURL = g.BaseURL + ReportPath(job.OrgID, job.ID) + "?format=xlsx"
+	if job.ReportKey != "" && g.ReportLinks != nil {
+		s.ReportURL = g.ReportLinks.Make(job.OrgID, job.ID, "xlsx", g.Now())
+		s.ReportDays = g.ReportLinks.Days
 	}
 	n.Send(ctx, job.ID, s)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -49,8 +50,9 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	mail := &summaries{}
+	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
 	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now,
-		BaseURL: "https://onboard.example"}
+		ReportLinks: links}
 	var rows strings.Builder
 	rows.WriteString(header)
 	for _, name := range []string{"a", "b", "c", "d"} {
@@ -64,12 +66,24 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 	if err != nil || job.Status != importjob.Done || job.Counts.Created != 4 || job.NextRow != 6 {
 		t.Fatalf("%+v %v", job, err)
 	}
-	// The summary links to the report route, which presigns a URL when it
-	// is followed: a URL presigned now would die with the function's
-	// temporary credentials, within hours.
+	// The summary links to the report through a signed link, which
+	// presigns a URL when it is followed (a URL presigned now would die with
+	// the function's temporary credentials, within hours) and needs no
+	// access token (a mail client has none); it works for the days the
+	// email states.
 	if len(mail.got) != 1 || mail.got[0].To != "ops@example.no" || mail.got[0].Counts.Created != 4 ||
-		mail.got[0].ReportURL != "https://onboard.example/orgs/"+w.orgID+"/imports/"+job.ID+"/report?format=xlsx" {
+		!strings.HasPrefix(mail.got[0].ReportURL, "https://onboard.example"+importjob.ReportLinkPath+"?") ||
+		mail.got[0].ReportDays != importjob.ReportLinkDays {
 		t.Fatalf("summary %+v", mail.got)
+	}
+	u, _ := url.Parse(mail.got[0].ReportURL)
+	q := map[string]string{}
+	for k, v := range u.Query() {
+		q[k] = v[0]
+	}
+	if l, err := links.Open(q, time.Now().Add(importjob.ReportLinkDays*24*time.Hour-time.Minute)); err != nil ||
+		l != (importjob.ReportLink{OrgID: w.orgID, ImportID: job.ID, Format: "xlsx"}) {
+		t.Fatalf("the summary's link opens %+v, %v", l, err)
 	}
 	if !bytes.Contains(objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"], []byte("a@example.no,created")) {
 		t.Fatalf("report %s", objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"])

@@ -169,7 +169,9 @@ type ImportSummary struct {
 	To, Language, Name, OrgName, FileName string
 	Created, Updated, Removed, Errors     int
 	ReportURL                             string
-	Templates                             org.EmailTemplates
+	// ReportDays is how long ReportURL works; the email says so.
+	ReportDays int
+	Templates  org.EmailTemplates
 	// Problem says why the whole file could not be imported, if so.
 	Problem string
 	// Stalled: the import was given up because its runs kept stopping; the
@@ -200,6 +202,13 @@ func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
 	}
 	if s.ReportURL == "" {
 		l.ActionURL, l.ActionLabel = "", ""
+	} else if s.ReportDays > 0 {
+		// After the button, so it stays under an organisation's own text.
+		days := c.translator(lang, map[string]any{"ReportDays": s.ReportDays})
+		l.After = []string{days.T("import.reportDays")}
+		if days.err != nil {
+			tr.err = days.err
+		}
 	}
 	return c.finish(tr, s.To, l, "import summary")
 }
@@ -281,7 +290,7 @@ func (m InvitationMailer) SendImportSummary(ctx context.Context, s importjob.Sum
 	msg, err := m.Catalogue.ComposeImportSummary(ImportSummary{
 		To: s.To, Language: s.Language, Name: s.Name, OrgName: s.OrgName, FileName: s.FileName,
 		Created: s.Counts.Created, Updated: s.Counts.Updated, Removed: s.Counts.Removed, Errors: s.Counts.Errors,
-		ReportURL: s.ReportURL, Problem: s.Failed, Stalled: s.Stalled,
+		ReportURL: s.ReportURL, ReportDays: s.ReportDays, Problem: s.Failed, Stalled: s.Stalled,
 	})
 	if err != nil {
 		return err

@@ -112,6 +112,26 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				return c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
 					FileName: "roster.xlsx", Created: 3, Updated: 2, Removed: 1, Errors: 4, ReportURL: "https://x/report"})
 			},
+			// The report link works for as long as the email says, in its
+			// language, whatever text the organisation gave the email.
+			"report days": func() (Message, error) {
+				s := ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
+					FileName: "roster.xlsx", Created: 3, ReportURL: "https://x/imports/report?signature=s", ReportDays: 7}
+				m, err := c.ComposeImportSummary(s)
+				days, _ := c.T(lang, "import.reportDays", map[string]any{"ReportDays": 7})
+				if err == nil && (days == "" || !strings.Contains(m.Text, days) || !strings.Contains(m.HTML, days) || !strings.Contains(days, "7")) {
+					t.Errorf("%s: the summary does not say how long its link works (%q):\n%s", lang, days, m.Text)
+				}
+				s.Templates = org.EmailTemplates{"import": {lang: {Subject: "Import {{.FileName}} {{.OrgName}}", Body: "Done."}}}
+				if o, err := c.ComposeImportSummary(s); err != nil || days == "" || !strings.Contains(o.Text, days) {
+					t.Errorf("%s: under the organisation's text the summary does not say how long its link works: %v\n%s", lang, err, o.Text)
+				}
+				if n, err := c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, OrgName: inv.OrgName, FileName: "roster.xlsx",
+					ReportDays: 7}); err != nil || days != "" && strings.Contains(n.Text, days) {
+					t.Errorf("%s: a summary without a link speaks of one: %v\n%s", lang, err, n.Text)
+				}
+				return m, err
+			},
 			// An import given up because its runs kept stopping: why, in the
 			// uploader's language (Problem is the status message, in English).
 			"stalled": func() (Message, error) {
@@ -146,7 +166,7 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				}
 			}
 			subjectNames := "Nordlys Omsorg"
-			if kind == "import" || kind == "stalled" {
+			if kind == "import" || kind == "stalled" || kind == "report days" {
 				subjectNames = "roster.xlsx"
 			}
 			if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
