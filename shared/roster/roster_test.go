@@ -652,3 +652,16 @@ func TestDecoderPanicFailsTheFile(t *testing.T) {
 		}
 	}
 }
+
+// Words that mean an account's password are never read as a safe word (or
+// anything else): the safe word goes to monitoring partners, and a
+// password column must not. The uploader maps such a column if it really
+// holds safe words.
+func TestPasswordWordsAreNeverRecognised(t *testing.T) {
+	for _, h := range []string{"Password", "Passwort", "Passord", "Lösenord", "Kata sandi", "Katasandi", "Mot de passe",
+		"Adgangskode", "Salasana", "Kennwort", "Contraseña", "PIN", "PIN-kode", "Password (account)"} {
+		if c, ok := MatchHeader(h); ok {
+			t.Errorf("%q is read as %v; a password must never be taken for a roster field", h, c.Field)
+		}
+	}
+}
