@@ -98,8 +98,13 @@ func main() {
 			if errors.Is(err, imports.ErrContinue) {
 				// Too large for one run: the next run, started now with the
 				// same event, carries on from the checkpoint.
+				// Not under the run's context: a run cut off by its deadline
+				// hands over too (should the invoke fail, Lambda's retry or
+				// the sweep's stale-import step resumes it).
 				payload, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
-				_, err = lc.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: &self, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_, err = lc.Invoke(hctx, &lambdasvc.InvokeInput{FunctionName: &self, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+				cancel()
 				log.InfoContext(ctx, "import continues in the next run", "importId", job.ID, "nextRow", job.NextRow)
 			}
 			if err != nil {
