@@ -16,7 +16,24 @@ import (
 // the ASCII sign), and one that starts with a tab or carriage return. A
 // phone number in E.164 (+ and digits only) is left as it is: it reads as
 // a number at worst.
+//
+// The same goes for each part after a semicolon: the CSV files are
+// comma-separated and their writer does not quote a semicolon, but a
+// spreadsheet set to a semicolon list separator (as in most of the
+// languages served) opens them split there, so "x;=HYPERLINK(...)" would
+// become a cell of its own.
 func Neutralize(s string) string {
+	if !strings.Contains(s, ";") {
+		return neutralizeCell(s)
+	}
+	parts := strings.Split(s, ";")
+	for i, p := range parts {
+		parts[i] = neutralizeCell(p)
+	}
+	return strings.Join(parts, ";")
+}
+
+func neutralizeCell(s string) string {
 	if s == "" {
 		return s
 	}

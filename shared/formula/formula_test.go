@@ -10,6 +10,9 @@ func TestNeutralize(t *testing.T) {
 		" =1": "' =1", "\t=1": "'\t=1", "\r=1": "'\r=1", "\n=1": "'\n=1", " \t\r\n-1": "' \t\r\n-1", "\u00a0@x": "'\u00a0@x",
 		"\uff1d1": "'\uff1d1", "\uff0b1": "'\uff0b1", "\uff0d1": "'\uff0d1", "\uff20x": "'\uff20x", "\u3000\uff1d1": "'\u3000\uff1d1",
 		"\tplain": "'\tplain", "\rplain": "'\rplain", " plain": " plain",
+		// Split at a semicolon by a spreadsheet set to that list separator.
+		"x;=HYPERLINK(A1);y": "x;'=HYPERLINK(A1);y", "Nordmann; -1": "Nordmann;' -1", "a;b": "a;b", "=1;=2": "'=1;'=2",
+		"+4791512345;+4791512346": "+4791512345;+4791512346",
 	} {
 		if got := Neutralize(in); got != want {
 			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)

@@ -97,7 +97,7 @@ func TestReports(t *testing.T) {
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("%v %v", recs, err)
 	}
-	if recs[2][1] != `'=HYPERLINK("http://evil")` || recs[3][3] != "'+47 is not enough; @ops -1" || recs[1][1] != "kari@example.no" {
+	if recs[2][1] != `'=HYPERLINK("http://evil")` || recs[3][3] != "'+47 is not enough;' @ops -1" || recs[1][1] != "kari@example.no" {
 		t.Fatalf("%q", recs)
 	}
 	var xlsxBuf bytes.Buffer
