@@ -69,7 +69,12 @@ func randomHex(n int) string {
 // policies: an explicit Deny wins, otherwise some Allow must match. (There
 // are no resource policies, permission boundaries or SCPs locally.)
 func (p *Principal) Allowed(action, resource string) bool {
-	allowed := false
+	allowed, _ := p.decide(action, resource)
+	return allowed
+}
+
+// decide is Allowed, also saying whether an explicit Deny decided it.
+func (p *Principal) decide(action, resource string) (allowed, explicitDeny bool) {
 	for _, s := range p.Statements {
 		if !s.Matches(action, resource) {
 			continue
@@ -78,40 +83,53 @@ func (p *Principal) Allowed(action, resource string) bool {
 			// A Deny with a condition is taken not to apply: the local
 			// check does not evaluate conditions (README).
 			if !s.HasCondition {
-				return false
+				return false, true
 			}
 			continue
 		}
 		allowed = true
 	}
-	return allowed
+	return allowed, false
 }
 
 // Denial is an AWS call the caller's role does not allow.
 type Denial struct {
-	Principal *Principal
-	Action    string
-	Resource  string
+	Principal    *Principal
+	Action       string
+	Resource     string
+	ExplicitDeny bool // a Deny statement matched (else no Allow did)
 }
 
 // Message is the text AWS gives an AccessDenied for an identity policy.
 func (d Denial) Message() string {
-	return fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
-		d.Principal.SessionARN, d.Action, d.Resource, d.Action)
+	why := "because no identity-based policy allows the " + d.Action + " action"
+	if d.ExplicitDeny {
+		why = "with an explicit deny in an identity-based policy"
+	}
+	return fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", d.Principal.SessionARN, d.Action, d.Resource, why)
 }
 
-// Check returns the first of the calls the principal may not make.
+// Check returns the first of the calls the principal may not make; a call
+// is allowed on any one of its resources.
 func (p *Principal) Check(calls []Call) *Denial {
 	for _, c := range calls {
-		for _, res := range c.Resources {
-			if p.Allowed(c.Action, res) {
-				goto next
-			}
+		if d := p.checkCall(c); d != nil {
+			return d
 		}
-		return &Denial{Principal: p, Action: c.Action, Resource: c.Resources[0]}
-	next:
 	}
 	return nil
+}
+
+func (p *Principal) checkCall(c Call) *Denial {
+	denied := false
+	for _, res := range c.Resources {
+		allowed, explicit := p.decide(c.Action, res)
+		if allowed {
+			return nil
+		}
+		denied = denied || explicit
+	}
+	return &Denial{Principal: p, Action: c.Action, Resource: c.Resources[0], ExplicitDeny: denied}
 }
 
 // Call is one action an API request needs, on any of its resources (SES

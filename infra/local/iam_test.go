@@ -165,3 +165,18 @@ func TestPresignedURLExpires(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// An explicit Deny wins over an Allow, and AWS says which it was.
+func TestExplicitDenyWins(t *testing.T) {
+	p := &Principal{SessionARN: "arn:aws:sts::000000000000:assumed-role/r/f", Statements: []samtemplate.Statement{
+		{Effect: "Allow", Actions: []string{"s3:*"}, Resources: []string{"*"}},
+		{Effect: "Deny", Actions: []string{"s3:DeleteObject"}, Resources: []string{"arn:aws:s3:::b/*"}},
+	}}
+	if d := p.Check([]Call{call("s3:GetObject", "arn:aws:s3:::b/k")}); d != nil {
+		t.Fatalf("GetObject denied: %s", d.Message())
+	}
+	d := p.Check([]Call{call("s3:DeleteObject", "arn:aws:s3:::b/k")})
+	if d == nil || !d.ExplicitDeny || !strings.HasSuffix(d.Message(), "with an explicit deny in an identity-based policy") {
+		t.Fatalf("DeleteObject: %+v", d)
+	}
+}
