@@ -125,6 +125,7 @@ func run() error {
 		Table: table, Bucket: "bench", NoStream: true,
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: "http://" + ln.Addr().String(), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
+		KMSEndpoint:    env("KMS_ENDPOINT", "http://127.0.0.1:8010"),
 		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,
 	})
 	if err != nil {

@@ -89,6 +89,7 @@ func partners(host, tmp string) error {
 		Table: table, Bucket: "bench-partners",
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
 		DynamoDBEndpoint: env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
+		KMSEndpoint:    env("KMS_ENDPOINT", "http://127.0.0.1:8010"),
 		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,
 	})
 	if err != nil {

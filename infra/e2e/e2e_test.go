@@ -73,7 +73,7 @@ func StackWithLogs(t *testing.T, options ...func(*local.Config)) (*local.Stack, 
 		Template: filepath.Join(root, "template.yaml"), BuildDir: build, StateDir: t.TempDir(),
 		Table: table, Bucket: "e2e-" + testenv.RandomID(), NoStream: true,
 		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
-		DynamoDBEndpoint: testenv.DynamoDBEndpoint(), SESEndpoint: testenv.SESEndpoint(),
+		DynamoDBEndpoint: testenv.DynamoDBEndpoint(), SESEndpoint: testenv.SESEndpoint(), KMSEndpoint: testenv.KMSEndpoint(),
 		Log: slog.New(slog.NewTextHandler(logs, nil)), FunctionOutput: logs,
 	}
 	for _, o := range options {

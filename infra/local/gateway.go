@@ -259,6 +259,30 @@ func denyJSON(typePrefix string, status int) func(http.ResponseWriter, Denial) {
 	}
 }
 
+// ---- KMS (JSON protocol)
+
+func (c arns) classifyKMS(r *http.Request, body []byte) ([]Call, error) {
+	_, op, ok := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	if !ok {
+		return nil, fmt.Errorf("no X-Amz-Target")
+	}
+	var in struct{ KeyId string }
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, fmt.Errorf("KMS %s body: %w", op, err)
+	}
+	res := in.KeyId
+	switch {
+	case res == "":
+		res = "*"
+	case strings.HasPrefix(res, "arn:"):
+	case strings.HasPrefix(res, "alias/"):
+		res = c.arn("kms", res)
+	default:
+		res = c.arn("kms", "key/"+res)
+	}
+	return []Call{call("kms:"+op, res)}, nil
+}
+
 // ---- SES v2 (REST)
 
 func (c arns) classifySES(r *http.Request, body []byte) ([]Call, error) {

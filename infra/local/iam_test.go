@@ -52,6 +52,15 @@ func TestRolesFromTemplate(t *testing.T) {
 		}
 		return calls
 	}
+	kms := func(target, body string) []Call {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("X-Amz-Target", "TrentService."+target)
+		calls, err := ids.classifyKMS(r, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return calls
+	}
 	transaction := `{"TransactItems":[{"Put":{"TableName":"tbl"}},{"ConditionCheck":{"TableName":"tbl"}},{"Delete":{"TableName":"tbl"}}]}`
 	cases := []struct {
 		function string
@@ -79,6 +88,12 @@ func TestRolesFromTemplate(t *testing.T) {
 		// Its own name matches the wildcard written for it.
 		{"IngestFunction", []Call{call("lambda:InvokeFunction", ids.arn("lambda", "function:"+fns["IngestFunction"].PhysicalName))}, ""},
 		{"InviteFunction", []Call{call("lambda:InvokeFunction", ids.arn("lambda", "function:"+fns["SweepFunction"].PhysicalName))}, "lambda:InvokeFunction"},
+		// Only the accept function signs access tokens; the others verify them.
+		{"AcceptFunction", kms("Sign", `{"KeyId":"local"}`), ""},
+		{"InviteFunction", kms("GetPublicKey", `{"KeyId":"local"}`), ""},
+		{"InviteFunction", kms("Sign", `{"KeyId":"local"}`), "kms:Sign"},
+		{"ImportsFunction", kms("Sign", `{"KeyId":"arn:aws:kms:`+Region+`:000000000000:key/local"}`), "kms:Sign"},
+		{"SweepFunction", kms("GetPublicKey", `{"KeyId":"local"}`), "kms:GetPublicKey"},
 	}
 	for _, c := range cases {
 		d := role(c.function).Check(c.calls)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -43,6 +46,11 @@ type Config struct {
 
 	DynamoDBEndpoint string
 	SESEndpoint      string
+	// KMSEndpoint is a KMS API (moto's, locally) that holds the key access
+	// tokens are signed with, as in AWS; each function's use of it is then
+	// checked against its role. Empty: the functions sign with a key file
+	// in StateDir instead, and no KMS call is made or checked.
+	KMSEndpoint string
 
 	// Parameters override template parameter defaults.
 	Parameters map[string]any
@@ -75,12 +83,12 @@ type Stack struct {
 	IAM       *IAM            // the functions' roles, checked on every AWS call they make
 	// DynamoDBURL and SESURL are the gateways the functions reach the
 	// emulators through.
-	DynamoDBURL, SESURL string
-	Table               string // the table's name
-	Bucket              string // the bucket's name
-	APIURL              string
-	InvokeURL           string
-	S3URL               string
+	DynamoDBURL, SESURL, KMSURL string
+	Table                       string // the table's name
+	Bucket                      string // the bucket's name
+	APIURL                      string
+	InvokeURL                   string
+	S3URL                       string
 
 	servers []*http.Server
 	stop    context.CancelFunc
@@ -125,12 +133,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	for k, v := range cfg.Parameters {
 		params[k] = v
 	}
+	signingKey := "local-signing-key"
+	if cfg.KMSEndpoint != "" {
+		if signingKey, err = ensureSigningKey(ctx, cfg.KMSEndpoint, cfg.StateDir); err != nil {
+			return nil, fmt.Errorf("the signing key in KMS at %s: %w", cfg.KMSEndpoint, err)
+		}
+	}
 	rc := samtemplate.Context{
 		Parameters: params,
-		Refs:       map[string]string{"Table": cfg.Table, "Bucket": cfg.Bucket, "SigningKey": "local-signing-key", "HttpApi": "local"},
+		Refs:       map[string]string{"Table": cfg.Table, "Bucket": cfg.Bucket, "SigningKey": signingKey, "HttpApi": "local"},
 		Attrs: map[string]string{
 			"Table.Arn": "arn:aws:dynamodb:" + Region + ":000000000000:table/" + cfg.Table, "Bucket.Arn": "arn:aws:s3:::" + cfg.Bucket,
-			"SigningKey.Arn": "arn:aws:kms:" + Region + ":000000000000:key/local",
+			"SigningKey.Arn": "arn:aws:kms:" + Region + ":000000000000:key/" + signingKey,
 		},
 		Pseudo: map[string]string{"AWS::Region": Region, "AWS::StackName": "onboarding-local", "AWS::AccountId": "000000000000",
 			"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
@@ -187,6 +201,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.serve(lnSES, gate("ses", ids.classifySES, denySES, sesProxy))
 	s.DynamoDBURL, s.SESURL = "http://"+lnDDB.Addr().String(), "http://"+lnSES.Addr().String()
+	if cfg.KMSEndpoint != "" {
+		kmsProxy, err := proxyTo(cfg.KMSEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		lnKMS, err := listen("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		kmsGate := gate("kms", ids.classifyKMS, denyJSON("", http.StatusBadRequest), kmsProxy)
+		kmsGate.forwardAs = "local"
+		s.serve(lnKMS, kmsGate)
+		s.KMSURL = "http://" + lnKMS.Addr().String()
+	}
 
 	// S3: an in-process emulator with the template's bucket.
 	lnS3, err := listen(cfg.S3Addr)
@@ -215,7 +243,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		env["AWS_ENDPOINT_URL_SESV2"] = s.SESURL
 		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
 		env["AWS_ENDPOINT_URL_LAMBDA"] = s.InvokeURL
-		env["SIGNING_KEY_FILE"] = keyFile
+		if s.KMSURL != "" {
+			env["AWS_ENDPOINT_URL_KMS"] = s.KMSURL
+		} else {
+			env["SIGNING_KEY_FILE"] = keyFile
+		}
 		// The SES emulator has no GetAccount and no limits.
 		env["SES_FALLBACK_SEND_RATE"], env["SES_FALLBACK_DAILY_QUOTA"] = "50", "1000000"
 		// Partner webhooks may point at this machine.
@@ -369,4 +401,28 @@ func maxConcurrency(runner, reserved int) int {
 		return reserved
 	}
 	return runner
+}
+
+// ensureSigningKey returns the id of the access-token signing key in KMS,
+// an ECC_NIST_P256 SIGN_VERIFY key as the template makes it: the one named
+// in stateDir if KMS still has it, else a new one.
+func ensureSigningKey(ctx context.Context, endpoint, stateDir string) (string, error) {
+	client := kms.NewFromConfig(AWSConfig(), func(o *kms.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	file := filepath.Join(stateDir, "kms-signing-key-id")
+	if b, err := os.ReadFile(file); err == nil {
+		id := strings.TrimSpace(string(b))
+		out, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
+		if err == nil && out.KeyMetadata.Enabled {
+			return id, nil
+		}
+	}
+	out, err := client.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify,
+		Description: aws.String("access token signing key (local runner)")})
+	if err != nil {
+		return "", err
+	}
+	id := aws.ToString(out.KeyMetadata.KeyId)
+	return id, os.WriteFile(file, []byte(id), 0o600)
 }

@@ -46,6 +46,7 @@ func main() {
 	flag.StringVar(&cfg.S3Addr, "s3", "127.0.0.1:"+env("S3_PORT", "9000"), "S3 address")
 	flag.StringVar(&cfg.DynamoDBEndpoint, "dynamodb", env("DYNAMODB_ENDPOINT", "http://127.0.0.1:"+env("DYNAMODB_PORT", "8000")), "DynamoDB Local endpoint")
 	flag.StringVar(&cfg.SESEndpoint, "ses", env("SES_ENDPOINT", "http://127.0.0.1:"+env("SES_PORT", "8005")), "SES v2 emulator endpoint")
+	flag.StringVar(&cfg.KMSEndpoint, "kms", env("KMS_ENDPOINT", "http://127.0.0.1:"+env("KMS_PORT", "8010")), "KMS endpoint holding the token signing key (moto); empty: a key file")
 	flag.IntVar(&cfg.MaxConcurrency, "concurrency", 10, "processes per function at most")
 	flag.DurationVar(&cfg.ScheduleEvery, "schedule-every", envDuration("SCHEDULE_EVERY"), "fire every schedule at this interval instead of the template's rate (e.g. 1m)")
 	flag.DurationVar(&cfg.StreamPollEvery, "stream-every", envDuration("STREAM_EVERY"), "how often the stream poller reads an idle shard (default 250ms)")
