@@ -63,7 +63,15 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusForbidden, "AccessDenied", msg)
 		return
 	}
-	p := g.iam.Principal(accessKey(r))
+	key := accessKey(r)
+	if key == "" && g.service != "lambda" {
+		// Unsigned: AWS answers no anonymous call (the bucket blocks public
+		// access). The Invoke API stays open to local tools, as
+		// `sam local start-lambda` is.
+		g.denyAnonymous(w)
+		return
+	}
+	p := g.iam.Principal(key)
 	if p == nil {
 		g.next.ServeHTTP(w, r)
 		return
@@ -97,6 +105,17 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "Credential="+p.AccessKey+"/", "Credential="+g.forwardAs+"/", 1))
 	}
 	g.next.ServeHTTP(w, r)
+}
+
+func (g *gateway) denyAnonymous(w http.ResponseWriter) {
+	g.log.Warn("IAM: an unsigned request refused", "service", g.service)
+	if g.service == "s3" {
+		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access Denied")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(map[string]string{"__type": "MissingAuthenticationTokenException", "Message": "Request is missing Authentication Token"})
 }
 
 // presignExpired reports a presigned request past X-Amz-Date + X-Amz-Expires,

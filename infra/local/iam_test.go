@@ -195,3 +195,18 @@ func TestExplicitDenyWins(t *testing.T) {
 		t.Fatalf("DeleteObject: %+v", d)
 	}
 }
+
+// An unsigned request is refused as AWS refuses it (the bucket blocks
+// public access), before it reaches the emulator.
+func TestUnsignedRequestsAreRefused(t *testing.T) {
+	reached := false
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true })
+	for _, service := range []string{"s3", "dynamodb", "ses"} {
+		g := &gateway{service: service, iam: NewIAM(), now: time.Now, log: discardLogger(), next: next}
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest("PUT", "/bucket/imports/org/a.csv", strings.NewReader("x")))
+		if reached || w.Code < 400 {
+			t.Errorf("%s: an unsigned request got %d, reached the emulator: %v", service, w.Code, reached)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"onboarding/infra/local"
 	"onboarding/infra/samtemplate"
@@ -51,6 +52,14 @@ func AWSConfig() aws.Config { return local.AWSConfig() }
 func DynamoDBClient() *dynamodb.Client {
 	return dynamodb.NewFromConfig(AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(DynamoDBEndpoint())
+	})
+}
+
+// S3Client returns a client for the runner's S3 at url, signing with the
+// account's own (not a function's) credentials.
+func S3Client(url string) *s3.Client {
+	return s3.NewFromConfig(AWSConfig(), func(o *s3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(url), true
 	})
 }
 
