@@ -108,8 +108,14 @@ type Notifier struct {
 	// Timeout is how long a webhook may take to answer (default
 	// WebhookTimeout).
 	Timeout time.Duration
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Senders is how many queues a run sends at once, SendersPerOrg how
+	// many of them one organisation's may take, Turn how long a queue is
+	// sent before it gives way (defaults: DefaultSenders,
+	// DefaultSendersPerOrg, DefaultTurn).
+	Senders, SendersPerOrg int
+	Turn                   time.Duration
+	Now                    func() time.Time
+	Log                    *slog.Logger
 }
 
 func (n *Notifier) now() time.Time { return n.Now().UTC() }
@@ -125,6 +131,14 @@ func (n *Notifier) log() *slog.Logger {
 // changes name, then sends it. It is idempotent: the same changes again
 // record nothing new, so a stream batch can be retried safely.
 func (n *Notifier) Notify(ctx context.Context, orgID string, changes []Change) error {
+	s := n.startSending(ctx, false)
+	defer s.finish()
+	return n.notify(ctx, orgID, changes, s)
+}
+
+// notify records what partners must be told and hands the queues it went
+// to to s.
+func (n *Notifier) notify(ctx context.Context, orgID string, changes []Change, s *senders) error {
 	partners, err := n.Store.Partners(ctx, orgID)
 	if err != nil || len(partners) == 0 {
 		return err
@@ -133,18 +147,8 @@ func (n *Notifier) Notify(ctx context.Context, orgID string, changes []Change) e
 	if err != nil {
 		return err
 	}
-	n.drainAll(ctx, queues)
+	s.send(queues...)
 	return nil
-}
-
-// drainAll sends what queues hold. One that cannot be sent now stays due:
-// the retry schedule sends it.
-func (n *Notifier) drainAll(ctx context.Context, queues []Queue) {
-	for _, q := range queues {
-		if err := n.Drain(ctx, q); err != nil {
-			n.log().Warn("partner queue not drained", "orgId", q.OrgID, "partnerId", q.PartnerID, "channel", q.Channel, "error", err)
-		}
-	}
 }
 
 // recordFor writes what partners must be told of changes and returns the
@@ -367,6 +371,14 @@ func cutText(s string, n int) string {
 // (it is retried later, and nothing behind it overtakes it), or ctx is
 // near its deadline.
 func (n *Notifier) Drain(ctx context.Context, q Queue) error {
+	_, err := n.sendTurn(ctx, q, time.Time{})
+	return err
+}
+
+// sendTurn is Drain that starts no send after until (zero: no limit). more
+// reports that it stopped for time (its turn, or the run's deadline) with
+// deliveries left: the queue is then released, due at once.
+func (n *Notifier) sendTurn(ctx context.Context, q Queue, until time.Time) (more bool, err error) {
 	lease := n.Lease
 	if lease <= 0 {
 		lease = 2 * time.Minute
@@ -374,51 +386,60 @@ func (n *Notifier) Drain(ctx context.Context, q Queue) error {
 	now := n.now()
 	ok, err := n.Store.LeaseQueue(ctx, q, now, now.Add(lease))
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !ok {
 		// Someone is sending it; make sure it is looked at again soon in
 		// case they had finished reading it.
-		return n.Store.MarkDue(ctx, q, now.Add(5*time.Second))
+		return false, n.Store.MarkDue(ctx, q, now.Add(5*time.Second))
 	}
 	for {
-		due, paused, err := n.drain(ctx, q)
+		r, err := n.drain(ctx, q, until)
 		if err != nil {
 			// Leave the lease to run out: the queue is due then.
-			return err
+			return false, err
 		}
-		released, err := n.Store.ReleaseQueue(ctx, q, due, due == nil && !paused)
+		released, err := n.Store.ReleaseQueue(ctx, q, r.due, r.due == nil && !r.paused)
 		if err != nil || released {
-			return err
+			return r.outOfTime && err == nil, err
 		}
 		// A delivery arrived while sending: send it too.
 	}
 }
 
-// drain sends what the queue holds; it returns when the queue is due next
-// (nil: when something new arrives), or that the channel is paused.
-func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error) {
+// drained is where drain stopped: when the queue is due next (nil: when
+// something new arrives), whether the channel is paused, and whether it
+// stopped for time with more to send.
+type drained struct {
+	due       *time.Time
+	paused    bool
+	outOfTime bool
+}
+
+// drain sends what the queue holds, starting no send after until (zero: no
+// limit) or near ctx's deadline.
+func (n *Notifier) drain(ctx context.Context, q Queue, until time.Time) (drained, error) {
 	p, err := n.Store.Partner(ctx, q.OrgID, q.PartnerID)
 	if err != nil {
-		return nil, false, err
+		return drained{}, err
 	}
 	if p == nil || (q.Channel == ChannelWebhook && (p.Webhook == nil || p.Webhook.DisabledAt != nil)) ||
 		(q.Channel == ChannelEmail && p.Email == nil) {
 		// Removed, or paused until an admin saves the partner again (which
 		// makes the queue due).
-		return nil, true, nil
+		return drained{paused: true}, nil
 	}
 	done := map[string]bool{}
 	for {
 		ds, err := n.Store.Outbox(ctx, q, 10)
 		if err != nil || len(ds) == 0 {
-			return nil, false, err
+			return drained{}, err
 		}
 		for i := 0; i < len(ds); i++ {
 			d := ds[i]
 			if done[d.ID] {
 				// Never send one twice in a run: its queue entry should be gone.
-				return nil, false, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
+				return drained{}, fmt.Errorf("delivery %s is still queued after it was done", d.ID)
 			}
 			done[d.ID] = true
 			if d.Gone {
@@ -427,7 +448,7 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 				// queue be released once empty.
 				out, err := n.Store.Unqueue(ctx, q, d.Seq, d.ID)
 				if err != nil {
-					return nil, false, err
+					return drained{}, err
 				}
 				if out {
 					n.log().Warn("partner queue entry dropped: its delivery expired before it was sent", "orgId", q.OrgID,
@@ -439,16 +460,16 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 				// Made for an earlier partner of this id, deleted since.
 				d.Status, d.NextAttemptAt, d.LastError = Failed, nil, "the partner it was for was deleted"
 				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
-					return nil, false, err
+					return drained{}, err
 				}
 				continue
 			}
 			now := n.now()
 			if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
-				return d.NextAttemptAt, false, nil
+				return drained{due: d.NextAttemptAt}, nil
 			}
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 20*time.Second {
-				return &now, false, nil // the next run carries on
+			if nearDeadline(ctx) || (!until.IsZero() && !time.Now().Before(until)) {
+				return drained{due: &now, outOfTime: true}, nil // the next turn or run carries on
 			}
 			// An email partner gets what waits in one email (a burst is one
 			// email, not dozens); a webhook gets one delivery per request.
@@ -485,7 +506,7 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 						b.LatencyMs = now.Sub(b.Events[0].Timestamp).Milliseconds()
 					}
 					if err := n.Store.SaveAttempt(ctx, b, true); err != nil {
-						return nil, false, err
+						return drained{}, err
 					}
 				}
 				i += len(batch) - 1
@@ -496,15 +517,15 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 			if errors.As(sendErr, &gone) {
 				d.NextAttemptAt = nil
 				if err := n.Store.SaveAttempt(ctx, d, false); err != nil {
-					return nil, false, err
+					return drained{}, err
 				}
-				return nil, true, n.disable(ctx, *p, gone.Error())
+				return drained{paused: true}, n.disable(ctx, *p, gone.Error())
 			}
 			if now.Sub(*d.FirstAttemptAt) >= RetryFor {
 				d.Status, d.NextAttemptAt = Failed, nil
 				n.log().Error("partner delivery given up", "orgId", d.OrgID, "partnerId", d.PartnerID, "deliveryId", d.ID, "attempts", d.Attempts, "error", d.LastError)
 				if err := n.Store.SaveAttempt(ctx, d, true); err != nil {
-					return nil, false, err
+					return drained{}, err
 				}
 				continue
 			}
@@ -512,9 +533,9 @@ func (n *Notifier) drain(ctx context.Context, q Queue) (*time.Time, bool, error)
 			d.NextAttemptAt = &next
 			n.log().Warn("partner delivery failed", "orgId", d.OrgID, "partnerId", d.PartnerID, "deliveryId", d.ID, "attempt", d.Attempts, "error", d.LastError)
 			if err := n.Store.SaveAttempt(ctx, d, false); err != nil {
-				return nil, false, err
+				return drained{}, err
 			}
-			return &next, false, nil
+			return drained{due: &next}, nil
 		}
 	}
 }
@@ -622,16 +643,43 @@ func (n *Notifier) Roster(ctx context.Context, p Partner) ([]Event, error) {
 	return out, nil
 }
 
-// RetryDue sends the queues that are due now (the retry schedule).
+// RetryDue sends the queues that are due now (the retry schedule): the
+// organisations in turn, several queues at once, each a turn at a time
+// (see senders).
 func (n *Notifier) RetryDue(ctx context.Context) (int, error) {
-	qs, err := n.Store.DueQueues(ctx, n.now(), 100)
+	qs, err := n.Store.DueQueues(ctx, n.now(), MaxDuePerRun)
 	if err != nil {
 		return 0, err
 	}
+	s := n.startSending(ctx, true)
+	s.send(inTurn(qs)...)
+	s.finish()
+	return len(qs), nil
+}
+
+// MaxDuePerRun is how many due queues a retry run reads (the longest
+// waiting first). A queue a run sends is due again later (or not at all),
+// so one that a run did not read comes first in the next.
+const MaxDuePerRun = 500
+
+// inTurn orders queues by organisation in turn: every organisation's first
+// (in the order they came), then every one's second, and so on.
+func inTurn(qs []Queue) []Queue {
+	var orgs []string
+	byOrg := map[string][]Queue{}
 	for _, q := range qs {
-		if err := n.Drain(ctx, q); err != nil {
-			n.log().Warn("partner queue not drained", "orgId", q.OrgID, "partnerId", q.PartnerID, "channel", q.Channel, "error", err)
+		if _, ok := byOrg[q.OrgID]; !ok {
+			orgs = append(orgs, q.OrgID)
+		}
+		byOrg[q.OrgID] = append(byOrg[q.OrgID], q)
+	}
+	out := make([]Queue, 0, len(qs))
+	for round := 0; len(out) < len(qs); round++ {
+		for _, o := range orgs {
+			if round < len(byOrg[o]) {
+				out = append(out, byOrg[o][round])
+			}
 		}
 	}
-	return len(qs), nil
+	return out
 }

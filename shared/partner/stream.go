@@ -117,10 +117,16 @@ func sameValue(a, b events.DynamoDBAttributeValue) bool {
 // report as failed (the earliest record of each organisation whose work
 // failed; the stream retries from the earliest, and doing work again
 // records nothing new).
+//
+// Each organisation's queues are sent as soon as its work is recorded,
+// beside the others' (see senders): one organisation's slow receivers hold
+// neither the others' sends nor the batch for longer than a turn.
 func (n *Notifier) Handle(ctx context.Context, records []events.DynamoDBEventRecord) []string {
+	s := n.startSending(ctx, false)
+	defer s.finish()
 	var failed []string
 	for _, w := range FromStream(records) {
-		if err := n.Work(ctx, w); err != nil {
+		if err := n.work(ctx, w, s); err != nil {
 			n.log().Error("partner notification failed; the stream retries it", "orgId", w.OrgID, "error", err)
 			failed = append(failed, w.First)
 		}
@@ -128,16 +134,16 @@ func (n *Notifier) Handle(ctx context.Context, records []events.DynamoDBEventRec
 	return failed
 }
 
-// Work does one organisation's work: records and sends what its partners
-// must be told.
-func (n *Notifier) Work(ctx context.Context, w Work) error {
+// work records what one organisation's partners must be told and hands
+// the queues to s.
+func (n *Notifier) work(ctx context.Context, w Work, s *senders) error {
 	if len(w.Changes) > 0 {
-		if err := n.Notify(ctx, w.OrgID, w.Changes); err != nil {
+		if err := n.notify(ctx, w.OrgID, w.Changes, s); err != nil {
 			return err
 		}
 	}
 	for _, id := range w.Partners {
-		if err := n.Resync(ctx, w.OrgID, id); err != nil {
+		if err := n.resync(ctx, w.OrgID, id, s); err != nil {
 			return err
 		}
 	}
@@ -151,6 +157,12 @@ const resyncChunk = 200
 // one whose coverage changed): it is told of those it should now know and
 // of those it should no longer.
 func (n *Notifier) Resync(ctx context.Context, orgID, partnerID string) error {
+	s := n.startSending(ctx, false)
+	defer s.finish()
+	return n.resync(ctx, orgID, partnerID, s)
+}
+
+func (n *Notifier) resync(ctx context.Context, orgID, partnerID string, s *senders) error {
 	p, err := n.Store.Partner(ctx, orgID, partnerID)
 	if err != nil || p == nil {
 		return err
@@ -160,7 +172,6 @@ func (n *Notifier) Resync(ctx context.Context, orgID, partnerID string) error {
 		return err
 	}
 	now := n.now()
-	var queues []Queue
 	for start := 0; start < len(emails); start += resyncChunk {
 		var changes []Change
 		for _, e := range emails[start:min(start+resyncChunk, len(emails))] {
@@ -170,12 +181,9 @@ func (n *Notifier) Resync(ctx context.Context, orgID, partnerID string) error {
 		if err != nil {
 			return err
 		}
-		for _, q := range qs {
-			if !slices.Contains(queues, q) {
-				queues = append(queues, q)
-			}
-		}
+		// Sent while the next chunk is recorded (s sends a queue once at a
+		// time, and again for what came meanwhile).
+		s.send(qs...)
 	}
-	n.drainAll(ctx, queues)
 	return nil
 }
