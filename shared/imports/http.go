@@ -43,6 +43,9 @@ type Routes struct {
 	// MaxBytes is the largest file an upload URL is made for: the ingest
 	// function's limit (default roster.DefaultMaxBytes).
 	MaxBytes int64
+	// MaxOpen is how many imports an organisation may have awaiting upload
+	// or running at once (default importjob.MaxOpenPerOrg).
+	MaxOpen int
 }
 
 // Register adds the routes to rt.
@@ -60,8 +63,11 @@ func (h *Routes) Register(rt *httpapi.Router) {
 // long enough to follow the redirect.
 const reportLinkTTL = 5 * time.Minute
 
-// uploadTTL is how long an upload URL works.
-const uploadTTL = 15 * time.Minute
+// busyRetry is the Retry-After of an organisation with every place for
+// imports taken: most imports finish within a minute (10,000 rows took
+// 26 s through the runner), and an unused upload URL frees its place within
+// importjob.UploadWindow + UploadGrace and a sweep interval.
+const busyRetry = time.Minute
 
 type createRequest struct {
 	FileName string `json:"fileName"`
@@ -144,18 +150,30 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		return httpapi.Response{}, err
 	}
 	now := h.Now().UTC().Truncate(time.Second)
-	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
-		FullRoster: in.FullRoster, ConfirmRemovals: in.ConfirmRemovals, Columns: in.Columns,
-		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}
-	job.Key = "imports/" + orgID + "/" + job.ID + "/" + name
-	if err := h.Jobs.CreateImport(ctx, job); err != nil {
-		return httpapi.Response{}, err
+	job := importjob.NewUpload(orgID, invite.NewID(), r.UserID(), name, now)
+	job.FullRoster, job.ConfirmRemovals, job.Columns = in.FullRoster, in.ConfirmRemovals, in.Columns
+	limit := h.MaxOpen
+	if limit <= 0 {
+		limit = importjob.MaxOpenPerOrg
 	}
-	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, uploadTTL)
+	opened, err := h.Jobs.OpenImport(ctx, job, limit)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusCreated, Upload{ImportID: job.ID, Method: http.MethodPut, UploadURL: url, ExpiresAt: now.Add(uploadTTL)})
+	if !opened {
+		// 429 rather than 409: the same request succeeds later, unchanged,
+		// once an import ends by itself (finished, or its URL unused).
+		e := fault.New(fault.TooMany, "this organisation has %d imports awaiting upload or running, the most at once: "+
+			"try again when one has finished (an upload URL that is not used frees its place within about %d minutes)",
+			limit, int((importjob.UploadWindow+importjob.UploadGrace)/time.Minute))
+		e.RetryAfter = busyRetry
+		return httpapi.Response{}, e
+	}
+	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, importjob.UploadWindow)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, Upload{ImportID: job.ID, Method: http.MethodPut, UploadURL: url, ExpiresAt: *job.UploadBy})
 }
 
 // View is an import as the API shows it.
