@@ -155,7 +155,7 @@ func TestStatementMatches(t *testing.T) {
 // the request on (httpapi.Request.BaseURL), never to a request's headers.
 func TestEveryFunctionGetsAPublicBaseURL(t *testing.T) {
 	tpl := load(t)
-	for _, name := range []string{"ProvisionFunction", "InviteFunction", "AcceptFunction", "IngestFunction", "SweepFunction"} {
+	for _, name := range []string{"ProvisionFunction", "InviteFunction", "AcceptFunction", "ImportsFunction", "IngestFunction", "SweepFunction"} {
 		props := tpl.Resources[name].Properties
 		env, _ := props["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)

@@ -33,10 +33,14 @@ type Routes struct {
 	Orgs    *org.Service
 	Jobs    importjob.JobStore
 	Objects Presigner
-	// Links opens the report links of summary emails (made by the ingest
-	// function with the same key).
+	// Links makes the report links an import's status gives, and opens
+	// them and those of summary emails (made by the ingest function with
+	// the same key): the one way reports are handed out.
 	Links *importjob.ReportLinks
-	Now   func() time.Time
+	// PublicBaseURL is where the links point; "" for the domain the request
+	// came to (httpapi.Request.BaseURL).
+	PublicBaseURL string
+	Now           func() time.Time
 	// ReportRetention is how long the bucket keeps reports (its lifecycle
 	// rule); a report older than that is gone. Zero: kept for ever.
 	ReportRetention time.Duration
@@ -203,22 +207,28 @@ func (h *Routes) job(ctx context.Context, r *httpapi.Request) (*importjob.Job, e
 }
 
 // get shows an import's status and counts, and links to its report once
-// done.
+// done, until the bucket deletes it. The links are the summary email's
+// (signed, to GET /imports/report, working for their days): not presigned
+// S3 URLs, which die with the temporary credentials that signed them.
 func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	job, err := h.job(ctx, r)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	v := View{Job: *job}
-	if job.ReportKey != "" {
+	if job.ReportKey != "" && !h.deleted(job) {
+		links, now := h.Links.Under(r.BaseURL(h.PublicBaseURL)), h.Now()
 		v.Reports = map[string]string{}
-		for _, ext := range []string{"csv", "xlsx"} {
-			if url, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+ext, time.Hour); err == nil {
-				v.Reports[ext] = url
-			}
+		for _, format := range []string{"csv", "xlsx"} {
+			v.Reports[format] = links.Make(job.OrgID, job.ID, format, now)
 		}
 	}
 	return httpapi.JSON(http.StatusOK, v)
+}
+
+// deleted says the bucket's lifecycle has deleted job's report.
+func (h *Routes) deleted(job *importjob.Job) bool {
+	return h.ReportRetention > 0 && job.FinishedAt != nil && h.Now().After(job.FinishedAt.Add(h.ReportRetention))
 }
 
 // report sends the caller to the import's report, ?format=xlsx (default)
@@ -276,7 +286,7 @@ func (h *Routes) redirect(ctx context.Context, job *importjob.Job, format string
 	if job.ReportKey == "" {
 		return httpapi.Response{}, fault.New(fault.NotFound, "the import has no report yet")
 	}
-	if h.ReportRetention > 0 && job.FinishedAt != nil && h.Now().After(job.FinishedAt.Add(h.ReportRetention)) {
+	if h.deleted(job) {
 		return httpapi.Response{}, fault.New(fault.Gone, "reports are kept %d days; this one has been deleted", int(h.ReportRetention.Hours()/24))
 	}
 	link, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+format, reportLinkTTL)
