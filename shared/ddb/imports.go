@@ -34,10 +34,11 @@ func (s *Store) CreateImport(ctx context.Context, j importjob.Job) error {
 	return nil
 }
 
-// The transaction items of OpenImport, by position.
+// The items of the transactions that open and end an import, by
+// position: the job, then its organisation's places.
 const (
-	openJob = iota
-	openPlace
+	jobItem = iota
+	placesItem
 )
 
 // OpenImport stores a new import job in one of its organisation's places
@@ -56,9 +57,9 @@ func (s *Store) OpenImport(ctx context.Context, j importjob.Job, limit int) (boo
 		return false, err
 	}
 	items := make([]types.TransactWriteItem, 2)
-	items[openJob] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
+	items[jobItem] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}}
-	items[openPlace] = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
+	items[placesItem] = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
 		UpdateExpression:          aws.String("ADD #imports :id SET #type = :type"),
 		ConditionExpression:       aws.String("attribute_not_exists(#imports) OR size(#imports) < :limit"),
 		ExpressionAttributeNames:  map[string]string{"#imports": attrPlaces, "#type": attrType},
@@ -67,9 +68,9 @@ func (s *Store) OpenImport(ctx context.Context, j importjob.Job, limit int) (boo
 	err = s.transact(ctx, items)
 	if reasons := canceled(err); reasons != nil {
 		switch {
-		case conditionFailed(reasons, openPlace):
+		case conditionFailed(reasons, placesItem):
 			return false, nil
-		case conditionFailed(reasons, openJob):
+		case conditionFailed(reasons, jobItem):
 			return false, fault.New(fault.Conflict, "the import exists already")
 		}
 	}
@@ -224,7 +225,7 @@ func (s *Store) FinishImport(ctx context.Context, j importjob.Job) error {
 			":running": str(importjob.Running), ":v": str(j.Version),
 		}}}}, s.freePlace(j)...)
 	err = s.transact(ctx, items)
-	if conditionFailed(canceled(err), 0) {
+	if conditionFailed(canceled(err), jobItem) {
 		return fault.New(fault.Conflict, "the import is no longer running this file")
 	}
 	if err != nil {
@@ -325,7 +326,7 @@ func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job)
 		ExpressionAttributeValues: values,
 	}}}, s.freePlace(seen)...)
 	err := s.transact(ctx, items)
-	if conditionFailed(canceled(err), 0) {
+	if conditionFailed(canceled(err), jobItem) {
 		return false, nil
 	}
 	if err != nil {
