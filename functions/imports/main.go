@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -28,6 +29,9 @@ func main() {
 	bucket := env.Required("BUCKET_NAME")
 	issuer := env.Required("TOKEN_ISSUER")
 	reportDays := env.Int("REPORT_RETENTION_DAYS", 30, 1, 3650)
+	// Where an import's report links point; empty: the domain each request
+	// came to (the API names this function, so it cannot name the API).
+	publicBase := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/")
 	// The ingest function's limit: upload URLs are made for no larger file.
 	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
@@ -42,15 +46,15 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
 	store := ddb.New(db, table, time.Now)
-	// The deployment's key, which signs the summary emails' report links
-	// (the ingest function makes them).
+	// The deployment's key, which signs the report links (the ingest
+	// function makes the summary emails' with it).
 	linkKey, err := store.CursorKey(ctx)
 	if err != nil {
 		config.Fail(log, err)
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
 	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now,
-		Links:           importjob.NewReportLinks(linkKey, "", reportDays),
+		Links: importjob.NewReportLinks(linkKey, publicBase, reportDays), PublicBaseURL: publicBase,
 		ReportRetention: time.Duration(reportDays) * 24 * time.Hour, MaxBytes: int64(maxMB) << 20}).Register(router)
 	lambda.Start(router.Handle)
 }

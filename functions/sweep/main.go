@@ -1,7 +1,9 @@
 // Command sweep does the scheduled work on invitations: it expires pending
 // invitations past their expiry, reminds invitees before, retries emails that
 // failed, and sends each inviting admin a digest of what expired. It also
-// takes up roster imports whose run died (resumes them, or gives them up).
+// takes up roster imports whose run died (resumes them, or gives them up),
+// and ends those no run took (their upload never came, or its event was
+// dropped).
 // EventBridge Scheduler runs it (every 15 minutes by default); one run stops
 // before its deadline and the next carries on.
 package main
@@ -26,6 +28,7 @@ import (
 	"onboarding/shared/importjob"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/objects"
 	"onboarding/shared/redact"
 )
 
@@ -58,6 +61,7 @@ func main() {
 	fallbackRate := env.Int("SES_FALLBACK_SEND_RATE", 1, 1, 10000)
 	fallbackDaily := env.Int("SES_FALLBACK_DAILY_QUOTA", 200, 1, 100000000)
 	summaryTo := env.Optional("IMPORT_SUMMARY_TO", "")
+	bucket := env.Required("BUCKET_NAME")
 	cfg := config.AWS(env)
 	if err := env.Err(); err != nil {
 		config.Fail(log, err)
@@ -81,7 +85,7 @@ func main() {
 	}
 	lc := lambdasvc.NewFromConfig(cfg, func(o *lambdasvc.Options) { o.BaseEndpoint = config.Endpoint("LAMBDA") })
 	stale := &importjob.Resumer{
-		Store: store, Now: time.Now, Log: log,
+		Store: store, Now: time.Now, Log: log, Uploaded: objects.FromConfig(cfg, bucket).Exists,
 		Notifier: importjob.Notifier{Mailer: mailer, Directory: store, SummaryTo: summaryTo, Log: log},
 		// The function that ran the import, started as S3 starts it: an
 		// asynchronous invocation with the event for the object.

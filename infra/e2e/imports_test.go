@@ -152,6 +152,14 @@ func TestImportThroughRunner(t *testing.T) {
 	if job.Counts.Rows != 2 || job.Counts.Created != 1 || job.Counts.Errors != 1 || job.Reports["csv"] == "" {
 		t.Fatalf("%+v", job)
 	}
+	// The status links to the report as the summary email does: signed
+	// links to the public route, under the API's public base URL, which
+	// send whoever follows them (no token needed) on to the report.
+	for _, format := range []string{"csv", "xlsx"} {
+		if !strings.HasPrefix(job.Reports[format], s.APIURL+importjob.ReportLinkPath+"?") {
+			t.Fatalf("the %s report's link %s is not the signed report route", format, job.Reports[format])
+		}
+	}
 	res, err = http.Get(job.Reports["csv"])
 	if err != nil {
 		t.Fatal(err)
@@ -315,6 +323,9 @@ func TestImportColumnsThroughRunner(t *testing.T) {
 		job.Warnings[0].Column != "K" || job.Warnings[0].Header != "Skostørrelse" || job.Warnings[0].Reason != "notRecognised" ||
 		job.Warnings[1].Column != "L" || job.Warnings[1].Reason != "noHeader" || job.Warnings[1].Row != 2 {
 		t.Fatalf("%+v", job)
+	}
+	if !strings.HasPrefix(job.Reports["csv"], s.APIURL+importjob.ReportLinkPath+"?") {
+		t.Fatalf("the report's link %s is not the signed report route", job.Reports["csv"])
 	}
 	res, err = http.Get(job.Reports["csv"])
 	if err != nil {

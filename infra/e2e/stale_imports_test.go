@@ -18,7 +18,9 @@ import (
 // Imports whose run was killed outright, through the runner: the sweep
 // binary starts the ingest binary again for one whose lease is over (its
 // upload's event had found it leased and given up), which finishes it; and
-// it fails one that has been resumed three times, telling the uploader.
+// it fails one that has been resumed three times, telling the uploader. It
+// also ends an import whose upload URL expired unused (looking for its file
+// in the bucket, as its role allows), which frees its place.
 func TestStaleImportsThroughRunner(t *testing.T) {
 	s, logs := StackWithLogs(t)
 	ctx := context.Background()
@@ -108,6 +110,12 @@ func TestStaleImportsThroughRunner(t *testing.T) {
 		}
 	}
 
+	// Another's upload URL expired long ago, unused.
+	unused := importjob.NewUpload(orgID, "unused-"+id, ran.UploadedBy, "roster.csv", now.Add(-2*time.Hour))
+	if ok, err := store.OpenImport(ctx, unused, importjob.MaxOpenPerOrg); !ok || err != nil {
+		t.Fatalf("open: %v %v", ok, err)
+	}
+
 	time.Sleep(time.Until(now.Add(4 * time.Second))) // the killed run's lease is over
 	code, out, fnErr := invoke(t, s.InvokeURL, "SweepFunction", readEvent(t, "schedule-sweep.json"))
 	var report struct {
@@ -116,7 +124,7 @@ func TestStaleImportsThroughRunner(t *testing.T) {
 	if code != 200 || fnErr || json.Unmarshal(out, &report) != nil {
 		t.Fatalf("sweep: %d %s\n%s", code, out, logs)
 	}
-	if report.Imports.Resumed != 1 || report.Imports.Failed != 1 || report.Imports.Errors != 0 {
+	if report.Imports.Resumed != 1 || report.Imports.Failed != 1 || report.Imports.Expired != 1 || report.Imports.Errors != 0 {
 		t.Fatalf("sweep report %s", out)
 	}
 	if job := waitFor(killed.ImportID, "done"); job.Counts.Rows != 1 {
@@ -124,6 +132,9 @@ func TestStaleImportsThroughRunner(t *testing.T) {
 	}
 	if job := waitFor(spent.ImportID, "failed"); !strings.Contains(job.Message, "kept stopping") {
 		t.Fatalf("given-up import %+v", job)
+	}
+	if job := waitFor(unused.ID, "failed"); !strings.Contains(job.Message, "no file was uploaded") {
+		t.Fatalf("unused upload %+v", job)
 	}
 	// The uploader is told of both (and of the first import).
 	var told bool

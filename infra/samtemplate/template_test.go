@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"onboarding/shared/importjob"
 	"onboarding/shared/roster"
 )
 
@@ -154,7 +155,7 @@ func TestStatementMatches(t *testing.T) {
 // the request on (httpapi.Request.BaseURL), never to a request's headers.
 func TestEveryFunctionGetsAPublicBaseURL(t *testing.T) {
 	tpl := load(t)
-	for _, name := range []string{"ProvisionFunction", "InviteFunction", "AcceptFunction", "IngestFunction", "SweepFunction"} {
+	for _, name := range []string{"ProvisionFunction", "InviteFunction", "AcceptFunction", "ImportsFunction", "IngestFunction", "SweepFunction"} {
 		props := tpl.Resources[name].Properties
 		env, _ := props["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
@@ -385,4 +386,24 @@ func TestIngestLimitsFitItsFunction(t *testing.T) {
 		return
 	}
 	t.Fatal("no IngestFunction")
+}
+
+// The ingest function keeps S3's events as long as the stale-import step
+// waits for one before it fails an upload no run took (importjob.EventMaxAge),
+// and retries a failed run twice (a run that fails for a reason of the
+// service's gives its import up for the retry). One organisation's imports
+// at once (importjob.MaxOpenPerOrg) stay below the runs the ingest reserves,
+// so one organisation never holds every run.
+func TestIngestEventsAndOrganisationPlaces(t *testing.T) {
+	tpl := load(t)
+	cfg, _ := tpl.Resources["IngestFunction"].Properties["EventInvokeConfig"].(map[string]any)
+	if age := intOf(cfg["MaximumEventAgeInSeconds"], 0); age != int(importjob.EventMaxAge.Seconds()) {
+		t.Errorf("IngestFunction's MaximumEventAgeInSeconds is %v, importjob.EventMaxAge %v", cfg["MaximumEventAgeInSeconds"], importjob.EventMaxAge)
+	}
+	if retries := intOf(cfg["MaximumRetryAttempts"], -1); retries != 2 {
+		t.Errorf("IngestFunction's MaximumRetryAttempts is %v, want 2", cfg["MaximumRetryAttempts"])
+	}
+	if reserved := intOf(tpl.Parameters["IngestConcurrency"], 0); importjob.MaxOpenPerOrg >= reserved {
+		t.Errorf("an organisation may have %d imports at once, and the ingest runs %d", importjob.MaxOpenPerOrg, reserved)
+	}
 }

@@ -34,6 +34,68 @@ func (s *Store) CreateImport(ctx context.Context, j importjob.Job) error {
 	return nil
 }
 
+// The items of the transactions that open and end an import, by
+// position: the job, then its organisation's places.
+const (
+	jobItem = iota
+	placesItem
+)
+
+// OpenImport stores a new import job in one of its organisation's places
+// (see importjob.JobStore). The places are a set of import ids on one item
+// per organisation: a job is put only with its id added, on condition the
+// set holds fewer than limit, so parallel requests take exactly limit. An
+// awaiting job enters the Due index at its StaleAt, for the stale-import
+// step should its upload never come.
+func (s *Store) OpenImport(ctx context.Context, j importjob.Job, limit int) (bool, error) {
+	extra := map[string]types.AttributeValue{}
+	if j.StaleAt != nil {
+		extra[attrDuePK], extra[attrDueSK] = str(pkStaleImports), str(staleImportSK(*j.StaleAt, j.OrgID, j.ID))
+	}
+	it, err := item(key{orgPK(j.OrgID), importSK(j.ID)}, "import", j, extra)
+	if err != nil {
+		return false, err
+	}
+	items := make([]types.TransactWriteItem, 2)
+	items[jobItem] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}}
+	items[placesItem] = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
+		UpdateExpression:          aws.String("ADD #imports :id SET #type = :type"),
+		ConditionExpression:       aws.String("attribute_not_exists(#imports) OR size(#imports) < :limit"),
+		ExpressionAttributeNames:  map[string]string{"#imports": attrPlaces, "#type": attrType},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberSS{Value: []string{j.ID}}, ":limit": num(int64(limit)), ":type": str("importPlaces")},
+	}}
+	err = s.transact(ctx, items)
+	if reasons := canceled(err); reasons != nil {
+		switch {
+		case conditionFailed(reasons, placesItem):
+			return false, nil
+		case conditionFailed(reasons, jobItem):
+			return false, fault.New(fault.Conflict, "the import exists already")
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("open import %s: %w", j.ID, err)
+	}
+	return true, nil
+}
+
+// freePlace is the transaction item that gives an ended job's place back
+// to its organisation, in the transaction that ends the job, so it happens
+// once. Deleting an id the set lacks changes nothing (a job from before
+// places existed); a file dropped into the bucket (no uploader) never
+// holds one, and its organisation needs no places item.
+func (s *Store) freePlace(j importjob.Job) []types.TransactWriteItem {
+	if j.UploadedBy == "" {
+		return nil
+	}
+	return []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
+		UpdateExpression:          aws.String("DELETE #imports :id"),
+		ExpressionAttributeNames:  map[string]string{"#imports": attrPlaces},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberSS{Value: []string{j.ID}}},
+	}}}
+}
+
 // Import reads one import job, or nil.
 func (s *Store) Import(ctx context.Context, orgID, id string) (*importjob.Job, error) {
 	var j importjob.Job
@@ -147,22 +209,23 @@ func (s *Store) SaveProgress(ctx context.Context, j importjob.Job) error {
 	return nil
 }
 
-// FinishImport stores a job's final state, out of the Due index, if it is
-// still running the same version (a job the stale-import step gave up
-// stays failed).
+// FinishImport stores a job's final state, out of the Due index, and
+// gives its place back, if it is still running the same version (a job the
+// stale-import step gave up stays failed, its place given back then).
 func (s *Store) FinishImport(ctx context.Context, j importjob.Job) error {
 	j.LeaseUntil, j.StaleAt = nil, nil
 	it, err := item(key{orgPK(j.OrgID), importSK(j.ID)}, "import", j, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it,
+	items := append([]types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it,
 		ConditionExpression:      aws.String("#st = :running AND objectVersion = :v"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":running": str(importjob.Running), ":v": str(j.Version),
-		}})
-	if isConditionFailed(err) {
+		}}}}, s.freePlace(j)...)
+	err = s.transact(ctx, items)
+	if conditionFailed(canceled(err), jobItem) {
 		return fault.New(fault.Conflict, "the import is no longer running this file")
 	}
 	if err != nil {
@@ -207,17 +270,20 @@ func (s *Store) StaleImports(ctx context.Context, now time.Time, limit int) ([]i
 	return out, nil
 }
 
-// staleAsSeen is the condition that a job is still running the version
-// seen and stale at the same time: every claim, handover and resume moves
-// StaleAt later.
+// staleAsSeen is the condition that a job is still as seen: in the same
+// status (running the same version) and stale at the same time. Every
+// claim, handover, resume and postponement moves StaleAt later.
 func staleAsSeen(seen importjob.Job) (string, map[string]types.AttributeValue) {
 	var at string
 	if seen.StaleAt != nil {
 		at = stamp(*seen.StaleAt)
 	}
-	return "#st = :running AND objectVersion = :v AND staleAt = :seen", map[string]types.AttributeValue{
-		":running": str(importjob.Running), ":v": str(seen.Version), ":seen": str(at),
+	values := map[string]types.AttributeValue{":seenStatus": str(seen.Status), ":seen": str(at)}
+	if seen.Status != importjob.Running {
+		return "#st = :seenStatus AND staleAt = :seen", values
 	}
+	values[":v"] = str(seen.Version)
+	return "#st = :seenStatus AND objectVersion = :v AND staleAt = :seen", values
 }
 
 // ResumeImport counts a resume of a stale job and makes it stale again at
@@ -242,7 +308,8 @@ func (s *Store) ResumeImport(ctx context.Context, seen importjob.Job, next time.
 	return true, nil
 }
 
-// FailStaleImport gives a stale job up (see importjob.StaleStore).
+// FailStaleImport gives a stale job up, and its place back (see
+// importjob.StaleStore).
 func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job) (bool, error) {
 	cond, values := staleAsSeen(seen)
 	values[":failed"], values[":msg"], values[":now"] = str(failed.Status), str(failed.Message), str(stamp(failed.UpdatedAt))
@@ -251,18 +318,40 @@ func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job)
 		update += ", finishedAt = :fin"
 		values[":fin"] = str(stamp(*failed.FinishedAt))
 	}
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	items := append([]types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
 		UpdateExpression:          aws.String(update + " REMOVE leaseUntil, staleAt, DuePK, DueSK"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#st": "status", "#msg": "message"},
+		ExpressionAttributeValues: values,
+	}}}, s.freePlace(seen)...)
+	err := s.transact(ctx, items)
+	if conditionFailed(canceled(err), jobItem) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("fail import %s: %w", seen.ID, err)
+	}
+	return true, nil
+}
+
+// PostponeImport makes a job awaiting its upload stale again at next (see
+// importjob.StaleStore).
+func (s *Store) PostponeImport(ctx context.Context, seen importjob.Job, next time.Time) (bool, error) {
+	cond, values := staleAsSeen(seen)
+	values[":next"], values[":duesk"] = str(stamp(next)), str(staleImportSK(next, seen.OrgID, seen.ID))
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
+		UpdateExpression:          aws.String("SET staleAt = :next, DueSK = :duesk"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
 		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("fail import %s: %w", seen.ID, err)
+		return false, fmt.Errorf("postpone import %s: %w", seen.ID, err)
 	}
 	return true, nil
 }

@@ -276,3 +276,149 @@ func TestRacingStepsResumeAStaleImportOnce(t *testing.T) {
 		t.Fatalf("%d summaries for %d failed imports", len(w.sent), n)
 	}
 }
+
+// open makes an import as the API does, in one of its organisation's
+// places; false when the organisation has none free.
+func (w *staleWorld) open(orgID, id string) bool {
+	w.t.Helper()
+	opened, err := w.store.OpenImport(context.Background(), importjob.NewUpload(orgID, id, "u-"+id, "roster.csv", w.clock.Now()), importjob.MaxOpenPerOrg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return opened
+}
+
+// Of many imports opened at once in one organisation, exactly
+// importjob.MaxOpenPerOrg are; another organisation has its own places.
+func TestParallelImportsTakeExactlyTheOrganisationsPlaces(t *testing.T) {
+	w := newStaleWorld(t)
+	const tries = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	opened := map[string]int{}
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			orgID, id := []string{"o1", "o2"}[i%2], fmt.Sprintf("p%02d", i)
+			ok, err := w.store.OpenImport(context.Background(), importjob.NewUpload(orgID, id, "u-"+id, "roster.csv", w.clock.Now()), importjob.MaxOpenPerOrg)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				opened[orgID]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if opened["o1"] != importjob.MaxOpenPerOrg || opened["o2"] != importjob.MaxOpenPerOrg {
+		t.Fatalf("opened %v, want %d in each organisation", opened, importjob.MaxOpenPerOrg)
+	}
+}
+
+// An import whose upload URL expired unused is failed ("no file was
+// uploaded") by the first stale-import step UploadGrace after the expiry,
+// and its place is free; no one is emailed. One whose file is there but
+// which no run took (its S3 event queued behind other imports, or dropped)
+// waits until its event would have been dropped (importjob.EventMaxAge),
+// then fails, and its uploader is told; a run that takes it meanwhile goes
+// on as ever, and its place is free when it finishes.
+func TestUnusedUploadsEndAndFreeTheirPlace(t *testing.T) {
+	w := newStaleWorld(t)
+	ctx := context.Background()
+	files := map[string]bool{}
+	step := w.step(nil)
+	step.Uploaded = func(_ context.Context, key string) (bool, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return files[key], nil
+	}
+	run := func() importjob.ResumeReport {
+		t.Helper()
+		r, err := step.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, id := range []string{"never", "queued", "dropped"} {
+		if !w.open("o1", id) {
+			t.Fatalf("%s: no place", id)
+		}
+	}
+	files["imports/o1/queued/roster.csv"], files["imports/o1/dropped/roster.csv"] = true, true
+	if w.open("o1", "fourth") {
+		t.Fatal("a fourth import opened")
+	}
+
+	// Until UploadGrace after the URL's expiry, nothing is due.
+	w.clock.Add(importjob.UploadWindow + importjob.UploadGrace - time.Second)
+	if r := run(); r != (importjob.ResumeReport{}) {
+		t.Fatalf("within the grace: %+v", r)
+	}
+	w.clock.Add(2 * time.Second)
+	if r := run(); r.Expired != 1 || r.Waiting != 2 || r.Errors != 0 {
+		t.Fatalf("after the grace: %+v", r)
+	}
+	never := w.job("o1", "never")
+	if never.Status != importjob.Failed || !strings.Contains(never.Message, "no file was uploaded") || never.FinishedAt == nil || never.StaleAt != nil {
+		t.Fatalf("an upload that never came: %+v", never)
+	}
+	if len(w.sent) != 0 {
+		t.Fatalf("emailed about an upload that never came: %+v", w.sent)
+	}
+	// Its place is free (and only its).
+	if !w.open("o1", "fourth") || w.open("o1", "fifth") {
+		t.Fatal("the unused upload's place was not given back once")
+	}
+	// A failed import takes no late run.
+	if _, ok := w.claim("o1", "never"); ok {
+		t.Fatal("a failed import was claimed")
+	}
+	// The queued event arrives: its run takes the import and finishes it.
+	queued, ok := w.claim("o1", "queued")
+	if !ok {
+		t.Fatal("the queued upload's run could not take its import")
+	}
+	if r := run(); r != (importjob.ResumeReport{}) {
+		t.Fatalf("right after: %+v", r)
+	}
+	now := w.clock.Now()
+	queued.Status, queued.FinishedAt, queued.UpdatedAt = importjob.Done, &now, now
+	if err := w.store.FinishImport(ctx, queued); err != nil {
+		t.Fatal(err)
+	}
+	if !w.open("o1", "sixth") || w.open("o1", "seventh") {
+		t.Fatal("the finished import's place was not given back once")
+	}
+
+	// The unused uploads opened since fail in their turn; the dropped one
+	// once its event is past Lambda's keeping, and its uploader is told.
+	w.clock.Add(importjob.EventMaxAge - 2*time.Second)
+	if r := run(); r.Expired != 2 || w.job("o1", "dropped").Status != importjob.AwaitingUpload {
+		t.Fatalf("before its event is dropped: %+v %+v", r, w.job("o1", "dropped"))
+	}
+	for _, id := range []string{"fourth", "sixth"} {
+		if j := w.job("o1", id); j.Status != importjob.Failed {
+			t.Fatalf("%s: %+v", id, j)
+		}
+	}
+	w.clock.Add(2 * time.Second)
+	if r := run(); r.Expired != 1 || r.Errors != 0 {
+		t.Fatalf("once its event is dropped: %+v", r)
+	}
+	dropped := w.job("o1", "dropped")
+	if dropped.Status != importjob.Failed || !strings.Contains(dropped.Message, "was uploaded") || dropped.FinishedAt == nil {
+		t.Fatalf("an upload no run took: %+v", dropped)
+	}
+	if len(w.sent) != 1 || w.sent[0].To != "u-dropped@example.no" || w.sent[0].Failed != dropped.Message {
+		t.Fatalf("summaries %+v", w.sent)
+	}
+	for i := range importjob.MaxOpenPerOrg {
+		if !w.open("o1", fmt.Sprintf("again%d", i)) {
+			t.Fatal("places were not given back")
+		}
+	}
+}

@@ -24,7 +24,10 @@
 //	sweep checkpoint SWEEP              STATE            the first day whose due bucket may hold anything
 //	import job       ORG#<org>          IMPORT#<id>      one file's import: status, counts, checkpoint, lease, column
 //	                                                     mapping and the columns not read (at most 50); Due index
-//	                                                     (STALEIMPORTS / <staleAt>#<org>#<id>) while it is running
+//	                                                     (STALEIMPORTS / <staleAt>#<org>#<id>) while it awaits its
+//	                                                     upload or runs
+//	import places    ORG#<org>          IMPORTPLACES     the ids of the org's imports awaiting upload or running
+//	                                                     (a string set of at most importjob.MaxOpenPerOrg)
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
@@ -101,14 +104,19 @@
 //	                                an entry whose DELIVERY is gone (TTL): TransactWriteItems delete OUTBOX (if
 //	                                it is still there) + QUEUE count
 //	partner retries (every minute)  Query DueIndex REDELIVER with DueSK <= now
+//	open an import (API)            TransactWriteItems: put IMPORT if absent (in the Due index at when its upload
+//	                                should have come) + ADD its id to IMPORTPLACES if the set is not full
 //	claim an import (a run)         UpdateItem IMPORT if awaiting upload, or running that version with its lease
 //	                                over; it enters the Due index at its lease's end. Progress: UpdateItem IMPORT
-//	                                if running that version (a handover moves its due time); finish: PutItem
-//	                                IMPORT on the same condition, out of the index
-//	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only running imports are in
-//	                                it, keyed by when each is stale, so this reads only those whose run died);
-//	                                UpdateItem IMPORT (a resume counted and due again later, or failed and out of
-//	                                the index) if still due as read
+//	                                if running that version (a handover moves its due time); finish:
+//	                                TransactWriteItems: put IMPORT on the same condition, out of the index +
+//	                                DELETE its id from IMPORTPLACES
+//	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only imports awaiting upload or
+//	                                running are in it, keyed by when each is stale, so this reads only those whose
+//	                                run died or whose upload did not come in time); UpdateItem IMPORT (a resume
+//	                                counted, or an uploaded file's event awaited, and due again later) if still
+//	                                due as read; or TransactWriteItems: IMPORT failed and out of the index (if
+//	                                due as read) + DELETE its id from IMPORTPLACES
 package ddb
 
 import "time"
@@ -155,8 +163,16 @@ func dueSK(at time.Time, orgID, id string) string {
 // when each is stale (few at a time: the imports running now).
 const pkStaleImports = "STALEIMPORTS"
 
-// staleImportSK is a running import's Due index sort key: when it is stale.
+// staleImportSK is a running or awaiting import's Due index sort key: when
+// it is stale.
 func staleImportSK(at time.Time, orgID, id string) string { return dueSK(at, orgID, id) }
+
+// importPlacesKey is the item whose set of import ids holds an
+// organisation's places for imports (see Store.OpenImport).
+func importPlacesKey(orgID string) key { return key{orgPK(orgID), skImportPlaces} }
+
+// attrPlaces is the places item's set of import ids.
+const attrPlaces = "imports"
 
 const (
 	skMeta    = "META"
@@ -168,6 +184,8 @@ const (
 	pkSweep   = "SWEEP"
 	pkConfig  = "CONFIG"
 	skCursors = "CURSORKEY"
+
+	skImportPlaces = "IMPORTPLACES"
 
 	auditPrefix = "AUDIT#"
 )

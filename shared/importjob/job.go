@@ -92,8 +92,13 @@ type Job struct {
 	// StaleAt is when a running job is stale unless a run has taken it
 	// since: the end of its lease, or, once a run handed it over (paused for
 	// the next run, released for Lambda's retry), the time the next run
-	// should have taken it by. Only running jobs have one.
+	// should have taken it by. A job awaiting its upload is stale when the
+	// upload should have arrived, or its event been dropped (NewUpload).
+	// Jobs that have ended have none.
 	StaleAt *time.Time `json:"-" dynamodbav:"staleAt,omitempty"`
+	// UploadBy is when the upload URL made for the job expires (none for a
+	// file dropped into the bucket).
+	UploadBy *time.Time `json:"-" dynamodbav:"uploadBy,omitempty"`
 	// Resumes counts the runs the stale-import step started.
 	Resumes int `json:"-" dynamodbav:"resumes,omitempty"`
 }
@@ -140,6 +145,11 @@ type ColumnWarning struct {
 type JobStore interface {
 	// CreateImport stores a new job; Conflict when its id exists.
 	CreateImport(ctx context.Context, j Job) error
+	// OpenImport stores a new job (see NewUpload) in one of its
+	// organisation's places, if fewer than limit of its imports hold one;
+	// opened is false otherwise. The job holds its place until it ends
+	// (done, failed, stopped). Conflict when its id exists.
+	OpenImport(ctx context.Context, j Job, limit int) (opened bool, err error)
 	Import(ctx context.Context, orgID, id string) (*Job, error)
 	// ClaimImport starts (or resumes) applying c.Version of the job's file
 	// until c.Until: the job must await its upload, or be running that
@@ -150,7 +160,7 @@ type JobStore interface {
 	// the lease and StaleAt of a running job.
 	SaveProgress(ctx context.Context, j Job) error
 	// FinishImport stores the final state of a job that is still running
-	// j.Version; Conflict otherwise.
+	// j.Version, and gives its place back; Conflict otherwise.
 	FinishImport(ctx context.Context, j Job) error
 }
 

@@ -59,6 +59,14 @@ func NewReportLinks(key []byte, baseURL string, retentionDays int) *ReportLinks 
 	return &ReportLinks{key: key, baseURL: baseURL, Days: days}
 }
 
+// Under returns links as l makes them, under baseURL: for a function that
+// learns the API's base from each request (httpapi.Request.BaseURL).
+func (l *ReportLinks) Under(baseURL string) *ReportLinks {
+	c := *l
+	c.baseURL = baseURL
+	return &c
+}
+
 // ReportLink is the report a link opens.
 type ReportLink struct {
 	OrgID, ImportID, Format string

@@ -28,30 +28,39 @@ const HandoverGrace = 5 * time.Minute
 // are conditional on the job being as the step read it, so two steps never
 // both act on one job, and a run that takes the job first wins.
 type StaleStore interface {
-	// StaleImports lists running jobs whose StaleAt is at or before now,
-	// the stalest first, up to limit.
+	// StaleImports lists the jobs running or awaiting their upload whose
+	// StaleAt is at or before now, the stalest first, up to limit.
 	StaleImports(ctx context.Context, now time.Time, limit int) ([]Job, error)
 	// ResumeImport counts one more resume of seen and makes it stale again
 	// at next, if it is still running seen.Version and stale at seen's
 	// StaleAt (no run and no other step has touched it); false otherwise.
 	ResumeImport(ctx context.Context, seen Job, next time.Time) (bool, error)
 	// FailStaleImport stores failed's status, message and times in place
-	// of seen, on the same condition, and takes it out of the stale list;
-	// false when the condition fails.
+	// of seen (running or awaiting its upload), on the same condition,
+	// takes it out of the stale list and gives its place back; false when
+	// the condition fails.
 	FailStaleImport(ctx context.Context, seen, failed Job) (bool, error)
+	// PostponeImport makes a job awaiting its upload stale again at next,
+	// if it is still as seen (no run has taken it); false otherwise.
+	PostponeImport(ctx context.Context, seen Job, next time.Time) (bool, error)
 }
 
 // Resumer is the scheduled step that takes up imports whose runs died
 // without a word (killed, they could neither pause nor release their
 // lease, and Lambda's retries of the event found the job leased and gave
 // up): it starts each one's run again, to carry on from its checkpoint,
-// MaxResumes times at most, then fails it and tells the uploader.
+// MaxResumes times at most, then fails it and tells the uploader. It also
+// ends imports that no run took: their upload never came, or its event was
+// dropped (see unclaimed).
 type Resumer struct {
 	Store StaleStore
 	// Start starts a run of the job's file (the ingest function,
 	// asynchronously, with S3's event for the object). The run claims the
 	// job, whose lease is over, and carries on from its checkpoint.
-	Start    func(ctx context.Context, j Job) error
+	Start func(ctx context.Context, j Job) error
+	// Uploaded says whether the file of an import awaiting its upload is
+	// in the bucket (key is the job's Key).
+	Uploaded func(ctx context.Context, key string) (bool, error)
 	Notifier Notifier
 	Now      func() time.Time
 	Log      *slog.Logger
@@ -64,6 +73,11 @@ type ResumeReport struct {
 	// Skipped counts jobs a run or another step took up meanwhile.
 	Skipped int `json:"skipped"`
 	Errors  int `json:"errors"`
+	// Expired counts imports failed because no run took them: no file was
+	// uploaded, or its event was dropped.
+	Expired int `json:"expired"`
+	// Waiting counts uploaded files whose event is still awaited.
+	Waiting int `json:"waiting"`
 	// More says more jobs were stale than one step takes.
 	More bool `json:"more,omitempty"`
 }
@@ -81,13 +95,69 @@ func (r *Resumer) Run(ctx context.Context) (ResumeReport, error) {
 	}
 	rep := ResumeReport{More: len(jobs) == staleBatch}
 	for _, j := range jobs {
-		if j.Resumes >= MaxResumes {
+		switch {
+		case j.Status == AwaitingUpload:
+			r.unclaimed(ctx, j, now, &rep)
+		case j.Resumes >= MaxResumes:
 			r.fail(ctx, j, now, &rep)
-		} else {
+		default:
 			r.resume(ctx, j, now, &rep)
 		}
 	}
 	return rep, nil
+}
+
+// unclaimed ends an import that no run took by UploadGrace after its
+// upload URL expired, so that it does not await for ever and its place is
+// free: failed, "no file was uploaded", when its file is not there (no one
+// is emailed: nothing was sent). A file that is there waits for its S3
+// event, which Lambda keeps queued while the ingest function is busy with
+// other imports, for EventMaxAge; past that the event is gone, and the
+// import fails and its uploader is told.
+func (r *Resumer) unclaimed(ctx context.Context, j Job, now time.Time, rep *ResumeReport) {
+	uploaded, err := r.Uploaded(ctx, j.Key)
+	if err != nil {
+		rep.Errors++
+		r.log().Error("look for an import's upload", "orgId", j.OrgID, "importId", j.ID, "error", err.Error())
+		return
+	}
+	if last := j.lastEvent(); uploaded && now.Before(last) {
+		ok, err := r.Store.PostponeImport(ctx, j, last)
+		switch {
+		case err != nil:
+			rep.Errors++
+			r.log().Error("postpone an uploaded import", "orgId", j.OrgID, "importId", j.ID, "error", err.Error())
+		case !ok:
+			rep.Skipped++
+		default:
+			rep.Waiting++
+			r.log().Warn("uploaded import awaits its event", "orgId", j.OrgID, "importId", j.ID, "until", last)
+		}
+		return
+	}
+	failed := j
+	failed.Status, failed.Message = Failed, NoUploadMessage
+	if uploaded {
+		failed.Message = NotStartedMessage()
+	}
+	failed.FinishedAt, failed.UpdatedAt, failed.StaleAt = &now, now, nil
+	ok, err := r.Store.FailStaleImport(ctx, j, failed)
+	switch {
+	case err != nil:
+		rep.Errors++
+		r.log().Error("fail an unclaimed import", "orgId", j.OrgID, "importId", j.ID, "error", err.Error())
+		return
+	case !ok:
+		rep.Skipped++
+		return
+	}
+	rep.Expired++
+	r.log().Warn("unclaimed import ended", "orgId", j.OrgID, "importId", j.ID, "uploaded", uploaded)
+	if uploaded {
+		if s, ok := r.Notifier.Summary(ctx, failed); ok {
+			r.Notifier.Send(ctx, j.ID, s)
+		}
+	}
 }
 
 // resume counts a resume of j, then starts its run. A start that fails

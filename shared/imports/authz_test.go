@@ -41,8 +41,11 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
 	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
+	// More places than the cap: this test is about who may import, and
+	// opens more than importjob.MaxOpenPerOrg imports in one organisation
+	// (TestImportsPerOrganisationAreCapped is about how many).
 	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links, Now: time.Now,
-		ReportRetention: 30 * 24 * time.Hour}).Register(router)
+		ReportRetention: 30 * 24 * time.Hour, MaxOpen: 10}).Register(router)
 
 	join := func(email, role string, units ...string) string {
 		w.invite(email, role, units...)

@@ -33,16 +33,23 @@ type Routes struct {
 	Orgs    *org.Service
 	Jobs    importjob.JobStore
 	Objects Presigner
-	// Links opens the report links of summary emails (made by the ingest
-	// function with the same key).
+	// Links makes the report links an import's status gives, and opens
+	// them and those of summary emails (made by the ingest function with
+	// the same key): the one way reports are handed out.
 	Links *importjob.ReportLinks
-	Now   func() time.Time
+	// PublicBaseURL is where the links point; "" for the domain the request
+	// came to (httpapi.Request.BaseURL).
+	PublicBaseURL string
+	Now           func() time.Time
 	// ReportRetention is how long the bucket keeps reports (its lifecycle
 	// rule); a report older than that is gone. Zero: kept for ever.
 	ReportRetention time.Duration
 	// MaxBytes is the largest file an upload URL is made for: the ingest
 	// function's limit (default roster.DefaultMaxBytes).
 	MaxBytes int64
+	// MaxOpen is how many imports an organisation may have awaiting upload
+	// or running at once (default importjob.MaxOpenPerOrg).
+	MaxOpen int
 }
 
 // Register adds the routes to rt.
@@ -60,8 +67,11 @@ func (h *Routes) Register(rt *httpapi.Router) {
 // long enough to follow the redirect.
 const reportLinkTTL = 5 * time.Minute
 
-// uploadTTL is how long an upload URL works.
-const uploadTTL = 15 * time.Minute
+// busyRetry is the Retry-After of an organisation with every place for
+// imports taken: most imports finish within a minute (10,000 rows took
+// 26 s through the runner), and an unused upload URL frees its place within
+// importjob.UploadWindow + UploadGrace and a sweep interval.
+const busyRetry = time.Minute
 
 type createRequest struct {
 	FileName string `json:"fileName"`
@@ -144,18 +154,30 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		return httpapi.Response{}, err
 	}
 	now := h.Now().UTC().Truncate(time.Second)
-	job := importjob.Job{ID: invite.NewID(), OrgID: orgID, FileName: name, UploadedBy: r.UserID(),
-		FullRoster: in.FullRoster, ConfirmRemovals: in.ConfirmRemovals, Columns: in.Columns,
-		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}
-	job.Key = "imports/" + orgID + "/" + job.ID + "/" + name
-	if err := h.Jobs.CreateImport(ctx, job); err != nil {
-		return httpapi.Response{}, err
+	job := importjob.NewUpload(orgID, invite.NewID(), r.UserID(), name, now)
+	job.FullRoster, job.ConfirmRemovals, job.Columns = in.FullRoster, in.ConfirmRemovals, in.Columns
+	limit := h.MaxOpen
+	if limit <= 0 {
+		limit = importjob.MaxOpenPerOrg
 	}
-	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, uploadTTL)
+	opened, err := h.Jobs.OpenImport(ctx, job, limit)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(http.StatusCreated, Upload{ImportID: job.ID, Method: http.MethodPut, UploadURL: url, ExpiresAt: now.Add(uploadTTL)})
+	if !opened {
+		// 429 rather than 409: the same request succeeds later, unchanged,
+		// once an import ends by itself (finished, or its URL unused).
+		e := fault.New(fault.TooMany, "this organisation has %d imports awaiting upload or running, the most at once: "+
+			"try again when one has finished (an upload URL that is not used frees its place within about %d minutes)",
+			limit, int((importjob.UploadWindow+importjob.UploadGrace)/time.Minute))
+		e.RetryAfter = busyRetry
+		return httpapi.Response{}, e
+	}
+	url, err := h.Objects.PresignPut(ctx, job.Key, in.Size, importjob.UploadWindow)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, Upload{ImportID: job.ID, Method: http.MethodPut, UploadURL: url, ExpiresAt: *job.UploadBy})
 }
 
 // View is an import as the API shows it.
@@ -185,22 +207,28 @@ func (h *Routes) job(ctx context.Context, r *httpapi.Request) (*importjob.Job, e
 }
 
 // get shows an import's status and counts, and links to its report once
-// done.
+// done, until the bucket deletes it. The links are the summary email's
+// (signed, to GET /imports/report, working for their days): not presigned
+// S3 URLs, which die with the temporary credentials that signed them.
 func (h *Routes) get(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	job, err := h.job(ctx, r)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	v := View{Job: *job}
-	if job.ReportKey != "" {
+	if job.ReportKey != "" && !h.deleted(job) {
+		links, now := h.Links.Under(r.BaseURL(h.PublicBaseURL)), h.Now()
 		v.Reports = map[string]string{}
-		for _, ext := range []string{"csv", "xlsx"} {
-			if url, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+ext, time.Hour); err == nil {
-				v.Reports[ext] = url
-			}
+		for _, format := range []string{"csv", "xlsx"} {
+			v.Reports[format] = links.Make(job.OrgID, job.ID, format, now)
 		}
 	}
 	return httpapi.JSON(http.StatusOK, v)
+}
+
+// deleted says the bucket's lifecycle has deleted job's report.
+func (h *Routes) deleted(job *importjob.Job) bool {
+	return h.ReportRetention > 0 && job.FinishedAt != nil && h.Now().After(job.FinishedAt.Add(h.ReportRetention))
 }
 
 // report sends the caller to the import's report, ?format=xlsx (default)
@@ -258,7 +286,7 @@ func (h *Routes) redirect(ctx context.Context, job *importjob.Job, format string
 	if job.ReportKey == "" {
 		return httpapi.Response{}, fault.New(fault.NotFound, "the import has no report yet")
 	}
-	if h.ReportRetention > 0 && job.FinishedAt != nil && h.Now().After(job.FinishedAt.Add(h.ReportRetention)) {
+	if h.deleted(job) {
 		return httpapi.Response{}, fault.New(fault.Gone, "reports are kept %d days; this one has been deleted", int(h.ReportRetention.Hours()/24))
 	}
 	link, err := h.Objects.PresignGet(ctx, job.ReportKey+"."+format, reportLinkTTL)

@@ -2,6 +2,7 @@ package imports_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/url"
@@ -136,5 +137,102 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 	}
 	if res := open(theirs); res.StatusCode != 403 {
 		t.Errorf("a removed uploader's link: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// An import's status links to its report the one way reports are handed
+// out: the signed links of the summary email (GET /imports/report), under
+// the API's public base URL, which work for their days and open the report
+// through a URL presigned then; not presigned S3 URLs, which die with the
+// credentials that signed them. A report past its retention is not linked.
+func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	key, err := w.store.CursorKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := importjob.NewReportLinks(key, "", 30)
+	now := time.Now().UTC().Truncate(time.Second)
+	tokenKey, _ := authtoken.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: tokenKey}, "urn:imports", time.Hour, time.Now)
+	token, _, _ := issuer.Issue(ctx, w.admin, "ada@example.no")
+	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
+	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links,
+		Now: func() time.Time { return now }, ReportRetention: 30 * 24 * time.Hour}).Register(router)
+
+	job := func(finished *time.Time) string {
+		j := importjob.Job{ID: invite.NewID(), OrgID: w.orgID, FileName: "r.csv", UploadedBy: w.admin, Status: importjob.Running,
+			CreatedAt: now, UpdatedAt: now}
+		if finished != nil {
+			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.orgID, j.ID)
+		}
+		if err := w.store.CreateImport(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		return j.ID
+	}
+	// The domain API Gateway received the request on (no public base URL
+	// is configured here).
+	const domain = "abc123.execute-api.eu-north-1.amazonaws.com"
+	status := func(importID string) map[string]string {
+		t.Helper()
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: "GET /orgs/{orgId}/imports/{importId}", RawPath: "/orgs/" + w.orgID + "/imports/" + importID,
+			PathParameters: map[string]string{"orgId": w.orgID, "importId": importID}, Headers: map[string]string{"authorization": "Bearer " + token}}
+		ev.RequestContext.DomainName = domain
+		res, err := router.Handle(ctx, ev)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("status: %d %s %v", res.StatusCode, res.Body, err)
+		}
+		var v struct {
+			Reports map[string]string `json:"reports"`
+		}
+		if err := json.Unmarshal([]byte(res.Body), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Reports
+	}
+
+	done := job(&now)
+	reports := status(done)
+	if len(reports) != 2 {
+		t.Fatalf("reports %v", reports)
+	}
+	for _, format := range []string{"csv", "xlsx"} {
+		u, err := url.Parse(reports[format])
+		if err != nil || u.Scheme != "https" || u.Host != domain || u.Path != importjob.ReportLinkPath {
+			t.Fatalf("%s: %s is not a link to %s on the API", format, reports[format], importjob.ReportLinkPath)
+		}
+		q := map[string]string{}
+		for k, v := range u.Query() {
+			q[k] = v[0]
+		}
+		if q["org"] != w.orgID || q["import"] != done || q["format"] != format {
+			t.Fatalf("%s: %s", format, reports[format])
+		}
+		// It works for the days the email's would, as the email's does.
+		if l, err := links.Open(q, now.Add(time.Duration(links.Days)*24*time.Hour-time.Second)); err != nil || l.Format != format {
+			t.Fatalf("%s: %v %+v", format, err, l)
+		}
+		res, err := router.Handle(ctx, events.APIGatewayV2HTTPRequest{RouteKey: "GET " + importjob.ReportLinkPath, RawPath: u.Path,
+			RawQueryString: u.RawQuery, QueryStringParameters: q, Headers: map[string]string{}})
+		if err != nil || res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.orgID, done)+"."+format {
+			t.Fatalf("%s link: %d %v %s %v", format, res.StatusCode, res.Headers, res.Body, err)
+		}
+	}
+	// No report yet, or one past its retention (deleted): no links.
+	if r := status(job(nil)); r != nil {
+		t.Errorf("an import without a report links to %v", r)
+	}
+	old := now.Add(-31 * 24 * time.Hour)
+	if r := status(job(&old)); r != nil {
+		t.Errorf("a deleted report is linked: %v", r)
+	}
+	// A configured public base URL wins over the request's domain.
+	router = httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
+	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links,
+		PublicBaseURL: "https://onboard.example", Now: func() time.Time { return now }}).Register(router)
+	if r := status(done); !strings.HasPrefix(r["xlsx"], "https://onboard.example"+importjob.ReportLinkPath+"?") {
+		t.Errorf("under the public base URL: %v", r)
 	}
 }

@@ -53,6 +53,18 @@ func (b *S3) Get(ctx context.Context, key, version string) (io.ReadCloser, error
 	return out.Body, nil
 }
 
+// Exists says whether key holds an object. It lists the key rather than
+// reading it: listing needs only s3:ListBucket (and tells a missing key
+// from a forbidden one), so a caller that only asks never reads a file.
+func (b *S3) Exists(ctx context.Context, key string) (bool, error) {
+	out, err := b.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &b.Bucket, Prefix: &key, MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return false, fmt.Errorf("list s3://%s/%s: %w", b.Bucket, redact.Text(key), err)
+	}
+	// The key itself sorts first among the keys it prefixes.
+	return len(out.Contents) > 0 && aws.ToString(out.Contents[0].Key) == key, nil
+}
+
 // Put writes an object.
 func (b *S3) Put(ctx context.Context, key, contentType string, body []byte) error {
 	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key, ContentType: &contentType,
