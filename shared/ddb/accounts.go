@@ -67,14 +67,7 @@ func (s *Store) UpdateSignInThrottle(ctx context.Context, email, source string, 
 		if err != nil {
 			return account.Throttle{}, false, err
 		}
-		in := &dynamodb.PutItemInput{TableName: &s.table, Item: it}
-		if found {
-			in.ConditionExpression = aws.String("version = :v")
-			in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
-		} else {
-			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
-		}
-		_, err = s.client.PutItem(ctx, in)
+		err = s.putAsRead(ctx, it, found, cur.Version)
 		if err == nil {
 			return next, true, nil
 		}

@@ -289,23 +289,7 @@ func staleAsSeen(seen importjob.Job) (string, map[string]types.AttributeValue) {
 // ResumeImport counts a resume of a stale job and makes it stale again at
 // next (see importjob.StaleStore).
 func (s *Store) ResumeImport(ctx context.Context, seen importjob.Job, next time.Time) (bool, error) {
-	cond, values := staleAsSeen(seen)
-	values[":next"], values[":one"] = str(stamp(next)), num(1)
-	values[":duesk"] = str(staleImportSK(next, seen.OrgID, seen.ID))
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
-		UpdateExpression:          aws.String("SET staleAt = :next, DueSK = :duesk ADD resumes :one"),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: values,
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("resume import %s: %w", seen.ID, err)
-	}
-	return true, nil
+	return s.staleAgain(ctx, seen, next, true)
 }
 
 // FailStaleImport gives a stale job up, and its place back (see
@@ -338,11 +322,22 @@ func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job)
 // PostponeImport makes a job awaiting its upload stale again at next (see
 // importjob.StaleStore).
 func (s *Store) PostponeImport(ctx context.Context, seen importjob.Job, next time.Time) (bool, error) {
+	return s.staleAgain(ctx, seen, next, false)
+}
+
+// staleAgain moves a stale job, if still as seen, to next in the Due index,
+// counting a resume when it is one.
+func (s *Store) staleAgain(ctx context.Context, seen importjob.Job, next time.Time, resume bool) (bool, error) {
 	cond, values := staleAsSeen(seen)
 	values[":next"], values[":duesk"] = str(stamp(next)), str(staleImportSK(next, seen.OrgID, seen.ID))
+	update, what := "SET staleAt = :next, DueSK = :duesk", "postpone"
+	if resume {
+		update, what = update+" ADD resumes :one", "resume"
+		values[":one"] = num(1)
+	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
-		UpdateExpression:          aws.String("SET staleAt = :next, DueSK = :duesk"),
+		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
 		ExpressionAttributeValues: values,
@@ -351,7 +346,7 @@ func (s *Store) PostponeImport(ctx context.Context, seen importjob.Job, next tim
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("postpone import %s: %w", seen.ID, err)
+		return false, fmt.Errorf("%s import %s: %w", what, seen.ID, err)
 	}
 	return true, nil
 }

@@ -89,14 +89,7 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 		if err != nil {
 			return 0, err
 		}
-		in := &dynamodb.PutItemInput{TableName: &s.table, Item: it}
-		if found {
-			in.ConditionExpression = aws.String("version = :v")
-			in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
-		} else {
-			in.ConditionExpression = aws.String("attribute_not_exists(PK)")
-		}
-		_, err = s.client.PutItem(ctx, in)
+		err = s.putAsRead(ctx, it, found, cur.Version)
 		if err == nil {
 			return 0, nil
 		}
@@ -136,9 +129,7 @@ func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) er
 		if err != nil {
 			return err
 		}
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(cur.Version)}})
+		err = s.putAsRead(ctx, it, true, cur.Version)
 		if err == nil || !isConditionFailed(err) {
 			return err
 		}

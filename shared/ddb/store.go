@@ -89,6 +89,20 @@ func num(n int64) types.AttributeValue  { return &types.AttributeValueMemberN{Va
 
 // get reads one item (strongly consistent) into out; found is false when
 // there is none.
+// putAsRead writes an item of a read-modify-write loop if no one else wrote
+// it since it was read: its version as read (found), or absent.
+func (s *Store) putAsRead(ctx context.Context, it map[string]types.AttributeValue, found bool, version int64) error {
+	in := &dynamodb.PutItemInput{TableName: &s.table, Item: it}
+	if found {
+		in.ConditionExpression = aws.String("version = :v")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(version)}
+	} else {
+		in.ConditionExpression = aws.String("attribute_not_exists(PK)")
+	}
+	_, err := s.client.PutItem(ctx, in)
+	return err
+}
+
 func (s *Store) get(ctx context.Context, k key, out any) (found bool, err error) {
 	res, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true),
