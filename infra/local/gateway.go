@@ -344,10 +344,11 @@ func denySES(w http.ResponseWriter, d Denial) {
 // ---- Lambda (the Invoke API)
 
 func (c arns) classifyLambda(r *http.Request, _ []byte) ([]Call, error) {
-	const prefix = "/2015-03-31/functions/"
-	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/invocations")
-	if u, err := url.PathUnescape(name); err == nil {
-		name = u
+	name, ok := invokedFunction(r)
+	if !ok {
+		// The runner serves only Invoke: name what else was asked so that no
+		// policy allows it by accident.
+		return []Call{call("lambda:"+r.Method+" "+r.URL.Path, "*")}, nil
 	}
 	if !strings.HasPrefix(name, "arn:") {
 		name = c.arn("lambda", "function:"+name)

@@ -280,13 +280,22 @@ type InvokeAPI struct {
 	Log       *slog.Logger
 }
 
+// invokedFunction is the function an Invoke request names (a name or an
+// ARN), from POST /2015-03-31/functions/<function>/invocations.
+func invokedFunction(r *http.Request) (string, bool) {
+	const prefix, suffix = "/2015-03-31/functions/", "/invocations"
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, suffix) {
+		return "", false
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), suffix), true
+}
+
 func (a *InvokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2015-03-31/functions/"
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, "/invocations") {
+	name, ok := invokedFunction(r)
+	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "message": "unknown operation"})
 		return
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/invocations")
 	if i := strings.LastIndex(name, ":function:"); i >= 0 { // an ARN
 		name = name[i+len(":function:"):]
 	}

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,7 +19,6 @@ type Statement struct {
 	Resources    []string
 	NotResources []string
 	HasCondition bool
-	Source       string // where it came from: "inline", a policy template's or managed policy's name
 }
 
 // PhysicalName is the name CloudFormation gives a resource without an
@@ -151,11 +151,11 @@ func allow(actions []string, resources ...string) []Statement {
 // policies resolves a function's Policies property, plus what SAM adds to
 // every role (basic execution) and for its event sources.
 func (t *Template) policies(name string, p map[string]any, c Context) ([]Statement, error) {
-	out := withSource(managedPolicies["AWSLambdaBasicExecutionRole"], "AWSLambdaBasicExecutionRole")
+	out := slices.Clone(managedPolicies["AWSLambdaBasicExecutionRole"])
 	events, _ := p["Events"].(map[string]any)
 	for _, ev := range events {
 		if em, _ := ev.(map[string]any); em["Type"] == "DynamoDB" {
-			out = append(out, withSource(managedPolicies["AWSLambdaDynamoDBExecutionRole"], "AWSLambdaDynamoDBExecutionRole")...)
+			out = append(out, managedPolicies["AWSLambdaDynamoDBExecutionRole"]...)
 			break
 		}
 	}
@@ -178,14 +178,14 @@ func (t *Template) policies(name string, p map[string]any, c Context) ([]Stateme
 			if !ok {
 				return nil, fmt.Errorf("%s: managed policy %s is not known to the local IAM check", name, v)
 			}
-			out = append(out, withSource(st, v)...)
+			out = append(out, st...)
 		case map[string]any:
 			if doc, ok := v["Statement"]; ok {
 				sts, err := statements(doc)
 				if err != nil {
 					return nil, fmt.Errorf("%s policy %d: %w", name, i, err)
 				}
-				out = append(out, withSource(sts, "inline")...)
+				out = append(out, sts...)
 				continue
 			}
 			for tplName, params := range v {
@@ -199,22 +199,13 @@ func (t *Template) policies(name string, p map[string]any, c Context) ([]Stateme
 						pm[k] = fmt.Sprint(val)
 					}
 				}
-				out = append(out, withSource(expand(c, pm), tplName)...)
+				out = append(out, expand(c, pm)...)
 			}
 		default:
 			return nil, fmt.Errorf("%s policy %d: unexpected %T", name, i, resolved)
 		}
 	}
 	return out, nil
-}
-
-func withSource(sts []Statement, source string) []Statement {
-	out := make([]Statement, len(sts))
-	for i, s := range sts {
-		s.Source = source
-		out[i] = s
-	}
-	return out
 }
 
 func statements(doc any) ([]Statement, error) {
