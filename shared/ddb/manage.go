@@ -47,9 +47,6 @@ func (s *Store) Actor(ctx context.Context, orgID, userID string) (org.Organisati
 	return o, &m, nil
 }
 
-var errBadCursor = &fault.Error{Code: fault.Malformed, Message: "the cursor is not one this list gave out",
-	Fields: []fault.FieldError{{Field: "cursor", Code: string(fault.Malformed), Message: "pass back a nextCursor unchanged, to the list that gave it"}}}
-
 // encodeCursor makes a LastEvaluatedKey opaque for clients.
 func encodeCursor(k map[string]types.AttributeValue) (string, error) {
 	if len(k) == 0 {
@@ -74,11 +71,11 @@ func decodeCursor(cursor string, exact, within map[string]string) (map[string]ty
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || len(b) > 2048 {
-		return nil, errBadCursor
+		return nil, fault.BadCursor()
 	}
 	plain := map[string]string{}
 	if err := json.Unmarshal(b, &plain); err != nil || len(plain) != len(exact)+len(within) {
-		return nil, errBadCursor
+		return nil, fault.BadCursor()
 	}
 	out := map[string]types.AttributeValue{}
 	for name, v := range plain {
@@ -88,7 +85,7 @@ func decodeCursor(cursor string, exact, within map[string]string) (map[string]ty
 		case isExact && v == want:
 		case isWithin && len(v) > len(prefix) && len(v) <= 1024 && strings.HasPrefix(v, prefix):
 		default:
-			return nil, errBadCursor
+			return nil, fault.BadCursor()
 		}
 		out[name] = str(v)
 	}
@@ -113,7 +110,7 @@ func (s *Store) ListInvitations(ctx context.Context, orgID string, status invite
 		in.ExclusiveStartKey, err = decodeCursor(cursor, map[string]string{attrPK: orgPK(orgID), attrGSI1PK: pk},
 			map[string]string{attrSK: inviteSK(""), attrGSI1SK: ""})
 		if start := in.ExclusiveStartKey; err == nil && start != nil && !sameInvitation(start) {
-			err = errBadCursor
+			err = fault.BadCursor()
 		}
 	}
 	if err != nil {

@@ -178,7 +178,7 @@ func (s *Store) Due(ctx context.Context, d, now time.Time, cursor string) (invit
 	// every item due at or before now's second.
 	below := stamp(now) + "$"
 	if sk, _ := start[attrDueSK].(*types.AttributeValueMemberS); sk != nil && sk.Value >= below {
-		return invite.DuePage{}, errBadCursor
+		return invite.DuePage{}, fault.BadCursor()
 	}
 	kc := expression.Key(attrDuePK).Equal(expression.Value(pk)).And(expression.Key(attrDueSK).LessThan(expression.Value(below)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()

@@ -103,3 +103,10 @@ func (f Fields) Err() error {
 	}
 	return &Error{Code: Invalid, Message: "the request has invalid fields", Fields: f}
 }
+
+// BadCursor is the answer to a list cursor that is not one the list gave out
+// unchanged (edited, from another list or organisation): a 400 naming it.
+func BadCursor() *Error {
+	return &Error{Code: Malformed, Message: "the cursor is not one this list gave out",
+		Fields: []FieldError{{Field: "cursor", Code: string(Malformed), Message: "pass back a nextCursor unchanged, to the list that gave it"}}}
+}

@@ -212,7 +212,7 @@ type unitRequest struct {
 
 func (a *Admin) listUnits(ctx context.Context, r *Request) (Response, error) {
 	if r.Query("cursor") != "" { // one page: no cursor is ever given out
-		return Response{}, errBadCursor
+		return Response{}, fault.BadCursor()
 	}
 	units, err := a.Orgs.ListUnits(ctx, r.UserID(), r.Param("orgId"))
 	if err != nil {

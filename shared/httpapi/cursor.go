@@ -10,9 +10,6 @@ import (
 	"onboarding/shared/fault"
 )
 
-var errBadCursor = &fault.Error{Code: fault.Malformed, Message: "the cursor is not one this list gave out",
-	Fields: []fault.FieldError{{Field: "cursor", Code: string(fault.Malformed), Message: "pass back a nextCursor unchanged, to the list that gave it"}}}
-
 // Cursors signs the nextCursor of list routes and checks the cursor a
 // caller sends back, so that a cursor reaches the store only unchanged and
 // only on the list that gave it out: the same route, path (organisation,
@@ -55,7 +52,7 @@ func (c *Cursors) Open(r *Request) (string, error) {
 	}
 	inner, sig, ok := strings.Cut(cursor, ".")
 	if !ok || inner == "" || !hmac.Equal([]byte(sig), []byte(c.sign(r, inner))) {
-		return "", errBadCursor
+		return "", fault.BadCursor()
 	}
 	return inner, nil
 }
