@@ -24,6 +24,9 @@ var acceptStrings []byte
 //go:embed leave.html
 var leavePageSource string
 
+//go:embed page-i18n.js
+var pageI18n string
+
 //go:embed leave-strings.json
 var leaveStrings []byte
 
@@ -41,7 +44,8 @@ func hostedPage(source string, strs []byte) (page, csp string) {
 		panic("page strings: " + err.Error()) // embedded at build time; a test reads them
 	}
 	compact, _ := json.Marshal(all)
-	page = strings.Replace(source, "/*STRINGS*/{}", string(compact), 1)
+	page = strings.Replace(source, "  /*I18N*/\n", pageI18n, 1)
+	page = strings.Replace(page, "/*STRINGS*/{}", string(compact), 1)
 	hash := func(open, close string) string {
 		_, rest, _ := strings.Cut(page, open)
 		body, _, _ := strings.Cut(rest, close)
