@@ -31,13 +31,14 @@ func (s *Store) recordAudit(e audit.Entry) (types.TransactWriteItem, error) {
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}}, nil
 }
 
-// withAudit appends e's Put to a change's transaction items.
-func (s *Store) withAudit(items []types.TransactWriteItem, e audit.Entry) ([]types.TransactWriteItem, error) {
+// withAudit adds e's Put to a change's transaction.
+func (s *Store) withAudit(t *txn, e audit.Entry) error {
 	put, err := s.recordAudit(e)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return append(items, put), nil
+	t.add(auditItem, put)
+	return nil
 }
 
 // AuditTrail returns a page of an organisation's audit entries, newest first.

@@ -34,11 +34,11 @@ func (s *Store) CreateImport(ctx context.Context, j importjob.Job) error {
 	return nil
 }
 
-// The items of the transactions that open and end an import, by
-// position: the job, then its organisation's places.
+// The items of the transactions that open and end an import: the job and
+// its organisation's places.
 const (
-	jobItem = iota
-	placesItem
+	jobItem    = "job"
+	placesItem = "places"
 )
 
 // OpenImport stores a new import job in one of its organisation's places
@@ -56,23 +56,21 @@ func (s *Store) OpenImport(ctx context.Context, j importjob.Job, limit int) (boo
 	if err != nil {
 		return false, err
 	}
-	items := make([]types.TransactWriteItem, 2)
-	items[jobItem] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
-		ConditionExpression: aws.String("attribute_not_exists(PK)")}}
-	items[placesItem] = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
+	var t txn
+	t.add(jobItem, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add(placesItem, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: importPlacesKey(j.OrgID).av(),
 		UpdateExpression:          aws.String("ADD #imports :id SET #type = :type"),
 		ConditionExpression:       aws.String("attribute_not_exists(#imports) OR size(#imports) < :limit"),
 		ExpressionAttributeNames:  map[string]string{"#imports": attrPlaces, "#type": attrType},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberSS{Value: []string{j.ID}}, ":limit": num(int64(limit)), ":type": str("importPlaces")},
-	}}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		switch {
-		case conditionFailed(reasons, placesItem):
-			return false, nil
-		case conditionFailed(reasons, jobItem):
-			return false, fault.New(fault.Conflict, "the import exists already")
-		}
+	}})
+	err = s.transact(ctx, t)
+	switch {
+	case t.failed(err, placesItem):
+		return false, nil
+	case t.failed(err, jobItem):
+		return false, fault.New(fault.Conflict, "the import exists already")
 	}
 	if err != nil {
 		return false, fmt.Errorf("open import %s: %w", j.ID, err)
@@ -218,14 +216,16 @@ func (s *Store) FinishImport(ctx context.Context, j importjob.Job) error {
 	if err != nil {
 		return err
 	}
-	items := append([]types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it,
+	var t txn
+	t.add(jobItem, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
 		ConditionExpression:      aws.String("#st = :running AND objectVersion = :v"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":running": str(importjob.Running), ":v": str(j.Version),
-		}}}}, s.freePlace(j)...)
-	err = s.transact(ctx, items)
-	if conditionFailed(canceled(err), jobItem) {
+		}}})
+	t.add(placesItem, s.freePlace(j)...)
+	err = s.transact(ctx, t)
+	if t.failed(err, jobItem) {
 		return fault.New(fault.Conflict, "the import is no longer running this file")
 	}
 	if err != nil {
@@ -302,15 +302,17 @@ func (s *Store) FailStaleImport(ctx context.Context, seen, failed importjob.Job)
 		update += ", finishedAt = :fin"
 		values[":fin"] = str(stamp(*failed.FinishedAt))
 	}
-	items := append([]types.TransactWriteItem{{Update: &types.Update{
+	var t txn
+	t.add(jobItem, types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(seen.OrgID), importSK(seen.ID)}.av(),
 		UpdateExpression:          aws.String(update + " REMOVE leaseUntil, staleAt, DuePK, DueSK"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#st": "status", "#msg": "message"},
 		ExpressionAttributeValues: values,
-	}}}, s.freePlace(seen)...)
-	err := s.transact(ctx, items)
-	if conditionFailed(canceled(err), jobItem) {
+	}})
+	t.add(placesItem, s.freePlace(seen)...)
+	err := s.transact(ctx, t)
+	if t.failed(err, jobItem) {
 		return false, nil
 	}
 	if err != nil {

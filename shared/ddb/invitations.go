@@ -117,21 +117,19 @@ func guardItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {
 // CreateInvitation writes the invitation, its pending guard and its token
 // lookup in one transaction.
 func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
-	items, err := s.createItems(inv)
+	t, err := s.createItems(inv)
 	if err != nil {
 		return err
 	}
-	items = append(items, s.joinUnits(inv.OrgID, inv.Units)...)
-	if items, err = s.withAudit(items, e); err != nil {
+	s.joinUnits(&t, inv.OrgID, inv.Units)
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		if err := missingUnits(reasons, 3, inv.Units); err != nil {
-			return err
-		}
+	err = s.transact(ctx, t)
+	if err := missingUnits(t, err, inv.Units); err != nil {
+		return err
 	}
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
+	if t.failed(err, guardItemName) {
 		var g pendingGuard
 		if _, gerr := s.get(ctx, key{orgPK(inv.OrgID), pendingSK(inv.Email)}, &g); gerr != nil {
 			return gerr
@@ -146,34 +144,38 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 
 // createItems are the conditional Puts that create inv: the invitation,
 // its pending guard (one pending invitation per email; a guard left by an
-// invitation that has expired but not yet been swept may be taken over)
-// and its token, in that order.
-func (s *Store) createItems(inv invite.Invitation) ([]types.TransactWriteItem, error) {
+// invitation that has expired but not yet been swept may be taken over,
+// named guardItemName) and its token.
+func (s *Store) createItems(inv invite.Invitation) (txn, error) {
 	invItem, err := invitationItem(inv)
 	if err != nil {
-		return nil, err
+		return txn{}, err
 	}
 	guard, err := guardItem(inv)
 	if err != nil {
-		return nil, err
+		return txn{}, err
 	}
 	tok, err := tokenItem(inv.TokenHash, inv)
 	if err != nil {
-		return nil, err
+		return txn{}, err
 	}
 	guardFree, err := expression.NewBuilder().WithCondition(
 		expression.AttributeNotExists(expression.Name(attrPK)).
 			Or(expression.Name("expiresAt").LessThanEqual(expression.Value(stamp(s.now()))))).Build()
 	if err != nil {
-		return nil, fmt.Errorf("build guard condition: %w", err)
+		return txn{}, fmt.Errorf("build guard condition: %w", err)
 	}
-	return []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
-			ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}},
-		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}, nil
+	var t txn
+	t.add("invitation", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add(guardItemName, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
+		ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}})
+	t.add("token", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	return t, nil
 }
+
+// guardItemName names the pending guard's item in an invitation's
+// transactions (create, accept, resend, end).
+const guardItemName = "guard"
 
 // Invitation reads one invitation.
 func (s *Store) Invitation(ctx context.Context, orgID, invitationID string) (invite.Invitation, error) {
@@ -242,16 +244,15 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	if err != nil {
 		return fmt.Errorf("build accept expression: %w", err)
 	}
-	items := []types.TransactWriteItem{
-		s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update),
-		{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av(),
-			ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),
-			ConditionExpression:       aws.String("attribute_not_exists(PK) OR invitationId = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}},
-	}
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update))
+	t.add("token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.TokenHash), skInvite}.av(),
+		ConditionExpression: aws.String("attribute_exists(PK)")}})
+	t.add(guardItemName, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(inv.OrgID), pendingSK(inv.Email)}.av(),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR invitationId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}})
 	if inv.ReminderTokenHash != "" {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.ReminderTokenHash), skInvite}.av()}})
+		t.add("reminder token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(inv.ReminderTokenHash), skInvite}.av()}})
 	}
 	member, err := item(key{orgPK(inv.OrgID), memberSK(a.Member.UserID)}, "member", a.Member, map[string]types.AttributeValue{
 		attrGSI1PK: str(userPK(a.Member.UserID)), attrGSI1SK: str(orgPK(inv.OrgID)),
@@ -259,17 +260,17 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	if err != nil {
 		return err
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
+	t.add("member", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	if p, err := s.profileFromInvitation(inv, a.Member.UserID, a.At); err != nil {
 		return err
 	} else if p != nil {
-		items = append(items, *p)
+		t.add("monitoring", *p)
 	}
 	if a.Member.IsOrgWideAdmin() {
-		items = append(items, s.adminCount(inv.OrgID, 1))
+		t.add(adminsItem, s.adminCount(inv.OrgID, 1))
 	}
-	if items, err = s.withAudit(items, a.Audit); err != nil {
+	if err := s.withAudit(&t, a.Audit); err != nil {
 		return err
 	}
 	if a.NewAccount {
@@ -281,18 +282,14 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		if err != nil {
 			return err
 		}
-		items = append(items,
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		)
+		t.add("account", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+		t.add("email", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		for i := range items {
-			if conditionFailed(reasons, i) {
-				return fault.New(fault.Conflict, "the invitation was used or changed meanwhile")
-			}
-		}
+	err = s.transact(ctx, t)
+	if len(t.failedItems(err)) > 0 {
+		return fault.New(fault.Conflict, "the invitation was used or changed meanwhile")
+	}
+	if canceled(err) != nil {
 		return fmt.Errorf("accept transaction (conflicting writes): %w", err)
 	}
 	if err != nil {

@@ -56,18 +56,17 @@ var errLeaveTokenUsed = fault.New(fault.NotFound, "the leave token was used or h
 // and a refusal (the last org-wide admin) leaves it usable.
 func (s *Store) Leave(ctx context.Context, hash string, t invite.LeaveToken, m org.Member, at time.Time, e audit.Entry) error {
 	m.InvitationID = t.InvitationID
-	items := s.endMembership(m, true)
-	token := len(items)
+	tx := s.endMembership(m, true)
 	del := s.deleteLeaveToken(hash)
 	del.Delete.ConditionExpression = aws.String("attribute_exists(PK) AND expiresAt > :now")
 	del.Delete.ExpressionAttributeValues = map[string]types.AttributeValue{":now": str(stamp(at))}
-	items, err := s.withAudit(append(items, del), e)
-	if err != nil {
+	tx.add("leave token", del)
+	if err := s.withAudit(&tx, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, token) && !(m.IsOrgWideAdmin() && conditionFailed(reasons, 1)) {
+	err := s.transact(ctx, tx)
+	if tx.failed(err, "leave token") && !tx.failed(err, adminsItem) {
 		return errLeaveTokenUsed
 	}
-	return s.memberResult(err, "leave "+m.OrgID)
+	return s.memberResult(tx, err, "leave "+m.OrgID)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -176,20 +175,19 @@ func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e au
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{
-		s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, update),
-		{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Update: &types.Update{
-			TableName: &s.table, Key: key{orgPK(old.OrgID), pendingSK(old.Email)}.av(),
-			UpdateExpression:         aws.String("SET expiresAt = :e, #ttl = :ttl"),
-			ConditionExpression:      aws.String("invitationId = :id"),
-			ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID),
-				":ttl": num(renewed.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())},
-		}},
-	}
-	items = append(items, s.deleteTokens(old)...)
-	return s.changed(ctx, items, e, "resend invitation "+old.ID)
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, update))
+	t.add("token", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add(guardItemName, types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(old.OrgID), pendingSK(old.Email)}.av(),
+		UpdateExpression:         aws.String("SET expiresAt = :e, #ttl = :ttl"),
+		ConditionExpression:      aws.String("invitationId = :id"),
+		ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(stamp(renewed.ExpiresAt)), ":id": str(old.ID),
+			":ttl": num(renewed.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())},
+	}})
+	t.add("old tokens", s.deleteTokens(old)...)
+	return s.changed(ctx, t, e, "resend invitation "+old.ID)
 }
 
 // Revoke ends a pending invitation: its token and pending guard go, and the
@@ -209,30 +207,31 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 	if err != nil {
 		return fmt.Errorf("build revoke expression: %w", err)
 	}
-	items := []types.TransactWriteItem{s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update)}
-	items = append(items, s.deleteTokens(inv)...)
-	return s.ending(ctx, inv, items, e, "revoke invitation "+inv.ID)
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update))
+	t.add("tokens", s.deleteTokens(inv)...)
+	return s.ending(ctx, inv, t, e, "revoke invitation "+inv.ID)
 }
 
 // DeleteInvitation removes an invitation that is over (revoked or expired),
 // with whatever token and guard an unswept expired one still holds.
 func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
-	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-			ConditionExpression:       aws.String("#s = :s"),
-			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
-		}},
-	}
+	var t txn
+	t.add("invitation", types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
+		ConditionExpression:       aws.String("#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
+	}})
 	if inv.Status != invite.Pending {
-		return s.changed(ctx, items, e, "delete invitation "+inv.ID)
+		return s.changed(ctx, t, e, "delete invitation "+inv.ID)
 	}
 	// Expired, not yet swept: it may still hold its tokens and its guard.
-	return s.ending(ctx, inv, append(items, s.deleteTokens(inv)...), e, "delete invitation "+inv.ID)
+	t.add("tokens", s.deleteTokens(inv)...)
+	return s.ending(ctx, inv, t, e, "delete invitation "+inv.ID)
 }
 
-// ending runs the transaction that ends a pending invitation (items), with
+// ending runs the transaction that ends a pending invitation (t), with
 // the delete of its pending guard and the audit entry. Once an invitation
 // has expired, a re-invite may take its guard (see createItems); ending it
 // must work all the same, or the sweep would skip it at every run. So the
@@ -241,19 +240,21 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e a
 // names another invitation never comes back to inv (ids are unique; a
 // resend moves only its own invitation's guard). No read is added: the
 // second try happens only after a takeover.
-func (s *Store) ending(ctx context.Context, inv invite.Invitation, items []types.TransactWriteItem, e audit.Entry, what string) error {
-	all, err := s.withAudit(append(slices.Clone(items), s.deleteGuard(inv)), e)
-	if err != nil {
+func (s *Store) ending(ctx context.Context, inv invite.Invitation, t txn, e audit.Entry, what string) error {
+	all := t.clone()
+	all.add(guardItemName, s.deleteGuard(inv))
+	if err := s.withAudit(&all, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, all)
-	if conditionFailed(canceled(err), len(items)) {
-		if all, err = s.withAudit(items, e); err != nil {
+	err := s.transact(ctx, all)
+	if all.failed(err, guardItemName) {
+		all = t.clone()
+		if err := s.withAudit(&all, e); err != nil {
 			return err
 		}
 		err = s.transact(ctx, all)
 	}
-	return s.conditionalResult(err, all, what)
+	return s.conditionalResult(all, err, what)
 }
 
 // deleteGuard frees the email's pending guard if this invitation holds it.
@@ -267,28 +268,24 @@ func (s *Store) deleteGuard(inv invite.Invitation) types.TransactWriteItem {
 
 // changed runs a state-changing transaction with its audit entry; a failed
 // condition means the invitation changed meanwhile (Conflict).
-func (s *Store) changed(ctx context.Context, items []types.TransactWriteItem, e audit.Entry, what string) error {
-	items, err := s.withAudit(items, e)
-	if err != nil {
+func (s *Store) changed(ctx context.Context, t txn, e audit.Entry, what string) error {
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	return s.conditional(ctx, items, what)
+	return s.conditional(ctx, t, what)
 }
 
 // conditional runs a transaction of an invitation's change; a failed
 // condition means the invitation changed meanwhile (Conflict).
-func (s *Store) conditional(ctx context.Context, items []types.TransactWriteItem, what string) error {
-	return s.conditionalResult(s.transact(ctx, items), items, what)
+func (s *Store) conditional(ctx context.Context, t txn, what string) error {
+	return s.conditionalResult(t, s.transact(ctx, t), what)
 }
 
-// conditionalResult maps the outcome of such a transaction.
-func (s *Store) conditionalResult(err error, items []types.TransactWriteItem, what string) error {
-	if reasons := canceled(err); reasons != nil {
-		for i := range items {
-			if conditionFailed(reasons, i) {
-				return fault.New(fault.Conflict, "the invitation changed meanwhile; reload it")
-			}
-		}
+// conditionalResult maps the outcome of such a transaction, t: any of its
+// conditions failing is a change meanwhile.
+func (s *Store) conditionalResult(t txn, err error, what string) error {
+	if len(t.failedItems(err)) > 0 {
+		return fault.New(fault.Conflict, "the invitation changed meanwhile; reload it")
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -310,36 +307,33 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}
-	items = append(items, s.joinUnits(m.OrgID, m.Units)...)
+	var t txn
+	t.add(memberItem, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add("invitation", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: invItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	s.joinUnits(&t, m.OrgID, m.Units)
 	if m.IsOrgWideAdmin() {
-		items = append(items, s.adminCount(m.OrgID, 1))
+		t.add(adminsItem, s.adminCount(m.OrgID, 1))
 	}
 	if p, err := s.profileFromInvitation(inv, m.UserID, m.JoinedAt); err != nil {
 		return err
 	} else if p != nil {
-		items = append(items, *p)
+		t.add("monitoring", *p)
 	}
 	if inv.LeaveTokenHash != "" {
 		leave, err := s.putLeaveToken(inv)
 		if err != nil {
 			return err
 		}
-		items = append(items, leave)
+		t.add("leave token", leave)
 	}
-	if items, err = s.withAudit(items, e); err != nil {
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		if err := missingUnits(reasons, 2, m.Units); err != nil {
-			return err
-		}
+	err = s.transact(ctx, t)
+	if err := missingUnits(t, err, m.Units); err != nil {
+		return err
 	}
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
+	if t.failed(err, memberItem) {
 		return fault.New(fault.Conflict, "this person is already a member of the organisation")
 	}
 	if err != nil {
@@ -391,7 +385,8 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 	if err != nil {
 		return fmt.Errorf("build invitation update: %w", err)
 	}
-	items := []types.TransactWriteItem{s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr)}
-	items = append(items, s.joinUnits(old.OrgID, updated.Units)...)
-	return s.changed(ctx, items, e, "update invitation "+old.ID)
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr))
+	s.joinUnits(&t, old.OrgID, updated.Units)
+	return s.changed(ctx, t, e, "update invitation "+old.ID)
 }

@@ -54,7 +54,8 @@ func (s *Store) ListMembers(ctx context.Context, orgID, role, unit string, limit
 }
 
 // adminCount changes the organisation's count of organisation-wide admins;
-// lowering it is conditional on another remaining.
+// lowering it is conditional on another remaining. Transactions name it
+// adminsItem.
 func (s *Store) adminCount(orgID string, delta int) types.TransactWriteItem {
 	u := &types.Update{
 		TableName: &s.table, Key: key{orgPK(orgID), skMeta}.av(),
@@ -79,6 +80,8 @@ func adminDelta(old, updated org.Member) int {
 	return 0
 }
 
+const adminsItem = "admins"
+
 var errLastAdmin = fault.New(fault.Conflict, "the organisation must keep at least one organisation-wide admin")
 
 // UpdateMember changes a member's role and units if they are as old says.
@@ -91,7 +94,8 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{
+	var t txn
+	t.add(memberItem, types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(old.OrgID), memberSK(old.UserID)}.av(),
 		UpdateExpression:         aws.String("SET #r = :r, units = :u"),
 		ConditionExpression:      aws.String("#r = :oldR AND units = :oldU"),
@@ -99,39 +103,36 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":r": str(updated.Role), ":u": units, ":oldR": str(old.Role), ":oldU": oldUnits,
 		},
-	}}}
+	}})
 	if d := adminDelta(old, updated); d != 0 {
-		items = append(items, s.adminCount(old.OrgID, d))
+		t.add(adminsItem, s.adminCount(old.OrgID, d))
 	}
-	first := len(items)
-	items = append(items, s.joinUnits(old.OrgID, updated.Units)...)
-	if items, err = s.withAudit(items, e); err != nil {
+	s.joinUnits(&t, old.OrgID, updated.Units)
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		if err := missingUnits(reasons, first, updated.Units); err != nil {
-			return err
-		}
+	err = s.transact(ctx, t)
+	if err := missingUnits(t, err, updated.Units); err != nil {
+		return err
 	}
-	return s.memberResult(err, "update member "+old.UserID)
+	return s.memberResult(t, err, "update member "+old.UserID)
 }
 
 // RemoveMember deletes a membership if it is as m says.
 func (s *Store) RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error {
-	items, err := s.withAudit(s.endMembership(m, false), e)
-	if err != nil {
+	t := s.endMembership(m, false)
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	return s.memberResult(s.transact(ctx, items), "remove member "+m.UserID)
+	return s.memberResult(t, s.transact(ctx, t), "remove member "+m.UserID)
 }
 
 // endMembership is what removing m does: the member deleted if its role is
 // still m's (and, with sameInvitation, if m's invitation still made it), the
 // count of org-wide admins lowered when m is one (never below one), and the
-// monitoring profile, which goes with the membership. Item 0 is the member
-// and item 1 the admin count when there is one, as memberResult reads them.
-func (s *Store) endMembership(m org.Member, sameInvitation bool) []types.TransactWriteItem {
+// monitoring profile, which goes with the membership. memberResult reads
+// the member's and the admin count's items.
+func (s *Store) endMembership(m org.Member, sameInvitation bool) txn {
 	del := &types.Delete{
 		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
 		ConditionExpression:       aws.String("#r = :r"),
@@ -142,23 +143,25 @@ func (s *Store) endMembership(m org.Member, sameInvitation bool) []types.Transac
 		del.ConditionExpression = aws.String("#r = :r AND invitationId = :inv")
 		del.ExpressionAttributeValues[":inv"] = str(m.InvitationID)
 	}
-	items := []types.TransactWriteItem{{Delete: del}}
+	var t txn
+	t.add(memberItem, types.TransactWriteItem{Delete: del})
 	if m.IsOrgWideAdmin() {
-		items = append(items, s.adminCount(m.OrgID, -1))
+		t.add(adminsItem, s.adminCount(m.OrgID, -1))
 	}
-	return append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
+	t.add("monitoring", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
+	return t
 }
 
-// memberResult maps a membership transaction's outcome: item 1, when
-// present, is the admin count.
-func (s *Store) memberResult(err error, what string) error {
-	if reasons := canceled(err); reasons != nil {
-		if conditionFailed(reasons, 1) {
-			return errLastAdmin
-		}
-		if conditionFailed(reasons, 0) {
-			return fault.New(fault.Conflict, "the member changed meanwhile; reload")
-		}
+// memberItem names the membership in the transactions memberResult reads.
+const memberItem = "member"
+
+// memberResult maps the outcome of t, a membership transaction.
+func (s *Store) memberResult(t txn, err error, what string) error {
+	if t.failed(err, adminsItem) {
+		return errLastAdmin
+	}
+	if t.failed(err, memberItem) {
+		return fault.New(fault.Conflict, "the member changed meanwhile; reload")
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

@@ -34,22 +34,19 @@ func (s *Store) PutMonitoringProfile(ctx context.Context, r monitor.Record, e au
 		put.ConditionExpression = aws.String("version = :v")
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(int64(r.Version - 1))}
 	}
-	items := []types.TransactWriteItem{
-		{Put: put},
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key{orgPK(r.OrgID), memberSK(r.UserID)}.av(),
-			ConditionExpression: aws.String("attribute_exists(PK)")}},
-	}
-	if items, err = s.withAudit(items, e); err != nil {
+	var t txn
+	t.add("monitoring", types.TransactWriteItem{Put: put})
+	t.add(memberItem, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key{orgPK(r.OrgID), memberSK(r.UserID)}.av(),
+		ConditionExpression: aws.String("attribute_exists(PK)")}})
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		switch {
-		case conditionFailed(reasons, 0):
-			return fault.New(fault.Conflict, "the profile changed meanwhile; reload it")
-		case conditionFailed(reasons, 1):
-			return fault.New(fault.NotFound, "no such member")
-		}
+	err = s.transact(ctx, t)
+	switch {
+	case t.failed(err, "monitoring"):
+		return fault.New(fault.Conflict, "the profile changed meanwhile; reload it")
+	case t.failed(err, memberItem):
+		return fault.New(fault.NotFound, "no such member")
 	}
 	if err != nil {
 		return fmt.Errorf("put monitoring profile of %s: %w", r.UserID, err)

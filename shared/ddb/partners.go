@@ -98,17 +98,18 @@ func (s *Store) PutPartner(ctx context.Context, p partner.Partner, prevVersion i
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}}
+	var t txn
+	t.add("partner", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
 	now := s.now()
 	for _, ch := range p.Channels() {
-		items = append(items, s.dueItem(partner.Queue{OrgID: p.OrgID, PartnerID: p.ID, Channel: ch}, now))
+		t.add("queue", s.dueItem(partner.Queue{OrgID: p.OrgID, PartnerID: p.ID, Channel: ch}, now))
 	}
-	if items, err = s.withAudit(items, e); err != nil {
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	if err := s.transact(ctx, items); err != nil {
-		if reasons := canceled(err); conditionFailed(reasons, 0) {
+	if err := s.transact(ctx, t); err != nil {
+		if t.failed(err, "partner") {
 			return fault.New(fault.Conflict, "the partner was changed meanwhile: read it again")
 		}
 		return fmt.Errorf("put partner %s: %w", p.ID, err)
@@ -119,12 +120,12 @@ func (s *Store) PutPartner(ctx context.Context, p partner.Partner, prevVersion i
 // DeletePartner removes a partner. Its deliveries stay listed until their
 // TTL; what is still queued is no longer sent.
 func (s *Store) DeletePartner(ctx context.Context, p partner.Partner, e audit.Entry) error {
-	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(p.OrgID), partnerSK(p.ID)}.av()}}}
-	items, err := s.withAudit(items, e)
-	if err != nil {
+	var t txn
+	t.add("partner", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(p.OrgID), partnerSK(p.ID)}.av()}})
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	return s.transact(ctx, items)
+	return s.transact(ctx, t)
 }
 
 // DisableWebhook stops a partner's webhook after a 410, unless the partner
@@ -302,11 +303,12 @@ type outboxEntry struct {
 // bring partners to in one transaction, each snapshot conditional on the
 // version read.
 func (s *Store) Record(ctx context.Context, ds []partner.Delivery, snaps []partner.Snapshot, prev map[partner.SnapshotKey]int) error {
-	return s.record(ctx, ds, snaps, prev, nil)
+	return s.record(ctx, ds, snaps, prev, txn{})
 }
 
-func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partner.Snapshot, prev map[partner.SnapshotKey]int, extra []types.TransactWriteItem) error {
-	items := append([]types.TransactWriteItem{}, extra...)
+// record adds to t (which may hold an audit entry) the items Record writes,
+// and runs it.
+func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partner.Snapshot, prev map[partner.SnapshotKey]int, t txn) error {
 	now := s.now()
 	// Each queue numbers its entries: the outbox is read in that order, and
 	// the number moves on only if no one else took it meanwhile.
@@ -349,9 +351,8 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		if err != nil {
 			return err
 		}
-		items = append(items,
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ob, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+		t.add("delivery", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+		t.add("outbox", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ob, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
 	for _, q := range queues {
 		u := onQueue(expression.Add(expression.Name("pending"), expression.Value(count[q])).
@@ -364,9 +365,8 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		if err != nil {
 			return err
 		}
-		items = append(items, s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr))
+		t.add("queue", s.updateItem(key{orgPK(q.OrgID), queueSK(q)}, expr))
 	}
-	firstQueue := len(items) - len(queues)
 	for _, sn := range snaps {
 		it, err := snapshotItem(sn)
 		if err != nil {
@@ -380,19 +380,15 @@ func (s *Store) record(ctx context.Context, ds []partner.Delivery, snaps []partn
 		if err != nil {
 			return err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
+		t.add("snapshot", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
 	}
-	if err := fitsOneTransaction(items); err != nil {
+	if err := fitsOneTransaction(t.items); err != nil {
 		return fmt.Errorf("record partner deliveries: %w", err)
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		for i := firstQueue; i < len(reasons); i++ {
-			if conditionFailed(reasons, i) {
-				return fault.New(fault.Conflict, "a partner was told of this worker, or its queue moved, meanwhile")
-			}
-		}
+	err = s.transact(ctx, t)
+	if t.failed(err, "queue") || t.failed(err, "snapshot") {
+		return fault.New(fault.Conflict, "a partner was told of this worker, or its queue moved, meanwhile")
 	}
 	if err != nil {
 		return fmt.Errorf("record partner deliveries: %w", err)
@@ -490,7 +486,9 @@ func (s *Store) dueItem(q partner.Queue, at time.Time) types.TransactWriteItem {
 
 // MarkDue asks for a queue to be sent at at.
 func (s *Store) MarkDue(ctx context.Context, q partner.Queue, at time.Time) error {
-	return s.transact(ctx, []types.TransactWriteItem{s.dueItem(q, at)})
+	var t txn
+	t.add("queue", s.dueItem(q, at))
+	return s.transact(ctx, t)
 }
 
 // LeaseQueue takes a queue for sending until until, if no one holds it.
@@ -599,16 +597,16 @@ func (s *Store) SaveAttempt(ctx context.Context, d partner.Delivery, done bool) 
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: it}}}
+	var t txn
+	t.add("delivery", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it}})
 	if done {
 		q := partner.Queue{OrgID: d.OrgID, PartnerID: d.PartnerID, Channel: d.Channel}
-		items = append(items,
-			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(d.OrgID), outboxSK(q, d.Seq)}.av(),
-				ConditionExpression: aws.String("attribute_exists(PK)")}},
-			s.queueCount(q, -1, nil))
+		t.add("outbox", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(d.OrgID), outboxSK(q, d.Seq)}.av(),
+			ConditionExpression: aws.String("attribute_exists(PK)")}})
+		t.add("queue", s.queueCount(q, -1, nil))
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); done && conditionFailed(reasons, 1) {
+	err = s.transact(ctx, t)
+	if t.failed(err, "outbox") {
 		// Already out of the queue (a redelivery racing): store it alone.
 		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it})
 	}
@@ -626,12 +624,12 @@ func (s *Store) Unqueue(ctx context.Context, q partner.Queue, seq int, deliveryI
 	if err != nil {
 		return false, err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(q.OrgID), outboxSK(q, seq)}.av(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}},
-		s.queueCount(q, -1, nil),
-	})
-	if reasons := canceled(err); conditionFailed(reasons, 0) {
+	var t txn
+	t.add("outbox", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(q.OrgID), outboxSK(q, seq)}.av(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
+	t.add("queue", s.queueCount(q, -1, nil))
+	err = s.transact(ctx, t)
+	if t.failed(err, "outbox") {
 		return false, nil
 	}
 	if err != nil {
@@ -695,11 +693,11 @@ func (s *Store) Delivery(ctx context.Context, orgID, partnerID, id string) (part
 // Redeliver queues a copy of a delivery (a new webhook-id, the same event
 // ids) behind what is waiting, due at once.
 func (s *Store) Redeliver(ctx context.Context, d partner.Delivery, e audit.Entry) error {
-	put, err := s.recordAudit(e)
-	if err != nil {
+	var t txn
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	return s.record(ctx, []partner.Delivery{d}, nil, nil, []types.TransactWriteItem{put})
+	return s.record(ctx, []partner.Delivery{d}, nil, nil, t)
 }
 
 // People lists the emails of everyone a resync of partnerID looks at:

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"strconv"
 
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
@@ -41,13 +40,13 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 					extra++
 				}
 			}
-			if n > 0 && items+len(units)+len(writes[n].items)+extra > maxTransactItems {
+			if n > 0 && items+len(units)+len(writes[n].t.items)+extra > maxTransactItems {
 				break
 			}
 			for _, u := range writes[n].inv.Units {
 				units[u] = true
 			}
-			items += len(writes[n].items)
+			items += len(writes[n].t.items)
 			n++
 		}
 		s.createChunk(ctx, writes[:n], errs)
@@ -60,59 +59,52 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 type invitationWrite struct {
 	index int // in the caller's slice
 	inv   invite.Invitation
-	items []types.TransactWriteItem // invitation, guard, token, audit entry
+	t     txn // invitation, guard, token, audit entry
 }
 
-// The position of the pending guard in an invitationWrite's items.
-const guardAt = 1
-
 func (s *Store) invitationWrite(index int, inv invite.Invitation, e audit.Entry) (invitationWrite, error) {
-	items, err := s.createItems(inv)
+	t, err := s.createItems(inv)
 	if err != nil {
 		return invitationWrite{}, err
 	}
-	if items, err = s.withAudit(items, e); err != nil {
+	if err := s.withAudit(&t, e); err != nil {
 		return invitationWrite{}, err
 	}
-	return invitationWrite{index: index, inv: inv, items: items}, nil
+	return invitationWrite{index: index, inv: inv, t: t}, nil
 }
+
+// chunkItem names item of the write at position i of a chunk.
+func chunkItem(i int, item string) string { return strconv.Itoa(i) + "/" + item }
 
 // createChunk writes ws in one transaction. When conditions fail, the
 // invitations they belong to get their error and the rest is tried again.
 func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []error) {
 	for len(ws) > 0 {
-		var items []types.TransactWriteItem
-		owner := map[int]int{} // item -> position in ws
-		first := make([]int, len(ws))
+		var t txn
+		owner := map[string]int{} // item name -> position in ws
 		for i, w := range ws {
-			first[i] = len(items)
-			for _, it := range w.items {
-				owner[len(items)] = i
-				items = append(items, it)
+			for k, it := range w.t.items {
+				name := chunkItem(i, w.t.names[k])
+				owner[name] = i
+				t.add(name, it)
 			}
 		}
-		unitAt := map[int]string{}
-		seen := map[string]bool{}
+		unitOf := map[string]string{} // item name -> unit id
 		for _, w := range ws {
 			for _, u := range w.inv.Units {
-				if !seen[u] {
-					seen[u] = true
-					unitAt[len(items)] = u
-					items = append(items, s.joinUnits(w.inv.OrgID, []string{u})...)
+				if _, seen := unitOf[unitItem(u)]; !seen {
+					unitOf[unitItem(u)] = u
+					s.joinUnits(&t, w.inv.OrgID, []string{u})
 				}
 			}
 		}
-		err := s.transact(ctx, items)
+		err := s.transact(ctx, t)
 		if err == nil {
 			return
 		}
-		reasons := canceled(err)
 		failed := map[int]error{}
-		for i := range reasons {
-			if !conditionFailed(reasons, i) {
-				continue
-			}
-			if u, ok := unitAt[i]; ok {
+		for _, name := range t.failedItems(err) {
+			if u, ok := unitOf[name]; ok {
 				for j, w := range ws {
 					for k, wu := range w.inv.Units {
 						if wu == u {
@@ -124,8 +116,8 @@ func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []er
 				}
 				continue
 			}
-			j := owner[i]
-			if i-first[j] == guardAt {
+			j := owner[name]
+			if name == chunkItem(j, guardItemName) {
 				failed[j] = fault.New(fault.Conflict, "a pending invitation for this email exists already")
 			} else {
 				failed[j] = fmt.Errorf("create invitation %s: %w", ws[j].inv.ID, errors.New("an item exists already"))

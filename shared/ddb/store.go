@@ -165,55 +165,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// canceled returns the cancellation reasons of a failed transaction, or nil
-// when err is something else.
-func canceled(err error) []types.CancellationReason {
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		return tce.CancellationReasons
-	}
-	return nil
-}
-
-// conditionFailed reports whether reason i of a cancelled transaction was a
-// failed condition.
-func conditionFailed(reasons []types.CancellationReason, i int) bool {
-	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
-}
-
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
 }
 
 var errNotFound = fault.New(fault.NotFound, "not found")
-
-// transact runs a write transaction, retrying (with backoff) while it is
-// cancelled only because another transaction held an item: the retry then
-// sees the other's outcome through its conditions.
-func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	for attempt := 0; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		reasons := canceled(err)
-		if reasons == nil || attempt == 5 || !onlyConflicts(reasons) {
-			return err
-		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
-		}
-	}
-}
-
-func onlyConflicts(reasons []types.CancellationReason) bool {
-	conflict := false
-	for _, r := range reasons {
-		switch aws.ToString(r.Code) {
-		case "", "None":
-		case "TransactionConflict":
-			conflict = true
-		default:
-			return false
-		}
-	}
-	return conflict
-}

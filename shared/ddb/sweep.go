@@ -230,16 +230,17 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	if err != nil {
 		return fmt.Errorf("build expire expression: %w", err)
 	}
-	items := []types.TransactWriteItem{s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr)}
-	items = append(items, s.deleteTokens(inv)...)
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr))
+	t.add("tokens", s.deleteTokens(inv)...)
 	if x.Digest != nil {
 		add, err := s.addToDigest(*x.Digest, x.Entry, x.KeepUntil)
 		if err != nil {
 			return err
 		}
-		items = append(items, add...)
+		t.add("digest", add...)
 	}
-	return s.ending(ctx, inv, items, x.Audit, "expire invitation "+inv.ID)
+	return s.ending(ctx, inv, t, x.Audit, "expire invitation "+inv.ID)
 }
 
 func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
@@ -321,35 +322,36 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 	if err != nil {
 		return fmt.Errorf("build claim expression: %w", err)
 	}
-	items := []types.TransactWriteItem{s.updateItem(key{orgPK(seen.OrgID), inviteSK(seen.ID)}, expr)}
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(seen.OrgID), inviteSK(seen.ID)}, expr))
 	for _, pair := range [][2]string{{seen.TokenHash, claimed.TokenHash}, {seen.ReminderTokenHash, claimed.ReminderTokenHash}} {
 		old, renewed := pair[0], pair[1]
 		if old == renewed {
 			continue
 		}
 		if old != "" {
-			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(old), skInvite}.av()}})
+			t.add("old token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{tokenPK(old), skInvite}.av()}})
 		}
 		tok, err := tokenItem(renewed, claimed)
 		if err != nil {
 			return err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok,
+		t.add("token", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok,
 			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
 	if seen.LeaveTokenHash != claimed.LeaveTokenHash {
 		if seen.LeaveTokenHash != "" {
-			items = append(items, s.deleteLeaveToken(seen.LeaveTokenHash))
+			t.add("old leave token", s.deleteLeaveToken(seen.LeaveTokenHash))
 		}
 		if claimed.LeaveTokenHash != "" {
 			put, err := s.putLeaveToken(claimed)
 			if err != nil {
 				return err
 			}
-			items = append(items, put)
+			t.add("leave token", put)
 		}
 	}
-	return s.conditional(ctx, items, "claim email of invitation "+seen.ID)
+	return s.conditional(ctx, t, "claim email of invitation "+seen.ID)
 }
 
 // ClaimDigest holds a digest until until if it is still due as seen, counts

@@ -32,15 +32,14 @@ func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit, e audi
 	if err != nil {
 		return err
 	}
-	items, err := s.withAudit([]types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: unit, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}, e)
-	if err != nil {
+	var t txn
+	t.add("unit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: unit, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add("name", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 1) {
+	err = s.transact(ctx, t)
+	if t.failed(err, "name") {
 		return errUnitName
 	}
 	if err != nil {
@@ -88,35 +87,31 @@ func (s *Store) Unit(ctx context.Context, orgID, unitID string) (org.Unit, error
 
 // RenameUnit renames a unit and moves its name reservation.
 func (s *Store) RenameUnit(ctx context.Context, orgID string, old org.Unit, name string, e audit.Entry) (org.Unit, error) {
-	items := []types.TransactWriteItem{{Update: &types.Update{
+	var t txn
+	t.add("unit", types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(orgID), unitSK(old.ID)}.av(),
 		UpdateExpression:          aws.String("SET #n = :n"),
 		ConditionExpression:       aws.String("#n = :old"),
 		ExpressionAttributeNames:  map[string]string{"#n": "name"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(name), ":old": str(old.Name)},
-	}}}
+	}})
 	if org.NameKey(name) != org.NameKey(old.Name) {
 		guard, err := item(key{orgPK(orgID), unitNameSK(org.NameKey(name))}, "unitNameGuard", unitNameGuard{UnitID: old.ID}, nil)
 		if err != nil {
 			return org.Unit{}, err
 		}
-		items = append(items,
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(old.Name))}.av()}},
-		)
+		t.add("name", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+		t.add("old name", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(old.Name))}.av()}})
 	}
-	items, err := s.withAudit(items, e)
-	if err != nil {
+	if err := s.withAudit(&t, e); err != nil {
 		return org.Unit{}, err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil {
-		if conditionFailed(reasons, 1) && len(items) > 2 {
-			return org.Unit{}, errUnitName
-		}
-		if conditionFailed(reasons, 0) {
-			return org.Unit{}, fault.New(fault.Conflict, "the unit changed meanwhile; reload")
-		}
+	err := s.transact(ctx, t)
+	if t.failed(err, "name") {
+		return org.Unit{}, errUnitName
+	}
+	if t.failed(err, "unit") {
+		return org.Unit{}, fault.New(fault.Conflict, "the unit changed meanwhile; reload")
 	}
 	if err != nil {
 		return org.Unit{}, fmt.Errorf("rename unit %s: %w", old.ID, err)
@@ -175,18 +170,17 @@ func (s *Store) DeleteUnit(ctx context.Context, orgID string, u org.Unit, e audi
 	if err != nil {
 		return fmt.Errorf("build unit delete condition: %w", err)
 	}
-	items, err := s.withAudit([]types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(),
-			ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-		{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}.av()}},
-	}, e)
-	if err != nil {
+	var t txn
+	t.add("unit", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitSK(u.ID)}.av(),
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	t.add("name", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(orgID), unitNameSK(org.NameKey(u.Name))}.av()}})
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
-		if len(reasons[0].Item) > 0 {
+	err = s.transact(ctx, t)
+	if r, ok := t.failure(err, "unit"); ok {
+		if len(r.Item) > 0 {
 			return fault.New(fault.Conflict, "an invitation or a member was put in the unit meanwhile")
 		}
 		return fault.New(fault.NotFound, "no such unit")
@@ -203,17 +197,18 @@ func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Setting
 	if err != nil {
 		return err
 	}
-	items, err := s.withAudit([]types.TransactWriteItem{{Update: &types.Update{
+	var t txn
+	t.add("organisation", types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key{orgPK(orgID), skMeta}.av(),
 		UpdateExpression:          aws.String("SET settings = :s"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": v},
-	}}}, e)
-	if err != nil {
+	}})
+	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
-	err = s.transact(ctx, items)
-	if reasons := canceled(err); reasons != nil && conditionFailed(reasons, 0) {
+	err = s.transact(ctx, t)
+	if t.failed(err, "organisation") {
 		return fault.New(fault.NotFound, "no such organisation")
 	}
 	if err != nil {
@@ -226,11 +221,10 @@ func (s *Store) UpdateSettings(ctx context.Context, orgID string, st org.Setting
 // must exist, and its count of joins goes up. A ConditionCheck would not do:
 // a delete that had found the unit empty could still follow it; the count
 // makes that delete fail (DeleteUnit). Writes into one unit contend for its
-// item, which transact's retries absorb.
-func (s *Store) joinUnits(orgID string, units []string) []types.TransactWriteItem {
-	var items []types.TransactWriteItem
+// item, which transact's retries absorb. Each is named unitItem(u).
+func (s *Store) joinUnits(t *txn, orgID string, units []string) {
 	for _, u := range units {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
+		t.add(unitItem(u), types.TransactWriteItem{Update: &types.Update{
 			TableName: &s.table, Key: key{orgPK(orgID), unitSK(u)}.av(),
 			UpdateExpression:          aws.String("ADD #j :one"),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -238,14 +232,14 @@ func (s *Store) joinUnits(orgID string, units []string) []types.TransactWriteIte
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
 		}})
 	}
-	return items
 }
 
-// missingUnits turns failed joinUnits (at items[first:]) into field errors.
-func missingUnits(reasons []types.CancellationReason, first int, units []string) error {
+// missingUnits turns the joinUnits items of t that failed when err cancelled
+// it into field errors.
+func missingUnits(t txn, err error, units []string) error {
 	var errs fault.Fields
 	for i, u := range units {
-		if conditionFailed(reasons, first+i) {
+		if t.failed(err, unitItem(u)) {
 			errs.Add(fmt.Sprintf("units[%d]", i), string(fault.Invalid), "no such unit: "+u)
 		}
 	}
