@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"onboarding/shared/account"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 	"onboarding/shared/webhook"
@@ -158,7 +158,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	if p != nil {
 		out = *p
 	}
-	name, err := account.CleanName(c.Name, 100, true)
+	name, err := clean.Name(c.Name, 100, true)
 	if err != nil {
 		errs.Add("name", string(fault.Invalid), "required, at most 100 characters")
 	}
@@ -224,7 +224,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 			errs.Add("email.addresses", string(fault.Invalid), "at most 10")
 		}
 		for i, a := range c.Email.Addresses {
-			n, err := account.NormalizeEmail(a)
+			n, err := clean.Email(a)
 			if err != nil {
 				errs.Add(fmt.Sprintf("email.addresses[%d]", i), string(fault.Invalid), "not an email address")
 				continue

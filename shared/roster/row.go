@@ -11,7 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"onboarding/shared/account"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
@@ -136,7 +136,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		problem(Column{Field: Action}, Error, "%q is not an action: leave it blank to add or update, or write remove", get(Action))
 	}
 
-	email, err := account.NormalizeEmail(get(Email))
+	email, err := clean.Email(get(Email))
 	if err != nil {
 		problem(Column{Field: Email}, Error, "%s", message(err))
 	}
@@ -149,10 +149,10 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	if first == "" && last == "" {
 		first, last = splitName(get(FullName))
 	}
-	if row.FirstName, err = account.CleanName(first, 100, true); err != nil {
+	if row.FirstName, err = clean.Name(first, 100, true); err != nil {
 		problem(nameColumn(h, FirstName), Error, "first name: %s", message(err))
 	}
-	if row.LastName, err = account.CleanName(last, 100, false); err != nil {
+	if row.LastName, err = clean.Name(last, 100, false); err != nil {
 		problem(nameColumn(h, LastName), Error, "last name: %s", message(err))
 	}
 
