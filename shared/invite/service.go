@@ -108,10 +108,6 @@ type Mailer interface {
 	SendAdded(ctx context.Context, inv Invitation, language, link, leaveLink string) error
 }
 
-// PhoneParser returns a phone number in E.164, reading national numbers in
-// the given default region.
-type PhoneParser func(raw, region string) (string, error)
-
 // Service runs the invitation lifecycle.
 type Service struct {
 	Store  Store
@@ -119,7 +115,7 @@ type Service struct {
 	Hasher account.Hasher
 	// Phones parses phone numbers; only functions that invite need it, which
 	// keeps the phone metadata out of the others' binaries.
-	Phones PhoneParser
+	Phones monitor.PhoneParser
 	// AcceptURL is the hosted acceptance page; the token goes in its fragment.
 	AcceptURL string
 	// TermsVersion, when set, is the only terms version accept takes.

@@ -68,7 +68,11 @@ func (p Profile) String() string {
 }
 
 // PhoneParser returns a phone number in E.164, reading national numbers in
-// the given region.
+// the given region: phone.Normalize, for everything that takes numbers
+// (invitations, members, profiles, rosters). The type is declared here
+// rather than in shared/phone because importing that package links
+// libphonenumber, whose init decodes its metadata (8.5 ms at cold start),
+// into every function that imports monitor or invite.
 type PhoneParser func(raw, region string) (string, error)
 
 // Input is a profile as given: phone numbers as typed, dates as text.
