@@ -24,6 +24,7 @@ import (
 	"onboarding/shared/partner"
 	"onboarding/shared/redact"
 	"onboarding/shared/streams"
+	"onboarding/shared/webhook"
 )
 
 // input is any of the three: a stream batch, the on-failure record of a
@@ -56,7 +57,7 @@ func main() {
 	store := ddb.New(db, table, time.Now)
 	n := &partner.Notifier{
 		Store:  store,
-		Poster: partner.NewHTTPPoster(loopback),
+		Poster: webhook.NewHTTPPoster(loopback),
 		Mailer: mail.PartnerMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}, Directory: store},
 		Now:    time.Now, Log: log,
 	}

@@ -3,50 +3,7 @@ package account
 import (
 	"strings"
 	"testing"
-
-	"onboarding/shared/fault"
 )
-
-func TestNormalizeEmail(t *testing.T) {
-	ok := map[string]string{
-		" Kari.Nordmann@Example.NO ": "kari.nordmann@example.no",
-		"a+tag@sub.example.com":      "a+tag@sub.example.com",
-	}
-	for in, want := range ok {
-		got, err := NormalizeEmail(in)
-		if err != nil || got != want {
-			t.Errorf("NormalizeEmail(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"", "no-at-sign", "Kari <kari@example.no>", "a@b", "a@@b.no", strings.Repeat("a", 250) + "@x.no"} {
-		if _, err := NormalizeEmail(bad); fault.CodeOf(err) != fault.Invalid {
-			t.Errorf("NormalizeEmail(%q) = %v, want invalid", bad, err)
-		}
-	}
-}
-
-func TestCleanName(t *testing.T) {
-	cases := []struct {
-		in       string
-		required bool
-		want     string
-		ok       bool
-	}{
-		{"  Åse  ", true, "Åse", true},
-		{"", true, "", false},
-		{"", false, "", true},
-		{"Bad\x00Name", true, "", false},
-		{"Bad\u202eName", true, "", false}, // right-to-left override
-		{strings.Repeat("x", 101), true, "", false},
-		{"محمد", true, "محمد", true},
-	}
-	for _, tc := range cases {
-		got, err := CleanName(tc.in, 100, tc.required)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("CleanName(%q) = %q, %v", tc.in, got, err)
-		}
-	}
-}
 
 func TestCheckPassword(t *testing.T) {
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 )
 
@@ -77,7 +78,7 @@ var errBadCredentials = fault.New(fault.Unauthorized, "the email or password is 
 // and returns a session. A wrong email and a wrong password give the same
 // error; a guess over a limit is refused (429) before any password is checked.
 func (s *SignIn) SignIn(ctx context.Context, email, password, source string) (Session, error) {
-	email, err := NormalizeEmail(email)
+	email, err := clean.Email(email)
 	if err != nil || password == "" || len(password) > 4*MaxPasswordLen {
 		return Session{}, errBadCredentials
 	}

@@ -8,6 +8,7 @@ import (
 
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -117,11 +118,11 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	}
 
 	var errs fault.Fields
-	first, err := account.CleanName(req.FirstName, maxNameLen, true)
+	first, err := clean.Name(req.FirstName, maxNameLen, true)
 	if e, ok := fault.As(err); ok {
 		errs.Add("firstName", string(e.Code), e.Message)
 	}
-	last, err := account.CleanName(req.LastName, maxNameLen, true)
+	last, err := clean.Name(req.LastName, maxNameLen, true)
 	if e, ok := fault.As(err); ok {
 		errs.Add("lastName", string(e.Code), e.Message)
 	}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"onboarding/shared/access"
-	"onboarding/shared/account"
 	"onboarding/shared/audit"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 )
@@ -38,7 +38,7 @@ type Provisioned struct {
 // invites its first, organisation-wide admin.
 func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisioned, error) {
 	var errs fault.Fields
-	name, err := account.CleanName(req.Name, 200, true)
+	name, err := clean.Name(req.Name, 200, true)
 	if e, ok := fault.As(err); ok {
 		errs.Add("name", string(e.Code), e.Message)
 	}
@@ -57,7 +57,7 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 		ID: NewID(), Name: name, Settings: settings,
 		Roles: access.DefaultRoles(), CreatedAt: s.Now().UTC().Truncate(time.Second),
 	}
-	email, emailErr := account.NormalizeEmail(req.AdminEmail)
+	email, emailErr := clean.Email(req.AdminEmail)
 	inv, err := s.validate(o, Request{
 		Email: req.AdminEmail, FirstName: req.AdminFirstName, LastName: req.AdminLastName,
 		Language: settings.DefaultLanguage, Role: access.Admin,

@@ -10,6 +10,7 @@ import (
 	"onboarding/shared/access"
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
@@ -107,10 +108,6 @@ type Mailer interface {
 	SendAdded(ctx context.Context, inv Invitation, language, link, leaveLink string) error
 }
 
-// PhoneParser returns a phone number in E.164, reading national numbers in
-// the given default region.
-type PhoneParser func(raw, region string) (string, error)
-
 // Service runs the invitation lifecycle.
 type Service struct {
 	Store  Store
@@ -118,7 +115,7 @@ type Service struct {
 	Hasher account.Hasher
 	// Phones parses phone numbers; only functions that invite need it, which
 	// keeps the phone metadata out of the others' binaries.
-	Phones PhoneParser
+	Phones monitor.PhoneParser
 	// AcceptURL is the hosted acceptance page; the token goes in its fragment.
 	AcceptURL string
 	// TermsVersion, when set, is the only terms version accept takes.
@@ -161,7 +158,7 @@ const (
 
 // Invite creates a pending invitation on behalf of actorID and emails it.
 func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request) (Invitation, error) {
-	email, emailErr := account.NormalizeEmail(req.Email)
+	email, emailErr := clean.Email(req.Email)
 	ic, err := s.Store.InviteContext(ctx, orgID, actorID, email)
 	if err != nil {
 		return Invitation{}, fmt.Errorf("load invite context for org %s: %w", orgID, err)
@@ -180,7 +177,7 @@ func (s *Service) Invite(ctx context.Context, actorID, orgID string, req Request
 // the organisation itself. The organisation's hourly invitation limit does
 // not apply: an import is bounded by its file, and its email is paced.
 func (s *Service) InviteFromRoster(ctx context.Context, uploaderID, orgID string, req Request, profile *monitor.Profile) (Invitation, error) {
-	email, emailErr := account.NormalizeEmail(req.Email)
+	email, emailErr := clean.Email(req.Email)
 	ic, err := s.Store.InviteContext(ctx, orgID, uploaderID, email)
 	if err != nil {
 		return Invitation{}, fmt.Errorf("load invite context for org %s: %w", orgID, err)
@@ -228,7 +225,7 @@ func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID str
 	var batch []Invitation
 	var audits []audit.Entry
 	for i, en := range entries {
-		email, emailErr := account.NormalizeEmail(en.Request.Email)
+		email, emailErr := clean.Email(en.Request.Email)
 		inv, err := s.validate(ic.Org, en.Request, email, emailErr)
 		if err == nil {
 			err = ic.Org.Roles.CheckInvite(actor, inv.Role, inv.Units)
@@ -348,13 +345,13 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: map[string]string{}, Units: []string{},
 		Templates: o.Settings.EmailTemplates}
 	var err error
-	inv.FirstName, err = account.CleanName(req.FirstName, maxNameLen, false)
+	inv.FirstName, err = clean.Name(req.FirstName, maxNameLen, false)
 	field("firstName", err)
-	inv.LastName, err = account.CleanName(req.LastName, maxNameLen, false)
+	inv.LastName, err = clean.Name(req.LastName, maxNameLen, false)
 	field("lastName", err)
-	inv.Salutation, err = account.CleanName(req.Salutation, maxSalutationLen, false)
+	inv.Salutation, err = clean.Name(req.Salutation, maxSalutationLen, false)
 	field("salutation", err)
-	inv.Message, err = account.CleanMessage(req.Message, maxMessageLen)
+	inv.Message, err = clean.Message(req.Message, maxMessageLen)
 	field("message", err)
 
 	if p := strings.TrimSpace(req.Phone); p != "" {

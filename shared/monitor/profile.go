@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"onboarding/shared/account"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 )
 
@@ -68,7 +68,11 @@ func (p Profile) String() string {
 }
 
 // PhoneParser returns a phone number in E.164, reading national numbers in
-// the given region.
+// the given region: phone.Normalize, for everything that takes numbers
+// (invitations, members, profiles, rosters). The type is declared here
+// rather than in shared/phone because importing that package links
+// libphonenumber, whose init decodes its metadata (8.5 ms at cold start),
+// into every function that imports monitor or invite.
 type PhoneParser func(raw, region string) (string, error)
 
 // Input is a profile as given: phone numbers as typed, dates as text.
@@ -110,7 +114,7 @@ func Check(in Input, r Rules, errs, warns *fault.Fields) Profile {
 	ref := strings.TrimSpace(in.RotaReference)
 	date := strings.TrimSpace(in.RotaEffectiveDate)
 	if ref != "" || date != "" {
-		ref, err := account.CleanName(ref, maxRotaLen, true)
+		ref, err := clean.Name(ref, maxRotaLen, true)
 		addErr(errs, "rota.reference", err)
 		d, derr := ParseDate(date, r.DateOrder)
 		if derr != nil {
@@ -124,11 +128,11 @@ func Check(in Input, r Rules, errs, warns *fault.Fields) Profile {
 		}
 	}
 	var err error
-	p.SafeWord, err = account.CleanName(in.SafeWord, maxSafeWordLen, false)
+	p.SafeWord, err = clean.Name(in.SafeWord, maxSafeWordLen, false)
 	addErr(errs, "safeWord", err)
-	p.LicencePlate, err = account.CleanName(strings.ToUpper(in.LicencePlate), maxPlateLen, false)
+	p.LicencePlate, err = clean.Name(strings.ToUpper(in.LicencePlate), maxPlateLen, false)
 	addErr(errs, "licencePlate", err)
-	p.OtherInformation, err = account.CleanMessage(in.OtherInformation, maxOtherLen)
+	p.OtherInformation, err = clean.Message(in.OtherInformation, maxOtherLen)
 	addErr(errs, "otherInformation", err)
 	if p.EscalationContacts == nil {
 		p.EscalationContacts = []Contact{}
@@ -162,7 +166,7 @@ func contacts(in []Contact, field string, max int, r Rules, errs *fault.Fields) 
 			continue
 		}
 		ok := true
-		name, err := account.CleanName(name, maxNameLen, true)
+		name, err := clean.Name(name, maxNameLen, true)
 		if err != nil {
 			addErr(errs, f+".name", err)
 			ok = false

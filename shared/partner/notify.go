@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/webhook"
 )
 
 // Change names a person some of whose items changed, as a stream record
@@ -106,7 +107,7 @@ type Notifier struct {
 	// Lease is how long a sender holds a queue (longer than a run).
 	Lease time.Duration
 	// Timeout is how long a webhook may take to answer (default
-	// WebhookTimeout).
+	// webhook.Timeout).
 	Timeout time.Duration
 	// Senders is how many queues a run sends at once, SendersPerOrg how
 	// many of them one organisation's may take, Turn how long a queue is
@@ -559,9 +560,6 @@ type goneError struct{}
 
 func (*goneError) Error() string { return "the endpoint answered 410 Gone" }
 
-// WebhookTimeout is how long a webhook may take to answer.
-const WebhookTimeout = 15 * time.Second
-
 func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 	switch d.Channel {
 	case ChannelEmail:
@@ -586,21 +584,19 @@ func (n *Notifier) send(ctx context.Context, p Partner, d Delivery) error {
 		// compare it with their clocks); which secrets sign is the service's
 		// business.
 		at := time.Now()
-		sig, err := Sign(p.Webhook.LiveSecrets(n.now()), d.ID, at, body)
+		header, err := webhook.Headers(p.Webhook.LiveSecrets(n.now()), d.ID, at, body)
 		if err != nil {
 			return err
 		}
-		header := map[string]string{"content-type": "application/json", "webhook-id": d.ID,
-			"webhook-timestamp": fmt.Sprint(at.Unix()), "webhook-signature": sig}
 		timeout := n.Timeout
 		if timeout <= 0 {
-			timeout = WebhookTimeout
+			timeout = webhook.Timeout
 		}
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		status, err := n.Poster.Post(pctx, p.Webhook.URL, header, body)
 		switch {
-		case errors.Is(err, errPrivateAddress):
+		case errors.Is(err, webhook.ErrPrivateAddress):
 			return err
 		case err != nil:
 			if pctx.Err() != nil && ctx.Err() == nil {

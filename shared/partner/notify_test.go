@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
+	"onboarding/shared/webhook"
 )
 
 type links struct {
@@ -95,7 +95,7 @@ func newWorld(t *testing.T) *world {
 		Hasher: account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}}
 	w.members = &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: clk.Now}
 	w.partners = &partner.Service{Store: store, AllowLoopback: true, Now: clk.Now}
-	w.notifier = &partner.Notifier{Store: store, Poster: partner.NewHTTPPoster(true), Mailer: w.pmail, Now: clk.Now}
+	w.notifier = &partner.Notifier{Store: store, Poster: webhook.NewHTTPPoster(true), Mailer: w.pmail, Now: clk.Now}
 	ctx := context.Background()
 	p, err := w.invites.Provision(ctx, invite.ProvisionRequest{Name: "Nordlys Care", AdminEmail: "ada@example.no", DefaultPhoneRegion: "NO"})
 	if err != nil {
@@ -514,29 +514,6 @@ func TestPartnerRosterOnRequest(t *testing.T) {
 	}
 	if _, err := (&partner.Service{Store: w.store, Now: w.clock.Now}).RequestRoster(ctx, w.admin, w.orgID, "nobody"); err == nil {
 		t.Fatal("a roster for no partner")
-	}
-}
-
-// Without the local runner's allowance, a webhook whose host resolves to a
-// loopback, private or link-local address is never connected to.
-func TestWebhookRefusesPrivateAddresses(t *testing.T) {
-	p := partner.NewHTTPPoster(false)
-	recv := testenv.NewReceiver(t, "")
-	for _, url := range []string{recv.URL, "http://localhost:1/x", "http://169.254.169.254/latest", "http://10.0.0.1/x"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := p.Post(ctx, url, nil, []byte("{}"))
-		cancel()
-		if err == nil || !strings.Contains(err.Error(), "not a public one") {
-			t.Errorf("%s: %v", url, err)
-		}
-	}
-	if len(recv.Messages()) != 0 {
-		t.Fatal("posted to a loopback receiver")
-	}
-	for _, ip := range []string{"8.8.8.8", "2001:4860:4860::8888"} {
-		if !partner.PublicAddress(netip.MustParseAddr(ip)) {
-			t.Errorf("%s is public", ip)
-		}
 	}
 }
 

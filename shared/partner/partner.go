@@ -4,20 +4,16 @@
 package partner
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"net"
-	"net/netip"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"onboarding/shared/account"
+	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
+	"onboarding/shared/webhook"
 )
 
 // Partner is a monitoring partner an organisation has connected.
@@ -111,19 +107,6 @@ func (w Webhook) LiveSecrets(t time.Time) []string {
 	return out
 }
 
-// SecretBytes is the length of a generated webhook key (Standard Webhooks
-// asks for 24 to 64 bytes).
-const SecretBytes = 32
-
-// NewSecret generates a webhook signing secret.
-func NewSecret() (string, error) {
-	b := make([]byte, SecretBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("read secret: %w", err)
-	}
-	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
-}
-
 // Config is what an admin sets on a partner (PUT).
 type Config struct {
 	Name    string `json:"name"`
@@ -175,7 +158,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	if p != nil {
 		out = *p
 	}
-	name, err := account.CleanName(c.Name, 100, true)
+	name, err := clean.Name(c.Name, 100, true)
 	if err != nil {
 		errs.Add("name", string(fault.Invalid), "required, at most 100 characters")
 	}
@@ -201,7 +184,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	secret := ""
 	if c.Webhook == nil {
 		out.Webhook = nil
-	} else if err := checkURL(c.Webhook.URL, r.AllowLoopback); err != nil {
+	} else if err := webhook.CheckURL(c.Webhook.URL, r.AllowLoopback); err != nil {
 		errs.Add("webhook.url", string(fault.Invalid), err.Error())
 	} else {
 		w := Webhook{URL: c.Webhook.URL}
@@ -209,7 +192,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 			w.Secrets = p.Webhook.Secrets // a disabled endpoint comes back on when saved
 		}
 		if len(w.Secrets) == 0 || c.RotateSecret {
-			if secret, err = NewSecret(); err != nil {
+			if secret, err = webhook.NewSecret(); err != nil {
 				return Partner{}, "", err
 			}
 			grace := DefaultSecretGrace
@@ -241,7 +224,7 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 			errs.Add("email.addresses", string(fault.Invalid), "at most 10")
 		}
 		for i, a := range c.Email.Addresses {
-			n, err := account.NormalizeEmail(a)
+			n, err := clean.Email(a)
 			if err != nil {
 				errs.Add(fmt.Sprintf("email.addresses[%d]", i), string(fault.Invalid), "not an email address")
 				continue
@@ -268,33 +251,6 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	out.Version++
 	out.Updated = now
 	return out, secret, nil
-}
-
-// checkURL admits HTTPS endpoints, and http on a loopback address when
-// allowed (local development).
-func checkURL(raw string, loopback bool) error {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2000 {
-		return fmt.Errorf("not an absolute URL")
-	}
-	if loopback && isLoopback(u.Hostname()) && (u.Scheme == "http" || u.Scheme == "https") {
-		return nil
-	}
-	if u.Scheme != "https" {
-		return fmt.Errorf("the webhook must use https")
-	}
-	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !PublicAddress(ip) || isLoopback(u.Hostname()) {
-		return fmt.Errorf("the webhook must be at a public address")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // View is a partner as the API shows it: secrets never, but when each was
