@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,28 +22,12 @@ import (
 	"onboarding/shared/partner"
 )
 
-func partnerSK(id string) string                { return "PARTNER#" + id }
-func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
-func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
-func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
-func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
-func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
-
-// outboxSeq reads the number back from an outbox entry's sort key.
-func outboxSeq(q partner.Queue, sk string) (int, error) {
-	return strconv.Atoi(strings.TrimPrefix(sk, outboxPrefix(q)))
-}
-
-// pkRedeliver is the due index partition of partner queues waiting for a
-// retry (few at a time: only queues whose partner is failing).
-const pkRedeliver = "REDELIVER"
-
 // DeliveryRetention is how long deliveries stay listed.
 const DeliveryRetention = 30 * 24 * time.Hour
 
 // Partners lists an organisation's partners.
 func (s *Store) Partners(ctx context.Context, orgID string) ([]partner.Partner, error) {
-	return queryAll[partner.Partner](ctx, s, orgPK(orgID), "PARTNER#", "partners of "+orgID)
+	return queryAll[partner.Partner](ctx, s, orgPK(orgID), partnerSK(""), "partners of "+orgID)
 }
 
 // queryAll reads every item of pk whose sort key begins with prefix.
@@ -479,10 +461,6 @@ func onQueue(u expression.UpdateBuilder, q partner.Queue, due *time.Time) expres
 	return u
 }
 
-func queueDueSK(q partner.Queue, at time.Time) string {
-	return at.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + q.OrgID + "#" + q.PartnerID + "#" + q.Channel
-}
-
 // dueItem marks a queue due at at.
 func (s *Store) dueItem(q partner.Queue, at time.Time) types.TransactWriteItem {
 	return s.queueCount(q, 0, &at)
@@ -644,7 +622,7 @@ func (s *Store) Unqueue(ctx context.Context, q partner.Queue, seq int, deliveryI
 func (s *Store) DueQueues(ctx context.Context, now time.Time, limit int) ([]partner.Queue, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key(attrDuePK).Equal(expression.Value(pkRedeliver)).
-			And(expression.Key(attrDueSK).LessThanEqual(expression.Value(now.UTC().Format("2006-01-02T15:04:05.000Z") + "#~")))).Build()
+			And(expression.Key(attrDueSK).LessThanEqual(expression.Value(queuesDueBy(now))))).Build()
 	if err != nil {
 		return nil, err
 	}
