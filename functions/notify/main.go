@@ -68,7 +68,7 @@ func main() {
 		started := time.Now()
 		switch {
 		case len(in.Records) > 0:
-			failed := n.Handle(ctx, in.Records)
+			failed := n.Handle(ctx, ddb.StreamChanges(in.Records))
 			res := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 			for _, seq := range failed {
 				res.BatchItemFailures = append(res.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
@@ -80,7 +80,7 @@ func main() {
 			if err != nil {
 				return nil, redact.Error(err)
 			}
-			failed := n.Handle(ctx, records)
+			failed := n.Handle(ctx, ddb.StreamChanges(records))
 			log.InfoContext(ctx, "replayed a failed stream batch", "records", len(records), "failed", len(failed))
 			if len(failed) > 0 {
 				return nil, fmt.Errorf("%d organisations' changes failed again; see the log", len(failed))

@@ -219,6 +219,11 @@ func queuesDueBy(now time.Time) string { return now.UTC().Format(queueDueFormat)
 
 const queueDueFormat = "2006-01-02T15:04:05.000Z"
 
+// StreamPrefixes are the sort key prefixes of the items whose changes
+// matter to partners (StreamChanges reads them; the template's filter
+// criteria let only these invoke the notify function).
+var StreamPrefixes = []string{memberSK(""), monitorSK(""), inviteSK(""), partnerSK("")}
+
 // pkStaleImports is the Due index partition of running imports, keyed by
 // when each is stale (few at a time: the imports running now).
 const pkStaleImports = "STALEIMPORTS"
