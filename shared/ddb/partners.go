@@ -16,7 +16,6 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
-	"onboarding/shared/mail"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
@@ -739,19 +738,19 @@ func (s *Store) OrgName(ctx context.Context, orgID string) (string, error) {
 
 // OrgAdmins returns an organisation's name and its organisation-wide
 // admins, each in the language of their account.
-func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Recipient, error) {
+func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []org.Recipient, error) {
 	o, _, err := s.Actor(ctx, orgID, "")
 	if err != nil {
 		return "", nil, err
 	}
-	var out []mail.Recipient
+	var out []org.Recipient
 	err = eachPage(func(cursor string) ([]org.Member, string, error) {
 		return s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
 	}, func(m org.Member) {
 		if !m.IsOrgWideAdmin() {
 			return
 		}
-		r := mail.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
+		r := org.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
 		if a, err := s.Account(ctx, m.UserID); err == nil && a != nil && a.Language != "" {
 			r.Language = a.Language
 		}
