@@ -207,8 +207,8 @@ func outboxSeq(q partner.Queue, sk string) (int, error) {
 // retry (few at a time: only queues whose partner is failing).
 const pkRedeliver = "REDELIVER"
 
-// queueDueSK is a partner queue's Due index sort key (milliseconds: a retry
-// may be due within the second).
+// queueDueSK is a partner queue's Due index sort key: when it is due (to
+// the millisecond), then the queue.
 func queueDueSK(q partner.Queue, at time.Time) string {
 	return at.UTC().Format(queueDueFormat) + "#" + q.OrgID + "#" + q.PartnerID + "#" + q.Channel
 }
