@@ -4,15 +4,12 @@
 // and partner changes through); an EventBridge schedule invokes it every
 // minute to retry deliveries that are due; and a batch the stream gave up
 // on (its on-failure destination's message) can be passed to it to replay.
+// trigger.Notify tells the three apart.
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -22,18 +19,9 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/mail"
 	"onboarding/shared/partner"
-	"onboarding/shared/redact"
-	"onboarding/shared/streams"
+	"onboarding/shared/trigger"
 	"onboarding/shared/webhook"
 )
-
-// input is any of the three: a stream batch, the on-failure record of a
-// batch the stream gave up on, or the schedule's trigger.
-type input struct {
-	Records            []events.DynamoDBEventRecord `json:"Records"`
-	DDBStreamBatchInfo *streams.BatchInfo           `json:"DDBStreamBatchInfo"`
-	ScheduledTime      string                       `json:"scheduledTime"`
-}
 
 func main() {
 	log := config.Logger()
@@ -61,36 +49,6 @@ func main() {
 		Mailer: mail.PartnerMailer{Catalogue: catalogue, Sender: mail.SES{Client: ses, From: sender, ConfigurationSet: configSet}, Directory: store},
 		Now:    time.Now, Log: log,
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var in input
-		if err := json.Unmarshal(raw, &in); err != nil {
-			return nil, fmt.Errorf("unreadable input: %w", err)
-		}
-		started := time.Now()
-		switch {
-		case len(in.Records) > 0:
-			failed := n.Handle(ctx, in.Records)
-			res := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-			for _, seq := range failed {
-				res.BatchItemFailures = append(res.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
-			}
-			log.InfoContext(ctx, "stream batch", "records", len(in.Records), "failed", len(failed), "ms", time.Since(started).Milliseconds())
-			return res, nil
-		case in.DDBStreamBatchInfo != nil:
-			records, err := streams.ReadBatch(ctx, streamsClient, *in.DDBStreamBatchInfo)
-			if err != nil {
-				return nil, redact.Error(err)
-			}
-			failed := n.Handle(ctx, records)
-			log.InfoContext(ctx, "replayed a failed stream batch", "records", len(records), "failed", len(failed))
-			if len(failed) > 0 {
-				return nil, fmt.Errorf("%d organisations' changes failed again; see the log", len(failed))
-			}
-			return map[string]int{"replayed": len(records)}, nil
-		default:
-			due, err := n.RetryDue(ctx)
-			log.InfoContext(ctx, "retry run", "scheduledTime", in.ScheduledTime, "queues", due, "ms", time.Since(started).Milliseconds())
-			return map[string]int{"queues": due}, redact.Error(err)
-		}
-	})
+	h := &trigger.Notify{Partners: n, Batches: trigger.StreamReader{Client: streamsClient}, Log: log}
+	lambda.Start(h.Handle)
 }

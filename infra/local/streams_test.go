@@ -21,7 +21,7 @@ import (
 	"onboarding/infra/local"
 	"onboarding/infra/samtemplate"
 	"onboarding/infra/testenv"
-	"onboarding/shared/partner"
+	"onboarding/shared/ddb"
 	"onboarding/shared/streams"
 )
 
@@ -217,7 +217,7 @@ func TestNotifyFiltersMatchTheCode(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(got, partner.StreamPrefixes) {
-		t.Fatalf("template filters %v, code %v", got, partner.StreamPrefixes)
+	if !slices.Equal(got, ddb.StreamPrefixes) {
+		t.Fatalf("template filters %v, code %v", got, ddb.StreamPrefixes)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/fault"
-	"onboarding/shared/httpapi"
+	"onboarding/shared/idempotency"
 )
 
 // Claim takes c.Scope for c's request with one conditional put, so that of
@@ -18,9 +18,9 @@ import (
 // expired (TTL deletes lag), or when its holder's lease has passed without a
 // response and the retry has the same body. Otherwise it returns what is
 // stored under it.
-func (s *Store) Claim(ctx context.Context, c httpapi.Claim) (*httpapi.StoredResponse, error) {
+func (s *Store) Claim(ctx context.Context, c idempotency.Claim) (*idempotency.StoredResponse, error) {
 	k := idempotencyKey(c.Scope)
-	it, err := item(k, "idempotency", httpapi.StoredResponse{BodyHash: c.BodyHash}, map[string]types.AttributeValue{
+	it, err := item(k, "idempotency", idempotency.StoredResponse{BodyHash: c.BodyHash}, map[string]types.AttributeValue{
 		attrTTL: num(c.Expires.Unix()), "holder": str(c.Holder), "leaseUntil": num(c.Lease.UnixMilli()),
 	})
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Store) Claim(ctx context.Context, c httpapi.Claim) (*httpapi.StoredResp
 		if !isConditionFailed(err) {
 			return nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
-		var stored httpapi.StoredResponse
+		var stored idempotency.StoredResponse
 		found, err := s.get(ctx, k, &stored)
 		if err != nil {
 			return nil, err
@@ -58,7 +58,7 @@ func (s *Store) Claim(ctx context.Context, c httpapi.Claim) (*httpapi.StoredResp
 
 // Complete stores the response of the request that holds c; it fails when
 // another request has taken the key over.
-func (s *Store) Complete(ctx context.Context, c httpapi.Claim, res httpapi.StoredResponse) error {
+func (s *Store) Complete(ctx context.Context, c idempotency.Claim, res idempotency.StoredResponse) error {
 	v, err := attributevalue.MarshalMap(res)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (s *Store) Complete(ctx context.Context, c httpapi.Claim, res httpapi.Store
 
 // Release frees c's key after a failure on our side, unless another request
 // has taken it over meanwhile.
-func (s *Store) Release(ctx context.Context, c httpapi.Claim) error {
+func (s *Store) Release(ctx context.Context, c idempotency.Claim) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: idempotencyKey(c.Scope).av(),
 		ConditionExpression:       aws.String("holder = :holder"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":holder": str(c.Holder)},

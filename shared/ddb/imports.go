@@ -240,9 +240,8 @@ const staleImportsPage = 100
 // StaleImports lists the running imports stale at now, the stalest first
 // (see importjob.StaleStore). The index projects whole items.
 func (s *Store) StaleImports(ctx context.Context, now time.Time, limit int) ([]importjob.Job, error) {
-	// "$" sorts right after "#": every import stale at or before now's second.
 	kc := expression.Key(attrDuePK).Equal(expression.Value(pkStaleImports)).
-		And(expression.Key(attrDueSK).LessThan(expression.Value(stamp(now) + "$")))
+		And(expression.Key(attrDueSK).LessThan(expression.Value(dueBy(now))))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build stale imports query: %w", err)

@@ -16,6 +16,7 @@
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
 //	                                                     are signin#address#<email>, signin#source#<source>, signin#all
+//	sliding quota    QUOTA#<quota>      SLIDING          the times of the uses in a rolling window; versioned; TTL
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
 //	leave token      LEAVE#<sha256>     MEMBERSHIP       the "added" email's leave link: org, user, the invitation that
 //	                                                     made the membership, expiry; the raw token is never stored; TTL
@@ -119,7 +120,15 @@
 //	                                due as read) + DELETE its id from IMPORTPLACES
 package ddb
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"onboarding/shared/invite"
+	"onboarding/shared/partner"
+)
 
 // Attribute and index names, shared with template.yaml.
 const (
@@ -158,6 +167,62 @@ func idempotencyKey(scope string) key             { return key{"IDEMP#" + scope,
 func dueSK(at time.Time, orgID, id string) string {
 	return stamp(at) + "#" + orgID + "#" + id
 }
+
+// dueBy is the Due index sort key below which sorts everything due at or
+// before now's second: DueSK is <time>#<org>#<id>, and "$" sorts right
+// after "#".
+func dueBy(now time.Time) string { return stamp(now) + "$" }
+
+func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
+
+// digestEntryKey is one entry's key; with "" its sort key is the prefix of
+// all the digest's entries.
+func digestEntryKey(d invite.Digest, invitationID string) key {
+	return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID) + "#" + invitationID}
+}
+
+func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
+
+// Rate counters: a fixed window's count, or a sliding window's use times.
+func quotaWindowKey(quota string, start time.Time) key {
+	return key{"QUOTA#" + quota, "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
+}
+func slidingQuotaKey(quota string) key { return key{"QUOTA#" + quota, "SLIDING"} }
+
+// Partner items. With "" for the last part, partnerSK, snapshotSK and
+// deliverySK are the prefixes their lists query.
+func partnerSK(id string) string                { return "PARTNER#" + id }
+func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
+func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
+func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
+func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
+func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
+
+// outboxSeq reads the number back from an outbox entry's sort key.
+func outboxSeq(q partner.Queue, sk string) (int, error) {
+	return strconv.Atoi(strings.TrimPrefix(sk, outboxPrefix(q)))
+}
+
+// pkRedeliver is the due index partition of partner queues waiting for a
+// retry (few at a time: only queues whose partner is failing).
+const pkRedeliver = "REDELIVER"
+
+// queueDueSK is a partner queue's Due index sort key: when it is due (to
+// the millisecond), then the queue.
+func queueDueSK(q partner.Queue, at time.Time) string {
+	return at.UTC().Format(queueDueFormat) + "#" + q.OrgID + "#" + q.PartnerID + "#" + q.Channel
+}
+
+// queuesDueBy is the highest REDELIVER sort key due at now ("~" sorts after
+// every character of an id).
+func queuesDueBy(now time.Time) string { return now.UTC().Format(queueDueFormat) + "#~" }
+
+const queueDueFormat = "2006-01-02T15:04:05.000Z"
+
+// StreamPrefixes are the sort key prefixes of the items whose changes
+// matter to partners (StreamChanges reads them; the template's filter
+// criteria let only these invoke the notify function).
+var StreamPrefixes = []string{memberSK(""), monitorSK(""), inviteSK(""), partnerSK("")}
 
 // pkStaleImports is the Due index partition of running imports, keyed by
 // when each is stale (few at a time: the imports running now).

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,34 +16,17 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
-	"onboarding/shared/mail"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 )
-
-func partnerSK(id string) string                { return "PARTNER#" + id }
-func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
-func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
-func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
-func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
-func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
-
-// outboxSeq reads the number back from an outbox entry's sort key.
-func outboxSeq(q partner.Queue, sk string) (int, error) {
-	return strconv.Atoi(strings.TrimPrefix(sk, outboxPrefix(q)))
-}
-
-// pkRedeliver is the due index partition of partner queues waiting for a
-// retry (few at a time: only queues whose partner is failing).
-const pkRedeliver = "REDELIVER"
 
 // DeliveryRetention is how long deliveries stay listed.
 const DeliveryRetention = 30 * 24 * time.Hour
 
 // Partners lists an organisation's partners.
 func (s *Store) Partners(ctx context.Context, orgID string) ([]partner.Partner, error) {
-	return queryAll[partner.Partner](ctx, s, orgPK(orgID), "PARTNER#", "partners of "+orgID)
+	return queryAll[partner.Partner](ctx, s, orgPK(orgID), partnerSK(""), "partners of "+orgID)
 }
 
 // queryAll reads every item of pk whose sort key begins with prefix.
@@ -475,10 +456,6 @@ func onQueue(u expression.UpdateBuilder, q partner.Queue, due *time.Time) expres
 	return u
 }
 
-func queueDueSK(q partner.Queue, at time.Time) string {
-	return at.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + q.OrgID + "#" + q.PartnerID + "#" + q.Channel
-}
-
 // dueItem marks a queue due at at.
 func (s *Store) dueItem(q partner.Queue, at time.Time) types.TransactWriteItem {
 	return s.queueCount(q, 0, &at)
@@ -642,7 +619,7 @@ func (s *Store) Unqueue(ctx context.Context, q partner.Queue, seq int, deliveryI
 func (s *Store) DueQueues(ctx context.Context, now time.Time, limit int) ([]partner.Queue, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key(attrDuePK).Equal(expression.Value(pkRedeliver)).
-			And(expression.Key(attrDueSK).LessThanEqual(expression.Value(now.UTC().Format("2006-01-02T15:04:05.000Z") + "#~")))).Build()
+			And(expression.Key(attrDueSK).LessThanEqual(expression.Value(queuesDueBy(now))))).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -759,19 +736,19 @@ func (s *Store) OrgName(ctx context.Context, orgID string) (string, error) {
 
 // OrgAdmins returns an organisation's name and its organisation-wide
 // admins, each in the language of their account.
-func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []mail.Recipient, error) {
+func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []org.Recipient, error) {
 	o, _, err := s.Actor(ctx, orgID, "")
 	if err != nil {
 		return "", nil, err
 	}
-	var out []mail.Recipient
+	var out []org.Recipient
 	err = eachPage(func(cursor string) ([]org.Member, string, error) {
 		return s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
 	}, func(m org.Member) {
 		if !m.IsOrgWideAdmin() {
 			return
 		}
-		r := mail.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
+		r := org.Recipient{Email: m.Email, Name: m.FirstName, Language: o.Settings.DefaultLanguage}
 		if a, err := s.Account(ctx, m.UserID); err == nil && a != nil && a.Language != "" {
 			r.Language = a.Language
 		}

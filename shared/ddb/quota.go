@@ -3,7 +3,6 @@ package ddb
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +18,7 @@ import (
 func (s *Store) Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
 	start := now.Truncate(window)
 	end := start.Add(window)
-	k := key{"QUOTA#" + quota, "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
+	k := quotaWindowKey(quota, start)
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k.av(),
 		UpdateExpression:         aws.String("ADD used :one SET #ttl = :ttl"),
@@ -41,7 +40,7 @@ func (s *Store) Take(ctx context.Context, quota string, limit int, window time.D
 // Give returns one use taken by Take in the window that holds now (when the
 // action it paid for did not happen).
 func (s *Store) Give(ctx context.Context, quota string, window time.Duration, now time.Time) error {
-	k := key{"QUOTA#" + quota, "WINDOW#" + strconv.FormatInt(now.Truncate(window).Unix(), 10)}
+	k := quotaWindowKey(quota, now.Truncate(window))
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k.av(),
 		UpdateExpression:          aws.String("ADD used :minus"),
@@ -68,7 +67,7 @@ type recentSends struct {
 // reports how long until the oldest of them leaves the window. Concurrent
 // takers are serialised by a version condition and retried.
 func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
-	k := key{"QUOTA#" + quota, "SLIDING"}
+	k := slidingQuotaKey(quota)
 	for attempt := 0; attempt < 8; attempt++ {
 		var cur recentSends
 		found, err := s.get(ctx, k, &cur)
@@ -105,7 +104,7 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 
 // GiveSliding removes the use taken at now (when its action did not happen).
 func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) error {
-	k := key{"QUOTA#" + quota, "SLIDING"}
+	k := slidingQuotaKey(quota)
 	for attempt := 0; attempt < 8; attempt++ {
 		var cur recentSends
 		found, err := s.get(ctx, k, &cur)

@@ -174,9 +174,8 @@ func (s *Store) Due(ctx context.Context, d, now time.Time, cursor string) (invit
 	if err != nil {
 		return invite.DuePage{}, err
 	}
-	// DueSK is <time>#<org>#<id>; "$" sorts right after "#", so this takes
-	// every item due at or before now's second.
-	below := stamp(now) + "$"
+	// Every item due at or before now's second sorts below this.
+	below := dueBy(now)
 	if sk, _ := start[attrDueSK].(*types.AttributeValueMemberS); sk != nil && sk.Value >= below {
 		return invite.DuePage{}, fault.BadCursor()
 	}
@@ -243,12 +242,6 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	return s.ending(ctx, inv, t, x.Audit, "expire invitation "+inv.ID)
 }
 
-func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
-
-func digestEntryKey(d invite.Digest, invitationID string) key {
-	return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID) + "#" + invitationID}
-}
-
 // addToDigest is what adds one expired invitation to a digest: a small item
 // for the entry, and an update of the digest that counts it and creates the
 // digest (due at d.DueAt) if it is new. The digest item stays small, so each
@@ -288,7 +281,7 @@ func (s *Store) digestEntries(ctx context.Context, d invite.Digest) ([]invite.Di
 			TableName: &s.table, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
 			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(orgPK(d.OrgID)), ":prefix": str(digestSK(d.AdminID, d.ID) + "#"),
+				":pk": str(orgPK(d.OrgID)), ":prefix": str(digestEntryKey(d, "").SK),
 			},
 		})
 		if err != nil {
@@ -304,8 +297,6 @@ func (s *Store) digestEntries(ctx context.Context, d invite.Digest) ([]invite.Di
 		}
 	}
 }
-
-func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
 
 // ClaimMail stores claimed in place of seen before an email goes out: the
 // new tokens (the old ones deleted; for the added email, its leave token),

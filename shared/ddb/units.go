@@ -51,7 +51,7 @@ func (s *Store) CreateUnit(ctx context.Context, orgID string, u org.Unit, e audi
 // ListUnits returns all of an organisation's units.
 func (s *Store) ListUnits(ctx context.Context, orgID string) ([]org.Unit, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith("UNIT#"))).Build()
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(unitSK("")))).Build()
 	if err != nil {
 		return nil, err
 	}

@@ -6,43 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
-	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/idempotency"
 	"onboarding/shared/redact"
 )
-
-// IdempotencyTTL is how long a key's first response is kept for replay.
-const IdempotencyTTL = 24 * time.Hour
-
-// IdempotencyLease is how long a claim holds a key before the next request
-// with it may take the key over. It is longer than any handler may run (the
-// admin function's timeout is 10 s, and a claim is taken just before the
-// handler), so a live request is never overtaken; and it is short, so a
-// request killed after claiming (timeout, crash, out of memory) blocks its
-// key for a minute, not for the whole TTL.
-const IdempotencyLease = 60 * time.Second
-
-// StoredResponse is the first response given under an Idempotency-Key.
-type StoredResponse struct {
-	BodyHash string            `dynamodbav:"bodyHash"`
-	Done     bool              `dynamodbav:"done"`
-	Status   int               `dynamodbav:"status"`
-	Headers  map[string]string `dynamodbav:"headers"`
-	Body     string            `dynamodbav:"body"`
-}
-
-// Claim is one request's hold on an Idempotency-Key.
-type Claim struct {
-	Scope    string // the key, hashed with the caller, route and path
-	BodyHash string
-	// Holder is random per request: only the request holding the key may
-	// complete or release it.
-	Holder  string
-	Now     time.Time
-	Lease   time.Time // the holder's until then; after it, a retry may take the key over
-	Expires time.Time // the key and its response are forgotten then
-}
 
 // IdempotencyStore keeps first responses by key.
 type IdempotencyStore interface {
@@ -50,12 +18,12 @@ type IdempotencyStore interface {
 	// holder's lease has passed and it came with the same body without
 	// completing (one taker wins); otherwise it returns what is stored under
 	// it (nil when claimed).
-	Claim(ctx context.Context, c Claim) (*StoredResponse, error)
+	Claim(ctx context.Context, c idempotency.Claim) (*idempotency.StoredResponse, error)
 	// Complete stores the response of the request that holds c.
-	Complete(ctx context.Context, c Claim, res StoredResponse) error
+	Complete(ctx context.Context, c idempotency.Claim, res idempotency.StoredResponse) error
 	// Release frees c's key after a failure on our side, so that the
 	// client's retry runs again; a key taken over meanwhile is left alone.
-	Release(ctx context.Context, c Claim) error
+	Release(ctx context.Context, c idempotency.Claim) error
 }
 
 func hashHex(parts ...string) string {
@@ -74,11 +42,11 @@ func (rt *Router) idempotent(ctx context.Context, req *Request, key string, h Ha
 		return Response{}, e
 	}
 	now := rt.now()
-	c := Claim{
+	c := idempotency.Claim{
 		Scope:    hashHex(req.UserID(), req.Event.RouteKey, req.Event.RawPath, key),
 		BodyHash: hashHex(string(req.Body)),
 		Holder:   rand.Text(),
-		Now:      now, Lease: now.Add(IdempotencyLease), Expires: now.Add(IdempotencyTTL),
+		Now:      now, Lease: now.Add(idempotency.Lease), Expires: now.Add(idempotency.TTL),
 	}
 	stored, err := rt.idem.Claim(ctx, c)
 	if err != nil {
@@ -110,7 +78,7 @@ func (rt *Router) idempotent(ctx context.Context, req *Request, key string, h Ha
 		}
 		res = problemResponse(herr, req.Event.RequestContext.RequestID)
 	}
-	if err := rt.idem.Complete(ctx, c, StoredResponse{BodyHash: c.BodyHash, Done: true,
+	if err := rt.idem.Complete(ctx, c, idempotency.StoredResponse{BodyHash: c.BodyHash, Done: true,
 		Status: res.StatusCode, Headers: res.Headers, Body: res.Body}); err != nil {
 		rt.log.ErrorContext(ctx, "store idempotent response", "error", redact.Text(err.Error()))
 	}

@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/idempotency"
 )
 
 // keyed is a router over DynamoDB Local whose one POST route runs h, and a
@@ -51,7 +52,7 @@ func TestIdempotencyKeyOfAKilledRequest(t *testing.T) {
 	if res := post(`{"n":1}`); res.StatusCode != 500 {
 		t.Fatalf("the killed request: %d", res.StatusCode)
 	}
-	clk.Add(httpapi.IdempotencyLease - time.Second)
+	clk.Add(idempotency.Lease - time.Second)
 	if res := post(`{"n":1}`); res.StatusCode != http.StatusConflict || runs.Load() != 1 {
 		t.Fatalf("a retry within the lease: %d (%d runs), want 409 in progress", res.StatusCode, runs.Load())
 	}
@@ -60,7 +61,7 @@ func TestIdempotencyKeyOfAKilledRequest(t *testing.T) {
 	if res.StatusCode != http.StatusCreated || runs.Load() != 2 || res.Headers["Idempotent-Replayed"] != "" {
 		t.Fatalf("a retry once the lease has passed: %d %s (%d runs), want 201 from a new run", res.StatusCode, res.Body, runs.Load())
 	}
-	clk.Add(httpapi.IdempotencyTTL - 2*time.Minute)
+	clk.Add(idempotency.TTL - 2*time.Minute)
 	replay := post(`{"n":1}`)
 	if replay.StatusCode != http.StatusCreated || replay.Body != res.Body || replay.Headers["Idempotent-Replayed"] != "true" || runs.Load() != 2 {
 		t.Fatalf("the stored response must replay for the TTL: %d %s %v (%d runs)", replay.StatusCode, replay.Body, replay.Headers, runs.Load())
@@ -82,7 +83,7 @@ func TestIdempotencyRacingTakeovers(t *testing.T) {
 		return httpapi.JSON(http.StatusCreated, map[string]string{"id": "thing-1"})
 	})
 	post(`{}`)
-	clk.Add(httpapi.IdempotencyLease + time.Second)
+	clk.Add(idempotency.Lease + time.Second)
 
 	answers := make(chan int, 2)
 	for range 2 {

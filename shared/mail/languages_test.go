@@ -151,7 +151,7 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				return c.ComposePartnerRoster(p, inv.OrgName, partner.Delivery{ID: "d2", Kind: partner.KindRoster, Events: []partner.Event{{Type: partner.WorkerCurrent}}})
 			},
 			"webhook": func() (Message, error) {
-				return c.ComposeWebhookDisabled(Recipient{Email: "ada@example.no", Language: lang, Name: "Ada"}, inv.OrgName, partner.Partner{Name: "Vakt 24"})
+				return c.ComposeWebhookDisabled(org.Recipient{Email: "ada@example.no", Language: lang, Name: "Ada"}, inv.OrgName, partner.Partner{Name: "Vakt 24"})
 			},
 		}
 		for kind, compose := range kinds {

@@ -9,13 +9,9 @@ import (
 	"strings"
 
 	"onboarding/shared/formula"
+	"onboarding/shared/org"
 	"onboarding/shared/partner"
 )
-
-// Recipient is someone to email, in their language.
-type Recipient struct {
-	Email, Language, Name string
-}
 
 // PartnerDirectory finds what partner emails need to say.
 type PartnerDirectory interface {
@@ -23,7 +19,7 @@ type PartnerDirectory interface {
 	OrgName(ctx context.Context, orgID string) (string, error)
 	// OrgAdmins returns the organisation's name and its organisation-wide
 	// admins.
-	OrgAdmins(ctx context.Context, orgID string) (string, []Recipient, error)
+	OrgAdmins(ctx context.Context, orgID string) (string, []org.Recipient, error)
 }
 
 // PartnerMailer sends partners their changes as CSV and tells admins about
@@ -134,7 +130,7 @@ func ChangesCSV(events []partner.Event) ([]byte, error) {
 
 // ComposeWebhookDisabled renders the notice an admin gets when a
 // partner's webhook answered 410.
-func (c *Catalogue) ComposeWebhookDisabled(to Recipient, orgName string, p partner.Partner) (Message, error) {
+func (c *Catalogue) ComposeWebhookDisabled(to org.Recipient, orgName string, p partner.Partner) (Message, error) {
 	lang := c.Match(to.Language)
 	data := map[string]any{"OrgName": orgName, "Name": to.Name, "PartnerName": p.Name}
 	tr := c.translator(lang, data)

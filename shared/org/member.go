@@ -21,3 +21,9 @@ type Member struct {
 
 // IsOrgWideAdmin reports whether m is an admin not limited to units.
 func (m Member) IsOrgWideAdmin() bool { return m.Role == "admin" && len(m.Units) == 0 }
+
+// Recipient is a member to email, in their language: the store finds them
+// (an organisation's admins), the mailer writes to them.
+type Recipient struct {
+	Email, Language, Name string
+}

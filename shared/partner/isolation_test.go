@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"onboarding/infra/testenv"
 	"onboarding/shared/invite"
 	"onboarding/shared/partner"
@@ -95,16 +93,11 @@ func (ts *tenants) queue(orgID, partnerID string, n int) {
 	}
 }
 
-// member is a stream record of a member's change.
-func member(orgID, userID, email string, seq int) events.DynamoDBEventRecord {
-	var r events.DynamoDBEventRecord
-	r.EventName = "MODIFY"
-	r.Change.SequenceNumber = fmt.Sprintf("%021d", seq)
-	r.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: time.Now()}
-	r.Change.Keys = map[string]events.DynamoDBAttributeValue{
-		"PK": events.NewStringAttribute("ORG#" + orgID), "SK": events.NewStringAttribute("MEMBER#" + userID)}
-	r.Change.NewImage = map[string]events.DynamoDBAttributeValue{"email": events.NewStringAttribute(email)}
-	return r
+// member is the work of a stream record of a member's change (as
+// ddb.StreamChanges reads it).
+func member(orgID, userID, email string, seq int) partner.Work {
+	return partner.Work{OrgID: orgID, First: fmt.Sprintf("%021d", seq),
+		Changes: []partner.Change{{OrgID: orgID, Email: email, UserID: userID, At: time.Now()}}}
 }
 
 // firstArrival is how long after start r heard of anything (false: nothing).
@@ -172,9 +165,9 @@ func TestSlowOrganisationDoesNotDelayOthersInTheStream(t *testing.T) {
 	// As long as the function's run (template.yaml: 90 s).
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	records := []events.DynamoDBEventRecord{member(ts.orgID, ts.kari, "kari@example.no", 1), member(ts.orgB, ts.ola, "ola@example.no", 2)}
+	work := []partner.Work{member(ts.orgID, ts.kari, "kari@example.no", 1), member(ts.orgB, ts.ola, "ola@example.no", 2)}
 	start := time.Now()
-	failed := ts.notifier.Handle(ctx, records)
+	failed := ts.notifier.Handle(ctx, work)
 	took := time.Since(start)
 	if len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)

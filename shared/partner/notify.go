@@ -21,6 +21,19 @@ type Change struct {
 	At     time.Time // when the change was made
 }
 
+// Work is what one organisation's changes ask of its partners: the people
+// whose items changed, and the partners whose coverage changed (every worker
+// is looked at again for them).
+type Work struct {
+	OrgID    string
+	Changes  []Change
+	Partners []string
+	// First names the organisation's first change (its stream record's
+	// sequence number): what Handle reports when the work fails, so the
+	// stream retries from it.
+	First string
+}
+
 // Queue is one channel of one partner: its deliveries go out in order.
 type Queue struct {
 	OrgID     string `dynamodbav:"orgId"`
@@ -149,6 +162,81 @@ func (n *Notifier) notify(ctx context.Context, orgID string, changes []Change, s
 		return err
 	}
 	s.send(queues...)
+	return nil
+}
+
+// Handle does a stream batch's work (ddb.StreamChanges reads it from the
+// records) and returns the sequence numbers to report as failed (the
+// earliest record of each organisation whose work failed; the stream
+// retries from the earliest, and doing work again records nothing new).
+//
+// Each organisation's queues are sent as soon as its work is recorded,
+// beside the others' (see senders): one organisation's slow receivers hold
+// neither the others' sends nor the batch for longer than a turn.
+func (n *Notifier) Handle(ctx context.Context, work []Work) []string {
+	s := n.startSending(ctx, false)
+	defer s.finish()
+	var failed []string
+	for _, w := range work {
+		if err := n.work(ctx, w, s); err != nil {
+			n.log().Error("partner notification failed; the stream retries it", "orgId", w.OrgID, "error", err)
+			failed = append(failed, w.First)
+		}
+	}
+	return failed
+}
+
+// work records what one organisation's partners must be told and hands
+// the queues to s.
+func (n *Notifier) work(ctx context.Context, w Work, s *senders) error {
+	if len(w.Changes) > 0 {
+		if err := n.notify(ctx, w.OrgID, w.Changes, s); err != nil {
+			return err
+		}
+	}
+	for _, id := range w.Partners {
+		if err := n.resync(ctx, w.OrgID, id, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resyncChunk is how many people a resync looks at per round.
+const resyncChunk = 200
+
+// Resync looks at every worker again for one partner (a new partner, or
+// one whose coverage changed): it is told of those it should now know and
+// of those it should no longer.
+func (n *Notifier) Resync(ctx context.Context, orgID, partnerID string) error {
+	s := n.startSending(ctx, false)
+	defer s.finish()
+	return n.resync(ctx, orgID, partnerID, s)
+}
+
+func (n *Notifier) resync(ctx context.Context, orgID, partnerID string, s *senders) error {
+	p, err := n.Store.Partner(ctx, orgID, partnerID)
+	if err != nil || p == nil {
+		return err
+	}
+	emails, err := n.Store.People(ctx, orgID, partnerID)
+	if err != nil {
+		return err
+	}
+	now := n.now()
+	for start := 0; start < len(emails); start += resyncChunk {
+		var changes []Change
+		for _, e := range emails[start:min(start+resyncChunk, len(emails))] {
+			changes = append(changes, Change{OrgID: orgID, Email: e, At: now})
+		}
+		qs, err := n.recordFor(ctx, orgID, []Partner{*p}, changes)
+		if err != nil {
+			return err
+		}
+		// Sent while the next chunk is recorded (s sends a queue once at a
+		// time, and again for what came meanwhile).
+		s.send(qs...)
+	}
 	return nil
 }
 

@@ -1,0 +1,108 @@
+// The packages under shared/ are layered: domain packages decide and import
+// no AWS code; adapters each wrap one outside service or transport and
+// import no other adapter (the domain's types are what they share); the
+// wiring builds adapters and hands them to the domain and the handlers.
+package shared_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// adapters wrap one outside service or transport each.
+var adapters = []string{"ddb", "httpapi", "mail", "objects", "streams", "authtoken"}
+
+// wiring may import adapters (it builds them); no adapter imports it.
+var wiring = []string{"config", "trigger"}
+
+// knownImports are the adapter imports that remain, with why; a listed one
+// that no longer happens fails the test, so the list stays true.
+var knownImports = map[string]string{
+	"httpapi -> authtoken": "the boundary checks tokens in authtoken's format (Claims, BearerToken, JWKS); " +
+		"the KMS signer beside it is the adapter part, not yet split off",
+	"objects -> config": "objects reads the S3 endpoint override with config.Endpoint until clients are built in one place",
+}
+
+const module = "onboarding/shared/"
+
+// sharedImports returns each package under shared/ (by its path below it)
+// with what its non-test files import.
+func sharedImports(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !slices.Contains(out[pkg], p) {
+				out[pkg] = append(out[pkg], p)
+			}
+		}
+		if _, ok := out[pkg]; !ok {
+			out[pkg] = nil
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestNoAdapterImportsAnother(t *testing.T) {
+	pkgs := sharedImports(t)
+	for _, name := range append(slices.Clone(adapters), wiring...) {
+		if _, ok := pkgs[name]; !ok {
+			t.Errorf("shared/%s is listed here but has no Go files", name)
+		}
+	}
+	seen := map[string]bool{}
+	for _, from := range adapters {
+		for _, imp := range pkgs[from] {
+			to, ok := strings.CutPrefix(imp, module)
+			if !ok || to == from || !slices.Contains(adapters, to) && !slices.Contains(wiring, to) {
+				continue
+			}
+			edge := from + " -> " + to
+			seen[edge] = true
+			if _, known := knownImports[edge]; !known {
+				t.Errorf("adapter %s imports %s: move what they share into a domain package (or into the wiring)", from, to)
+			}
+		}
+	}
+	for edge := range knownImports {
+		if !seen[edge] {
+			t.Errorf("%s no longer happens: take it out of knownImports", edge)
+		}
+	}
+}
+
+// Domain packages are tested without AWS: they import neither the SDK nor
+// aws-lambda-go's event types (the store reads stream records, the
+// handlers read events).
+func TestDomainImportsNoAWS(t *testing.T) {
+	for pkg, imps := range sharedImports(t) {
+		if slices.Contains(adapters, pkg) || slices.Contains(wiring, pkg) {
+			continue
+		}
+		for _, imp := range imps {
+			if strings.HasPrefix(imp, "github.com/aws/") {
+				t.Errorf("domain package shared/%s imports %s (if it is an adapter, list it in adapters)", pkg, imp)
+			}
+		}
+	}
+}
