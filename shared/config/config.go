@@ -1,6 +1,7 @@
 // Package config is what every function's main needs before it can build a
 // handler: environment variables read once (failing fast with every missing
-// name at once), the JSON logger and the AWS SDK configuration.
+// name at once), the JSON logger, the AWS SDK configuration (which points
+// every client at its endpoint override) and the table's store (Clients).
 package config
 
 import (
