@@ -4,17 +4,14 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
-	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
@@ -26,45 +23,24 @@ import (
 
 func main() {
 	ctx := context.Background()
-	log := config.Logger()
-	env := &config.Env{}
-	table := env.Required("TABLE_NAME")
-	sender := env.Required("SENDER_ADDRESS")
-	// Empty: links go to the domain API Gateway received the request on
-	// (the template cannot name the API here: the API names this function).
+	log, env := config.Logger(), &config.Env{}
+	clients := config.NewClients(env)
+	sender, configSet := env.Required("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET", "")
 	acceptURL := ""
-	if base := strings.TrimRight(env.Optional("PUBLIC_BASE_URL", ""), "/"); base != "" {
+	if base := env.PublicBaseURL(config.RequestDomain); base != "" {
 		acceptURL = base + "/accept"
 	}
-	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
-	auditDays := env.Int("AUDIT_RETENTION_DAYS", 365, 1, 3650)
 	// Only the local runner sets it: webhooks on this machine's loopback.
 	loopback := env.Optional("PARTNER_ALLOW_LOOPBACK", "") == "true"
-	cfg := config.AWS(env)
-	if err := env.Err(); err != nil {
-		config.Fail(log, err)
-	}
-	kmsClient := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = config.Endpoint("KMS") })
-	_, key, err := authtoken.LoadSigner(ctx, keyFile, kmsClient, keyID)
-	if err != nil {
-		config.Fail(log, err)
-	}
-
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = config.Endpoint("DYNAMODB") })
-	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = config.Endpoint("SESV2") })
-	mailer, err := mail.NewInvitationMailer(ses, sender, configSet)
-	if err != nil {
-		config.Fail(log, err)
-	}
-	store := ddb.New(db, table, time.Now)
-	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
-	cursorKey, err := store.CursorKey(ctx)
-	if err != nil {
-		config.Fail(log, err)
-	}
+	config.Check(env.Err())
+	_, key, err := authtoken.LoadSigner(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
+	config.Check(err)
+	mailer := config.Must(mail.NewInvitationMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
+	store := clients.Store()
+	cursorKey := config.Must(store.CursorKey(ctx))
 	invitations := &invite.Service{
 		Store:         store,
 		Mailer:        mailer,

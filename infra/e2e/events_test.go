@@ -19,7 +19,8 @@ import (
 
 // The sample events in events/ serve `sam local invoke -e` and these tests
 // alike: each round-trips through its aws-lambda-go type, and each is
-// invoked on the running stack through the Lambda Invoke API.
+// invoked on the running stack through the Lambda Invoke API (but S3's,
+// which would leave an import behind: shared/trigger's tests apply it).
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "events", name))
@@ -96,6 +97,8 @@ func TestSampleEvents(t *testing.T) {
 		{"api-preview-invitation.json", "AcceptFunction", 404},
 		// A base64 body, and a password that is wrong.
 		{"api-sign-in.json", "AcceptFunction", 401},
+		// The same unsigned token, on the imports function's routes.
+		{"api-import-status.json", "ImportsFunction", 401},
 	}
 	t.Run("schedule-sweep.json", func(t *testing.T) {
 		// The sample is what the template's schedule sends, filled in.

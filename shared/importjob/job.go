@@ -5,6 +5,7 @@ package importjob
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -176,3 +177,16 @@ type Summary struct {
 	// before they finished (the email says so in the uploader's language).
 	Stalled bool
 }
+
+// Object is an S3 object that was created: the file a run of an import
+// applies.
+type Object struct {
+	Key     string
+	Version string // version id, "" when the bucket has none
+	ETag    string
+	Size    int64
+}
+
+// ErrContinue says a run stopped before its deadline with its progress
+// saved: the same event, delivered again, carries on from the checkpoint.
+var ErrContinue = errors.New("the file carries on in the next run")

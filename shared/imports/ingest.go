@@ -62,17 +62,11 @@ type Ingest struct {
 	Log    *slog.Logger
 }
 
-// Object is an S3 object that was created.
-type Object struct {
-	Key     string
-	Version string // version id, "" when the bucket has none
-	ETag    string
-	Size    int64
-}
+// Object and ErrContinue are importjob's, so that the ingest trigger names
+// them without linking the spreadsheet library into the sweep.
+type Object = importjob.Object
 
-// ErrContinue says a run stopped before its deadline with its progress
-// saved: the same event, delivered again, carries on from the checkpoint.
-var ErrContinue = errors.New("the file carries on in the next run")
+var ErrContinue = importjob.ErrContinue
 
 // stopAt is when a run stops taking rows: the deadline less the reserve.
 // The run watches it on its own clock (Now), so tests can time runs.

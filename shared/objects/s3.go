@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"onboarding/shared/config"
 	"onboarding/shared/redact"
 )
 
@@ -29,15 +28,11 @@ func New(client *s3.Client, bucket string) *S3 {
 	return &S3{Client: client, Presign: s3.NewPresignClient(client), Bucket: bucket}
 }
 
-// FromConfig returns the adapter of bucket with a client from cfg, pointed at
-// AWS_ENDPOINT_URL_S3 when set (path-style there: the local emulator has no
-// virtual hosts).
+// FromConfig returns the adapter of bucket with a client from cfg
+// (config.AWS), path-style where an endpoint override points it elsewhere
+// than AWS: the local emulator has no virtual hosts.
 func FromConfig(cfg aws.Config, bucket string) *S3 {
-	return New(s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint = config.Endpoint("S3"); o.BaseEndpoint != nil {
-			o.UsePathStyle = true
-		}
-	}), bucket)
+	return New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }), bucket)
 }
 
 // Get opens one version of an object ("" for the latest).
