@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
 )
 
@@ -50,7 +51,7 @@ func main() {
 	store.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	hasher := account.Hasher{Params: account.OWASP}
 	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
-	public := &httpapi.Public{
+	public := &publicapi.Routes{
 		// Accepting with an existing account's password draws on the same
 		// throttle and budgets as sign-in.
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},

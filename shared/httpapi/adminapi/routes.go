@@ -1,4 +1,7 @@
-package httpapi
+// Package adminapi is the admin function's route table: the signed-in
+// routes on invitations, members, units, settings, the audit trail,
+// monitoring profiles and partners, and GET /me.
+package adminapi
 
 import (
 	"context"
@@ -7,27 +10,28 @@ import (
 
 	"onboarding/shared/account"
 	"onboarding/shared/fault"
+	"onboarding/shared/httpapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 )
 
-// Admin serves the signed-in (admin) routes.
-type Admin struct {
+// Routes serves the signed-in (admin) routes.
+type Routes struct {
 	Invitations *invite.Service
 	Members     *membership.Service
 	Orgs        *org.Service
 	Directory   account.Directory
 	Partners    *partner.Service
 	// Cursors signs and checks the lists' cursors.
-	Cursors *Cursors
+	Cursors *httpapi.Cursors
 }
 
 // Register adds the admin routes to rt.
-func (a *Admin) Register(rt *Router) {
+func (a *Routes) Register(rt *httpapi.Router) {
 	if a.Cursors == nil {
-		panic("httpapi: admin routes without Cursors")
+		panic("adminapi: routes without Cursors")
 	}
 	rt.Authed("GET /me", a.me)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
@@ -59,8 +63,8 @@ func (a *Admin) Register(rt *Router) {
 }
 
 // invitations is the service, linking to the API's own acceptance page when
-// no public base URL is configured (see Request.BaseURL).
-func (a *Admin) invitations(r *Request) *invite.Service {
+// no public base URL is configured (see httpapi.Request.BaseURL).
+func (a *Routes) invitations(r *httpapi.Request) *invite.Service {
 	if a.Invitations.AcceptURL != "" {
 		return a.Invitations
 	}
@@ -69,28 +73,28 @@ func (a *Admin) invitations(r *Request) *invite.Service {
 	return &perRequest
 }
 
-func (a *Admin) me(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	me, err := account.LoadMe(ctx, a.Directory, r.UserID())
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, me)
+	return httpapi.JSON(http.StatusOK, me)
 }
 
-func (a *Admin) createInvitation(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) createInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in invite.Request
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	inv, err := a.invitations(r).Invite(ctx, r.UserID(), r.Param("orgId"), in)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusCreated, inv)
+	return httpapi.JSON(http.StatusCreated, inv)
 }
 
 // limit reads the optional limit query parameter.
-func limit(r *Request) (int, error) {
+func limit(r *httpapi.Request) (int, error) {
 	l := r.Query("limit")
 	if l == "" {
 		return 0, nil
@@ -104,263 +108,263 @@ func limit(r *Request) (int, error) {
 	return n, nil
 }
 
-func (a *Admin) listInvitations(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) listInvitations(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	n, err := limit(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	cursor, err := a.Cursors.Open(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	q := invite.ListQuery{Status: r.Query("status"), Cursor: cursor, Limit: n}
 	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
-	return JSON(http.StatusOK, page)
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
 }
 
-func (a *Admin) getInvitation(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) getInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	inv, err := a.Invitations.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, inv)
+	return httpapi.JSON(http.StatusOK, inv)
 }
 
-func (a *Admin) resendInvitation(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) resendInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	inv, err := a.invitations(r).Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, inv)
+	return httpapi.JSON(http.StatusOK, inv)
 }
 
-func (a *Admin) removeInvitation(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) removeInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	removed, err := a.Invitations.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	if removed.Deleted {
-		return Response{StatusCode: http.StatusNoContent}, nil
+		return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 	}
-	return JSON(http.StatusOK, removed.Invitation)
+	return httpapi.JSON(http.StatusOK, removed.Invitation)
 }
 
-func (a *Admin) listMembers(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) listMembers(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	n, err := limit(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	cursor, err := a.Cursors.Open(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
 		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: cursor, Limit: n})
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
-	return JSON(http.StatusOK, page)
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
 }
 
-func (a *Admin) updateMember(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) updateMember(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var c membership.Change
 	if err := r.Decode(&c); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	m, err := a.Members.Update(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, m)
+	return httpapi.JSON(http.StatusOK, m)
 }
 
-func (a *Admin) removeMember(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) removeMember(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if err := a.Members.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("userId")); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return Response{StatusCode: http.StatusNoContent}, nil
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
-func (a *Admin) getMonitoring(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) getMonitoring(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	v, err := a.Members.Monitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, v)
+	return httpapi.JSON(http.StatusOK, v)
 }
 
-func (a *Admin) putMonitoring(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) putMonitoring(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var c membership.MonitoringChange
 	if err := r.Decode(&c); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	saved, err := a.Members.SetMonitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, saved)
+	return httpapi.JSON(http.StatusOK, saved)
 }
 
 type unitRequest struct {
 	Name string `json:"name"`
 }
 
-func (a *Admin) listUnits(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) listUnits(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if r.Query("cursor") != "" { // one page: no cursor is ever given out
-		return Response{}, fault.BadCursor()
+		return httpapi.Response{}, fault.BadCursor()
 	}
 	units, err := a.Orgs.ListUnits(ctx, r.UserID(), r.Param("orgId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, map[string]any{"items": units, "nextCursor": nil})
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": units, "nextCursor": nil})
 }
 
-func (a *Admin) createUnit(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) createUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in unitRequest
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	u, err := a.Orgs.CreateUnit(ctx, r.UserID(), r.Param("orgId"), in.Name)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusCreated, u)
+	return httpapi.JSON(http.StatusCreated, u)
 }
 
-func (a *Admin) renameUnit(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) renameUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in unitRequest
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	u, err := a.Orgs.RenameUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId"), in.Name)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, u)
+	return httpapi.JSON(http.StatusOK, u)
 }
 
-func (a *Admin) deleteUnit(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) deleteUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if err := a.Orgs.DeleteUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId")); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return Response{StatusCode: http.StatusNoContent}, nil
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
-func (a *Admin) getSettings(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) getSettings(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	st, err := a.Orgs.Settings(ctx, r.UserID(), r.Param("orgId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, st)
+	return httpapi.JSON(http.StatusOK, st)
 }
 
-func (a *Admin) updateSettings(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) updateSettings(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var c org.SettingsChange
 	if err := r.Decode(&c); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	st, err := a.Orgs.UpdateSettings(ctx, r.UserID(), r.Param("orgId"), c)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, st)
+	return httpapi.JSON(http.StatusOK, st)
 }
 
-func (a *Admin) auditTrail(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) auditTrail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	n, err := limit(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	cursor, err := a.Cursors.Open(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	page, err := a.Orgs.AuditTrail(ctx, r.UserID(), r.Param("orgId"), n, cursor)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	page.NextCursor = a.Cursors.seal(r, page.NextCursor)
-	return JSON(http.StatusOK, page)
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
 }
 
-func (a *Admin) listPartners(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) listPartners(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	ps, err := a.Partners.List(ctx, r.UserID(), r.Param("orgId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, map[string]any{"items": ps})
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": ps})
 }
 
-func (a *Admin) getPartner(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) getPartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	v, err := a.Partners.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, v)
+	return httpapi.JSON(http.StatusOK, v)
 }
 
 // putPartner answers 201 with the webhook secret (shown only here) for a new
 // partner, 200 for a changed one (with the secret when it was rotated).
-func (a *Admin) putPartner(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) putPartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var c partner.Config
 	if err := r.Decode(&c); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	v, created, err := a.Partners.Put(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), c)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	return JSON(status, v) // never cached (JSON answers are no-store)
+	return httpapi.JSON(status, v) // never cached (JSON answers are no-store)
 }
 
-func (a *Admin) deletePartner(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) deletePartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if err := a.Partners.Delete(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId")); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return Response{StatusCode: http.StatusNoContent}, nil
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
-func (a *Admin) listDeliveries(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) listDeliveries(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	n, err := limit(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	cursor, err := a.Cursors.Open(r)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	page, err := a.Partners.Deliveries(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), n, cursor)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	page.NextCursor = a.Cursors.Seal(r, page.NextCursor)
-	return JSON(http.StatusOK, page)
+	return httpapi.JSON(http.StatusOK, page)
 }
 
 // redeliver answers 202: the copy is queued, due at once.
-func (a *Admin) redeliver(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) redeliver(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	v, err := a.Partners.Redeliver(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), r.Param("deliveryId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusAccepted, v)
+	return httpapi.JSON(http.StatusAccepted, v)
 }
 
 // requestRoster answers 202: the roster email is queued.
-func (a *Admin) requestRoster(ctx context.Context, r *Request) (Response, error) {
+func (a *Routes) requestRoster(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	v, err := a.Partners.RequestRoster(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusAccepted, v)
+	return httpapi.JSON(http.StatusAccepted, v)
 }
