@@ -15,8 +15,8 @@ import (
 	"onboarding/shared/config"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
 	"onboarding/shared/objects"
 	"onboarding/shared/org"
 )
@@ -53,7 +53,7 @@ func main() {
 		config.Fail(log, err)
 	}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now,
+	(&importapi.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(cfg, bucket), Now: time.Now,
 		Links: importjob.NewReportLinks(linkKey, publicBase, reportDays), PublicBaseURL: publicBase,
 		ReportRetention: time.Duration(reportDays) * 24 * time.Hour, MaxBytes: int64(maxMB) << 20}).Register(router)
 	lambda.Start(router.Handle)

@@ -21,6 +21,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
+	"onboarding/shared/imports/apply"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
 	"onboarding/shared/objects"
@@ -73,7 +74,7 @@ func main() {
 	ingest := &imports.Ingest{
 		Jobs: store, Objects: objects.FromConfig(cfg, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
 		ReportLinks: importjob.NewReportLinks(linkKey, publicBase, reportDays),
-		Applier:     &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
+		Applier:     &apply.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Now:         time.Now, Log: log, Runner: self,
 	}
 	ingest.Limits = roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows)

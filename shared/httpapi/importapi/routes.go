@@ -1,7 +1,8 @@
-// Package imports is the import of rosters: the HTTP routes an admin uses
-// and, later, the job that applies a spreadsheet. It is its own package (and
-// function) so that only it links the spreadsheet library.
-package imports
+// Package importapi is the imports function's route table: the roster
+// template, a new import's upload URL, an import's status and its report
+// (also through the summary email's signed link). The file itself is
+// applied by shared/imports, in the ingest function.
+package importapi
 
 import (
 	"bytes"
