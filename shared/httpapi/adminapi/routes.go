@@ -13,19 +13,63 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
+	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 )
 
-// Routes serves the signed-in (admin) routes.
+// Routes serves the signed-in (admin) routes. It reaches the domain
+// through the interfaces below, which hold only the calls the routes make,
+// so route tests can run on fakes.
 type Routes struct {
-	Invitations *invite.Service
-	Members     *membership.Service
-	Orgs        *org.Service
+	Invitations Invitations
+	Members     Members
+	Orgs        Orgs
 	Directory   account.Directory
-	Partners    *partner.Service
+	// Partners is optional: without it the partner routes are not served.
+	Partners Partners
 	// Cursors signs and checks the lists' cursors.
 	Cursors *httpapi.Cursors
+}
+
+// Invitations is the invitation lifecycle (*invite.Service).
+type Invitations interface {
+	Invite(ctx context.Context, actorID, orgID string, req invite.Request) (invite.Invitation, error)
+	List(ctx context.Context, userID, orgID string, q invite.ListQuery) (invite.Page, error)
+	Get(ctx context.Context, userID, orgID, id string) (invite.Invitation, error)
+	Resend(ctx context.Context, userID, orgID, id string) (invite.Invitation, error)
+	Remove(ctx context.Context, userID, orgID, id string) (invite.Removed, error)
+}
+
+// Members is member management and monitoring profiles (*membership.Service).
+type Members interface {
+	List(ctx context.Context, userID, orgID string, q membership.Query) (membership.Page, error)
+	Update(ctx context.Context, userID, orgID, targetID string, c membership.Change) (org.Member, error)
+	Remove(ctx context.Context, userID, orgID, targetID string) error
+	Monitoring(ctx context.Context, userID, orgID, targetID string) (monitor.View, error)
+	SetMonitoring(ctx context.Context, userID, orgID, targetID string, c membership.MonitoringChange) (membership.Saved, error)
+}
+
+// Orgs is an organisation's units, settings and audit trail (*org.Service).
+type Orgs interface {
+	ListUnits(ctx context.Context, userID, orgID string) ([]org.Unit, error)
+	CreateUnit(ctx context.Context, userID, orgID, name string) (org.Unit, error)
+	RenameUnit(ctx context.Context, userID, orgID, unitID, name string) (org.Unit, error)
+	DeleteUnit(ctx context.Context, userID, orgID, unitID string) error
+	Settings(ctx context.Context, userID, orgID string) (org.Settings, error)
+	UpdateSettings(ctx context.Context, userID, orgID string, c org.SettingsChange) (org.Settings, error)
+	AuditTrail(ctx context.Context, userID, orgID string, limit int, cursor string) (org.AuditPage, error)
+}
+
+// Partners is monitoring partners and their deliveries (*partner.Service).
+type Partners interface {
+	List(ctx context.Context, userID, orgID string) ([]partner.View, error)
+	Get(ctx context.Context, userID, orgID, partnerID string) (partner.View, error)
+	Put(ctx context.Context, userID, orgID, partnerID string, c partner.Config) (v partner.View, created bool, err error)
+	Delete(ctx context.Context, userID, orgID, partnerID string) error
+	Deliveries(ctx context.Context, userID, orgID, partnerID string, limit int, cursor string) (partner.DeliveryPage, error)
+	Redeliver(ctx context.Context, userID, orgID, partnerID, deliveryID string) (partner.DeliveryView, error)
+	RequestRoster(ctx context.Context, userID, orgID, partnerID string) (partner.DeliveryView, error)
 }
 
 // Register adds the admin routes to rt.
@@ -62,13 +106,16 @@ func (a *Routes) Register(rt *httpapi.Router) {
 	}
 }
 
-// invitations is the service, linking to the API's own acceptance page when
-// no public base URL is configured (see httpapi.Request.BaseURL).
-func (a *Routes) invitations(r *httpapi.Request) *invite.Service {
-	if a.Invitations.AcceptURL != "" {
+// invitations is the service for r. An *invite.Service with no acceptance
+// page configured (no public base URL) links, per request, to the API's own
+// page on the domain r came to (see httpapi.Request.BaseURL); any other
+// Invitations (a test's fake) is used as it is.
+func (a *Routes) invitations(r *httpapi.Request) Invitations {
+	s, ok := a.Invitations.(*invite.Service)
+	if !ok || s.AcceptURL != "" {
 		return a.Invitations
 	}
-	perRequest := *a.Invitations
+	perRequest := *s
 	perRequest.AcceptURL = r.BaseURL("") + "/accept"
 	return &perRequest
 }

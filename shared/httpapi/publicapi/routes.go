@@ -64,13 +64,26 @@ func hostedPage(source string, strs []byte) (page, csp string) {
 // invitation, sign in, the signing keys, the hosted acceptance page, and
 // leaving an organisation one was added to (the page and its call).
 type Routes struct {
-	Invitations *invite.Service
-	SignIn      *account.SignIn
+	Invitations Invitations
+	SignIn      SignIn
 	Issuer      string
 	Key         *ecdsa.PublicKey
 	// BaseURL is the public base the discovery document links to; empty
 	// links to the API's own domain (see httpapi.Request.BaseURL).
 	BaseURL string
+}
+
+// Invitations is what the public routes do with an invitation's or a
+// leave link's token (*invite.Service).
+type Invitations interface {
+	Preview(ctx context.Context, token string) (invite.Preview, error)
+	Accept(ctx context.Context, req invite.AcceptRequest) (invite.Joined, error)
+	Leave(ctx context.Context, token string) (invite.Left, error)
+}
+
+// SignIn checks a password and issues an access token (*account.SignIn).
+type SignIn interface {
+	SignIn(ctx context.Context, email, password, source string) (account.Session, error)
 }
 
 // Register adds the public routes to rt.
