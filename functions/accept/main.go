@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
 )
 
@@ -33,7 +34,7 @@ func main() {
 	store := clients.Store()
 	hasher := account.Hasher{Params: account.OWASP}
 	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
-	public := &httpapi.Public{
+	public := &publicapi.Routes{
 		// Accepting with an existing account's password draws on the same
 		// throttle and budgets as sign-in.
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},

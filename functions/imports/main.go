@@ -12,8 +12,8 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
 	"onboarding/shared/objects"
 	"onboarding/shared/org"
 )
@@ -38,7 +38,7 @@ func main() {
 	// function makes the summary emails' with it).
 	linkKey := config.Must(store.CursorKey(ctx))
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key))
-	(&imports.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(clients.AWS, bucket), Now: time.Now,
+	(&importapi.Routes{Orgs: &org.Service{Store: store, Now: time.Now}, Jobs: store, Objects: objects.FromConfig(clients.AWS, bucket), Now: time.Now,
 		Links: importjob.NewReportLinks(linkKey, publicBase, reportDays), PublicBaseURL: publicBase,
 		ReportRetention: time.Duration(reportDays) * 24 * time.Hour, MaxBytes: int64(maxMB) << 20}).Register(router)
 	lambda.Start(router.Handle)

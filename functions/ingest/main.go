@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/config"
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
+	"onboarding/shared/imports/apply"
 	"onboarding/shared/invite"
 	"onboarding/shared/invoke"
 	"onboarding/shared/mail"
@@ -51,7 +52,7 @@ func main() {
 	ingest := &imports.Ingest{
 		Jobs: store, Objects: objects.FromConfig(clients.AWS, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
 		ReportLinks: importjob.NewReportLinks(linkKey, publicBase, reportDays),
-		Applier:     &imports.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
+		Applier:     &apply.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Limits:      roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows),
 		SendNow:     h.SendNow, Now: time.Now, Log: log, Runner: self,
 	}

@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
 	"onboarding/shared/membership"
@@ -54,7 +55,7 @@ func main() {
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
-	(&httpapi.Admin{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
+	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
 		Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
 	lambda.Start(router.Handle)
 }

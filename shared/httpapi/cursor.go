@@ -65,8 +65,8 @@ func (c *Cursors) Seal(r *Request, next string) string {
 	return next + "." + c.sign(r, next)
 }
 
-// seal is Seal for a page's optional nextCursor.
-func (c *Cursors) seal(r *Request, next *string) *string {
+// SealNext is Seal for a page's optional nextCursor.
+func (c *Cursors) SealNext(r *Request, next *string) *string {
 	if next == nil || *next == "" {
 		return nil
 	}

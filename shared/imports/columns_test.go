@@ -4,35 +4,30 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
-	"onboarding/shared/authtoken"
-	"onboarding/shared/httpapi"
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
-	"onboarding/shared/org"
+	"onboarding/shared/imports/importtest"
 )
 
 // importFile runs one upload of csv through the ingest, as job asks.
-func importFile(t *testing.T, w *world, job importjob.Job, csv string) (importjob.Job, *memObjects) {
+func importFile(t *testing.T, w *importtest.World, job importjob.Job, csv string) (importjob.Job, *memObjects) {
 	t.Helper()
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now}
+	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
 	now := time.Now().UTC().Truncate(time.Second)
 	job.OrgID, job.FileName, job.UploadedBy, job.Status, job.CreatedAt, job.UpdatedAt =
-		w.orgID, "roster.csv", w.admin, importjob.AwaitingUpload, now, now
-	if err := w.store.CreateImport(ctx, job); err != nil {
+		w.OrgID, "roster.csv", w.Admin, importjob.AwaitingUpload, now, now
+	if err := w.Store.CreateImport(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	key := "imports/" + w.orgID + "/" + job.ID + "/roster.csv"
+	key := "imports/" + w.OrgID + "/" + job.ID + "/roster.csv"
 	objs.files[key] = []byte(csv)
 	done, err := g.Apply(ctx, imports.Object{Key: key, Version: "v1", Size: int64(len(csv))})
 	if err != nil {
@@ -46,9 +41,9 @@ func importFile(t *testing.T, w *world, job importjob.Job, csv string) (importjo
 // with its letter and header: a header it does not know, a column without
 // a header that holds data, a second mobile column. No value is quoted.
 func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
-	csv := strings.TrimSuffix(header, "\n") + ",Alarmpassord,,Mobiltelefon\n" +
+	csv := strings.TrimSuffix(importtest.Header, "\n") + ",Alarmpassord,,Mobiltelefon\n" +
 		"Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,,blåbær-42,,\n" +
 		"Ola,Olsen,ola@example.no,915 12 346,,Nord,Kari K,41234569,Per P,41234568,,,,EL 12345,\n"
 	job, objs := importFile(t, w, importjob.Job{ID: "imp1"}, csv)
@@ -60,7 +55,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		{Column: "N", Reason: "noHeader", Row: 3},
 		{Column: "O", Header: "Mobiltelefon", Reason: "repeated", Row: 1},
 	}
-	stored, err := w.store.Import(ctx, w.orgID, "imp1")
+	stored, err := w.Store.Import(ctx, w.OrgID, "imp1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +75,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		strings.Contains(s, "blåbær") || strings.Contains(s, "EL 12345") {
 		t.Fatalf("status %s", s)
 	}
-	report := string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"])
+	report := string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"])
 	lines := strings.Split(report, "\r\n")
 	if !strings.HasPrefix(lines[1], `1,,warning,"column M ""Alarmpassord"" is not a roster column`) ||
 		!strings.HasPrefix(lines[2], "3,,warning,column N has no header but holds data") ||
@@ -88,7 +83,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		!strings.Contains(lines[4], "kari@example.no,created") || strings.Contains(report, "blåbær") {
 		t.Fatalf("report:\n%s", report)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(objs.files[imports.ReportKey(w.orgID, "imp1")+".xlsx"]))
+	f, err := excelize.OpenReader(bytes.NewReader(objs.files[imports.ReportKey(w.OrgID, "imp1")+".xlsx"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +98,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 // aside is not read (and is named so). One naming a header the file lacks
 // fails the import before anything changes.
 func TestIngestAppliesTheColumnMapping(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	csv := "Fornavn,Etternavn,Jobb-epost,Mobil,Avdeling,Leder,Leder tlf,Verneombud,Verneombud tlf,Kodeord ved alarm,Status\n" +
 		"Kari,Nordmann,kari@example.no,915 12 345,Nord,Ola N,41234567,Per P,41234568,blåbær,fast\n"
@@ -115,11 +110,11 @@ func TestIngestAppliesTheColumnMapping(t *testing.T) {
 		job.Warnings[0].Reason != "mappedToIgnore" {
 		t.Fatalf("%+v", job)
 	}
-	kari, err := w.store.PendingInvitation(ctx, w.orgID, "kari@example.no")
+	kari, err := w.Store.PendingInvitation(ctx, w.OrgID, "kari@example.no")
 	if err != nil || kari == nil || kari.Profile == nil || kari.Profile.SafeWord != "blåbær" || len(kari.Profile.EscalationContacts) != 2 {
 		t.Fatalf("kari %+v %v", kari, err)
 	}
-	stored, _ := w.store.Import(ctx, w.orgID, "imp1")
+	stored, _ := w.Store.Import(ctx, w.OrgID, "imp1")
 	if stored.Columns["Kodeord ved alarm"] != "safeWord" {
 		t.Fatalf("mapping not kept: %+v", stored.Columns)
 	}
@@ -134,7 +129,7 @@ func TestIngestAppliesTheColumnMapping(t *testing.T) {
 	if last.Reason != "notInFile" || last.Header != "Kodeord 2" || last.Column != "" {
 		t.Fatalf("%+v", job.Warnings)
 	}
-	if inv, _ := w.store.PendingInvitation(ctx, w.orgID, "liv@example.no"); inv != nil {
+	if inv, _ := w.Store.PendingInvitation(ctx, w.OrgID, "liv@example.no"); inv != nil {
 		t.Fatal("a failed import invited someone")
 	}
 }
@@ -142,9 +137,9 @@ func TestIngestAppliesTheColumnMapping(t *testing.T) {
 // The status keeps at most a bounded number of column warnings (a workbook
 // may have 16,384 columns); the report lists them all.
 func TestIngestBoundsTheColumnWarnings(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	var head, row strings.Builder
-	head.WriteString(strings.TrimSuffix(header, "\n"))
+	head.WriteString(strings.TrimSuffix(importtest.Header, "\n"))
 	row.WriteString("Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,")
 	for i := range 300 {
 		head.WriteString(",Ekstra " + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)))
@@ -154,60 +149,7 @@ func TestIngestBoundsTheColumnWarnings(t *testing.T) {
 	if job.Status != importjob.Done || len(job.Warnings) != importjob.MaxColumnWarnings || job.MoreWarnings != 300-importjob.MaxColumnWarnings {
 		t.Fatalf("%d warnings, %d more: %+v", len(job.Warnings), job.MoreWarnings, job)
 	}
-	if n := strings.Count(string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
+	if n := strings.Count(string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
 		t.Fatalf("%d warnings in the report", n)
-	}
-}
-
-// POST /orgs/{orgId}/imports takes a column mapping and stores it with
-// the job; a mapping naming an unknown field, two headers for one field, or
-// a member of the body the route does not know, is a 422 that names it.
-func TestCreateImportWithColumns(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
-	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Now: time.Now}).Register(router)
-	token, _, _ := issuer.Issue(ctx, w.admin, "ada@example.no")
-	call := func(route string, params map[string]string, body string) (int, string) {
-		t.Helper()
-		path := route[strings.Index(route, " ")+1:]
-		for k, v := range params {
-			path = strings.ReplaceAll(path, "{"+k+"}", v)
-		}
-		res, err := router.Handle(ctx, events.APIGatewayV2HTTPRequest{RouteKey: route, RawPath: path, PathParameters: params,
-			Headers: map[string]string{"authorization": "Bearer " + token}, Body: body})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.StatusCode, res.Body
-	}
-	o := map[string]string{"orgId": w.orgID}
-
-	status, body := call("POST /orgs/{orgId}/imports", o, `{"fileName":"r.csv","size":100,"columns":{"Kodeord ved alarm":"safeWord","Status":"ignore"}}`)
-	var up struct {
-		ImportID string `json:"importId"`
-	}
-	json.Unmarshal([]byte(body), &up)
-	if status != 201 || up.ImportID == "" {
-		t.Fatalf("%d %s", status, body)
-	}
-	status, body = call("GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": up.ImportID}, "")
-	if status != 200 || !strings.Contains(body, `"columns":{"Kodeord ved alarm":"safeWord","Status":"ignore"}`) {
-		t.Fatalf("%d %s", status, body)
-	}
-
-	for _, tc := range []struct{ body, field string }{
-		{`{"fileName":"r.csv","size":100,"columns":{"Kodeord ved alarm":"password"}}`, `"field":"columns.Kodeord ved alarm"`},
-		{`{"fileName":"r.csv","size":100,"columns":{"A":"email","B":"email"}}`, `"field":"columns.B"`},
-		{`{"fileName":"r.csv","size":100,"columns":{"A":7}}`, `"field":"columns`},
-		{`{"fileName":"r.csv","size":100,"fullRoster":true,"confirmRemoval":true}`, `"field":"confirmRemoval"`},
-		{`{"fileName":"r.csv","size":100,"columnMapping":{"A":"email"}}`, `"field":"columnMapping"`},
-	} {
-		status, body := call("POST /orgs/{orgId}/imports", o, tc.body)
-		if status != 422 || !strings.Contains(body, tc.field) {
-			t.Errorf("%s: %d %s", tc.body, status, body)
-		}
 	}
 }

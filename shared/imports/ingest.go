@@ -1,3 +1,9 @@
+// Package imports runs the import of a roster file dropped into the bucket
+// (through an upload URL, or directly): it claims the job, reads the file
+// from its checkpoint, has apply apply the rows, saves progress before the
+// deadline, and writes the report and the summary email. It is its own
+// package (and function, with the import routes') so that only they link
+// the spreadsheet library.
 package imports
 
 import (
@@ -16,6 +22,7 @@ import (
 
 	"onboarding/shared/fault"
 	"onboarding/shared/importjob"
+	"onboarding/shared/imports/apply"
 	"onboarding/shared/redact"
 	"onboarding/shared/roster"
 )
@@ -34,7 +41,7 @@ type SummaryMailer = importjob.SummaryMailer
 type Ingest struct {
 	Jobs    importjob.JobStore
 	Objects Objects
-	Applier *Applier
+	Applier *apply.Applier
 	Mailer  SummaryMailer
 	// Directory finds the uploader's email and language for the summary.
 	Directory importjob.Directory
@@ -204,7 +211,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop t
 	// Checked when the import was created; a stored one that no longer
 	// parses fails the file rather than being read without it.
 	if sess.Rules.Columns, err = roster.ParseMapping(job.Columns); err != nil {
-		return &roster.FileError{Message: "the import's column mapping is not valid: " + rowError(err)}
+		return &roster.FileError{Message: "the import's column mapping is not valid: " + apply.ReportMessage(err)}
 	}
 	var missing []string
 	if job.FullRoster {
@@ -335,7 +342,7 @@ func ours(err error) bool {
 }
 
 // open reads the job's file and finds its header.
-func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess *Session, limits roster.Limits) (*roster.Reader, func(), error) {
+func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess *apply.Session, limits roster.Limits) (*roster.Reader, func(), error) {
 	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", redact.Text(obj.Key), err)
@@ -393,7 +400,7 @@ const SafeRemovalShare = 0.25
 // missing reads the whole file once to find the monitored workers it no
 // longer lists. Before any change, it stops an import that would remove
 // more than SafeRemovalShare of them unless the import confirms removals.
-func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, sess *Session, limits roster.Limits) ([]string, error) {
+func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, sess *apply.Session, limits roster.Limits) ([]string, error) {
 	reader, closeFile, err := g.open(ctx, job, obj, sess, limits)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
+	"onboarding/shared/imports/importtest"
 )
 
 // memObjects is a bucket in memory.
@@ -46,19 +47,19 @@ func (s *summaries) SendImportSummary(_ context.Context, sum importjob.Summary) 
 }
 
 func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	mail := &summaries{}
 	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now,
+	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now,
 		ReportLinks: links}
 	var rows strings.Builder
-	rows.WriteString(header)
+	rows.WriteString(importtest.Header)
 	for _, name := range []string{"a", "b", "c", "d"} {
 		rows.WriteString("P,Q," + name + "@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n")
 	}
-	key := "imports/" + w.orgID + "/roster.csv"
+	key := "imports/" + w.OrgID + "/roster.csv"
 	objs.files[key] = []byte(rows.String())
 	obj := imports.Object{Key: key, ETag: `"etag-1"`, Size: int64(rows.Len())}
 
@@ -82,11 +83,11 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 		q[k] = v[0]
 	}
 	if l, err := links.Open(q, time.Now().Add(importjob.ReportLinkDays*24*time.Hour-time.Minute)); err != nil ||
-		l != (importjob.ReportLink{OrgID: w.orgID, ImportID: job.ID, Format: "xlsx"}) {
+		l != (importjob.ReportLink{OrgID: w.OrgID, ImportID: job.ID, Format: "xlsx"}) {
 		t.Fatalf("the summary's link opens %+v, %v", l, err)
 	}
-	if !bytes.Contains(objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"], []byte("a@example.no,created")) {
-		t.Fatalf("report %s", objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"])
+	if !bytes.Contains(objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"], []byte("a@example.no,created")) {
+		t.Fatalf("report %s", objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"])
 	}
 	// The same event again: nothing happens, no second summary.
 	again, err := g.Apply(ctx, obj)
@@ -102,27 +103,27 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 }
 
 func TestIngestResumesFromItsCheckpoint(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	now := time.Now().UTC().Truncate(time.Second)
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: func() time.Time { return now }}
-	csv := header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n" +
+	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
+	csv := importtest.Header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n" +
 		"P,Q,b@example.no,915 12 346,,Nord,Ola N,41234567,Per P,41234568,,\n"
-	key := "imports/" + w.orgID + "/imp1/roster.csv"
+	key := "imports/" + w.OrgID + "/imp1/roster.csv"
 	objs.files[key] = []byte(csv)
 	// A run claimed the job, applied row 2 and died (its lease is over).
-	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+	if err := w.Store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.OrgID, FileName: "roster.csv", UploadedBy: w.Admin,
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	job, claimed, err := w.store.ClaimImport(ctx, w.orgID, "imp1",
+	job, claimed, err := w.Store.ClaimImport(ctx, w.OrgID, "imp1",
 		importjob.Claim{Key: key, Version: "v1", Until: now.Add(-time.Minute), Now: now.Add(-time.Hour)})
 	if err != nil || !claimed {
 		t.Fatal(claimed, err)
 	}
 	job.NextRow, job.Counts.Rows, job.Counts.Created, job.UpdatedAt = 3, 1, 1, now
-	if err := w.store.SaveProgress(ctx, job); err != nil {
+	if err := w.Store.SaveProgress(ctx, job); err != nil {
 		t.Fatal(err)
 	}
 	// The retried event resumes at row 3: a@ (row 2) is not applied again.
@@ -130,46 +131,46 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 	if err != nil || done.Status != importjob.Done || done.Counts.Rows != 2 || done.Counts.Created != 2 {
 		t.Fatalf("%+v %v", done, err)
 	}
-	if inv, _ := w.store.PendingInvitation(ctx, w.orgID, "a@example.no"); inv != nil {
+	if inv, _ := w.Store.PendingInvitation(ctx, w.OrgID, "a@example.no"); inv != nil {
 		t.Fatal("row 2 was applied again")
 	}
-	if inv, _ := w.store.PendingInvitation(ctx, w.orgID, "b@example.no"); inv == nil {
+	if inv, _ := w.Store.PendingInvitation(ctx, w.OrgID, "b@example.no"); inv == nil {
 		t.Fatal("row 3 was not applied")
 	}
 	// A job that is running under a live lease is left alone.
-	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp2", OrgID: w.orgID, FileName: "x.csv", Status: importjob.AwaitingUpload,
+	if err := w.Store.CreateImport(ctx, importjob.Job{ID: "imp2", OrgID: w.OrgID, FileName: "x.csv", Status: importjob.AwaitingUpload,
 		CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); !claimed {
+	if _, claimed, _ := w.Store.ClaimImport(ctx, w.OrgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); !claimed {
 		t.Fatal("first claim")
 	}
-	if _, claimed, _ := w.store.ClaimImport(ctx, w.orgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); claimed {
+	if _, claimed, _ := w.Store.ClaimImport(ctx, w.OrgID, "imp2", importjob.Claim{Key: key, Version: "v9", Until: now.Add(time.Hour), Now: now}); claimed {
 		t.Fatal("claimed twice under a live lease")
 	}
 }
 
 func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	for _, name := range []string{"a", "b", "c", "d"} {
-		w.invite(name+"@example.no", "member", w.nord)
-		w.accept(name + "@example.no")
+		w.Invite(name+"@example.no", "member", w.Nord)
+		w.Accept(name + "@example.no")
 	}
-	w.invite("bo@example.no", "admin")
-	w.accept("bo@example.no")
+	w.Invite("bo@example.no", "admin")
+	w.Accept("bo@example.no")
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: time.Now}
+	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
 	run := func(id string, confirm bool, names ...string) importjob.Job {
 		t.Helper()
-		csv := header
+		csv := importtest.Header
 		for _, n := range names {
 			csv += "P,Q," + n + "@example.no,,,,,,,,,\n"
 		}
-		key := "imports/" + w.orgID + "/" + id + "/roster.csv"
+		key := "imports/" + w.OrgID + "/" + id + "/roster.csv"
 		objs.files[key] = []byte(csv)
 		now := time.Now()
-		if err := w.store.CreateImport(ctx, importjob.Job{ID: id, OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+		if err := w.Store.CreateImport(ctx, importjob.Job{ID: id, OrgID: w.OrgID, FileName: "roster.csv", UploadedBy: w.Admin,
 			FullRoster: true, ConfirmRemovals: confirm, Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
@@ -180,8 +181,8 @@ func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
 		return job
 	}
 	member := func(email string) bool {
-		acct, _ := w.store.AccountByEmail(ctx, email)
-		m, _ := w.store.Member(ctx, w.orgID, acct.UserID)
+		acct, _ := w.Store.AccountByEmail(ctx, email)
+		m, _ := w.Store.Member(ctx, w.OrgID, acct.UserID)
 		return m != nil
 	}
 	// Half of the monitored workers missing: stopped, nothing changed.
@@ -232,18 +233,18 @@ func (c *batchClock) SaveProgress(ctx context.Context, j importjob.Job) error {
 // the same rows on any machine (the contexts' real deadlines, minutes away,
 // never come).
 func TestIngestCarriesOnInTheNextRun(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
-	clock := &batchClock{JobStore: w.store, now: time.Now().UTC(), step: time.Minute}
-	g := &imports.Ingest{Jobs: clock, Objects: objs, Applier: w.applier, Now: clock.Now, Reserve: time.Minute}
+	clock := &batchClock{JobStore: w.Store, now: time.Now().UTC(), step: time.Minute}
+	g := &imports.Ingest{Jobs: clock, Objects: objs, Applier: w.Applier, Now: clock.Now, Reserve: time.Minute}
 	var csv strings.Builder
-	csv.WriteString(header)
+	csv.WriteString(importtest.Header)
 	const n = 1000
 	for i := range n {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,915 %02d %03d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, 10+i/100, i%1000)
 	}
-	key := "imports/" + w.orgID + "/big.csv"
+	key := "imports/" + w.OrgID + "/big.csv"
 	objs.files[key] = []byte(csv.String())
 	obj := imports.Object{Key: key, ETag: "big-1", Size: int64(csv.Len())}
 
@@ -269,7 +270,7 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	if job.Status != importjob.Done || job.Counts.Rows != n || job.Counts.Created != n || job.Counts.Unchanged != 0 {
 		t.Fatalf("after %d runs: %+v", runs, job)
 	}
-	report := objs.files[imports.ReportKey(w.orgID, job.ID)+".csv"]
+	report := objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"]
 	if lines := bytes.Count(report, []byte("\n")); lines != n+1 {
 		t.Fatalf("report has %d lines", lines)
 	}
@@ -317,26 +318,26 @@ func (c *cutAfter) SaveProgress(ctx context.Context, j importjob.Job) error {
 // report lines kept, the lease over), and the next run applies the batch
 // that was cut off, every row once.
 func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	objs := &memObjects{files: map[string][]byte{}}
 	var csv strings.Builder
-	csv.WriteString(header)
+	csv.WriteString(importtest.Header)
 	const n = 200
 	for i := range n {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, i)
 	}
-	key := "imports/" + w.orgID + "/cut.csv"
+	key := "imports/" + w.OrgID + "/cut.csv"
 	objs.files[key] = []byte(csv.String())
 	obj := imports.Object{Key: key, ETag: "cut-1", Size: int64(csv.Len())}
 	ctx := &cutOff{Context: context.Background(), deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
-	g := &imports.Ingest{Jobs: &cutAfter{JobStore: w.store, n: 3, ctx: ctx}, Objects: objs, Applier: w.applier, Now: time.Now}
+	g := &imports.Ingest{Jobs: &cutAfter{JobStore: w.Store, n: 3, ctx: ctx}, Objects: objs, Applier: w.Applier, Now: time.Now}
 
 	job, err := g.Apply(ctx, obj)
 	if !errors.Is(err, imports.ErrContinue) {
 		t.Fatalf("a run cut off by its deadline: %v (want ErrContinue)", err)
 	}
 	// Three batches of 50 were saved; the fourth, cut off, is not counted.
-	saved, err := w.store.Import(context.Background(), w.orgID, job.ID)
+	saved, err := w.Store.Import(context.Background(), w.OrgID, job.ID)
 	if err != nil || saved.Status != importjob.Running || saved.NextRow != 152 || saved.Counts.Created != 150 || saved.Counts.Errors != 0 {
 		t.Fatalf("kept: %+v %v", saved, err)
 	}
@@ -344,7 +345,7 @@ func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
 	if err != nil || done.Status != importjob.Done || done.Counts.Rows != n || done.Counts.Created != n || done.Counts.Errors != 0 {
 		t.Fatalf("next run: %+v %v", done, err)
 	}
-	report := string(objs.files[imports.ReportKey(w.orgID, done.ID)+".csv"])
+	report := string(objs.files[imports.ReportKey(w.OrgID, done.ID)+".csv"])
 	for i := range n {
 		if c := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); c != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, c, report)
@@ -374,22 +375,22 @@ func (f *flakyObjects) Get(ctx context.Context, key, version string) (io.ReadClo
 // event, a minute later, resumes it where it stopped, and the report lists
 // every row once.
 func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	var csv strings.Builder
 	// A column the import ignores makes the file longer than what opening
 	// it reads at once (64 KB), so the break comes while rows are read.
-	csv.WriteString(strings.TrimSuffix(header, "\n") + ",Skostørrelse\n")
+	csv.WriteString(strings.TrimSuffix(importtest.Header, "\n") + ",Skostørrelse\n")
 	const rows = 130
 	for i := range rows {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,,%s\n", i, i, strings.Repeat("x", 600))
 	}
-	key := "imports/" + w.orgID + "/imp1/roster.csv"
+	key := "imports/" + w.OrgID + "/imp1/roster.csv"
 	objs := &flakyObjects{memObjects: &memObjects{files: map[string][]byte{key: []byte(csv.String())}}}
 	objs.failAfter = strings.Index(csv.String(), "w120@") // rows 0 to 119 can be read
 	now := time.Now().UTC().Truncate(time.Second)
-	g := &imports.Ingest{Jobs: w.store, Objects: objs, Applier: w.applier, Now: func() time.Time { return now }}
-	if err := w.store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.orgID, FileName: "roster.csv", UploadedBy: w.admin,
+	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
+	if err := w.Store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.OrgID, FileName: "roster.csv", UploadedBy: w.Admin,
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "connection reset") || job.Status != importjob.Running {
 		t.Fatalf("first run: %+v %v", job, err)
 	}
-	saved, err := w.store.Import(ctx, w.orgID, "imp1")
+	saved, err := w.Store.Import(ctx, w.OrgID, "imp1")
 	if err != nil || saved.NextRow != 102 || saved.Counts.Created != 100 || len(saved.Parts) != 1 {
 		t.Fatalf("kept after the failure: next row %d, %+v, parts %v, %v", saved.NextRow, saved.Counts, saved.Parts, err)
 	}
@@ -417,10 +418,10 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if err != nil || done.Status != importjob.Done || done.Counts.Created != rows || done.Counts.Rows != rows {
 		t.Fatalf("retry: %+v %v", done, err)
 	}
-	if stale, err := w.store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
+	if stale, err := w.Store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
 		t.Fatalf("a finished import is still listed as running: %+v %v", stale, err)
 	}
-	report := string(objs.files[imports.ReportKey(w.orgID, "imp1")+".csv"])
+	report := string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"])
 	for i := range rows {
 		if n := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); n != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, n, report)

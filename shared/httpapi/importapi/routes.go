@@ -1,7 +1,8 @@
-// Package imports is the import of rosters: the HTTP routes an admin uses
-// and, later, the job that applies a spreadsheet. It is its own package (and
-// function) so that only it links the spreadsheet library.
-package imports
+// Package importapi is the imports function's route table: the roster
+// template, a new import's upload URL, an import's status and its report
+// (also through the summary email's signed link). The file itself is
+// applied by shared/imports, in the ingest function.
+package importapi
 
 import (
 	"bytes"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"onboarding/shared/access"
 	"onboarding/shared/fault"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/importjob"
@@ -28,10 +30,27 @@ type Presigner interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
-// Routes serves the import routes.
+// Orgs tells who may import into an organisation, and what its template
+// lists (*org.Service).
+type Orgs interface {
+	MayImport(ctx context.Context, userID, orgID string) (org.Organisation, access.Actor, error)
+	ImportTemplate(ctx context.Context, userID, orgID string) (org.ImportTemplate, error)
+}
+
+// Jobs opens and reads imports (the store; see importjob.JobStore).
+type Jobs interface {
+	// OpenImport stores a new job unless its organisation has limit open.
+	OpenImport(ctx context.Context, j importjob.Job, limit int) (opened bool, err error)
+	// Import reads one job, or nil.
+	Import(ctx context.Context, orgID, id string) (*importjob.Job, error)
+}
+
+// Routes serves the import routes. It reaches the domain and storage
+// through the interfaces above, which hold only the calls the routes make,
+// so route tests can run on fakes.
 type Routes struct {
-	Orgs    *org.Service
-	Jobs    importjob.JobStore
+	Orgs    Orgs
+	Jobs    Jobs
 	Objects Presigner
 	// Links makes the report links an import's status gives, and opens
 	// them and those of summary emails (made by the ingest function with

@@ -1,4 +1,4 @@
-package httpapi_test
+package adminapi_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
@@ -111,7 +112,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	(&httpapi.Admin{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
+	(&adminapi.Routes{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
 		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, actors: map[string]string{}}
 

@@ -1,4 +1,4 @@
-package httpapi_test
+package publicapi_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/fault"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
 )
 
@@ -59,7 +60,7 @@ func TestPasswordRoutesThrottleBySourceIP(t *testing.T) {
 	inv := invite.Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: invite.Pending,
 		TokenHash: hash, ExpiresAt: time.Now().Add(time.Hour)}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	(&httpapi.Public{
+	(&publicapi.Routes{
 		SignIn:      account.NewSignIn(store, account.Hasher{Params: account.OWASP}, nil, time.Now),
 		Invitations: &invite.Service{Store: openInvitation{inv: inv}, Guesses: guesses, Now: time.Now},
 		BaseURL:     "https://onboard.example",

@@ -1,4 +1,8 @@
-package imports
+// Package apply applies a roster's rows to an organisation: it invites new
+// people, updates members and pending invitations, removes those a row (or
+// a full roster) no longer lists, each within what the uploader may do.
+// Reading the file is roster's job, running an import imports'.
+package apply
 
 import (
 	"context"
@@ -205,7 +209,7 @@ func checked(row roster.Row) (line roster.ReportLine, warnings []string, ok bool
 // finished completes a report line with what applying the row came to.
 func finished(line roster.ReportLine, warnings []string, outcome, msg string, err error) roster.ReportLine {
 	if err != nil {
-		line.Outcome, line.Message = roster.Failed, rowError(err)
+		line.Outcome, line.Message = roster.Failed, ReportMessage(err)
 		return line
 	}
 	line.Outcome, line.Message = outcome, msg
@@ -215,9 +219,10 @@ func finished(line roster.ReportLine, warnings []string, outcome, msg string, er
 	return line
 }
 
-// rowError is what a report says of an error: the message of an expected
-// one, a generic line for anything else (the detail goes to the log).
-func rowError(err error) string {
+// ReportMessage is what a report says of an error: the message of an
+// expected one, a generic line for anything else (the detail goes to the
+// log).
+func ReportMessage(err error) string {
 	if e, ok := fault.As(err); ok && e.Code != fault.Internal {
 		msg := e.Message
 		for _, f := range e.Fields {
@@ -465,7 +470,7 @@ func (a *Applier) MonitoredPeople(ctx context.Context, s *Session) (map[string]b
 func (a *Applier) RemoveMissing(ctx context.Context, s *Session, email string) roster.ReportLine {
 	outcome, msg, err := a.remove(ctx, s, roster.Row{Email: email, Change: roster.Remove})
 	if err != nil {
-		return roster.ReportLine{Email: email, Outcome: roster.Failed, Message: "not in the roster, but could not be removed: " + rowError(err)}
+		return roster.ReportLine{Email: email, Outcome: roster.Failed, Message: "not in the roster, but could not be removed: " + ReportMessage(err)}
 	}
 	if outcome == roster.Removed {
 		msg = "not in the roster: " + msg

@@ -1,8 +1,7 @@
-package httpapi_test
+package adminapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
@@ -30,28 +30,6 @@ var forged = map[string]string{
 // requestContext.domainName itself (its own or a custom domain mapped to the
 // API); clients cannot.
 const apiDomain = "abc123.execute-api.eu-north-1.amazonaws.com"
-
-// The discovery document links to the configured public base, else to the
-// API's own domain, whatever the request's headers say.
-func TestDiscoveryLinksIgnoreForgedHeaders(t *testing.T) {
-	key, _ := authtoken.NewKey()
-	for configured, want := range map[string]string{"https://onboard.example": "https://onboard.example", "": "https://" + apiDomain} {
-		router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-		(&httpapi.Public{Invitations: &invite.Service{}, Issuer: "urn:links", Key: &key.PublicKey, BaseURL: configured}).Register(router)
-		res, err := router.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
-			RouteKey: "GET /.well-known/openid-configuration", Headers: forged,
-			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "links", DomainName: apiDomain},
-		})
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("%d %v", res.StatusCode, err)
-		}
-		var disco map[string]any
-		json.Unmarshal([]byte(res.Body), &disco)
-		if disco["jwks_uri"] != want+"/.well-known/jwks.json" || disco["token_endpoint"] != want+"/auth/sign-in" {
-			t.Errorf("configured %q: discovery %v", configured, disco)
-		}
-	}
-}
 
 // links records the links invitations are sent with.
 type links struct{ got []string }
@@ -89,7 +67,7 @@ func TestInvitationLinksIgnoreForgedHeaders(t *testing.T) {
 		run := *svc
 		run.AcceptURL = tc.configured
 		router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:links", &key.PublicKey))
-		(&httpapi.Admin{Invitations: &run, Orgs: &org.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
+		(&adminapi.Routes{Invitations: &run, Orgs: &org.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
 		headers := map[string]string{"authorization": "Bearer " + token}
 		for k, v := range forged {
 			headers[k] = v

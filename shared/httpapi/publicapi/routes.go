@@ -1,4 +1,6 @@
-package httpapi
+// Package publicapi is the accept function's route table: the routes anyone
+// may call, and the hosted pages they serve.
+package publicapi
 
 import (
 	"context"
@@ -12,6 +14,7 @@ import (
 
 	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
+	"onboarding/shared/httpapi"
 	"onboarding/shared/invite"
 )
 
@@ -57,21 +60,34 @@ func hostedPage(source string, strs []byte) (page, csp string) {
 		"; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 }
 
-// Public serves the routes anyone may call: preview and accept an
+// Routes serves the routes anyone may call: preview and accept an
 // invitation, sign in, the signing keys, the hosted acceptance page, and
 // leaving an organisation one was added to (the page and its call).
-type Public struct {
-	Invitations *invite.Service
-	SignIn      *account.SignIn
+type Routes struct {
+	Invitations Invitations
+	SignIn      SignIn
 	Issuer      string
 	Key         *ecdsa.PublicKey
 	// BaseURL is the public base the discovery document links to; empty
-	// links to the API's own domain (see Request.BaseURL).
+	// links to the API's own domain (see httpapi.Request.BaseURL).
 	BaseURL string
 }
 
+// Invitations is what the public routes do with an invitation's or a
+// leave link's token (*invite.Service).
+type Invitations interface {
+	Preview(ctx context.Context, token string) (invite.Preview, error)
+	Accept(ctx context.Context, req invite.AcceptRequest) (invite.Joined, error)
+	Leave(ctx context.Context, token string) (invite.Left, error)
+}
+
+// SignIn checks a password and issues an access token (*account.SignIn).
+type SignIn interface {
+	SignIn(ctx context.Context, email, password, source string) (account.Session, error)
+}
+
 // Register adds the public routes to rt.
-func (p *Public) Register(rt *Router) {
+func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /invitations/preview", p.preview)
 	rt.Public("POST /invitations/accept", p.accept)
 	rt.Public("POST /auth/sign-in", p.signIn)
@@ -82,58 +98,58 @@ func (p *Public) Register(rt *Router) {
 	rt.Public("POST /memberships/leave", p.leave)
 }
 
-func (p *Public) preview(ctx context.Context, r *Request) (Response, error) {
+func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		Token string `json:"token"`
 	}
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	pv, err := p.Invitations.Preview(ctx, in.Token)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, pv)
+	return httpapi.JSON(http.StatusOK, pv)
 }
 
-func (p *Public) accept(ctx context.Context, r *Request) (Response, error) {
+func (p *Routes) accept(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in invite.AcceptRequest
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	in.Source = r.Event.RequestContext.HTTP.SourceIP
 	joined, err := p.Invitations.Accept(ctx, in)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusCreated, joined)
+	return httpapi.JSON(http.StatusCreated, joined)
 }
 
-func (p *Public) signIn(ctx context.Context, r *Request) (Response, error) {
+func (p *Routes) signIn(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password, r.Event.RequestContext.HTTP.SourceIP)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, s)
+	return httpapi.JSON(http.StatusOK, s)
 }
 
-func (p *Public) jwks(context.Context, *Request) (Response, error) {
-	res, err := JSON(http.StatusOK, authtoken.JWKS{Keys: []authtoken.JWK{authtoken.PublicJWK(p.Key)}})
+func (p *Routes) jwks(context.Context, *httpapi.Request) (httpapi.Response, error) {
+	res, err := httpapi.JSON(http.StatusOK, authtoken.JWKS{Keys: []authtoken.JWK{authtoken.PublicJWK(p.Key)}})
 	res.Headers["Cache-Control"] = "public, max-age=300"
 	res.Headers["Content-Type"] = "application/jwk-set+json"
 	return res, err
 }
 
-func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, error) {
+func (p *Routes) openIDConfiguration(_ context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	base := r.BaseURL(p.BaseURL)
-	res, err := JSON(http.StatusOK, map[string]any{
+	res, err := httpapi.JSON(http.StatusOK, map[string]any{
 		"issuer":                                p.Issuer,
 		"jwks_uri":                              base + "/.well-known/jwks.json",
 		"token_endpoint":                        base + "/auth/sign-in",
@@ -147,32 +163,32 @@ func (p *Public) openIDConfiguration(_ context.Context, r *Request) (Response, e
 
 // leave ends the membership a leave link's token opens (the token from the
 // link's fragment, posted by the leave page).
-func (p *Public) leave(ctx context.Context, r *Request) (Response, error) {
+func (p *Routes) leave(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in struct {
 		Token string `json:"token"`
 	}
 	if err := r.Decode(&in); err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
 	left, err := p.Invitations.Leave(ctx, in.Token)
 	if err != nil {
-		return Response{}, err
+		return httpapi.Response{}, err
 	}
-	return JSON(http.StatusOK, left)
+	return httpapi.JSON(http.StatusOK, left)
 }
 
-func (p *Public) page(context.Context, *Request) (Response, error) {
+func (p *Routes) page(context.Context, *httpapi.Request) (httpapi.Response, error) {
 	return htmlPage(acceptPage, acceptPageCSP), nil
 }
 
-func (p *Public) leavePage(context.Context, *Request) (Response, error) {
+func (p *Routes) leavePage(context.Context, *httpapi.Request) (httpapi.Response, error) {
 	return htmlPage(leavePage, leavePageCSP), nil
 }
 
 // htmlPage serves a hosted page. It loads nothing from elsewhere and may not
 // be framed; the token stays in the fragment and never appears in a Referer.
-func htmlPage(page, csp string) Response {
-	return Response{StatusCode: http.StatusOK, Body: page, Headers: map[string]string{
+func htmlPage(page, csp string) httpapi.Response {
+	return httpapi.Response{StatusCode: http.StatusOK, Body: page, Headers: map[string]string{
 		"Content-Type":            "text/html; charset=utf-8",
 		"Cache-Control":           "public, max-age=300",
 		"Content-Security-Policy": csp,

@@ -1,4 +1,4 @@
-package imports_test
+package importapi_test
 
 import (
 	"context"
@@ -15,8 +15,10 @@ import (
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
+	"onboarding/shared/imports/importtest"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
@@ -28,9 +30,9 @@ import (
 // report gone or not yet written, is refused; so is the link of an uploader
 // who has since lost the right to import.
 func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
-	key, err := w.store.CursorKey(ctx)
+	key, err := w.Store.CursorKey(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,16 +41,16 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 	clock := now
 	tokenKey, _ := authtoken.NewKey()
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links,
+	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,
 		Now: func() time.Time { return clock }, ReportRetention: 30 * 24 * time.Hour}).Register(router)
 
 	job := func(uploader string, finished *time.Time) string {
-		j := importjob.Job{ID: invite.NewID(), OrgID: w.orgID, FileName: "r.csv", UploadedBy: uploader, Status: importjob.Running,
+		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: uploader, Status: importjob.Running,
 			CreatedAt: now, UpdatedAt: now}
 		if finished != nil {
-			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.orgID, j.ID)
+			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.OrgID, j.ID)
 		}
-		if err := w.store.CreateImport(ctx, j); err != nil {
+		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
 		}
 		return j.ID
@@ -71,16 +73,16 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 		return res
 	}
 
-	done := job(w.admin, &now)
+	done := job(w.Admin, &now)
 	for _, format := range []string{"xlsx", "csv"} {
-		res := open(links.Make(w.orgID, done, format, now))
-		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.orgID, done)+"."+format ||
+		res := open(links.Make(w.OrgID, done, format, now))
+		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, done)+"."+format ||
 			res.Headers["Cache-Control"] != "no-store" || res.Headers["Referrer-Policy"] != "no-referrer" {
 			t.Fatalf("%s link: %d %v %s", format, res.StatusCode, res.Headers, res.Body)
 		}
 	}
 
-	link := links.Make(w.orgID, done, "xlsx", now)
+	link := links.Make(w.OrgID, done, "xlsx", now)
 	edit := func(k, v string) string {
 		u, _ := url.Parse(link)
 		q := u.Query()
@@ -88,7 +90,7 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	other := job(w.admin, &now)
+	other := job(w.Admin, &now)
 	for name, edited := range map[string]string{
 		"another organisation": edit("org", "other-org"),
 		"another import":       edit("import", other),
@@ -109,30 +111,30 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 	clock = now
 	// A report past its retention (the bucket's lifecycle deleted it): 410.
 	old := now.Add(-31 * 24 * time.Hour)
-	if res := open(links.Make(w.orgID, job(w.admin, &old), "xlsx", now)); res.StatusCode != 410 {
+	if res := open(links.Make(w.OrgID, job(w.Admin, &old), "xlsx", now)); res.StatusCode != 410 {
 		t.Errorf("report past its retention: %d %s", res.StatusCode, res.Body)
 	}
 	// No report yet, or no such import: 404.
-	if res := open(links.Make(w.orgID, job(w.admin, nil), "xlsx", now)); res.StatusCode != 404 {
+	if res := open(links.Make(w.OrgID, job(w.Admin, nil), "xlsx", now)); res.StatusCode != 404 {
 		t.Errorf("no report yet: %d %s", res.StatusCode, res.Body)
 	}
-	if res := open(links.Make(w.orgID, "no-such-import", "xlsx", now)); res.StatusCode != 404 {
+	if res := open(links.Make(w.OrgID, "no-such-import", "xlsx", now)); res.StatusCode != 404 {
 		t.Errorf("no such import: %d %s", res.StatusCode, res.Body)
 	}
 	// A file dropped into the bucket (no uploader; the summary went to the
 	// configured address) opens as well.
-	if res := open(links.Make(w.orgID, job("", &now), "csv", now)); res.StatusCode != 303 {
+	if res := open(links.Make(w.OrgID, job("", &now), "csv", now)); res.StatusCode != 303 {
 		t.Errorf("a dropped file's report: %d %s", res.StatusCode, res.Body)
 	}
 	// The link acts for its uploader: once they are removed from the
 	// organisation it is refused, as their signed-in requests are.
-	w.invite("uc@example.no", "coordinator", w.nord)
-	coordinator := w.accept("uc@example.no")
-	theirs := links.Make(w.orgID, job(coordinator, &now), "xlsx", now)
+	w.Invite("uc@example.no", "coordinator", w.Nord)
+	coordinator := w.Accept("uc@example.no")
+	theirs := links.Make(w.OrgID, job(coordinator, &now), "xlsx", now)
 	if res := open(theirs); res.StatusCode != 303 {
 		t.Fatalf("the coordinator's link: %d %s", res.StatusCode, res.Body)
 	}
-	if err := (&membership.Service{Store: w.store, Now: time.Now}).Remove(ctx, w.admin, w.orgID, coordinator); err != nil {
+	if err := (&membership.Service{Store: w.Store, Now: time.Now}).Remove(ctx, w.Admin, w.OrgID, coordinator); err != nil {
 		t.Fatal(err)
 	}
 	if res := open(theirs); res.StatusCode != 403 {
@@ -146,9 +148,9 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 // through a URL presigned then; not presigned S3 URLs, which die with the
 // credentials that signed them. A report past its retention is not linked.
 func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
-	key, err := w.store.CursorKey(ctx)
+	key, err := w.Store.CursorKey(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,18 +158,18 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	tokenKey, _ := authtoken.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: tokenKey}, "urn:imports", time.Hour, time.Now)
-	token, _, _ := issuer.Issue(ctx, w.admin, "ada@example.no")
+	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no")
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links,
+	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,
 		Now: func() time.Time { return now }, ReportRetention: 30 * 24 * time.Hour}).Register(router)
 
 	job := func(finished *time.Time) string {
-		j := importjob.Job{ID: invite.NewID(), OrgID: w.orgID, FileName: "r.csv", UploadedBy: w.admin, Status: importjob.Running,
+		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: w.Admin, Status: importjob.Running,
 			CreatedAt: now, UpdatedAt: now}
 		if finished != nil {
-			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.orgID, j.ID)
+			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.OrgID, j.ID)
 		}
-		if err := w.store.CreateImport(ctx, j); err != nil {
+		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
 		}
 		return j.ID
@@ -177,8 +179,8 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 	const domain = "abc123.execute-api.eu-north-1.amazonaws.com"
 	status := func(importID string) map[string]string {
 		t.Helper()
-		ev := events.APIGatewayV2HTTPRequest{RouteKey: "GET /orgs/{orgId}/imports/{importId}", RawPath: "/orgs/" + w.orgID + "/imports/" + importID,
-			PathParameters: map[string]string{"orgId": w.orgID, "importId": importID}, Headers: map[string]string{"authorization": "Bearer " + token}}
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: "GET /orgs/{orgId}/imports/{importId}", RawPath: "/orgs/" + w.OrgID + "/imports/" + importID,
+			PathParameters: map[string]string{"orgId": w.OrgID, "importId": importID}, Headers: map[string]string{"authorization": "Bearer " + token}}
 		ev.RequestContext.DomainName = domain
 		res, err := router.Handle(ctx, ev)
 		if err != nil || res.StatusCode != 200 {
@@ -207,7 +209,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 		for k, v := range u.Query() {
 			q[k] = v[0]
 		}
-		if q["org"] != w.orgID || q["import"] != done || q["format"] != format {
+		if q["org"] != w.OrgID || q["import"] != done || q["format"] != format {
 			t.Fatalf("%s: %s", format, reports[format])
 		}
 		// It works for the days the email's would, as the email's does.
@@ -216,7 +218,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 		}
 		res, err := router.Handle(ctx, events.APIGatewayV2HTTPRequest{RouteKey: "GET " + importjob.ReportLinkPath, RawPath: u.Path,
 			RawQueryString: u.RawQuery, QueryStringParameters: q, Headers: map[string]string{}})
-		if err != nil || res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.orgID, done)+"."+format {
+		if err != nil || res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, done)+"."+format {
 			t.Fatalf("%s link: %d %v %s %v", format, res.StatusCode, res.Headers, res.Body, err)
 		}
 	}
@@ -230,7 +232,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 	}
 	// A configured public base URL wins over the request's domain.
 	router = httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links,
+	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,
 		PublicBaseURL: "https://onboard.example", Now: func() time.Time { return now }}).Register(router)
 	if r := status(done); !strings.HasPrefix(r["xlsx"], "https://onboard.example"+importjob.ReportLinkPath+"?") {
 		t.Errorf("under the public base URL: %v", r)

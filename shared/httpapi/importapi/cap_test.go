@@ -1,4 +1,4 @@
-package imports_test
+package importapi_test
 
 import (
 	"context"
@@ -16,8 +16,9 @@ import (
 	"onboarding/infra/testenv"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
+	"onboarding/shared/imports/importtest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
@@ -28,20 +29,20 @@ import (
 // held up. Every way an import ends gives its place back: its run finishes
 // it, the stale-import step gives it up, or its upload URL expires unused.
 func TestImportsPerOrganisationAreCapped(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	clock := testenv.NewClock()
 	key, _ := authtoken.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Now: clock.Now}).Register(router)
-	w.invite("uc@example.no", "coordinator", w.nord)
-	coordinator := w.accept("uc@example.no")
-	other, err := w.svc.Provision(ctx, invite.ProvisionRequest{Name: "Other", AdminEmail: "o@example.no"})
+	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Now: clock.Now}).Register(router)
+	w.Invite("uc@example.no", "coordinator", w.Nord)
+	coordinator := w.Accept("uc@example.no")
+	other, err := w.Svc.Provision(ctx, invite.ProvisionRequest{Name: "Other", AdminEmail: "o@example.no"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherAdmin := w.accept("o@example.no")
+	otherAdmin := w.Accept("o@example.no")
 
 	post := func(userID, orgID string) events.APIGatewayV2HTTPResponse {
 		token, _, _ := issuer.Issue(ctx, userID, "x@example.no")
@@ -54,7 +55,7 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 		return res
 	}
 	importID := func(res events.APIGatewayV2HTTPResponse) string {
-		var up imports.Upload
+		var up importapi.Upload
 		if res.StatusCode != 201 || json.Unmarshal([]byte(res.Body), &up) != nil || up.ImportID == "" {
 			t.Fatalf("no upload: %d %s", res.StatusCode, res.Body)
 		}
@@ -81,11 +82,11 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			uploader := w.admin
+			uploader := w.Admin
 			if i%2 == 1 {
 				uploader = coordinator
 			}
-			results[i] = post(uploader, w.orgID)
+			results[i] = post(uploader, w.OrgID)
 		}()
 	}
 	wg.Wait()
@@ -103,25 +104,25 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 
 	// Its run finishes one: a place is free again, and only one.
 	now := clock.Now()
-	finished, claimed, err := w.store.ClaimImport(ctx, w.orgID, open[0], importjob.Claim{Key: "imports/" + w.orgID + "/" + open[0] + "/roster.csv",
+	finished, claimed, err := w.Store.ClaimImport(ctx, w.OrgID, open[0], importjob.Claim{Key: "imports/" + w.OrgID + "/" + open[0] + "/roster.csv",
 		Version: "v1", Runner: "IngestFunction", Until: now.Add(15 * time.Minute), Now: now})
 	if err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
 	finished.Status, finished.FinishedAt, finished.UpdatedAt = importjob.Done, &now, now
-	if err := w.store.FinishImport(ctx, finished); err != nil {
+	if err := w.Store.FinishImport(ctx, finished); err != nil {
 		t.Fatal(err)
 	}
-	open[0] = importID(post(w.admin, w.orgID))
-	if !refused(post(w.admin, w.orgID)) {
+	open[0] = importID(post(w.Admin, w.OrgID))
+	if !refused(post(w.Admin, w.OrgID)) {
 		t.Fatal("a fourth import opened after one finished")
 	}
 
 	// The stale-import step gives one up whose runs keep dying.
-	step := &importjob.Resumer{Store: w.store, Now: clock.Now, Notifier: importjob.Notifier{},
+	step := &importjob.Resumer{Store: w.Store, Now: clock.Now, Notifier: importjob.Notifier{},
 		Start:    func(context.Context, importjob.Job) error { return nil },
 		Uploaded: func(context.Context, string) (bool, error) { return false, nil }} // no file ever arrives
-	if _, claimed, err := w.store.ClaimImport(ctx, w.orgID, open[1], importjob.Claim{Key: "imports/" + w.orgID + "/" + open[1] + "/roster.csv",
+	if _, claimed, err := w.Store.ClaimImport(ctx, w.OrgID, open[1], importjob.Claim{Key: "imports/" + w.OrgID + "/" + open[1] + "/roster.csv",
 		Version: "v1", Runner: "IngestFunction", Until: now.Add(time.Minute), Now: now}); err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
@@ -131,10 +132,10 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if j, _ := w.store.Import(ctx, w.orgID, open[1]); j == nil || j.Status != importjob.Failed {
+	if j, _ := w.Store.Import(ctx, w.OrgID, open[1]); j == nil || j.Status != importjob.Failed {
 		t.Fatalf("not given up: %+v", j)
 	}
-	open[1] = importID(post(w.admin, w.orgID))
+	open[1] = importID(post(w.Admin, w.OrgID))
 
 	// The upload URLs expire unused: each one's place is free once the step
 	// has seen it (UploadGrace after the expiry).
@@ -143,14 +144,14 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range open {
-		if j, _ := w.store.Import(ctx, w.orgID, id); j == nil || j.Status != importjob.Failed || !strings.Contains(j.Message, "no file was uploaded") {
+		if j, _ := w.Store.Import(ctx, w.OrgID, id); j == nil || j.Status != importjob.Failed || !strings.Contains(j.Message, "no file was uploaded") {
 			t.Fatalf("an unused upload is %+v", j)
 		}
 	}
 	for range importjob.MaxOpenPerOrg {
-		importID(post(coordinator, w.orgID))
+		importID(post(coordinator, w.OrgID))
 	}
-	if !refused(post(coordinator, w.orgID)) {
+	if !refused(post(coordinator, w.OrgID)) {
 		t.Fatal("more imports opened than the cap")
 	}
 }

@@ -1,4 +1,4 @@
-package imports_test
+package importapi_test
 
 import (
 	"bytes"
@@ -16,8 +16,10 @@ import (
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
 	"onboarding/shared/imports"
+	"onboarding/shared/imports/importtest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
@@ -35,7 +37,7 @@ func (presigner) PresignGet(_ context.Context, key string, _ time.Duration) (str
 // Who may use the import routes: roles that invite; an import's status and
 // report only its uploader and organisation-wide callers.
 func TestImportRoutesAuthorization(t *testing.T) {
-	w := newWorld(t)
+	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	key, _ := authtoken.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
@@ -44,26 +46,26 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	// More places than the cap: this test is about who may import, and
 	// opens more than importjob.MaxOpenPerOrg imports in one organisation
 	// (TestImportsPerOrganisationAreCapped is about how many).
-	(&imports.Routes{Orgs: &org.Service{Store: w.store, Now: time.Now}, Jobs: w.store, Objects: presigner{}, Links: links, Now: time.Now,
+	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links, Now: time.Now,
 		ReportRetention: 30 * 24 * time.Hour, MaxOpen: 10}).Register(router)
 
 	join := func(email, role string, units ...string) string {
-		w.invite(email, role, units...)
-		return w.accept(email)
+		w.Invite(email, role, units...)
+		return w.Accept(email)
 	}
 	names := []string{"org-wide admin", "unit admin", "unit coordinator", "reporter", "member", "other org's admin"}
 	ids := map[string]string{
-		"org-wide admin":   w.admin,
-		"unit admin":       join("ua@example.no", "admin", w.nord),
-		"unit coordinator": join("uc@example.no", "coordinator", w.nord),
+		"org-wide admin":   w.Admin,
+		"unit admin":       join("ua@example.no", "admin", w.Nord),
+		"unit coordinator": join("uc@example.no", "coordinator", w.Nord),
 		"reporter":         join("r@example.no", "reporter"),
-		"member":           join("m@example.no", "member", w.nord),
+		"member":           join("m@example.no", "member", w.Nord),
 	}
-	other, err := w.svc.Provision(ctx, invite.ProvisionRequest{Name: "Other", AdminEmail: "o@example.no"})
+	other, err := w.Svc.Provision(ctx, invite.ProvisionRequest{Name: "Other", AdminEmail: "o@example.no"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids["other org's admin"] = w.accept("o@example.no")
+	ids["other org's admin"] = w.Accept("o@example.no")
 	_ = other
 
 	do := func(actor, routeKey string, params, query map[string]string, body any) events.APIGatewayV2HTTPResponse {
@@ -99,7 +101,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		}
 		return q
 	}
-	o := map[string]string{"orgId": w.orgID}
+	o := map[string]string{"orgId": w.OrgID}
 	// An import by the org-wide admin, one by the unit coordinator.
 	importID := func(actor string) string {
 		status, body := call(actor, "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "roster.xlsx", "size": 2048})
@@ -116,10 +118,10 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	// Finished imports with reports, finished at the given time.
 	finished := func(actor string, at time.Time) string {
 		at = at.UTC().Truncate(time.Second)
-		j := importjob.Job{ID: invite.NewID(), OrgID: w.orgID, FileName: "r.csv", UploadedBy: ids[actor], Status: importjob.Done,
+		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: ids[actor], Status: importjob.Done,
 			CreatedAt: at, UpdatedAt: at, FinishedAt: &at}
-		j.ReportKey = imports.ReportKey(w.orgID, j.ID)
-		if err := w.store.CreateImport(ctx, j); err != nil {
+		j.ReportKey = imports.ReportKey(w.OrgID, j.ID)
+		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
 		}
 		return j.ID
@@ -135,13 +137,13 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	}{
 		{"download the template", "GET /orgs/{orgId}/imports/template", o, nil, [6]int{200, 200, 200, 403, 403, 403}},
 		{"start an import", "POST /orgs/{orgId}/imports", o, map[string]any{"fileName": "r.csv", "size": 10}, [6]int{201, 201, 201, 403, 403, 403}},
-		{"read an org-wide admin's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byAdmin}, nil,
+		{"read an org-wide admin's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.OrgID, "importId": byAdmin}, nil,
 			[6]int{200, 404, 404, 403, 403, 403}},
-		{"read a unit coordinator's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.orgID, "importId": byCoordinator}, nil,
+		{"read a unit coordinator's import", "GET /orgs/{orgId}/imports/{importId}", map[string]string{"orgId": w.OrgID, "importId": byCoordinator}, nil,
 			[6]int{200, 404, 200, 403, 403, 403}},
-		{"fetch an org-wide admin's report", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, nil,
+		{"fetch an org-wide admin's report", report, map[string]string{"orgId": w.OrgID, "importId": doneByAdmin}, nil,
 			[6]int{303, 404, 404, 403, 403, 403}},
-		{"fetch a unit coordinator's report", report, map[string]string{"orgId": w.orgID, "importId": doneByCoordinator}, nil,
+		{"fetch a unit coordinator's report", report, map[string]string{"orgId": w.OrgID, "importId": doneByCoordinator}, nil,
 			[6]int{303, 404, 303, 403, 403, 403}},
 	}
 	for _, tc := range cases {
@@ -160,8 +162,8 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		query map[string]string
 		want  [6]int
 	}{
-		{"open an emailed report link", linkQuery(links.Make(w.orgID, doneByCoordinator, "xlsx", time.Now())), [6]int{303, 303, 303, 303, 303, 303}},
-		{"open an edited emailed report link", linkQuery(strings.Replace(links.Make(w.orgID, doneByCoordinator, "xlsx", time.Now()), doneByCoordinator, doneByAdmin, 1)),
+		{"open an emailed report link", linkQuery(links.Make(w.OrgID, doneByCoordinator, "xlsx", time.Now())), [6]int{303, 303, 303, 303, 303, 303}},
+		{"open an edited emailed report link", linkQuery(strings.Replace(links.Make(w.OrgID, doneByCoordinator, "xlsx", time.Now()), doneByCoordinator, doneByAdmin, 1)),
 			[6]int{403, 403, 403, 403, 403, 403}},
 	}
 	for _, tc := range linkCases {
@@ -184,23 +186,23 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	// The report route answers with a fresh presigned URL to the format
 	// asked for (XLSX by default), never cached.
 	for query, want := range map[string]string{"": ".xlsx", "csv": ".csv", "XLSX": ".xlsx"} {
-		res := do("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, map[string]string{"format": query}, nil)
-		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.orgID, doneByAdmin)+want ||
+		res := do("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": doneByAdmin}, map[string]string{"format": query}, nil)
+		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, doneByAdmin)+want ||
 			res.Headers["Cache-Control"] != "no-store" {
 			t.Errorf("report ?format=%s: %d %v", query, res.StatusCode, res.Headers)
 		}
 	}
-	if res := do("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": doneByAdmin}, map[string]string{"format": "pdf"}, nil); res.StatusCode != 422 ||
+	if res := do("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": doneByAdmin}, map[string]string{"format": "pdf"}, nil); res.StatusCode != 422 ||
 		!strings.Contains(res.Body, "format") {
 		t.Errorf("format=pdf: %d %s", res.StatusCode, res.Body)
 	}
 	// No report yet is a 404; a report past its retention (the bucket's
 	// lifecycle has deleted it) a 410.
-	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": byAdmin}, nil); status != 404 {
+	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": byAdmin}, nil); status != 404 {
 		t.Errorf("no report yet: %d %s", status, body)
 	}
 	old := finished("org-wide admin", time.Now().Add(-31*24*time.Hour))
-	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.orgID, "importId": old}, nil); status != 410 {
+	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": old}, nil); status != 410 {
 		t.Errorf("a report past its retention: %d %s", status, body)
 	}
 	// A bad file name is named.

@@ -1,0 +1,417 @@
+// Package adminapi is the admin function's route table: the signed-in
+// routes on invitations, members, units, settings, the audit trail,
+// monitoring profiles and partners, and GET /me.
+package adminapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/httpapi"
+	"onboarding/shared/invite"
+	"onboarding/shared/membership"
+	"onboarding/shared/monitor"
+	"onboarding/shared/org"
+	"onboarding/shared/partner"
+)
+
+// Routes serves the signed-in (admin) routes. It reaches the domain
+// through the interfaces below, which hold only the calls the routes make,
+// so route tests can run on fakes.
+type Routes struct {
+	Invitations Invitations
+	Members     Members
+	Orgs        Orgs
+	Directory   account.Directory
+	// Partners is optional: without it the partner routes are not served.
+	Partners Partners
+	// Cursors signs and checks the lists' cursors.
+	Cursors *httpapi.Cursors
+}
+
+// Invitations is the invitation lifecycle (*invite.Service).
+type Invitations interface {
+	Invite(ctx context.Context, actorID, orgID string, req invite.Request) (invite.Invitation, error)
+	List(ctx context.Context, userID, orgID string, q invite.ListQuery) (invite.Page, error)
+	Get(ctx context.Context, userID, orgID, id string) (invite.Invitation, error)
+	Resend(ctx context.Context, userID, orgID, id string) (invite.Invitation, error)
+	Remove(ctx context.Context, userID, orgID, id string) (invite.Removed, error)
+}
+
+// Members is member management and monitoring profiles (*membership.Service).
+type Members interface {
+	List(ctx context.Context, userID, orgID string, q membership.Query) (membership.Page, error)
+	Update(ctx context.Context, userID, orgID, targetID string, c membership.Change) (org.Member, error)
+	Remove(ctx context.Context, userID, orgID, targetID string) error
+	Monitoring(ctx context.Context, userID, orgID, targetID string) (monitor.View, error)
+	SetMonitoring(ctx context.Context, userID, orgID, targetID string, c membership.MonitoringChange) (membership.Saved, error)
+}
+
+// Orgs is an organisation's units, settings and audit trail (*org.Service).
+type Orgs interface {
+	ListUnits(ctx context.Context, userID, orgID string) ([]org.Unit, error)
+	CreateUnit(ctx context.Context, userID, orgID, name string) (org.Unit, error)
+	RenameUnit(ctx context.Context, userID, orgID, unitID, name string) (org.Unit, error)
+	DeleteUnit(ctx context.Context, userID, orgID, unitID string) error
+	Settings(ctx context.Context, userID, orgID string) (org.Settings, error)
+	UpdateSettings(ctx context.Context, userID, orgID string, c org.SettingsChange) (org.Settings, error)
+	AuditTrail(ctx context.Context, userID, orgID string, limit int, cursor string) (org.AuditPage, error)
+}
+
+// Partners is monitoring partners and their deliveries (*partner.Service).
+type Partners interface {
+	List(ctx context.Context, userID, orgID string) ([]partner.View, error)
+	Get(ctx context.Context, userID, orgID, partnerID string) (partner.View, error)
+	Put(ctx context.Context, userID, orgID, partnerID string, c partner.Config) (v partner.View, created bool, err error)
+	Delete(ctx context.Context, userID, orgID, partnerID string) error
+	Deliveries(ctx context.Context, userID, orgID, partnerID string, limit int, cursor string) (partner.DeliveryPage, error)
+	Redeliver(ctx context.Context, userID, orgID, partnerID, deliveryID string) (partner.DeliveryView, error)
+	RequestRoster(ctx context.Context, userID, orgID, partnerID string) (partner.DeliveryView, error)
+}
+
+// Register adds the admin routes to rt.
+func (a *Routes) Register(rt *httpapi.Router) {
+	if a.Cursors == nil {
+		panic("adminapi: routes without Cursors")
+	}
+	rt.Authed("GET /me", a.me)
+	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
+	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
+	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
+	rt.Authed("POST /orgs/{orgId}/invitations/{invitationId}/resend", a.resendInvitation)
+	rt.Authed("DELETE /orgs/{orgId}/invitations/{invitationId}", a.removeInvitation)
+	rt.Authed("GET /orgs/{orgId}/members", a.listMembers)
+	rt.Authed("PATCH /orgs/{orgId}/members/{userId}", a.updateMember)
+	rt.Authed("DELETE /orgs/{orgId}/members/{userId}", a.removeMember)
+	rt.Authed("GET /orgs/{orgId}/members/{userId}/monitoring", a.getMonitoring)
+	rt.Authed("PUT /orgs/{orgId}/members/{userId}/monitoring", a.putMonitoring)
+	rt.Authed("GET /orgs/{orgId}/units", a.listUnits)
+	rt.Authed("POST /orgs/{orgId}/units", a.createUnit)
+	rt.Authed("PATCH /orgs/{orgId}/units/{unitId}", a.renameUnit)
+	rt.Authed("DELETE /orgs/{orgId}/units/{unitId}", a.deleteUnit)
+	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
+	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
+	rt.Authed("GET /orgs/{orgId}/audit", a.auditTrail)
+	if a.Partners != nil {
+		rt.Authed("GET /orgs/{orgId}/partners", a.listPartners)
+		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}", a.getPartner)
+		rt.Authed("PUT /orgs/{orgId}/partners/{partnerId}", a.putPartner)
+		rt.Authed("DELETE /orgs/{orgId}/partners/{partnerId}", a.deletePartner)
+		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}/deliveries", a.listDeliveries)
+		rt.Authed("POST /orgs/{orgId}/partners/{partnerId}/deliveries/{deliveryId}/redeliver", a.redeliver)
+		rt.Authed("POST /orgs/{orgId}/partners/{partnerId}/roster", a.requestRoster)
+	}
+}
+
+// invitations is the service for r. An *invite.Service with no acceptance
+// page configured (no public base URL) links, per request, to the API's own
+// page on the domain r came to (see httpapi.Request.BaseURL); any other
+// Invitations (a test's fake) is used as it is.
+func (a *Routes) invitations(r *httpapi.Request) Invitations {
+	s, ok := a.Invitations.(*invite.Service)
+	if !ok || s.AcceptURL != "" {
+		return a.Invitations
+	}
+	perRequest := *s
+	perRequest.AcceptURL = r.BaseURL("") + "/accept"
+	return &perRequest
+}
+
+func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	me, err := account.LoadMe(ctx, a.Directory, r.UserID())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, me)
+}
+
+func (a *Routes) createInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in invite.Request
+	if err := r.Decode(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	inv, err := a.invitations(r).Invite(ctx, r.UserID(), r.Param("orgId"), in)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, inv)
+}
+
+// limit reads the optional limit query parameter.
+func limit(r *httpapi.Request) (int, error) {
+	l := r.Query("limit")
+	if l == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil {
+		e := fault.New(fault.Invalid, "the request has invalid fields")
+		e.Fields = []fault.FieldError{{Field: "limit", Code: string(fault.Invalid), Message: "a whole number"}}
+		return 0, e
+	}
+	return n, nil
+}
+
+func (a *Routes) listInvitations(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	cursor, err := a.Cursors.Open(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	q := invite.ListQuery{Status: r.Query("status"), Cursor: cursor, Limit: n}
+	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
+}
+
+func (a *Routes) getInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	inv, err := a.Invitations.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, inv)
+}
+
+func (a *Routes) resendInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	inv, err := a.invitations(r).Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, inv)
+}
+
+func (a *Routes) removeInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	removed, err := a.Invitations.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if removed.Deleted {
+		return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+	}
+	return httpapi.JSON(http.StatusOK, removed.Invitation)
+}
+
+func (a *Routes) listMembers(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	cursor, err := a.Cursors.Open(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
+		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: cursor, Limit: n})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
+}
+
+func (a *Routes) updateMember(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c membership.Change
+	if err := r.Decode(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := a.Members.Update(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, m)
+}
+
+func (a *Routes) removeMember(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Members.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("userId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Routes) getMonitoring(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	v, err := a.Members.Monitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, v)
+}
+
+func (a *Routes) putMonitoring(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c membership.MonitoringChange
+	if err := r.Decode(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	saved, err := a.Members.SetMonitoring(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, saved)
+}
+
+type unitRequest struct {
+	Name string `json:"name"`
+}
+
+func (a *Routes) listUnits(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if r.Query("cursor") != "" { // one page: no cursor is ever given out
+		return httpapi.Response{}, fault.BadCursor()
+	}
+	units, err := a.Orgs.ListUnits(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": units, "nextCursor": nil})
+}
+
+func (a *Routes) createUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in unitRequest
+	if err := r.Decode(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	u, err := a.Orgs.CreateUnit(ctx, r.UserID(), r.Param("orgId"), in.Name)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusCreated, u)
+}
+
+func (a *Routes) renameUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in unitRequest
+	if err := r.Decode(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	u, err := a.Orgs.RenameUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId"), in.Name)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, u)
+}
+
+func (a *Routes) deleteUnit(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Orgs.DeleteUnit(ctx, r.UserID(), r.Param("orgId"), r.Param("unitId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Routes) getSettings(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	st, err := a.Orgs.Settings(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, st)
+}
+
+func (a *Routes) updateSettings(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c org.SettingsChange
+	if err := r.Decode(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	st, err := a.Orgs.UpdateSettings(ctx, r.UserID(), r.Param("orgId"), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, st)
+}
+
+func (a *Routes) auditTrail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	cursor, err := a.Cursors.Open(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := a.Orgs.AuditTrail(ctx, r.UserID(), r.Param("orgId"), n, cursor)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page.NextCursor = a.Cursors.SealNext(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
+}
+
+func (a *Routes) listPartners(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	ps, err := a.Partners.List(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"items": ps})
+}
+
+func (a *Routes) getPartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	v, err := a.Partners.Get(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, v)
+}
+
+// putPartner answers 201 with the webhook secret (shown only here) for a new
+// partner, 200 for a changed one (with the secret when it was rotated).
+func (a *Routes) putPartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c partner.Config
+	if err := r.Decode(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	v, created, err := a.Partners.Put(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return httpapi.JSON(status, v) // never cached (JSON answers are no-store)
+}
+
+func (a *Routes) deletePartner(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Partners.Delete(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Routes) listDeliveries(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	n, err := limit(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	cursor, err := a.Cursors.Open(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := a.Partners.Deliveries(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), n, cursor)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page.NextCursor = a.Cursors.Seal(r, page.NextCursor)
+	return httpapi.JSON(http.StatusOK, page)
+}
+
+// redeliver answers 202: the copy is queued, due at once.
+func (a *Routes) redeliver(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	v, err := a.Partners.Redeliver(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"), r.Param("deliveryId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusAccepted, v)
+}
+
+// requestRoster answers 202: the roster email is queued.
+func (a *Routes) requestRoster(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	v, err := a.Partners.RequestRoster(ctx, r.UserID(), r.Param("orgId"), r.Param("partnerId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusAccepted, v)
+}

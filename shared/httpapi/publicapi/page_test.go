@@ -1,0 +1,94 @@
+package publicapi
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// Both hosted pages get the shared language code where their script asks
+// for it, before their CSP hash is taken.
+func TestHostedPagesShareTheirLanguageCode(t *testing.T) {
+	for name, page := range map[string]string{"accept": acceptPage, "leave": leavePage} {
+		if strings.Contains(page, "/*I18N*/") || !strings.Contains(page, "function pick(prefs)") || strings.Contains(page, "/*STRINGS*/{}") {
+			t.Errorf("%s page: the shared language code or its strings were not put in", name)
+		}
+	}
+}
+
+func TestAcceptPageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	langs := []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"}
+	for _, l := range langs {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" {
+				t.Errorf("%s: page string %s missing", l, k)
+			}
+		}
+	}
+	if strings.Contains(acceptPage, "/*STRINGS*/") || !strings.Contains(acceptPage, `"Godta invitasjonen"`) {
+		t.Fatal("the page's strings were not put in")
+	}
+	if !strings.Contains(acceptPageCSP, "script-src 'sha256-") {
+		t.Fatal("no script hash in the CSP")
+	}
+}
+
+// Someone who already has an account accepts by signing in: the page labels
+// the password field so, in every language, and asks for no new password.
+func TestAcceptPageSignsInExistingAccounts(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(acceptStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"signInPassword", "signInHint", "signInSubmit", "joined"}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		for _, k := range keys {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: %s missing or left in English", l, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(acceptPage, `t("`+k+`"`) {
+			t.Errorf("the page does not use %s", k)
+		}
+	}
+}
+
+// The leave page exists in every language, with every string, and its
+// strict policy (our own script and style, by hash, nothing else).
+func TestLeavePageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(leaveStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d leave page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: leave page string %s missing or left in English", l, k)
+			}
+		}
+	}
+	for k := range all["en"] {
+		if !strings.Contains(leavePage, `t("`+k+`"`) && !strings.Contains(leavePage, `data-i18n="`+k+`"`) &&
+			!strings.Contains(leavePage, `"`+k+`"`) {
+			t.Errorf("the leave page does not use %s", k)
+		}
+	}
+	if strings.Contains(leavePage, "/*STRINGS*/") || !strings.Contains(leavePage, `"Meld deg ut"`) {
+		t.Fatal("the leave page's strings were not put in")
+	}
+	if !strings.Contains(leavePageCSP, "script-src 'sha256-") || strings.Contains(leavePageCSP, "unsafe") || leavePageCSP == acceptPageCSP {
+		t.Fatalf("leave page CSP %q", leavePageCSP)
+	}
+}

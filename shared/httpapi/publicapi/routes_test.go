@@ -1,0 +1,152 @@
+package publicapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"onboarding/shared/account"
+	"onboarding/shared/authtoken"
+	"onboarding/shared/fault"
+	"onboarding/shared/httpapi"
+	"onboarding/shared/httpapi/publicapi"
+	"onboarding/shared/invite"
+)
+
+// The real services are what the routes' interfaces describe.
+var (
+	_ publicapi.Invitations = (*invite.Service)(nil)
+	_ publicapi.SignIn      = (*account.SignIn)(nil)
+)
+
+// tokens records what the public routes hand the domain, and answers with
+// err.
+type tokens struct {
+	calls []string
+	err   error
+}
+
+func (f *tokens) Preview(_ context.Context, token string) (invite.Preview, error) {
+	f.calls = append(f.calls, "Preview "+token)
+	return invite.Preview{OrgID: "o1"}, f.err
+}
+func (f *tokens) Accept(_ context.Context, req invite.AcceptRequest) (invite.Joined, error) {
+	b, _ := json.Marshal(req)
+	f.calls = append(f.calls, "Accept "+string(b)+" from "+req.Source)
+	return invite.Joined{UserID: "u1", OrgID: "o1", Role: "member"}, f.err
+}
+func (f *tokens) Leave(_ context.Context, token string) (invite.Left, error) {
+	f.calls = append(f.calls, "Leave "+token)
+	return invite.Left{OrgID: "o1", OrgName: "Nordlys"}, f.err
+}
+func (f *tokens) SignIn(_ context.Context, email, password, source string) (account.Session, error) {
+	f.calls = append(f.calls, "SignIn "+email+" "+password+" from "+source)
+	return account.Session{AccessToken: "t", TokenType: "Bearer", ExpiresIn: 900}, f.err
+}
+
+// Each public route, on fakes: what it hands the domain (the caller's IP
+// from the request context, never from the body), its status and headers,
+// and how refusals become problem+json.
+func TestPublicRoutesOnFakes(t *testing.T) {
+	f := &tokens{}
+	key, _ := authtoken.NewKey()
+	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
+	serve := func(route, body string) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-1", DomainName: "api.example",
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{SourceIP: "203.0.113.9"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	cases := []struct {
+		route, body string
+		status      int
+		contentType string
+		call        string // "" for routes that ask the domain nothing
+		badType     string // a body with a member of the wrong type
+	}{
+		{"POST /invitations/preview", `{"token":"tok-1"}`, 200, "application/json", "Preview tok-1", `{"token":1}`},
+		{"POST /invitations/accept", `{"token":"tok-1","firstName":"Kari","lastName":"N","password":"pw","acceptTerms":true,"termsVersion":"v1","source":"192.0.2.1"}`,
+			201, "application/json",
+			`Accept {"token":"tok-1","firstName":"Kari","lastName":"N","password":"pw","acceptTerms":true,"termsVersion":"v1"} from 203.0.113.9`,
+			`{"acceptTerms":"yes"}`},
+		{"POST /auth/sign-in", `{"email":"k@example.no","password":"pw","source":"192.0.2.1"}`, 200, "application/json",
+			"SignIn k@example.no pw from 203.0.113.9", `{"email":["k@example.no"]}`},
+		{"POST /memberships/leave", `{"token":"tok-2"}`, 200, "application/json", "Leave tok-2", `{"token":true}`},
+		{"GET /.well-known/jwks.json", "", 200, "application/jwk-set+json", "", ""},
+		{"GET /.well-known/openid-configuration", "", 200, "application/json", "", ""},
+		{"GET /accept", "", 200, "text/html; charset=utf-8", "", ""},
+		{"GET /leave", "", 200, "text/html; charset=utf-8", "", ""},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[tc.route] = true
+		t.Run(tc.route, func(t *testing.T) {
+			f.calls, f.err = nil, nil
+			res := serve(tc.route, tc.body)
+			if res.StatusCode != tc.status || res.Headers["Content-Type"] != tc.contentType || strings.Join(f.calls, "; ") != tc.call {
+				t.Fatalf("%d %q, calls %q\nwant %d %q, calls %q", res.StatusCode, res.Headers["Content-Type"], f.calls, tc.status, tc.contentType, tc.call)
+			}
+			if tc.call == "" {
+				if res.Headers["Cache-Control"] != "public, max-age=300" {
+					t.Errorf("Cache-Control %q", res.Headers["Cache-Control"])
+				}
+				return
+			}
+			if res.Headers["Cache-Control"] != "no-store" {
+				t.Errorf("Cache-Control %q", res.Headers["Cache-Control"])
+			}
+			// Refusals keep their code and message (and a throttle's
+			// Retry-After); anything else is an opaque 500.
+			throttled := fault.New(fault.TooMany, "too many failed sign-ins; try again later")
+			throttled.RetryAfter = 90 * time.Second
+			for _, refusal := range []struct {
+				err    error
+				status int
+				code   string
+			}{
+				{fault.New(fault.Gone, "this invitation has expired"), 410, "gone"},
+				{fault.New(fault.Unauthorized, "wrong email or password"), 401, "unauthorized"},
+				{fault.New(fault.NotFound, "no such invitation"), 404, "not_found"},
+				{throttled, 429, "too_many"},
+				{errors.New("kms: AccessDenied for key arn:aws:kms:eu-north-1:1:key/x"), 500, "internal"},
+			} {
+				f.err = refusal.err
+				res := serve(tc.route, tc.body)
+				var p map[string]any
+				json.Unmarshal([]byte(res.Body), &p)
+				if res.StatusCode != refusal.status || res.Headers["Content-Type"] != "application/problem+json" || p["code"] != refusal.code ||
+					strings.Contains(res.Body, "kms") {
+					t.Errorf("%v: %d %v %s", refusal.err, res.StatusCode, res.Headers, res.Body)
+				}
+				if refusal.status == 429 && res.Headers["Retry-After"] != "90" {
+					t.Errorf("Retry-After %q", res.Headers["Retry-After"])
+				}
+			}
+			f.err = nil
+			// Bodies that cannot be read never reach the domain.
+			for bad, status := range map[string]int{`{"token":`: 400, `"tok-1"`: 400, ``: 400, tc.badType: 422} {
+				f.calls = nil
+				if res := serve(tc.route, bad); res.StatusCode != status || len(f.calls) > 0 {
+					t.Errorf("body %q: %d %s, calls %v", bad, res.StatusCode, res.Body, f.calls)
+				}
+			}
+		})
+	}
+	for _, r := range rt.Routes() {
+		if !covered[r] {
+			t.Errorf("route %s has no case on fakes", r)
+		}
+	}
+}
