@@ -240,6 +240,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"] = role.AccessKey, role.SecretKey, role.Token
 		env["AWS_LAMBDA_FUNCTION_NAME"] = f.PhysicalName
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = s.DynamoDBURL
+		env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = s.DynamoDBURL
 		env["AWS_ENDPOINT_URL_SESV2"] = s.SESURL
 		env["AWS_ENDPOINT_URL_S3"] = s.S3URL
 		env["AWS_ENDPOINT_URL_LAMBDA"] = s.InvokeURL
