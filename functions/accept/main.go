@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/signer"
 )
 
 func main() {
@@ -27,7 +28,7 @@ func main() {
 	publicBase := env.PublicBaseURL(config.RequestDomain)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	config.Check(env.Err())
-	signer, key, err := authtoken.LoadSigner(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
+	signer, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
 	config.Check(err)
 	tokens := config.Must(authtoken.NewIssuer(ctx, signer, issuer, time.Duration(tokenMinutes)*time.Minute, time.Now))
 

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/importjob"
 	"onboarding/shared/objects"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 func main() {
@@ -31,7 +32,7 @@ func main() {
 	maxMB := env.Int("IMPORT_MAX_MB", 50, 1, 1024)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	config.Check(env.Err())
-	_, key, err := authtoken.LoadSigner(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
+	_, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
 	config.Check(err)
 	store := clients.Store()
 	// The deployment's key, which signs the report links (the ingest

@@ -20,6 +20,7 @@ import (
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
+	"onboarding/shared/signer"
 )
 
 func main() {
@@ -37,7 +38,7 @@ func main() {
 	// Only the local runner sets it: webhooks on this machine's loopback.
 	loopback := env.Optional("PARTNER_ALLOW_LOOPBACK", "") == "true"
 	config.Check(env.Err())
-	_, key, err := authtoken.LoadSigner(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
+	_, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
 	config.Check(err)
 	mailer := config.Must(mail.NewInvitationMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
 	store := clients.Store()

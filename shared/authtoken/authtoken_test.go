@@ -1,25 +1,20 @@
-package authtoken
+package authtoken_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/asn1"
-	"math/big"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"crypto/x509"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"onboarding/shared/authtoken"
+	"onboarding/shared/signer"
 )
 
 func TestIssueVerify(t *testing.T) {
-	key, _ := NewKey()
+	key, _ := signer.NewKey()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	iss, err := NewIssuer(context.Background(), KeySigner{key}, "urn:test", 15*time.Minute, clock)
+	iss, err := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:test", 15*time.Minute, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,16 +22,16 @@ func TestIssueVerify(t *testing.T) {
 	if err != nil || life != 15*time.Minute {
 		t.Fatal(err)
 	}
-	v := NewVerifier("urn:test", &key.PublicKey)
+	v := authtoken.NewVerifier("urn:test", &key.PublicKey)
 	c, err := v.Verify(tok)
 	if err != nil || c.Subject != "u1" || c.Email != "kari@example.no" {
 		t.Fatalf("verify: %+v %v", c, err)
 	}
 
-	other, _ := NewKey()
-	cases := map[string]*Verifier{
-		"other issuer": NewVerifier("urn:other", &key.PublicKey),
-		"other key":    NewVerifier("urn:test", &other.PublicKey),
+	other, _ := signer.NewKey()
+	cases := map[string]*authtoken.Verifier{
+		"other issuer": authtoken.NewVerifier("urn:other", &key.PublicKey),
+		"other key":    authtoken.NewVerifier("urn:test", &other.PublicKey),
 	}
 	for name, v := range cases {
 		if _, err := v.Verify(tok); err == nil {
@@ -61,54 +56,10 @@ func TestIssueVerify(t *testing.T) {
 }
 
 func TestJWKRoundTrip(t *testing.T) {
-	key, _ := NewKey()
-	j := PublicJWK(&key.PublicKey)
-	back, err := KeyFromJWK(j)
-	if err != nil || !back.Equal(&key.PublicKey) || j.Kid != Thumbprint(&key.PublicKey) {
+	key, _ := signer.NewKey()
+	j := authtoken.PublicJWK(&key.PublicKey)
+	back, err := authtoken.KeyFromJWK(j)
+	if err != nil || !back.Equal(&key.PublicKey) || j.Kid != authtoken.Thumbprint(&key.PublicKey) {
 		t.Fatalf("round trip: %v", err)
-	}
-}
-
-func TestKeyFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "k.pem")
-	a, err := LoadOrCreateKeyFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := LoadOrCreateKeyFile(path)
-	if err != nil || !a.Equal(b) {
-		t.Fatalf("reload: %v", err)
-	}
-}
-
-// fakeKMS signs like KMS does: DER signatures, DER public keys.
-type fakeKMS struct{ key *ecdsa.PrivateKey }
-
-func (f fakeKMS) Sign(_ context.Context, in *kms.SignInput, _ ...func(*kms.Options)) (*kms.SignOutput, error) {
-	digest := sha256.Sum256(in.Message)
-	der, err := ecdsa.SignASN1(nil, f.key, digest[:])
-	return &kms.SignOutput{Signature: der}, err
-}
-func (f fakeKMS) GetPublicKey(context.Context, *kms.GetPublicKeyInput, ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error) {
-	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
-	return &kms.GetPublicKeyOutput{PublicKey: der}, err
-}
-
-func TestKMSSignerShapes(t *testing.T) {
-	key, _ := NewKey()
-	s := &KMSSigner{Client: fakeKMS{key}, KeyID: "k"}
-	digest := sha256.Sum256([]byte("x"))
-	raw, err := s.Sign(context.Background(), []byte("x"))
-	if err != nil || len(raw) != 64 {
-		t.Fatalf("raw signature %d %v", len(raw), err)
-	}
-	r, sv := new(big.Int).SetBytes(raw[:32]), new(big.Int).SetBytes(raw[32:])
-	der, _ := asn1.Marshal(struct{ R, S *big.Int }{r, sv})
-	if !ecdsa.VerifyASN1(&key.PublicKey, digest[:], der) {
-		t.Fatal("converted signature does not verify")
-	}
-	pub, err := s.PublicKey(context.Background())
-	if err != nil || !pub.Equal(&key.PublicKey) {
-		t.Fatalf("public key: %v", err)
 	}
 }

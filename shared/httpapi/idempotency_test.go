@@ -16,14 +16,15 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/idempotency"
+	"onboarding/shared/signer"
 )
 
 // keyed is a router over DynamoDB Local whose one POST route runs h, and a
 // function that posts body to it under Idempotency-Key "k1".
 func keyed(t *testing.T, clk *testenv.Clock, h httpapi.HandlerFunc) func(body string) httpapi.Response {
 	client, table := testenv.Table(t)
-	key, _ := authtoken.NewKey()
-	iss, _ := authtoken.NewIssuer(context.Background(), authtoken.KeySigner{Key: key}, "urn:idem", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	iss, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:idem", time.Hour, time.Now)
 	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no")
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:idem", &key.PublicKey)).
 		WithIdempotency(ddb.New(client, table, clk.Now), clk.Now)

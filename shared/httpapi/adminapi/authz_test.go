@@ -25,6 +25,7 @@ import (
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
+	"onboarding/shared/signer"
 )
 
 // noMail sends nothing; the matrix is about who may act.
@@ -103,8 +104,8 @@ func (w *world) call(actor, routeKey string, params map[string]string, body any)
 func newWorld(t *testing.T) *world {
 	client, table := testenv.Table(t)
 	store := ddb.New(client, table, time.Now)
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(context.Background(), authtoken.KeySigner{Key: key}, "urn:authz", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:authz", time.Hour, time.Now)
 	svc := &invite.Service{Store: store, Mailer: noMail{}, AcceptURL: "https://x/accept", Now: time.Now, LifetimeDays: 30}
 	orgs := &org.Service{Store: store, Now: time.Now}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:authz", &key.PublicKey))

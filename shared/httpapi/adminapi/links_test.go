@@ -18,6 +18,7 @@ import (
 	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 // forged are headers any client can send; no link may be built from them.
@@ -56,8 +57,8 @@ func TestInvitationLinksIgnoreForgedHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := w.acceptProvisioned(p.InvitationID, "owner@example.no", p.OrgID)
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:links", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:links", time.Hour, time.Now)
 	token, _, _ := issuer.Issue(ctx, owner, "owner@example.no")
 	cursorKey, _ := store.CursorKey(ctx)
 	for i, tc := range []struct{ configured, want string }{

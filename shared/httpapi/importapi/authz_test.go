@@ -22,6 +22,7 @@ import (
 	"onboarding/shared/imports/importtest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 type presigner struct{}
@@ -39,8 +40,8 @@ func (presigner) PresignGet(_ context.Context, key string, _ time.Duration) (str
 func TestImportRoutesAuthorization(t *testing.T) {
 	w := importtest.NewWorld(t)
 	ctx := context.Background()
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
 	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
 	// More places than the cap: this test is about who may import, and

@@ -21,6 +21,7 @@ import (
 	"onboarding/shared/imports/importtest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 // One organisation has at most importjob.MaxOpenPerOrg imports awaiting
@@ -32,8 +33,8 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 	w := importtest.NewWorld(t)
 	ctx := context.Background()
 	clock := testenv.NewClock()
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Now: clock.Now}).Register(router)
 	w.Invite("uc@example.no", "coordinator", w.Nord)

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/imports/importtest"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 // POST /orgs/{orgId}/imports takes a column mapping and stores it with
@@ -24,8 +25,8 @@ import (
 func TestCreateImportWithColumns(t *testing.T) {
 	w := importtest.NewWorld(t)
 	ctx := context.Background()
-	key, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: key}, "urn:imports", time.Hour, time.Now)
+	key, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Now: time.Now}).Register(router)
 	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no")

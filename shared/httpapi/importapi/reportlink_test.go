@@ -22,6 +22,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
+	"onboarding/shared/signer"
 )
 
 // The summary email's link to the report is opened in a mail client, with
@@ -39,7 +40,7 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 	links := importjob.NewReportLinks(key, "https://onboard.example", 30)
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := now
-	tokenKey, _ := authtoken.NewKey()
+	tokenKey, _ := signer.NewKey()
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,
 		Now: func() time.Time { return clock }, ReportRetention: 30 * 24 * time.Hour}).Register(router)
@@ -156,8 +157,8 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 	}
 	links := importjob.NewReportLinks(key, "", 30)
 	now := time.Now().UTC().Truncate(time.Second)
-	tokenKey, _ := authtoken.NewKey()
-	issuer, _ := authtoken.NewIssuer(ctx, authtoken.KeySigner{Key: tokenKey}, "urn:imports", time.Hour, time.Now)
+	tokenKey, _ := signer.NewKey()
+	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: tokenKey}, "urn:imports", time.Hour, time.Now)
 	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no")
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,

@@ -9,10 +9,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/signer"
 )
 
 // forged are headers any client can send; no link may be built from them.
@@ -29,7 +29,7 @@ const apiDomain = "abc123.execute-api.eu-north-1.amazonaws.com"
 // The discovery document links to the configured public base, else to the
 // API's own domain, whatever the request's headers say.
 func TestDiscoveryLinksIgnoreForgedHeaders(t *testing.T) {
-	key, _ := authtoken.NewKey()
+	key, _ := signer.NewKey()
 	for configured, want := range map[string]string{"https://onboard.example": "https://onboard.example", "": "https://" + apiDomain} {
 		router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
 		(&publicapi.Routes{Invitations: &invite.Service{}, Issuer: "urn:links", Key: &key.PublicKey, BaseURL: configured}).Register(router)

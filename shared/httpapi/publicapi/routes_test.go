@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"onboarding/shared/account"
-	"onboarding/shared/authtoken"
 	"onboarding/shared/fault"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/signer"
 )
 
 // The real services are what the routes' interfaces describe.
@@ -56,7 +56,7 @@ func (f *tokens) SignIn(_ context.Context, email, password, source string) (acco
 // and how refusals become problem+json.
 func TestPublicRoutesOnFakes(t *testing.T) {
 	f := &tokens{}
-	key, _ := authtoken.NewKey()
+	key, _ := signer.NewKey()
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
 	(&publicapi.Routes{Invitations: f, SignIn: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
 	serve := func(route, body string) events.APIGatewayV2HTTPResponse {

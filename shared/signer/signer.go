@@ -1,4 +1,4 @@
-package authtoken
+package signer
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"onboarding/shared/authtoken"
 )
 
 // KMSClient is the part of the KMS API the signer uses.
@@ -26,9 +28,9 @@ type KMSClient interface {
 	GetPublicKey(context.Context, *kms.GetPublicKeyInput, ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
 }
 
-// KMSSigner signs with an ECC_NIST_P256 KMS key; the private key never
+// KMS signs with an ECC_NIST_P256 KMS key; the private key never
 // leaves KMS. The public key is read once and cached.
-type KMSSigner struct {
+type KMS struct {
 	Client KMSClient
 	KeyID  string
 
@@ -40,7 +42,7 @@ type KMSSigner struct {
 // Sign asks KMS to sign message (KMS hashes it with SHA-256; a JWT's signing
 // input is far below the 4 KB limit of a raw message) and converts KMS's DER
 // signature to the raw r||s form JWS uses.
-func (s *KMSSigner) Sign(ctx context.Context, message []byte) ([]byte, error) {
+func (s *KMS) Sign(ctx context.Context, message []byte) ([]byte, error) {
 	if len(message) > 4096 {
 		return nil, errors.New("kms sign: message over 4 KB")
 	}
@@ -55,7 +57,7 @@ func (s *KMSSigner) Sign(ctx context.Context, message []byte) ([]byte, error) {
 }
 
 // PublicKey returns the key's public half.
-func (s *KMSSigner) PublicKey(ctx context.Context) (*ecdsa.PublicKey, error) {
+func (s *KMS) PublicKey(ctx context.Context) (*ecdsa.PublicKey, error) {
 	s.once.Do(func() {
 		out, err := s.Client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &s.KeyID})
 		if err != nil {
@@ -91,12 +93,12 @@ func rawSignature(der []byte) ([]byte, error) {
 	return out, nil
 }
 
-// KeySigner signs with an in-process key; the local runner uses one kept in a
+// Local signs with an in-process key; the local runner uses one kept in a
 // file, and tests use fresh ones.
-type KeySigner struct{ Key *ecdsa.PrivateKey }
+type Local struct{ Key *ecdsa.PrivateKey }
 
 // Sign signs message's SHA-256.
-func (s KeySigner) Sign(_ context.Context, message []byte) ([]byte, error) {
+func (s Local) Sign(_ context.Context, message []byte) ([]byte, error) {
 	digest := sha256.Sum256(message)
 	der, err := ecdsa.SignASN1(rand.Reader, s.Key, digest[:])
 	if err != nil {
@@ -106,7 +108,7 @@ func (s KeySigner) Sign(_ context.Context, message []byte) ([]byte, error) {
 }
 
 // PublicKey returns the public half.
-func (s KeySigner) PublicKey(context.Context) (*ecdsa.PublicKey, error) { return &s.Key.PublicKey, nil }
+func (s Local) PublicKey(context.Context) (*ecdsa.PublicKey, error) { return &s.Key.PublicKey, nil }
 
 // NewKey returns a fresh P-256 key.
 func NewKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
@@ -147,10 +149,10 @@ func LoadOrCreateKeyFile(path string) (*ecdsa.PrivateKey, error) {
 	return k, nil
 }
 
-// LoadSigner returns the signer a deployment configures (the key file at
+// Load returns the signer a deployment configures (the key file at
 // keyFile when set, as the local runner does; else the KMS key keyID) and
 // its public key, read once.
-func LoadSigner(ctx context.Context, keyFile string, client KMSClient, keyID string) (Signer, *ecdsa.PublicKey, error) {
+func Load(ctx context.Context, keyFile string, client KMSClient, keyID string) (authtoken.Signer, *ecdsa.PublicKey, error) {
 	signer, err := newSigner(keyFile, client, keyID)
 	if err != nil {
 		return nil, nil, err
@@ -162,16 +164,16 @@ func LoadSigner(ctx context.Context, keyFile string, client KMSClient, keyID str
 	return signer, key, nil
 }
 
-func newSigner(keyFile string, client KMSClient, keyID string) (Signer, error) {
+func newSigner(keyFile string, client KMSClient, keyID string) (authtoken.Signer, error) {
 	if keyFile != "" {
 		key, err := LoadOrCreateKeyFile(keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("signing key file: %w", err)
 		}
-		return KeySigner{Key: key}, nil
+		return Local{Key: key}, nil
 	}
 	if keyID == "" {
 		return nil, errors.New("no signing key: set SIGNING_KEY_ID (or SIGNING_KEY_FILE locally)")
 	}
-	return &KMSSigner{Client: client, KeyID: keyID}, nil
+	return &KMS{Client: client, KeyID: keyID}, nil
 }

@@ -1,4 +1,4 @@
-package authtoken_test
+package signer_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"onboarding/infra/testenv"
 	"onboarding/shared/authtoken"
+	"onboarding/shared/signer"
 )
 
 // TestKMSSignerAgainstKMS signs through a KMS API (moto's server) with an
@@ -25,11 +26,11 @@ func TestKMSSignerAgainstKMS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("KMS at %s: %v (start it with `make emulators`)", testenv.KMSEndpoint(), err)
 	}
-	signer, pub, err := authtoken.LoadSigner(ctx, "", client, aws.ToString(key.KeyMetadata.KeyId))
+	kmsSigner, pub, err := signer.Load(ctx, "", client, aws.ToString(key.KeyMetadata.KeyId))
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, err := authtoken.NewIssuer(ctx, signer, "urn:kms-test", 15*time.Minute, time.Now)
+	issuer, err := authtoken.NewIssuer(ctx, kmsSigner, "urn:kms-test", 15*time.Minute, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestKMSSignerAgainstKMS(t *testing.T) {
 			t.Fatalf("verify a KMS-signed token: %v", err)
 		}
 	}
-	if _, _, err := authtoken.LoadSigner(ctx, "", client, "no-such-key"); err == nil || !strings.Contains(err.Error(), "kms") {
+	if _, _, err := signer.Load(ctx, "", client, "no-such-key"); err == nil || !strings.Contains(err.Error(), "kms") {
 		t.Fatalf("an unknown key must fail at start: %v", err)
 	}
 }
