@@ -29,7 +29,7 @@ func importFile(t *testing.T, w *importtest.World, job importjob.Job, csv string
 	}
 	key := "imports/" + w.OrgID + "/" + job.ID + "/roster.csv"
 	objs.files[key] = []byte(csv)
-	done, err := g.Apply(ctx, imports.Object{Key: key, Version: "v1", Size: int64(len(csv))})
+	done, err := g.Apply(ctx, importjob.Object{Key: key, Version: "v1", Size: int64(len(csv))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,12 +69,6 @@ type Ingest struct {
 	Log    *slog.Logger
 }
 
-// Object and ErrContinue are importjob's, so that the ingest trigger names
-// them without linking the spreadsheet library into the sweep.
-type Object = importjob.Object
-
-var ErrContinue = importjob.ErrContinue
-
 // stopAt is when a run stops taking rows: the deadline less the reserve.
 // The run watches it on its own clock (Now), so tests can time runs.
 func (g *Ingest) stopAt(ctx context.Context) time.Time {
@@ -111,7 +105,7 @@ func (g *Ingest) now() time.Time { return g.Now().UTC().Truncate(time.Second) }
 // Apply imports one object. S3 may deliver an event more than once: the
 // same object version is applied once, and a run that died is resumed from
 // its checkpoint, never re-applying rows before it.
-func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
+func (g *Ingest) Apply(ctx context.Context, obj importjob.Object) (importjob.Job, error) {
 	orgID, importID, file, err := ParseKey(obj.Key)
 	if err != nil {
 		return importjob.Job{}, err
@@ -148,7 +142,7 @@ func (g *Ingest) Apply(ctx context.Context, obj Object) (importjob.Job, error) {
 	job.FileName = file
 	stop := g.stopAt(ctx)
 	if err := g.run(ctx, &job, obj, stop); err != nil {
-		if errors.Is(err, ErrContinue) {
+		if errors.Is(err, importjob.ErrContinue) {
 			return job, err
 		}
 		if ours(err) {
@@ -184,11 +178,11 @@ const progressEvery = 50
 // run reads the file and applies its rows from the checkpoint on; for a
 // full roster it first checks what would be removed, and afterwards removes
 // the monitored workers the file no longer lists.
-func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj Object, stop time.Time) (err error) {
+func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj importjob.Object, stop time.Time) (err error) {
 	var lines []roster.ReportLine
 	defer func() {
 		switch {
-		case err == nil || errors.Is(err, ErrContinue) || !ours(err):
+		case err == nil || errors.Is(err, importjob.ErrContinue) || !ours(err):
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// Cut off by the deadline: what the checkpoint says is done is
 			// done, so the run hands over as a pause does.
@@ -290,7 +284,7 @@ func (g *Ingest) pause(job *importjob.Job, lines []roster.ReportLine) error {
 		return err
 	}
 	g.log().Info("import paused before the deadline", "orgId", job.OrgID, "importId", job.ID, "nextRow", job.NextRow)
-	return ErrContinue
+	return importjob.ErrContinue
 }
 
 // release keeps what a run that failed did, so that Lambda's retry of the
@@ -342,7 +336,7 @@ func ours(err error) bool {
 }
 
 // open reads the job's file and finds its header.
-func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj Object, sess *apply.Session, limits roster.Limits) (*roster.Reader, func(), error) {
+func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) (*roster.Reader, func(), error) {
 	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", redact.Text(obj.Key), err)
@@ -400,7 +394,7 @@ const SafeRemovalShare = 0.25
 // missing reads the whole file once to find the monitored workers it no
 // longer lists. Before any change, it stops an import that would remove
 // more than SafeRemovalShare of them unless the import confirms removals.
-func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj Object, sess *apply.Session, limits roster.Limits) ([]string, error) {
+func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) ([]string, error) {
 	reader, closeFile, err := g.open(ctx, job, obj, sess, limits)
 	if err != nil {
 		return nil, err

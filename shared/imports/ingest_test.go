@@ -61,7 +61,7 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 	}
 	key := "imports/" + w.OrgID + "/roster.csv"
 	objs.files[key] = []byte(rows.String())
-	obj := imports.Object{Key: key, ETag: `"etag-1"`, Size: int64(rows.Len())}
+	obj := importjob.Object{Key: key, ETag: `"etag-1"`, Size: int64(rows.Len())}
 
 	job, err := g.Apply(ctx, obj)
 	if err != nil || job.Status != importjob.Done || job.Counts.Created != 4 || job.NextRow != 6 {
@@ -127,7 +127,7 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The retried event resumes at row 3: a@ (row 2) is not applied again.
-	done, err := g.Apply(ctx, imports.Object{Key: key, Version: "v1", Size: int64(len(csv))})
+	done, err := g.Apply(ctx, importjob.Object{Key: key, Version: "v1", Size: int64(len(csv))})
 	if err != nil || done.Status != importjob.Done || done.Counts.Rows != 2 || done.Counts.Created != 2 {
 		t.Fatalf("%+v %v", done, err)
 	}
@@ -174,7 +174,7 @@ func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
 			FullRoster: true, ConfirmRemovals: confirm, Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		job, err := g.Apply(ctx, imports.Object{Key: key, ETag: id, Size: int64(len(csv))})
+		job, err := g.Apply(ctx, importjob.Object{Key: key, ETag: id, Size: int64(len(csv))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +246,7 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	}
 	key := "imports/" + w.OrgID + "/big.csv"
 	objs.files[key] = []byte(csv.String())
-	obj := imports.Object{Key: key, ETag: "big-1", Size: int64(csv.Len())}
+	obj := importjob.Object{Key: key, ETag: "big-1", Size: int64(csv.Len())}
 
 	runs := 0
 	var job importjob.Job
@@ -260,7 +260,7 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, imports.ErrContinue) || runs > 50 {
+		if !errors.Is(err, importjob.ErrContinue) || runs > 50 {
 			t.Fatalf("run %d: %v", runs, err)
 		}
 	}
@@ -328,12 +328,12 @@ func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
 	}
 	key := "imports/" + w.OrgID + "/cut.csv"
 	objs.files[key] = []byte(csv.String())
-	obj := imports.Object{Key: key, ETag: "cut-1", Size: int64(csv.Len())}
+	obj := importjob.Object{Key: key, ETag: "cut-1", Size: int64(csv.Len())}
 	ctx := &cutOff{Context: context.Background(), deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
 	g := &imports.Ingest{Jobs: &cutAfter{JobStore: w.Store, n: 3, ctx: ctx}, Objects: objs, Applier: w.Applier, Now: time.Now}
 
 	job, err := g.Apply(ctx, obj)
-	if !errors.Is(err, imports.ErrContinue) {
+	if !errors.Is(err, importjob.ErrContinue) {
 		t.Fatalf("a run cut off by its deadline: %v (want ErrContinue)", err)
 	}
 	// Three batches of 50 were saved; the fourth, cut off, is not counted.
@@ -394,7 +394,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	obj := imports.Object{Key: key, Version: "v1", Size: int64(csv.Len())}
+	obj := importjob.Object{Key: key, Version: "v1", Size: int64(csv.Len())}
 
 	job, err := g.Apply(ctx, obj)
 	if err == nil || !strings.Contains(err.Error(), "connection reset") || job.Status != importjob.Running {
