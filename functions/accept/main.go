@@ -28,9 +28,9 @@ func main() {
 	publicBase := env.PublicBaseURL(config.RequestDomain)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	config.Check(env.Err())
-	signer, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
+	tokenSigner, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
 	config.Check(err)
-	tokens := config.Must(authtoken.NewIssuer(ctx, signer, issuer, time.Duration(tokenMinutes)*time.Minute, time.Now))
+	tokens := config.Must(authtoken.NewIssuer(ctx, tokenSigner, issuer, time.Duration(tokenMinutes)*time.Minute, time.Now))
 
 	store := clients.Store()
 	hasher := account.Hasher{Params: account.OWASP}

@@ -43,15 +43,8 @@ func main() {
 	mailer := config.Must(mail.NewInvitationMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
 	store := clients.Store()
 	cursorKey := config.Must(store.CursorKey(ctx))
-	invitations := &invite.Service{
-		Store:         store,
-		Mailer:        mailer,
-		Phones:        phone.Normalize,
-		AcceptURL:     acceptURL,
-		RetentionDays: retention,
-		Quotas:        store,
-		Now:           time.Now,
-	}
+	invitations := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: acceptURL,
+		RetentionDays: retention, Quotas: store, Now: time.Now}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store, time.Now)
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}

@@ -44,12 +44,8 @@ func main() {
 	sweeper := &invite.Sweeper{Store: store, Mailer: mailer, AcceptURL: publicBase + "/accept", AppURL: appURL,
 		RetentionDays: retention, Workers: workers, Now: time.Now, Log: log}
 	// The account's rate and quota, read afresh for each run.
-	pacer := func() invite.Pacer {
-		p := mail.NewPacer(ses)
-		p.FallbackRate, p.FallbackDaily = float64(fallbackRate), fallbackDaily
-		return p
-	}
-	h := &trigger.Sweep{Invitations: trigger.Paced(sweeper), Pacer: pacer, Invoker: invoke.FromConfig(clients.AWS), Log: log}
+	pacer := &mail.Pacer{Client: ses, FallbackRate: float64(fallbackRate), FallbackDaily: fallbackDaily}
+	h := &trigger.Sweep{Invitations: trigger.Paced(sweeper), Pacer: pacer.Fresh, Invoker: invoke.FromConfig(clients.AWS), Log: log}
 	resumer := &importjob.Resumer{Store: store, Start: h.StartImport, Uploaded: objects.FromConfig(clients.AWS, bucket).Exists,
 		Notifier: importjob.Notifier{Mailer: mailer, Directory: store, SummaryTo: summaryTo, Log: log}, Now: time.Now, Log: log}
 	h.StaleImports = resumer.Run

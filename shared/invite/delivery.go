@@ -53,7 +53,7 @@ func (inv *Invitation) recordSend(mail string, err error, now time.Time) {
 // again.
 func (s *Service) deliver(ctx context.Context, inv Invitation, token string) (Invitation, error) {
 	inv.DeliveryAttempts = 1
-	err := s.Mailer.SendInvitation(ctx, inv, s.Link(token))
+	err := s.Mailer.SendInvitation(ctx, inv, s.link(ctx, token))
 	inv.recordSend(MailInvitation, err, s.Now().UTC().Truncate(time.Second))
 	return inv, s.record(ctx, inv)
 }

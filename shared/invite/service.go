@@ -328,7 +328,7 @@ func (s *Service) addExisting(ctx context.Context, inv Invitation, userID string
 		return inv, nil // the sweep sends the notice
 	}
 	inv.DeliveryAttempts = 1
-	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.AppURL(), LeaveLink(s.AppURL(), leaveToken))
+	err = s.Mailer.SendAdded(ctx, inv, acct.Language, s.appURL(ctx), LeaveLink(s.appURL(ctx), leaveToken))
 	inv.recordSend(MailAdded, err, s.Now().UTC().Truncate(time.Second))
 	return inv, s.record(ctx, inv)
 }
@@ -437,13 +437,33 @@ func createdEntry(inv Invitation) audit.Entry {
 		Changed(nil, map[string]any{"email": inv.Email, "role": inv.Role, "units": inv.Units, "expiresAt": inv.ExpiresAt})
 }
 
-// AppURL is the product's address, where members sign in: the public base
-// URL that also hosts the acceptance page.
-func (s *Service) AppURL() string { return strings.TrimSuffix(s.AcceptURL, "/accept") }
+type acceptURLKey struct{}
 
-// Link is the acceptance link for a token. The token sits in the fragment,
+// WithAcceptURL carries the acceptance page of the API a request came to
+// (its domain, as API Gateway received it: never a Host header). A
+// service with no AcceptURL configured (no PUBLIC_BASE_URL) links there.
+func WithAcceptURL(ctx context.Context, url string) context.Context {
+	return context.WithValue(ctx, acceptURLKey{}, url)
+}
+
+// acceptURL is the configured acceptance page, or the request's.
+func (s *Service) acceptURL(ctx context.Context) string {
+	if s.AcceptURL != "" {
+		return s.AcceptURL
+	}
+	url, _ := ctx.Value(acceptURLKey{}).(string)
+	return url
+}
+
+// appURL is the product's address, where members sign in: the public base
+// URL that also hosts the acceptance page.
+func (s *Service) appURL(ctx context.Context) string {
+	return strings.TrimSuffix(s.acceptURL(ctx), "/accept")
+}
+
+// link is the acceptance link for a token. The token sits in the fragment,
 // which browsers never send to a server, so link scanners that fetch the page
 // neither see nor consume it.
-func (s *Service) Link(token string) string {
-	return s.AcceptURL + "#token=" + token
+func (s *Service) link(ctx context.Context, token string) string {
+	return s.acceptURL(ctx) + "#token=" + token
 }

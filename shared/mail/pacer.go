@@ -36,6 +36,12 @@ type Pacer struct {
 // NewPacer returns a pacer over an SES client.
 func NewPacer(c AccountClient) *Pacer { return &Pacer{Client: c} }
 
+// Fresh returns a new pacer with p's client and fallbacks, which reads the
+// account's rate and quota afresh when first asked (one for each sweep run).
+func (p *Pacer) Fresh() invite.Pacer {
+	return &Pacer{Client: p.Client, FallbackRate: p.FallbackRate, FallbackDaily: p.FallbackDaily}
+}
+
 func (p *Pacer) load(ctx context.Context) {
 	rate, daily := p.FallbackRate, float64(p.FallbackDaily)
 	if rate <= 0 {

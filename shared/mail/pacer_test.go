@@ -50,3 +50,23 @@ func TestPacerStopsAtTheDeadline(t *testing.T) {
 		t.Fatalf("a slot past the deadline: %v", err)
 	}
 }
+
+// Each sweep run takes a fresh pacer: the quota a run used up is read again
+// (SES's remaining daily sends), and the fallbacks carry over.
+func TestFreshPacerReadsTheAccountAgain(t *testing.T) {
+	p := &Pacer{Client: account{quota: &types.SendQuota{MaxSendRate: 1000, Max24HourSend: 200, SentLast24Hours: 199}},
+		FallbackRate: 3, FallbackDaily: 7}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(context.Background()); !errors.Is(err, invite.ErrNoSendBudget) {
+		t.Fatalf("past the daily quota: %v", err)
+	}
+	fresh := p.Fresh().(*Pacer)
+	if fresh == p || fresh.FallbackRate != 3 || fresh.FallbackDaily != 7 || fresh.loaded {
+		t.Fatalf("fresh pacer: %+v", fresh)
+	}
+	if err := fresh.Wait(context.Background()); err != nil {
+		t.Fatalf("a new run's first send: %v", err)
+	}
+}

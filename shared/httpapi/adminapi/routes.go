@@ -106,20 +106,6 @@ func (a *Routes) Register(rt *httpapi.Router) {
 	}
 }
 
-// invitations is the service for r. An *invite.Service with no acceptance
-// page configured (no public base URL) links, per request, to the API's own
-// page on the domain r came to (see httpapi.Request.BaseURL); any other
-// Invitations (a test's fake) is used as it is.
-func (a *Routes) invitations(r *httpapi.Request) Invitations {
-	s, ok := a.Invitations.(*invite.Service)
-	if !ok || s.AcceptURL != "" {
-		return a.Invitations
-	}
-	perRequest := *s
-	perRequest.AcceptURL = r.BaseURL("") + "/accept"
-	return &perRequest
-}
-
 func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	me, err := account.LoadMe(ctx, a.Directory, r.UserID())
 	if err != nil {
@@ -133,7 +119,7 @@ func (a *Routes) createInvitation(ctx context.Context, r *httpapi.Request) (http
 	if err := r.Decode(&in); err != nil {
 		return httpapi.Response{}, err
 	}
-	inv, err := a.invitations(r).Invite(ctx, r.UserID(), r.Param("orgId"), in)
+	inv, err := a.Invitations.Invite(invite.WithAcceptURL(ctx, r.BaseURL("")+"/accept"), r.UserID(), r.Param("orgId"), in)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -182,7 +168,7 @@ func (a *Routes) getInvitation(ctx context.Context, r *httpapi.Request) (httpapi
 }
 
 func (a *Routes) resendInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
-	inv, err := a.invitations(r).Resend(ctx, r.UserID(), r.Param("orgId"), r.Param("invitationId"))
+	inv, err := a.Invitations.Resend(invite.WithAcceptURL(ctx, r.BaseURL("")+"/accept"), r.UserID(), r.Param("orgId"), r.Param("invitationId"))
 	if err != nil {
 		return httpapi.Response{}, err
 	}
