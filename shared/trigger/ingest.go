@@ -24,7 +24,7 @@ type Invoker interface {
 // Ingest handles S3's ObjectCreated events under imports/: the ingest
 // function.
 type Ingest struct {
-	// Apply applies one created object (imports.Ingest's Apply).
+	// Apply applies one created object (ingest.Importer's Apply).
 	Apply   func(ctx context.Context, obj importjob.Object) (importjob.Job, error)
 	Invoker Invoker
 	// Self is this function's name: a file too large for one run is
