@@ -75,7 +75,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		strings.Contains(s, "blåbær") || strings.Contains(s, "EL 12345") {
 		t.Fatalf("status %s", s)
 	}
-	report := string(objs.files[ingest.ReportKey(w.OrgID, "imp1")+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"])
 	lines := strings.Split(report, "\r\n")
 	if !strings.HasPrefix(lines[1], `1,,warning,"column M ""Alarmpassord"" is not a roster column`) ||
 		!strings.HasPrefix(lines[2], "3,,warning,column N has no header but holds data") ||
@@ -83,7 +83,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		!strings.Contains(lines[4], "kari@example.no,created") || strings.Contains(report, "blåbær") {
 		t.Fatalf("report:\n%s", report)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(objs.files[ingest.ReportKey(w.OrgID, "imp1")+".xlsx"]))
+	f, err := excelize.OpenReader(bytes.NewReader(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".xlsx"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestIngestBoundsTheColumnWarnings(t *testing.T) {
 	if job.Status != importjob.Done || len(job.Warnings) != importjob.MaxColumnWarnings || job.MoreWarnings != 300-importjob.MaxColumnWarnings {
 		t.Fatalf("%d warnings, %d more: %+v", len(job.Warnings), job.MoreWarnings, job)
 	}
-	if n := strings.Count(string(objs.files[ingest.ReportKey(w.OrgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
+	if n := strings.Count(string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
 		t.Fatalf("%d warnings in the report", n)
 	}
 }

@@ -84,30 +84,13 @@ func (g *Importer) stopAt(ctx context.Context) time.Time {
 	return deadline.Add(-reserve)
 }
 
-// ParseKey reads imports/<orgId>/<importId>/<file> (an upload through the
-// API) or imports/<orgId>/<file> (a file dropped in directly).
-func ParseKey(key string) (orgID, importID, file string, err error) {
-	parts := strings.Split(key, "/")
-	switch {
-	case len(parts) == 3 && parts[0] == "imports" && parts[1] != "" && parts[2] != "":
-		return parts[1], "", parts[2], nil
-	case len(parts) == 4 && parts[0] == "imports" && parts[1] != "" && parts[2] != "" && parts[3] != "":
-		return parts[1], parts[2], parts[3], nil
-	}
-	return "", "", "", fmt.Errorf("%q is not imports/<orgId>/<file> or imports/<orgId>/<importId>/<file>", redact.Text(key))
-}
-
-// ReportKey is where an import's report goes: outside imports/, so writing
-// it triggers nothing.
-func ReportKey(orgID, importID string) string { return "reports/" + orgID + "/" + importID + "/report" }
-
 func (g *Importer) now() time.Time { return g.Now().UTC().Truncate(time.Second) }
 
 // Apply imports one object. S3 may deliver an event more than once: the
 // same object version is applied once, and a run that died is resumed from
 // its checkpoint, never re-applying rows before it.
 func (g *Importer) Apply(ctx context.Context, obj importjob.Object) (importjob.Job, error) {
-	orgID, importID, file, err := ParseKey(obj.Key)
+	orgID, importID, file, err := importjob.ParseKey(obj.Key)
 	if err != nil {
 		return importjob.Job{}, err
 	}
@@ -313,7 +296,7 @@ func (g *Importer) keep(ctx context.Context, job *importjob.Job, lines []roster.
 		if err != nil {
 			return err
 		}
-		key := fmt.Sprintf("%s-part-%07d.json", ReportKey(job.OrgID, job.ID), lines[0].Row)
+		key := importjob.ReportPartKey(job.OrgID, job.ID, lines[0].Row)
 		if err := g.Objects.Put(ctx, key, "application/json", b); err != nil {
 			return err
 		}
@@ -448,7 +431,7 @@ func (g *Importer) missing(ctx context.Context, job *importjob.Job, obj importjo
 // report writes the report as CSV and XLSX: the columns not read first,
 // then a line per row (earlier runs' parts, then this run's).
 func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine) error {
-	job.ReportKey = ReportKey(job.OrgID, job.ID)
+	job.ReportKey = importjob.ReportKey(job.OrgID, job.ID)
 	if len(job.Parts) > 0 {
 		var earlier []roster.ReportLine
 		for _, key := range job.Parts {

@@ -86,8 +86,8 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 		l != (importjob.ReportLink{OrgID: w.OrgID, ImportID: job.ID, Format: "xlsx"}) {
 		t.Fatalf("the summary's link opens %+v, %v", l, err)
 	}
-	if !bytes.Contains(objs.files[ingest.ReportKey(w.OrgID, job.ID)+".csv"], []byte("a@example.no,created")) {
-		t.Fatalf("report %s", objs.files[ingest.ReportKey(w.OrgID, job.ID)+".csv"])
+	if !bytes.Contains(objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"], []byte("a@example.no,created")) {
+		t.Fatalf("report %s", objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"])
 	}
 	// The same event again: nothing happens, no second summary.
 	again, err := g.Apply(ctx, obj)
@@ -270,7 +270,7 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	if job.Status != importjob.Done || job.Counts.Rows != n || job.Counts.Created != n || job.Counts.Unchanged != 0 {
 		t.Fatalf("after %d runs: %+v", runs, job)
 	}
-	report := objs.files[ingest.ReportKey(w.OrgID, job.ID)+".csv"]
+	report := objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"]
 	if lines := bytes.Count(report, []byte("\n")); lines != n+1 {
 		t.Fatalf("report has %d lines", lines)
 	}
@@ -345,7 +345,7 @@ func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
 	if err != nil || done.Status != importjob.Done || done.Counts.Rows != n || done.Counts.Created != n || done.Counts.Errors != 0 {
 		t.Fatalf("next run: %+v %v", done, err)
 	}
-	report := string(objs.files[ingest.ReportKey(w.OrgID, done.ID)+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, done.ID)+".csv"])
 	for i := range n {
 		if c := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); c != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, c, report)
@@ -421,7 +421,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if stale, err := w.Store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
 		t.Fatalf("a finished import is still listed as running: %+v %v", stale, err)
 	}
-	report := string(objs.files[ingest.ReportKey(w.OrgID, "imp1")+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"])
 	for i := range rows {
 		if n := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); n != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, n, report)
