@@ -53,7 +53,7 @@ func main() {
 		ReportLinks: importjob.NewReportLinks(linkKey, publicBase, reportDays),
 		Applier:     &apply.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Limits:      roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows),
-		SendNow:     h.SendNow, Now: time.Now, Log: log, Runner: self,
+		StartSweep:  h.SendNow, Now: time.Now, Log: log, Runner: self,
 	}
 	h.Apply = importer.Apply
 	lambda.Start(h.Handle)

@@ -60,9 +60,10 @@ type Importer struct {
 	// Reserve is the time kept back from the deadline to save a run's
 	// progress (default a tenth of the time the run has, at least 5 s).
 	Reserve time.Duration
-	// SendNow, when set, asks for the queued email to go out now rather than
-	// at the next scheduled sweep (it starts a sweep).
-	SendNow func(ctx context.Context, importID string) error
+	// StartSweep, when set, starts a sweep after an import that invited
+	// people, so their queued email goes out now rather than at the next
+	// scheduled one (main wires trigger.Ingest.SendNow).
+	StartSweep func(ctx context.Context, importID string) error
 	// Runner is the name of the function this runs in, kept with each job
 	// it claims: the stale-import step starts it again for a run that died.
 	Runner string
@@ -145,8 +146,8 @@ func (g *Importer) Apply(ctx context.Context, obj importjob.Object) (importjob.J
 	if err := g.Jobs.FinishImport(ctx, job); err != nil {
 		return job, err
 	}
-	if job.Counts.Created > 0 && g.SendNow != nil {
-		if err := g.SendNow(ctx, job.ID); err != nil {
+	if job.Counts.Created > 0 && g.StartSweep != nil {
+		if err := g.StartSweep(ctx, job.ID); err != nil {
 			// The scheduled sweep sends them anyway.
 			g.log().Warn("could not start a sweep for the import's email", "importId", job.ID, "error", err)
 		}

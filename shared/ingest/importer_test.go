@@ -102,6 +102,32 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 	}
 }
 
+// An import that invited people starts the sweep, so their email goes out
+// now; one that invited nobody does not, and a sweep that cannot be started
+// fails nothing (the scheduled one sends the email).
+func TestImporterStartsTheSweepOnlyAfterInvitations(t *testing.T) {
+	w := ingesttest.NewWorld(t)
+	ctx := context.Background()
+	objs := &memObjects{files: map[string][]byte{}}
+	var started []string
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now,
+		StartSweep: func(_ context.Context, importID string) error {
+			started = append(started, importID)
+			return errors.New("invoke: throttled")
+		}}
+	csv := ingesttest.Header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n"
+	key := "imports/" + w.OrgID + "/roster.csv"
+	objs.files[key] = []byte(csv)
+	job, err := g.Apply(ctx, importjob.Object{Key: key, ETag: `"etag-1"`, Size: int64(len(csv))})
+	if err != nil || job.Status != importjob.Done || job.Counts.Created != 1 || len(started) != 1 || started[0] != job.ID {
+		t.Fatalf("%+v %v; sweeps started for %v", job, err, started)
+	}
+	again, err := g.Apply(ctx, importjob.Object{Key: key, ETag: `"etag-2"`, Size: int64(len(csv))})
+	if err != nil || again.Status != importjob.Done || again.Counts.Created != 0 || len(started) != 1 {
+		t.Fatalf("%+v %v; sweeps started for %v", again, err, started)
+	}
+}
+
 func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 	w := ingesttest.NewWorld(t)
 	ctx := context.Background()

@@ -86,7 +86,7 @@ func (h *Ingest) carryOn(ctx context.Context, rec events.S3EventRecord) error {
 }
 
 // SendNow starts the sweep now, so the email an import queued goes out
-// without waiting for the next scheduled run (imports.Ingest's SendNow).
+// without waiting for the next scheduled run (ingest.Importer's StartSweep).
 // It sends the schedule's input, with "import-<id>" as its executionId, so
 // the sweep's log tells the two apart.
 func (h *Ingest) SendNow(ctx context.Context, importID string) error {
