@@ -12,8 +12,8 @@ import (
 
 	"onboarding/shared/config"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
-	"onboarding/shared/imports/apply"
+	"onboarding/shared/ingest"
+	"onboarding/shared/ingest/apply"
 	"onboarding/shared/invite"
 	"onboarding/shared/invoke"
 	"onboarding/shared/mail"
@@ -28,8 +28,7 @@ func main() {
 	clients := config.NewClients(env)
 	bucket := env.Required("BUCKET_NAME")
 	sender, configSet := env.Required("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET", "")
-	publicBase := env.PublicBaseURL(config.NoFallback)
-	summaryTo := env.Optional("IMPORT_SUMMARY_TO", "")
+	publicBase, summaryTo := env.PublicBaseURL(config.NoFallback), env.Optional("IMPORT_SUMMARY_TO", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	// Summaries' report links work no longer than the reports are kept.
 	reportDays := env.Int("REPORT_RETENTION_DAYS", 30, 1, 3650)
@@ -49,13 +48,13 @@ func main() {
 	invites := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: publicBase + "/accept",
 		RetentionDays: retention, Now: time.Now}
 	h := &trigger.Ingest{Invoker: invoke.FromConfig(clients.AWS), Self: self, Sweep: sweep, Now: time.Now, Log: log}
-	ingest := &imports.Ingest{
+	importer := &ingest.Importer{
 		Jobs: store, Objects: objects.FromConfig(clients.AWS, bucket), Mailer: mailer, Directory: store, SummaryTo: summaryTo,
 		ReportLinks: importjob.NewReportLinks(linkKey, publicBase, reportDays),
 		Applier:     &apply.Applier{Store: store, Invites: invites, Phones: phone.Normalize, RetentionDays: retention, Now: time.Now},
 		Limits:      roster.ForFunction(memoryMB, tmpMB, int64(maxMB)<<20, maxRows),
-		SendNow:     h.SendNow, Now: time.Now, Log: log, Runner: self,
+		StartSweep:  h.SendNow, Now: time.Now, Log: log, Runner: self,
 	}
-	h.Apply = ingest.Apply
+	h.Apply = importer.Apply
 	lambda.Start(h.Handle)
 }

@@ -1,6 +1,12 @@
-// Package importjob is the record of one roster import: its status,
-// counts and checkpoint. It is apart from package imports so that the store
-// can keep jobs without linking the spreadsheet library.
+// Package importjob is what the parts of a roster import share: the job
+// (status, counts, checkpoint, lease) and the JobStore that keeps it; the
+// bucket's keys (keys.go); the Object a run applies and ErrContinue, by
+// which a run hands over to the next; the summary Notifier; the signed
+// ReportLinks of summary emails; and the Resumer, the sweep's step for
+// stale imports. The import routes (importapi), the ingest run (ingest),
+// the sweep's trigger and the store all use it; it is apart from package
+// ingest so that they do not link the run, nor (but for the routes, which
+// serve the roster template) the spreadsheet library.
 package importjob
 
 import (

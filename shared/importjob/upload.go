@@ -35,7 +35,7 @@ const EventMaxAge = 6 * time.Hour
 func NewUpload(orgID, id, uploader, fileName string, now time.Time) Job {
 	by := now.Add(UploadWindow)
 	stale := by.Add(UploadGrace)
-	return Job{ID: id, OrgID: orgID, Key: "imports/" + orgID + "/" + id + "/" + fileName, FileName: fileName,
+	return Job{ID: id, OrgID: orgID, Key: UploadKey(orgID, id, fileName), FileName: fileName,
 		UploadedBy: uploader, Status: AwaitingUpload, CreatedAt: now, UpdatedAt: now, UploadBy: &by, StaleAt: &stale}
 }
 

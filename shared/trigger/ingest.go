@@ -24,7 +24,7 @@ type Invoker interface {
 // Ingest handles S3's ObjectCreated events under imports/: the ingest
 // function.
 type Ingest struct {
-	// Apply applies one created object (imports.Ingest's Apply).
+	// Apply applies one created object (ingest.Importer's Apply).
 	Apply   func(ctx context.Context, obj importjob.Object) (importjob.Job, error)
 	Invoker Invoker
 	// Self is this function's name: a file too large for one run is
@@ -86,7 +86,7 @@ func (h *Ingest) carryOn(ctx context.Context, rec events.S3EventRecord) error {
 }
 
 // SendNow starts the sweep now, so the email an import queued goes out
-// without waiting for the next scheduled run (imports.Ingest's SendNow).
+// without waiting for the next scheduled run (ingest.Importer's StartSweep).
 // It sends the schedule's input, with "import-<id>" as its executionId, so
 // the sweep's log tells the two apart.
 func (h *Ingest) SendNow(ctx context.Context, importID string) error {

@@ -18,8 +18,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest/ingesttest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 	"onboarding/shared/signer"
@@ -38,7 +37,7 @@ func (presigner) PresignGet(_ context.Context, key string, _ time.Duration) (str
 // Who may use the import routes: roles that invite; an import's status and
 // report only its uploader and organisation-wide callers.
 func TestImportRoutesAuthorization(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	key, _ := signer.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)
@@ -121,7 +120,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		at = at.UTC().Truncate(time.Second)
 		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: ids[actor], Status: importjob.Done,
 			CreatedAt: at, UpdatedAt: at, FinishedAt: &at}
-		j.ReportKey = imports.ReportKey(w.OrgID, j.ID)
+		j.ReportKey = importjob.ReportKey(w.OrgID, j.ID)
 		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +187,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 	// asked for (XLSX by default), never cached.
 	for query, want := range map[string]string{"": ".xlsx", "csv": ".csv", "XLSX": ".xlsx"} {
 		res := do("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": doneByAdmin}, map[string]string{"format": query}, nil)
-		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, doneByAdmin)+want ||
+		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+importjob.ReportKey(w.OrgID, doneByAdmin)+want ||
 			res.Headers["Cache-Control"] != "no-store" {
 			t.Errorf("report ?format=%s: %d %v", query, res.StatusCode, res.Headers)
 		}

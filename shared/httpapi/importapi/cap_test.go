@@ -18,7 +18,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest/ingesttest"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 	"onboarding/shared/signer"
@@ -30,7 +30,7 @@ import (
 // held up. Every way an import ends gives its place back: its run finishes
 // it, the stale-import step gives it up, or its upload URL expires unused.
 func TestImportsPerOrganisationAreCapped(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	clock := testenv.NewClock()
 	key, _ := signer.NewKey()

@@ -14,7 +14,7 @@ import (
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/importapi"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest/ingesttest"
 	"onboarding/shared/org"
 	"onboarding/shared/signer"
 )
@@ -23,7 +23,7 @@ import (
 // the job; a mapping naming an unknown field, two headers for one field, or
 // a member of the body the route does not know, is a 422 that names it.
 func TestCreateImportWithColumns(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	key, _ := signer.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)

@@ -17,8 +17,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/importapi"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest/ingesttest"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
@@ -31,7 +30,7 @@ import (
 // report gone or not yet written, is refused; so is the link of an uploader
 // who has since lost the right to import.
 func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	key, err := w.Store.CursorKey(ctx)
 	if err != nil {
@@ -49,7 +48,7 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: uploader, Status: importjob.Running,
 			CreatedAt: now, UpdatedAt: now}
 		if finished != nil {
-			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.OrgID, j.ID)
+			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, importjob.ReportKey(w.OrgID, j.ID)
 		}
 		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
@@ -77,7 +76,7 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 	done := job(w.Admin, &now)
 	for _, format := range []string{"xlsx", "csv"} {
 		res := open(links.Make(w.OrgID, done, format, now))
-		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, done)+"."+format ||
+		if res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+importjob.ReportKey(w.OrgID, done)+"."+format ||
 			res.Headers["Cache-Control"] != "no-store" || res.Headers["Referrer-Policy"] != "no-referrer" {
 			t.Fatalf("%s link: %d %v %s", format, res.StatusCode, res.Headers, res.Body)
 		}
@@ -149,7 +148,7 @@ func TestEmailedReportLinkWorksWithoutAToken(t *testing.T) {
 // through a URL presigned then; not presigned S3 URLs, which die with the
 // credentials that signed them. A report past its retention is not linked.
 func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	key, err := w.Store.CursorKey(ctx)
 	if err != nil {
@@ -168,7 +167,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 		j := importjob.Job{ID: invite.NewID(), OrgID: w.OrgID, FileName: "r.csv", UploadedBy: w.Admin, Status: importjob.Running,
 			CreatedAt: now, UpdatedAt: now}
 		if finished != nil {
-			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, imports.ReportKey(w.OrgID, j.ID)
+			j.Status, j.FinishedAt, j.ReportKey = importjob.Done, finished, importjob.ReportKey(w.OrgID, j.ID)
 		}
 		if err := w.Store.CreateImport(ctx, j); err != nil {
 			t.Fatal(err)
@@ -219,7 +218,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 		}
 		res, err := router.Handle(ctx, events.APIGatewayV2HTTPRequest{RouteKey: "GET " + importjob.ReportLinkPath, RawPath: u.Path,
 			RawQueryString: u.RawQuery, QueryStringParameters: q, Headers: map[string]string{}})
-		if err != nil || res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+imports.ReportKey(w.OrgID, done)+"."+format {
+		if err != nil || res.StatusCode != 303 || res.Headers["Location"] != "https://bucket/"+importjob.ReportKey(w.OrgID, done)+"."+format {
 			t.Fatalf("%s link: %d %v %s %v", format, res.StatusCode, res.Headers, res.Body, err)
 		}
 	}

@@ -1,7 +1,7 @@
 // Package importapi is the imports function's route table: the roster
 // template, a new import's upload URL, an import's status and its report
 // (also through the summary email's signed link). The file itself is
-// applied by shared/imports, in the ingest function.
+// applied by shared/ingest, in the ingest function.
 package importapi
 
 import (

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"onboarding/shared/imports/apply"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest/apply"
+	"onboarding/shared/ingest/ingesttest"
 	"onboarding/shared/roster"
 )
 
 // run applies a CSV roster as uploaderID and returns the report by email.
-func run(w *importtest.World, uploaderID, csv string) map[string]roster.ReportLine {
+func run(w *ingesttest.World, uploaderID, csv string) map[string]roster.ReportLine {
 	w.T.Helper()
 	ctx := context.Background()
 	sess, err := w.Applier.Begin(ctx, w.OrgID, uploaderID)
@@ -59,12 +59,12 @@ func (blindLookup) RosterLookup(context.Context, string, []string) (map[string]b
 // Someone invited between the batch's lookup and its write is updated row
 // by row, not reported as a failure.
 func TestApplyAllFallsBackWhenInvitedMeanwhile(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	w.Invite("per@example.no", "member", w.Nord)
 	a := *w.Applier
 	a.Store = blindLookup{w.Store}
 	w.Applier = &a
-	got := run(w, "", importtest.Header+
+	got := run(w, "", ingesttest.Header+
 		"Per,Persen,per@example.no,98765432,,Nord,Kari K,41234569,Lise L,41234570,,\n"+
 		"Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n")
 	if got["per@example.no"].Outcome != roster.Updated || got["kari@example.no"].Outcome != roster.Created {
@@ -73,7 +73,7 @@ func TestApplyAllFallsBackWhenInvitedMeanwhile(t *testing.T) {
 }
 
 func TestApplyRoster(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	// Ola is a member in Nord; Per has a pending invitation; Liv is a member to be removed; Gro is invited and leaves.
 	w.Invite("ola@example.no", "member", w.Nord)
@@ -85,7 +85,7 @@ func TestApplyRoster(t *testing.T) {
 	w.Invite("bo@example.no", "admin")
 	w.Accept("bo@example.no")
 
-	csv := importtest.Header +
+	csv := ingesttest.Header +
 		"Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,blåbær,\n" + // new: invited with profile
 		"Ola,Olsen,ola@example.no,+4790000001,,Sør,Kari K,41234569,Lise L,41234570,,\n" + // member: unit and profile change
 		"Per,Persen,per@example.no,98765432,,Nord,Kari K,41234569,Lise L,41234570,,\n" + // pending: mobile and profile
@@ -134,7 +134,7 @@ func TestApplyRoster(t *testing.T) {
 	// A coordinator of Nord may not place people in Sør.
 	w.Invite("cora@example.no", "coordinator", w.Nord)
 	cora := w.Accept("cora@example.no")
-	scoped := run(w, cora, importtest.Header+"Siv,S,siv@example.no,915 12 347,,Sør,Ola N,41234567,Per P,41234568,,\n"+
+	scoped := run(w, cora, ingesttest.Header+"Siv,S,siv@example.no,915 12 347,,Sør,Ola N,41234567,Per P,41234568,,\n"+
 		"Tor,T,tor@example.no,915 12 348,,Nord,Ola N,41234567,Per P,41234568,,\n")
 	if scoped["siv@example.no"].Outcome != roster.Failed || scoped["tor@example.no"].Outcome != roster.Created {
 		t.Fatalf("scoped %+v", scoped)

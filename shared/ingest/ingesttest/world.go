@@ -1,7 +1,7 @@
-// Package importtest is the organisation the import tests work in, on
+// Package ingesttest is the organisation the import tests work in, on
 // DynamoDB Local: the row application's, the ingest's and the import
 // routes' tests share it.
-package importtest
+package ingesttest
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"onboarding/infra/testenv"
 	"onboarding/shared/account"
 	"onboarding/shared/ddb"
-	"onboarding/shared/imports/apply"
+	"onboarding/shared/ingest/apply"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 	"onboarding/shared/phone"

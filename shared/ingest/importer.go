@@ -1,10 +1,11 @@
-// Package imports runs the import of a roster file dropped into the bucket
-// (through an upload URL, or directly): it claims the job, reads the file
-// from its checkpoint, has apply apply the rows, saves progress before the
-// deadline, and writes the report and the summary email. It is its own
-// package (and function, with the import routes') so that only they link
-// the spreadsheet library.
-package imports
+// Package ingest is the ingest function's work: it runs the import of a
+// roster file dropped into the bucket (through an upload URL, or directly):
+// it claims the job, reads the file from its checkpoint, has apply apply the
+// rows, saves progress before the deadline, and writes the report and the
+// summary email. trigger.Ingest hands it S3's events. It is its own package
+// (and function) so that only it and the import routes link the spreadsheet
+// library.
+package ingest
 
 import (
 	"bytes"
@@ -22,7 +23,7 @@ import (
 
 	"onboarding/shared/fault"
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports/apply"
+	"onboarding/shared/ingest/apply"
 	"onboarding/shared/redact"
 	"onboarding/shared/roster"
 )
@@ -37,8 +38,8 @@ type Objects interface {
 // SummaryMailer tells the uploader how an import went.
 type SummaryMailer = importjob.SummaryMailer
 
-// Ingest applies the files dropped into the bucket under imports/<orgId>/.
-type Ingest struct {
+// Importer applies the files dropped into the bucket under imports/<orgId>/.
+type Importer struct {
 	Jobs    importjob.JobStore
 	Objects Objects
 	Applier *apply.Applier
@@ -59,9 +60,10 @@ type Ingest struct {
 	// Reserve is the time kept back from the deadline to save a run's
 	// progress (default a tenth of the time the run has, at least 5 s).
 	Reserve time.Duration
-	// SendNow, when set, asks for the queued email to go out now rather than
-	// at the next scheduled sweep (it starts a sweep).
-	SendNow func(ctx context.Context, importID string) error
+	// StartSweep, when set, starts a sweep after an import that invited
+	// people, so their queued email goes out now rather than at the next
+	// scheduled one (main wires trigger.Ingest.SendNow).
+	StartSweep func(ctx context.Context, importID string) error
 	// Runner is the name of the function this runs in, kept with each job
 	// it claims: the stale-import step starts it again for a run that died.
 	Runner string
@@ -71,7 +73,7 @@ type Ingest struct {
 
 // stopAt is when a run stops taking rows: the deadline less the reserve.
 // The run watches it on its own clock (Now), so tests can time runs.
-func (g *Ingest) stopAt(ctx context.Context) time.Time {
+func (g *Importer) stopAt(ctx context.Context) time.Time {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return time.Time{}
@@ -83,30 +85,13 @@ func (g *Ingest) stopAt(ctx context.Context) time.Time {
 	return deadline.Add(-reserve)
 }
 
-// ParseKey reads imports/<orgId>/<importId>/<file> (an upload through the
-// API) or imports/<orgId>/<file> (a file dropped in directly).
-func ParseKey(key string) (orgID, importID, file string, err error) {
-	parts := strings.Split(key, "/")
-	switch {
-	case len(parts) == 3 && parts[0] == "imports" && parts[1] != "" && parts[2] != "":
-		return parts[1], "", parts[2], nil
-	case len(parts) == 4 && parts[0] == "imports" && parts[1] != "" && parts[2] != "" && parts[3] != "":
-		return parts[1], parts[2], parts[3], nil
-	}
-	return "", "", "", fmt.Errorf("%q is not imports/<orgId>/<file> or imports/<orgId>/<importId>/<file>", redact.Text(key))
-}
-
-// ReportKey is where an import's report goes: outside imports/, so writing
-// it triggers nothing.
-func ReportKey(orgID, importID string) string { return "reports/" + orgID + "/" + importID + "/report" }
-
-func (g *Ingest) now() time.Time { return g.Now().UTC().Truncate(time.Second) }
+func (g *Importer) now() time.Time { return g.Now().UTC().Truncate(time.Second) }
 
 // Apply imports one object. S3 may deliver an event more than once: the
 // same object version is applied once, and a run that died is resumed from
 // its checkpoint, never re-applying rows before it.
-func (g *Ingest) Apply(ctx context.Context, obj importjob.Object) (importjob.Job, error) {
-	orgID, importID, file, err := ParseKey(obj.Key)
+func (g *Importer) Apply(ctx context.Context, obj importjob.Object) (importjob.Job, error) {
+	orgID, importID, file, err := importjob.ParseKey(obj.Key)
 	if err != nil {
 		return importjob.Job{}, err
 	}
@@ -161,8 +146,8 @@ func (g *Ingest) Apply(ctx context.Context, obj importjob.Object) (importjob.Job
 	if err := g.Jobs.FinishImport(ctx, job); err != nil {
 		return job, err
 	}
-	if job.Counts.Created > 0 && g.SendNow != nil {
-		if err := g.SendNow(ctx, job.ID); err != nil {
+	if job.Counts.Created > 0 && g.StartSweep != nil {
+		if err := g.StartSweep(ctx, job.ID); err != nil {
 			// The scheduled sweep sends them anyway.
 			g.log().Warn("could not start a sweep for the import's email", "importId", job.ID, "error", err)
 		}
@@ -178,7 +163,7 @@ const progressEvery = 50
 // run reads the file and applies its rows from the checkpoint on; for a
 // full roster it first checks what would be removed, and afterwards removes
 // the monitored workers the file no longer lists.
-func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj importjob.Object, stop time.Time) (err error) {
+func (g *Importer) run(ctx context.Context, job *importjob.Job, obj importjob.Object, stop time.Time) (err error) {
 	var lines []roster.ReportLine
 	defer func() {
 		switch {
@@ -277,7 +262,7 @@ func (g *Ingest) run(ctx context.Context, job *importjob.Job, obj importjob.Obje
 
 // pause keeps what this run did and asks for the next run. It has a
 // context of its own: the run's may be what ran out.
-func (g *Ingest) pause(job *importjob.Job, lines []roster.ReportLine) error {
+func (g *Importer) pause(job *importjob.Job, lines []roster.ReportLine) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := g.keep(ctx, job, lines); err != nil {
@@ -291,7 +276,7 @@ func (g *Ingest) pause(job *importjob.Job, lines []roster.ReportLine) error {
 // event (a minute later) resumes the import instead of finding it leased
 // and leaving it unfinished. It has a context of its own: the run's may be
 // what ran out.
-func (g *Ingest) release(job *importjob.Job, lines []roster.ReportLine, cause error) {
+func (g *Importer) release(job *importjob.Job, lines []roster.ReportLine, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := g.keep(ctx, job, lines); err != nil {
@@ -306,13 +291,13 @@ func (g *Ingest) release(job *importjob.Job, lines []roster.ReportLine, cause er
 // keep stores this run's report lines as a part and the checkpoint with a
 // lease that is already over, so another run may carry on at once; if none
 // has by HandoverGrace, the job is stale.
-func (g *Ingest) keep(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
+func (g *Importer) keep(ctx context.Context, job *importjob.Job, lines []roster.ReportLine) error {
 	if len(lines) > 0 {
 		b, err := json.Marshal(lines)
 		if err != nil {
 			return err
 		}
-		key := fmt.Sprintf("%s-part-%07d.json", ReportKey(job.OrgID, job.ID), lines[0].Row)
+		key := importjob.ReportPartKey(job.OrgID, job.ID, lines[0].Row)
 		if err := g.Objects.Put(ctx, key, "application/json", b); err != nil {
 			return err
 		}
@@ -336,7 +321,7 @@ func ours(err error) bool {
 }
 
 // open reads the job's file and finds its header.
-func (g *Ingest) open(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) (*roster.Reader, func(), error) {
+func (g *Importer) open(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) (*roster.Reader, func(), error) {
 	body, err := g.Objects.Get(ctx, obj.Key, obj.Version)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", redact.Text(obj.Key), err)
@@ -394,7 +379,7 @@ const SafeRemovalShare = 0.25
 // missing reads the whole file once to find the monitored workers it no
 // longer lists. Before any change, it stops an import that would remove
 // more than SafeRemovalShare of them unless the import confirms removals.
-func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) ([]string, error) {
+func (g *Importer) missing(ctx context.Context, job *importjob.Job, obj importjob.Object, sess *apply.Session, limits roster.Limits) ([]string, error) {
 	reader, closeFile, err := g.open(ctx, job, obj, sess, limits)
 	if err != nil {
 		return nil, err
@@ -446,8 +431,8 @@ func (g *Ingest) missing(ctx context.Context, job *importjob.Job, obj importjob.
 
 // report writes the report as CSV and XLSX: the columns not read first,
 // then a line per row (earlier runs' parts, then this run's).
-func (g *Ingest) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine) error {
-	job.ReportKey = ReportKey(job.OrgID, job.ID)
+func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine) error {
+	job.ReportKey = importjob.ReportKey(job.OrgID, job.ID)
 	if len(job.Parts) > 0 {
 		var earlier []roster.ReportLine
 		for _, key := range job.Parts {
@@ -480,7 +465,7 @@ func (g *Ingest) report(ctx context.Context, job *importjob.Job, unread []roster
 }
 
 // summarize emails the uploader (or the configured address) the outcome.
-func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
+func (g *Importer) summarize(ctx context.Context, job importjob.Job) {
 	n := importjob.Notifier{Mailer: g.Mailer, Directory: g.Directory, SummaryTo: g.SummaryTo, Log: g.log()}
 	s, ok := n.Summary(ctx, job)
 	if !ok {
@@ -493,7 +478,7 @@ func (g *Ingest) summarize(ctx context.Context, job importjob.Job) {
 	n.Send(ctx, job.ID, s)
 }
 
-func (g *Ingest) log() *slog.Logger {
+func (g *Importer) log() *slog.Logger {
 	if g.Log != nil {
 		return g.Log
 	}

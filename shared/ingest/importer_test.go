@@ -1,4 +1,4 @@
-package imports_test
+package ingest_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest"
+	"onboarding/shared/ingest/ingesttest"
 )
 
 // memObjects is a bucket in memory.
@@ -47,15 +47,15 @@ func (s *summaries) SendImportSummary(_ context.Context, sum importjob.Summary) 
 }
 
 func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	mail := &summaries{}
 	links := importjob.NewReportLinks(bytes.Repeat([]byte{7}, 32), "https://onboard.example", 30)
-	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now,
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Mailer: mail, SummaryTo: "ops@example.no", Now: time.Now,
 		ReportLinks: links}
 	var rows strings.Builder
-	rows.WriteString(importtest.Header)
+	rows.WriteString(ingesttest.Header)
 	for _, name := range []string{"a", "b", "c", "d"} {
 		rows.WriteString("P,Q," + name + "@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n")
 	}
@@ -86,8 +86,8 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 		l != (importjob.ReportLink{OrgID: w.OrgID, ImportID: job.ID, Format: "xlsx"}) {
 		t.Fatalf("the summary's link opens %+v, %v", l, err)
 	}
-	if !bytes.Contains(objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"], []byte("a@example.no,created")) {
-		t.Fatalf("report %s", objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"])
+	if !bytes.Contains(objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"], []byte("a@example.no,created")) {
+		t.Fatalf("report %s", objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"])
 	}
 	// The same event again: nothing happens, no second summary.
 	again, err := g.Apply(ctx, obj)
@@ -102,13 +102,39 @@ func TestIngestAppliesAnObjectVersionOnce(t *testing.T) {
 	}
 }
 
+// An import that invited people starts the sweep, so their email goes out
+// now; one that invited nobody does not, and a sweep that cannot be started
+// fails nothing (the scheduled one sends the email).
+func TestImporterStartsTheSweepOnlyAfterInvitations(t *testing.T) {
+	w := ingesttest.NewWorld(t)
+	ctx := context.Background()
+	objs := &memObjects{files: map[string][]byte{}}
+	var started []string
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now,
+		StartSweep: func(_ context.Context, importID string) error {
+			started = append(started, importID)
+			return errors.New("invoke: throttled")
+		}}
+	csv := ingesttest.Header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n"
+	key := "imports/" + w.OrgID + "/roster.csv"
+	objs.files[key] = []byte(csv)
+	job, err := g.Apply(ctx, importjob.Object{Key: key, ETag: `"etag-1"`, Size: int64(len(csv))})
+	if err != nil || job.Status != importjob.Done || job.Counts.Created != 1 || len(started) != 1 || started[0] != job.ID {
+		t.Fatalf("%+v %v; sweeps started for %v", job, err, started)
+	}
+	again, err := g.Apply(ctx, importjob.Object{Key: key, ETag: `"etag-2"`, Size: int64(len(csv))})
+	if err != nil || again.Status != importjob.Done || again.Counts.Created != 0 || len(started) != 1 {
+		t.Fatalf("%+v %v; sweeps started for %v", again, err, started)
+	}
+}
+
 func TestIngestResumesFromItsCheckpoint(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	now := time.Now().UTC().Truncate(time.Second)
-	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
-	csv := importtest.Header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n" +
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
+	csv := ingesttest.Header + "P,Q,a@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,\n" +
 		"P,Q,b@example.no,915 12 346,,Nord,Ola N,41234567,Per P,41234568,,\n"
 	key := "imports/" + w.OrgID + "/imp1/roster.csv"
 	objs.files[key] = []byte(csv)
@@ -151,7 +177,7 @@ func TestIngestResumesFromItsCheckpoint(t *testing.T) {
 }
 
 func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	for _, name := range []string{"a", "b", "c", "d"} {
 		w.Invite(name+"@example.no", "member", w.Nord)
@@ -160,10 +186,10 @@ func TestFullRosterStopsBeforeRemovingTooMany(t *testing.T) {
 	w.Invite("bo@example.no", "admin")
 	w.Accept("bo@example.no")
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
 	run := func(id string, confirm bool, names ...string) importjob.Job {
 		t.Helper()
-		csv := importtest.Header
+		csv := ingesttest.Header
 		for _, n := range names {
 			csv += "P,Q," + n + "@example.no,,,,,,,,,\n"
 		}
@@ -233,13 +259,13 @@ func (c *batchClock) SaveProgress(ctx context.Context, j importjob.Job) error {
 // the same rows on any machine (the contexts' real deadlines, minutes away,
 // never come).
 func TestIngestCarriesOnInTheNextRun(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
 	clock := &batchClock{JobStore: w.Store, now: time.Now().UTC(), step: time.Minute}
-	g := &imports.Ingest{Jobs: clock, Objects: objs, Applier: w.Applier, Now: clock.Now, Reserve: time.Minute}
+	g := &ingest.Importer{Jobs: clock, Objects: objs, Applier: w.Applier, Now: clock.Now, Reserve: time.Minute}
 	var csv strings.Builder
-	csv.WriteString(importtest.Header)
+	csv.WriteString(ingesttest.Header)
 	const n = 1000
 	for i := range n {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,915 %02d %03d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, 10+i/100, i%1000)
@@ -270,7 +296,7 @@ func TestIngestCarriesOnInTheNextRun(t *testing.T) {
 	if job.Status != importjob.Done || job.Counts.Rows != n || job.Counts.Created != n || job.Counts.Unchanged != 0 {
 		t.Fatalf("after %d runs: %+v", runs, job)
 	}
-	report := objs.files[imports.ReportKey(w.OrgID, job.ID)+".csv"]
+	report := objs.files[importjob.ReportKey(w.OrgID, job.ID)+".csv"]
 	if lines := bytes.Count(report, []byte("\n")); lines != n+1 {
 		t.Fatalf("report has %d lines", lines)
 	}
@@ -318,10 +344,10 @@ func (c *cutAfter) SaveProgress(ctx context.Context, j importjob.Job) error {
 // report lines kept, the lease over), and the next run applies the batch
 // that was cut off, every row once.
 func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	objs := &memObjects{files: map[string][]byte{}}
 	var csv strings.Builder
-	csv.WriteString(importtest.Header)
+	csv.WriteString(ingesttest.Header)
 	const n = 200
 	for i := range n {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,\n", i, i)
@@ -330,7 +356,7 @@ func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
 	objs.files[key] = []byte(csv.String())
 	obj := importjob.Object{Key: key, ETag: "cut-1", Size: int64(csv.Len())}
 	ctx := &cutOff{Context: context.Background(), deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
-	g := &imports.Ingest{Jobs: &cutAfter{JobStore: w.Store, n: 3, ctx: ctx}, Objects: objs, Applier: w.Applier, Now: time.Now}
+	g := &ingest.Importer{Jobs: &cutAfter{JobStore: w.Store, n: 3, ctx: ctx}, Objects: objs, Applier: w.Applier, Now: time.Now}
 
 	job, err := g.Apply(ctx, obj)
 	if !errors.Is(err, importjob.ErrContinue) {
@@ -345,7 +371,7 @@ func TestIngestCutOffByItsDeadlineHandsOver(t *testing.T) {
 	if err != nil || done.Status != importjob.Done || done.Counts.Rows != n || done.Counts.Created != n || done.Counts.Errors != 0 {
 		t.Fatalf("next run: %+v %v", done, err)
 	}
-	report := string(objs.files[imports.ReportKey(w.OrgID, done.ID)+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, done.ID)+".csv"])
 	for i := range n {
 		if c := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); c != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, c, report)
@@ -375,12 +401,12 @@ func (f *flakyObjects) Get(ctx context.Context, key, version string) (io.ReadClo
 // event, a minute later, resumes it where it stopped, and the report lists
 // every row once.
 func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	var csv strings.Builder
 	// A column the import ignores makes the file longer than what opening
 	// it reads at once (64 KB), so the break comes while rows are read.
-	csv.WriteString(strings.TrimSuffix(importtest.Header, "\n") + ",Skostørrelse\n")
+	csv.WriteString(strings.TrimSuffix(ingesttest.Header, "\n") + ",Skostørrelse\n")
 	const rows = 130
 	for i := range rows {
 		fmt.Fprintf(&csv, "P,Q,w%03d@example.no,9151%04d,,Nord,Ola N,41234567,Per P,41234568,,,%s\n", i, i, strings.Repeat("x", 600))
@@ -389,7 +415,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	objs := &flakyObjects{memObjects: &memObjects{files: map[string][]byte{key: []byte(csv.String())}}}
 	objs.failAfter = strings.Index(csv.String(), "w120@") // rows 0 to 119 can be read
 	now := time.Now().UTC().Truncate(time.Second)
-	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: func() time.Time { return now }}
 	if err := w.Store.CreateImport(ctx, importjob.Job{ID: "imp1", OrgID: w.OrgID, FileName: "roster.csv", UploadedBy: w.Admin,
 		Status: importjob.AwaitingUpload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -421,7 +447,7 @@ func TestIngestFailedRunIsResumedByTheRetry(t *testing.T) {
 	if stale, err := w.Store.StaleImports(ctx, now.Add(24*time.Hour), 10); err != nil || len(stale) != 0 {
 		t.Fatalf("a finished import is still listed as running: %+v %v", stale, err)
 	}
-	report := string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"])
 	for i := range rows {
 		if n := strings.Count(report, fmt.Sprintf("w%03d@example.no,created", i)); n != 1 {
 			t.Fatalf("w%03d is in the report %d times:\n%s", i, n, report)

@@ -1,7 +1,7 @@
 // Package apply applies a roster's rows to an organisation: it invites new
 // people, updates members and pending invitations, removes those a row (or
 // a full roster) no longer lists, each within what the uploader may do.
-// Reading the file is roster's job, running an import imports'.
+// Reading the file is roster's job, running an import ingest's.
 package apply
 
 import (

@@ -1,4 +1,4 @@
-package imports_test
+package ingest_test
 
 import (
 	"bytes"
@@ -11,16 +11,16 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"onboarding/shared/importjob"
-	"onboarding/shared/imports"
-	"onboarding/shared/imports/importtest"
+	"onboarding/shared/ingest"
+	"onboarding/shared/ingest/ingesttest"
 )
 
 // importFile runs one upload of csv through the ingest, as job asks.
-func importFile(t *testing.T, w *importtest.World, job importjob.Job, csv string) (importjob.Job, *memObjects) {
+func importFile(t *testing.T, w *ingesttest.World, job importjob.Job, csv string) (importjob.Job, *memObjects) {
 	t.Helper()
 	ctx := context.Background()
 	objs := &memObjects{files: map[string][]byte{}}
-	g := &imports.Ingest{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
+	g := &ingest.Importer{Jobs: w.Store, Objects: objs, Applier: w.Applier, Now: time.Now}
 	now := time.Now().UTC().Truncate(time.Second)
 	job.OrgID, job.FileName, job.UploadedBy, job.Status, job.CreatedAt, job.UpdatedAt =
 		w.OrgID, "roster.csv", w.Admin, importjob.AwaitingUpload, now, now
@@ -41,9 +41,9 @@ func importFile(t *testing.T, w *importtest.World, job importjob.Job, csv string
 // with its letter and header: a header it does not know, a column without
 // a header that holds data, a second mobile column. No value is quoted.
 func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
-	csv := strings.TrimSuffix(importtest.Header, "\n") + ",Alarmpassord,,Mobiltelefon\n" +
+	csv := strings.TrimSuffix(ingesttest.Header, "\n") + ",Alarmpassord,,Mobiltelefon\n" +
 		"Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,,blåbær-42,,\n" +
 		"Ola,Olsen,ola@example.no,915 12 346,,Nord,Kari K,41234569,Per P,41234568,,,,EL 12345,\n"
 	job, objs := importFile(t, w, importjob.Job{ID: "imp1"}, csv)
@@ -75,7 +75,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		strings.Contains(s, "blåbær") || strings.Contains(s, "EL 12345") {
 		t.Fatalf("status %s", s)
 	}
-	report := string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"])
+	report := string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"])
 	lines := strings.Split(report, "\r\n")
 	if !strings.HasPrefix(lines[1], `1,,warning,"column M ""Alarmpassord"" is not a roster column`) ||
 		!strings.HasPrefix(lines[2], "3,,warning,column N has no header but holds data") ||
@@ -83,7 +83,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 		!strings.Contains(lines[4], "kari@example.no,created") || strings.Contains(report, "blåbær") {
 		t.Fatalf("report:\n%s", report)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(objs.files[imports.ReportKey(w.OrgID, "imp1")+".xlsx"]))
+	f, err := excelize.OpenReader(bytes.NewReader(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".xlsx"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestIngestNamesTheColumnsItDoesNotRead(t *testing.T) {
 // aside is not read (and is named so). One naming a header the file lacks
 // fails the import before anything changes.
 func TestIngestAppliesTheColumnMapping(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	ctx := context.Background()
 	csv := "Fornavn,Etternavn,Jobb-epost,Mobil,Avdeling,Leder,Leder tlf,Verneombud,Verneombud tlf,Kodeord ved alarm,Status\n" +
 		"Kari,Nordmann,kari@example.no,915 12 345,Nord,Ola N,41234567,Per P,41234568,blåbær,fast\n"
@@ -137,9 +137,9 @@ func TestIngestAppliesTheColumnMapping(t *testing.T) {
 // The status keeps at most a bounded number of column warnings (a workbook
 // may have 16,384 columns); the report lists them all.
 func TestIngestBoundsTheColumnWarnings(t *testing.T) {
-	w := importtest.NewWorld(t)
+	w := ingesttest.NewWorld(t)
 	var head, row strings.Builder
-	head.WriteString(strings.TrimSuffix(importtest.Header, "\n"))
+	head.WriteString(strings.TrimSuffix(ingesttest.Header, "\n"))
 	row.WriteString("Kari,Nordmann,kari@example.no,915 12 345,,Nord,Ola N,41234567,Per P,41234568,,")
 	for i := range 300 {
 		head.WriteString(",Ekstra " + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)))
@@ -149,7 +149,7 @@ func TestIngestBoundsTheColumnWarnings(t *testing.T) {
 	if job.Status != importjob.Done || len(job.Warnings) != importjob.MaxColumnWarnings || job.MoreWarnings != 300-importjob.MaxColumnWarnings {
 		t.Fatalf("%d warnings, %d more: %+v", len(job.Warnings), job.MoreWarnings, job)
 	}
-	if n := strings.Count(string(objs.files[imports.ReportKey(w.OrgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
+	if n := strings.Count(string(objs.files[importjob.ReportKey(w.OrgID, "imp1")+".csv"]), ",,warning,"); n != 300 {
 		t.Fatalf("%d warnings in the report", n)
 	}
 }
