@@ -1,5 +1,5 @@
 // The packages under shared/ are layered: domain packages decide and import
-// no AWS code; adapters each wrap one outside service or transport and
+// no AWS code and no adapter; adapters each wrap one outside service or transport and
 // import no other adapter (the domain's types are what they share); the
 // wiring builds adapters and hands them to the domain and the handlers.
 package shared_test
@@ -17,7 +17,7 @@ import (
 
 // adapters wrap one outside service or transport each.
 // A package below one (httpapi/adminapi) is part of it.
-var adapters = []string{"ddb", "httpapi", "mail", "objects", "streams", "signer", "invoke", "webhook"}
+var adapters = []string{"ddb", "httpapi", "mail", "objects", "streams", "signer", "invoke", "poster"}
 
 // wiring may import adapters (it builds them); no adapter imports it.
 var wiring = []string{"config", "trigger"}
@@ -89,6 +89,24 @@ func TestDomainImportsNoAWS(t *testing.T) {
 		for _, imp := range imps {
 			if strings.HasPrefix(imp, "github.com/aws/") {
 				t.Errorf("domain package shared/%s imports %s (if it is an adapter, list it in adapters)", pkg, imp)
+			}
+		}
+	}
+}
+
+// Domain packages declare the interfaces they need and are handed adapters
+// by the wiring; one importing an adapter directly would take its transport
+// (and its tests' emulators) along. Test support (packages whose name ends
+// in "test") builds real adapters for tests and is exempt.
+func TestDomainImportsNoAdapter(t *testing.T) {
+	for pkg, imps := range sharedImports(t) {
+		if slices.Contains(adapters, root(pkg)) || slices.Contains(wiring, pkg) || strings.HasSuffix(pkg, "test") {
+			continue
+		}
+		for _, imp := range imps {
+			to, ok := strings.CutPrefix(imp, module)
+			if ok && slices.Contains(adapters, root(to)) {
+				t.Errorf("domain package shared/%s imports adapter %s: declare an interface for what it needs, or move the pure part out of the adapter", pkg, to)
 			}
 		}
 	}

@@ -17,8 +17,8 @@ import (
 	"onboarding/shared/config"
 	"onboarding/shared/mail"
 	"onboarding/shared/partner"
+	"onboarding/shared/poster"
 	"onboarding/shared/trigger"
-	"onboarding/shared/webhook"
 )
 
 func main() {
@@ -33,7 +33,7 @@ func main() {
 	ses := mail.SES{Client: sesv2.NewFromConfig(clients.AWS), From: sender, ConfigurationSet: configSet}
 	n := &partner.Notifier{
 		Store:  store,
-		Poster: webhook.NewHTTPPoster(loopback),
+		Poster: poster.New(loopback),
 		Mailer: mail.PartnerMailer{Catalogue: catalogue, Sender: ses, Directory: store},
 		Now:    time.Now, Log: log,
 	}

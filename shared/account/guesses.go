@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/quota"
 )
 
 // A password guess (sign-in, or accepting an invitation with an existing
@@ -130,9 +131,9 @@ type GuessStore interface {
 	SetSignInThrottle(ctx context.Context, email, source string, t Throttle) error
 	// Take counts one use if fewer than limit were counted in the window;
 	// else it returns how long until the window ends.
-	Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
+	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// Give returns a use counted by Take at now.
-	Give(ctx context.Context, quota string, window time.Duration, now time.Time) error
+	Give(ctx context.Context, q quota.Name, window time.Duration, now time.Time) error
 }
 
 // Guesses throttles password guesses.
@@ -172,16 +173,16 @@ func tooMany(wait time.Duration) error {
 }
 
 type budget struct {
-	quota  string
+	quota  quota.Name
 	limit  int
 	window time.Duration
 }
 
 func (l Limits) budgets(email, source string) []budget {
 	return []budget{
-		{"signin#address#" + email, l.AddressFailures, l.AddressWindow},
-		{"signin#source#" + source, l.SourceFailures, l.SourceWindow},
-		{"signin#all", l.GlobalFailures, l.GlobalWindow},
+		{quota.Name{Kind: quota.SignInAddress, Subject: email}, l.AddressFailures, l.AddressWindow},
+		{quota.Name{Kind: quota.SignInSource, Subject: source}, l.SourceFailures, l.SourceWindow},
+		{quota.Name{Kind: quota.SignInAll}, l.GlobalFailures, l.GlobalWindow},
 	}
 }
 

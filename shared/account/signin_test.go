@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/quota"
 )
 
 // memSignIn is a small in-memory SignInStore: throttles by address and
@@ -44,20 +45,20 @@ func (m *memSignIn) SetSignInThrottle(_ context.Context, email, source string, t
 	m.throttles[email+"|"+source] = t
 	return nil
 }
-func (m *memSignIn) Take(_ context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+func (m *memSignIn) Take(_ context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := quota + "|" + now.Truncate(window).String()
+	k := fmt.Sprint(q) + "|" + now.Truncate(window).String()
 	if m.used[k] >= limit {
 		return now.Truncate(window).Add(window).Sub(now), nil
 	}
 	m.used[k]++
 	return 0, nil
 }
-func (m *memSignIn) Give(_ context.Context, quota string, window time.Duration, now time.Time) error {
+func (m *memSignIn) Give(_ context.Context, q quota.Name, window time.Duration, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if k := quota + "|" + now.Truncate(window).String(); m.used[k] > 0 {
+	if k := fmt.Sprint(q) + "|" + now.Truncate(window).String(); m.used[k] > 0 {
 		m.used[k]--
 	}
 	return nil

@@ -15,8 +15,10 @@
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
-//	                                                     are signin#address#<email>, signin#source#<source>, signin#all
-//	sliding quota    QUOTA#<quota>      SLIDING          the times of the uses in a rolling window; versioned; TTL
+//	                                                     are signin#address#<email>, signin#source#<source>, signin#all;
+//	                                                     an organisation's invitations org#<org>#invitations
+//	sliding quota    QUOTA#<quota>      SLIDING          the times of the uses in a rolling window; versioned; TTL:
+//	                                                     the emails to one person org#<org>#recipient#<email>
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
 //	leave token      LEAVE#<sha256>     MEMBERSHIP       the "added" email's leave link: org, user, the invitation that
 //	                                                     made the membership, expiry; the raw token is never stored; TTL
@@ -128,6 +130,7 @@ import (
 
 	"onboarding/shared/invite"
 	"onboarding/shared/partner"
+	"onboarding/shared/quota"
 )
 
 // Attribute and index names, shared with template.yaml.
@@ -183,11 +186,30 @@ func digestEntryKey(d invite.Digest, invitationID string) key {
 
 func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "digest-"+d.ID) }
 
-// Rate counters: a fixed window's count, or a sliding window's use times.
-func quotaWindowKey(quota string, start time.Time) key {
-	return key{"QUOTA#" + quota, "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
+// Rate counters: a fixed window's count, or a sliding window's use times,
+// under the quota's name (quotaName).
+func quotaWindowKey(name string, start time.Time) key {
+	return key{"QUOTA#" + name, "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
 }
-func slidingQuotaKey(quota string) key { return key{"QUOTA#" + quota, "SLIDING"} }
+func slidingQuotaKey(name string) key { return key{"QUOTA#" + name, "SLIDING"} }
+
+// quotaName is the name a quota is stored under: byte for byte the names
+// stored before the domain named quotas by kind, so live counters go on.
+func quotaName(q quota.Name) (string, error) {
+	switch q.Kind {
+	case quota.SignInAddress:
+		return "signin#address#" + q.Subject, nil
+	case quota.SignInSource:
+		return "signin#source#" + q.Subject, nil
+	case quota.SignInAll:
+		return "signin#all", nil
+	case quota.OrgInvitations:
+		return "org#" + q.Org + "#invitations", nil
+	case quota.OrgRecipient:
+		return "org#" + q.Org + "#recipient#" + q.Subject, nil
+	}
+	return "", fmt.Errorf("unknown quota kind %d", q.Kind)
+}
 
 // Partner items. With "" for the last part, partnerSK, snapshotSK and
 // deliverySK are the prefixes their lists query.

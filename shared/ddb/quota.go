@@ -9,17 +9,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/shared/quota"
 	"onboarding/shared/redact"
 )
 
 // Take counts one use of a quota in the fixed window that holds now, if
 // fewer than limit uses were counted there; else it reports how long until
 // the window ends. The counter item expires (TTL) after its window.
-func (s *Store) Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+func (s *Store) Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+	name, err := quotaName(q)
+	if err != nil {
+		return 0, err
+	}
 	start := now.Truncate(window)
 	end := start.Add(window)
-	k := quotaWindowKey(quota, start)
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	k := quotaWindowKey(name, start)
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k.av(),
 		UpdateExpression:         aws.String("ADD used :one SET #ttl = :ttl"),
 		ConditionExpression:      aws.String("attribute_not_exists(used) OR used < :limit"),
@@ -32,23 +37,27 @@ func (s *Store) Take(ctx context.Context, quota string, limit int, window time.D
 		return end.Sub(now), nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
+		return 0, fmt.Errorf("take quota %s: %w", redact.Text(name), err)
 	}
 	return 0, nil
 }
 
 // Give returns one use taken by Take in the window that holds now (when the
 // action it paid for did not happen).
-func (s *Store) Give(ctx context.Context, quota string, window time.Duration, now time.Time) error {
-	k := quotaWindowKey(quota, now.Truncate(window))
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+func (s *Store) Give(ctx context.Context, q quota.Name, window time.Duration, now time.Time) error {
+	name, err := quotaName(q)
+	if err != nil {
+		return err
+	}
+	k := quotaWindowKey(name, now.Truncate(window))
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k.av(),
 		UpdateExpression:          aws.String("ADD used :minus"),
 		ConditionExpression:       aws.String("used > :zero"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1), ":zero": num(0)},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("give quota %s: %w", redact.Text(quota), err)
+		return fmt.Errorf("give quota %s: %w", redact.Text(name), err)
 	}
 	return nil
 }
@@ -66,8 +75,12 @@ type recentSends struct {
 // that ends now (a rolling window: "at most 5 in any 24 hours"); else it
 // reports how long until the oldest of them leaves the window. Concurrent
 // takers are serialised by a version condition and retried.
-func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
-	k := slidingQuotaKey(quota)
+func (s *Store) TakeSliding(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+	name, err := quotaName(q)
+	if err != nil {
+		return 0, err
+	}
+	k := slidingQuotaKey(name)
 	for attempt := 0; attempt < 8; attempt++ {
 		var cur recentSends
 		found, err := s.get(ctx, k, &cur)
@@ -93,18 +106,22 @@ func (s *Store) TakeSliding(ctx context.Context, quota string, limit int, window
 			return 0, nil
 		}
 		if !isConditionFailed(err) {
-			return 0, fmt.Errorf("take quota %s: %w", redact.Text(quota), err)
+			return 0, fmt.Errorf("take quota %s: %w", redact.Text(name), err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return 0, err
 		}
 	}
-	return 0, fmt.Errorf("take quota %s: too much contention", redact.Text(quota))
+	return 0, fmt.Errorf("take quota %s: too much contention", redact.Text(name))
 }
 
 // GiveSliding removes the use taken at now (when its action did not happen).
-func (s *Store) GiveSliding(ctx context.Context, quota string, now time.Time) error {
-	k := slidingQuotaKey(quota)
+func (s *Store) GiveSliding(ctx context.Context, q quota.Name, now time.Time) error {
+	name, err := quotaName(q)
+	if err != nil {
+		return err
+	}
+	k := slidingQuotaKey(name)
 	for attempt := 0; attempt < 8; attempt++ {
 		var cur recentSends
 		found, err := s.get(ctx, k, &cur)

@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
+	"onboarding/shared/quota"
 )
 
 func TestRateLimits(t *testing.T) {
@@ -95,41 +96,44 @@ func TestQuotaItemsKeepTheirTTL(t *testing.T) {
 		}
 		return v
 	}
-	const fixed, sliding = "org#o1#invitations", "org#o1#recipient#kari@example.no"
+	fixed := quota.Name{Kind: quota.OrgInvitations, Org: "o1"}
+	sliding := quota.Name{Kind: quota.OrgRecipient, Org: "o1", Subject: "kari@example.no"}
+	// The keys stored before quotas were named by kind.
+	const fixedPK, slidingPK = "QUOTA#org#o1#invitations", "QUOTA#org#o1#recipient#kari@example.no"
 	window := now.Truncate(time.Hour).Unix()
 	windowSK := "WINDOW#" + strconv.FormatInt(window, 10)
 
 	if _, err := f.store.Take(ctx, fixed, 3, time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+fixed, windowSK)
+	ttlOf(fixedPK, windowSK)
 	if err := f.store.Give(ctx, fixed, time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+fixed, windowSK)
+	ttlOf(fixedPK, windowSK)
 	// Giving back in a window nothing was taken in makes no item.
 	if err := f.store.Give(ctx, fixed, time.Hour, now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if ttlOf("QUOTA#"+fixed, "WINDOW#"+strconv.FormatInt(window+2*3600, 10)) != -1 {
+	if ttlOf(fixedPK, "WINDOW#"+strconv.FormatInt(window+2*3600, 10)) != -1 {
 		t.Fatal("Give made a counter")
 	}
 
 	if _, err := f.store.TakeSliding(ctx, sliding, 3, 24*time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+sliding, "SLIDING")
+	ttlOf(slidingPK, "SLIDING")
 	later := now.Add(time.Minute)
 	if _, err := f.store.TakeSliding(ctx, sliding, 3, 24*time.Hour, later); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+sliding, "SLIDING")
+	ttlOf(slidingPK, "SLIDING")
 	if err := f.store.GiveSliding(ctx, sliding, later); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+sliding, "SLIDING")
+	ttlOf(slidingPK, "SLIDING")
 	if err := f.store.GiveSliding(ctx, sliding, now); err != nil {
 		t.Fatal(err)
 	}
-	ttlOf("QUOTA#"+sliding, "SLIDING")
+	ttlOf(slidingPK, "SLIDING")
 }

@@ -7,19 +7,20 @@ import (
 
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
+	"onboarding/shared/quota"
 )
 
 // Quotas counts uses in fixed windows, atomically.
 type Quotas interface {
 	// Take counts one use if fewer than limit were counted in the window;
 	// else it returns how long until the window ends.
-	Take(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
+	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// Give returns a use whose action did not happen.
-	Give(ctx context.Context, quota string, window time.Duration, now time.Time) error
+	Give(ctx context.Context, q quota.Name, window time.Duration, now time.Time) error
 	// TakeSliding is Take over a rolling window ending now.
-	TakeSliding(ctx context.Context, quota string, limit int, window time.Duration, now time.Time) (time.Duration, error)
+	TakeSliding(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// GiveSliding returns a use TakeSliding took at now.
-	GiveSliding(ctx context.Context, quota string, now time.Time) error
+	GiveSliding(ctx context.Context, q quota.Name, now time.Time) error
 }
 
 // Guesses reserves a password guess before it is checked (account.Guesses):
@@ -34,9 +35,9 @@ const (
 	recipientWindow = 24 * time.Hour
 )
 
-// quota is one rate limit to pass before sending.
-type quota struct {
-	name    string
+// rateLimit is one rate limit to pass before sending.
+type rateLimit struct {
+	name    quota.Name
 	limit   int
 	window  time.Duration
 	what    string
@@ -46,15 +47,15 @@ type quota struct {
 // sendQuotas are the limits an email to email in o must pass: the
 // organisation's invitations per hour (when counted) and the recipient's
 // emails per day.
-func sendQuotas(o org.Organisation, email string, countInvitation bool) []quota {
+func sendQuotas(o org.Organisation, email string, countInvitation bool) []rateLimit {
 	limits := o.Settings.RateLimits
-	var qs []quota
+	var qs []rateLimit
 	if countInvitation && limits.InvitationsPerHour > 0 {
-		qs = append(qs, quota{"org#" + o.ID + "#invitations", limits.InvitationsPerHour, orgWindow,
+		qs = append(qs, rateLimit{quota.Name{Kind: quota.OrgInvitations, Org: o.ID}, limits.InvitationsPerHour, orgWindow,
 			fmt.Sprintf("this organisation may send %d invitations an hour", limits.InvitationsPerHour), false})
 	}
 	if limits.EmailsPerRecipientPerDay > 0 {
-		qs = append(qs, quota{"org#" + o.ID + "#recipient#" + email, limits.EmailsPerRecipientPerDay, recipientWindow,
+		qs = append(qs, rateLimit{quota.Name{Kind: quota.OrgRecipient, Org: o.ID, Subject: email}, limits.EmailsPerRecipientPerDay, recipientWindow,
 			fmt.Sprintf("this person may get %d emails from this organisation in 24 hours", limits.EmailsPerRecipientPerDay), true})
 	}
 	return qs
@@ -63,12 +64,12 @@ func sendQuotas(o org.Organisation, email string, countInvitation bool) []quota 
 // take passes every quota or none: when one is exhausted, the uses already
 // taken are given back and the caller gets 429 with Retry-After. The
 // returned release gives them all back (when the send does not happen).
-func (s *Service) take(ctx context.Context, qs []quota) (release func(), err error) {
+func (s *Service) take(ctx context.Context, qs []rateLimit) (release func(), err error) {
 	if s.Quotas == nil {
 		return func() {}, nil
 	}
 	now := s.Now()
-	var taken []quota
+	var taken []rateLimit
 	release = func() {
 		for _, q := range taken {
 			if q.sliding {

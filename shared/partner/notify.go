@@ -97,7 +97,7 @@ type Store interface {
 	SnapshotSize(sn Snapshot) (int, error)
 }
 
-// Poster posts a webhook.
+// Poster posts a webhook (poster.HTTP: public addresses only).
 type Poster interface {
 	Post(ctx context.Context, url string, header map[string]string, body []byte) (status int, err error)
 }

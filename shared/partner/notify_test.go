@@ -21,7 +21,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
-	"onboarding/shared/webhook"
+	"onboarding/shared/poster"
 )
 
 type links struct {
@@ -95,7 +95,7 @@ func newWorld(t *testing.T) *world {
 		Hasher: account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}}
 	w.members = &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: clk.Now}
 	w.partners = &partner.Service{Store: store, AllowLoopback: true, Now: clk.Now}
-	w.notifier = &partner.Notifier{Store: store, Poster: webhook.NewHTTPPoster(true), Mailer: w.pmail, Now: clk.Now}
+	w.notifier = &partner.Notifier{Store: store, Poster: poster.New(true), Mailer: w.pmail, Now: clk.Now}
 	ctx := context.Background()
 	p, err := w.invites.Provision(ctx, invite.ProvisionRequest{Name: "Nordlys Care", AdminEmail: "ada@example.no", DefaultPhoneRegion: "NO"})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // CheckURL admits HTTPS endpoints at a public address, and http on a
 // loopback address when allowed (local development). The dialer checks
-// the address again after name resolution (see HTTPPoster).
+// the address again after name resolution (shared/poster).
 func CheckURL(raw string, loopback bool) error {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2000 {
