@@ -3,7 +3,10 @@
 // belong to many organisations (see org.Member).
 package account
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Account is a person who can sign in.
 type Account struct {
@@ -17,4 +20,12 @@ type Account struct {
 	TermsVersion    string    `json:"termsVersion" dynamodbav:"termsVersion"`
 	TermsAcceptedAt time.Time `json:"termsAcceptedAt" dynamodbav:"termsAcceptedAt"`
 	CreatedAt       time.Time `json:"createdAt" dynamodbav:"createdAt"`
+}
+
+// SessionRevoker ends a person's sessions (their refresh tokens): every one
+// but keep, or all when keep is "". A password change or reset, an email
+// change and erasure call it; the access tokens already out stay valid for
+// their few minutes.
+type SessionRevoker interface {
+	RevokeSessions(ctx context.Context, userID, keep string) error
 }

@@ -50,6 +50,9 @@ func NewIssuer(ctx context.Context, s Signer, issuer string, lifetime time.Durat
 // Claims are the claims of an access token.
 type Claims struct {
 	Email string `json:"email"`
+	// SessionID names the session (refresh token family) the token was
+	// issued in; empty for tokens issued outside one.
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 

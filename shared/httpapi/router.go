@@ -36,7 +36,8 @@ type Request struct {
 	Event events.APIGatewayV2HTTPRequest
 	Body  []byte
 
-	userID string
+	userID    string
+	sessionID string
 }
 
 // Param returns a path parameter.
@@ -62,6 +63,10 @@ func (r *Request) BaseURL(configured string) string {
 
 // UserID is the signed-in caller's user id (on authed routes), or "".
 func (r *Request) UserID() string { return r.userID }
+
+// SessionID is the session the caller's access token was issued in ("" when
+// none, or on public routes).
+func (r *Request) SessionID() string { return r.sessionID }
 
 // Decode reads the JSON body into v. Unknown fields are ignored (clients may
 // be newer than the server); malformed JSON, trailing data or a body that is
@@ -237,7 +242,7 @@ func (rt *Router) serve(ctx context.Context, req *Request) (Response, error) {
 		if err != nil {
 			return Response{}, errSignIn
 		}
-		req.userID = claims.Subject
+		req.userID, req.sessionID = claims.Subject, claims.SessionID
 	}
 	body := req.Event.Body
 	if len(body) > MaxBody*4/3+4 {
