@@ -1,5 +1,5 @@
 // Command accept serves the public routes: preview and accept an invitation,
-// sign in, the signing keys and the hosted acceptance page.
+// sign in, refresh and sign out, the signing keys and the hosted acceptance page.
 package main
 
 import (
@@ -24,6 +24,7 @@ func main() {
 	clients := config.NewClients(env)
 	issuer := env.Required("TOKEN_ISSUER")
 	tokenMinutes := env.Int("ACCESS_TOKEN_MINUTES", 15, 5, 60)
+	idleDays, absoluteDays := env.Int("SESSION_IDLE_DAYS", 30, 1, 365), env.Int("SESSION_ABSOLUTE_DAYS", 90, 1, 365)
 	terms := env.Optional("TERMS_VERSION", "")
 	publicBase := env.PublicBaseURL(config.RequestDomain)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
@@ -35,11 +36,14 @@ func main() {
 	store := clients.Store()
 	hasher := account.Hasher{Params: account.OWASP}
 	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
+	signIn.Sessions = &account.Sessions{Store: store, Tokens: tokens, Now: time.Now,
+		Idle: time.Duration(idleDays) * 24 * time.Hour, Absolute: time.Duration(absoluteDays) * 24 * time.Hour}
 	public := &publicapi.Routes{
 		// Accepting with an existing account's password draws on the same
 		// throttle and budgets as sign-in.
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},
 		SignIn:      signIn,
+		Sessions:    signIn.Sessions,
 		Issuer:      issuer,
 		Key:         key,
 		BaseURL:     publicBase,

@@ -1,5 +1,5 @@
 // Command invite serves the admin routes: invitations, members, units,
-// settings, monitoring profiles, partners and the caller's profile.
+// settings, monitoring profiles, partners, the caller's profile and sessions.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/httpapi"
@@ -50,6 +51,6 @@ func main() {
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
-		Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
+		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now}}).Register(router)
 	lambda.Start(router.Handle)
 }

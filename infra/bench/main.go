@@ -13,7 +13,7 @@
 //   - partner notification latency and throughput (issue #6).
 //
 // BENCH_ONLY=partners runs only the last; BENCH_ONLY=rosters only roster
-// parsing.
+// parsing; BENCH_ONLY=sessions only the Sessions section (refresh, #13).
 //
 // It needs the emulators (`make bench` starts them).
 package main
@@ -77,6 +77,9 @@ func run() error {
 	fmt.Fprintln(os.Stderr, "bench: building (host and linux/arm64)")
 	if err := sh("make", "--no-print-directory", "build", "BUILD_DIR="+host); err != nil {
 		return err
+	}
+	if os.Getenv("BENCH_ONLY") == "sessions" {
+		return sessionsOnly(host, tmp)
 	}
 	if err := sh("make", "--no-print-directory", "build-lambda", "BUILD_DIR="+lambdaDir); err != nil {
 		return err
@@ -148,6 +151,9 @@ func run() error {
 		return err
 	}
 	if err := b.importRoster(); err != nil {
+		return err
+	}
+	if err := b.sessions(); err != nil {
 		return err
 	}
 	stack.Close()

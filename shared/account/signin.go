@@ -27,7 +27,7 @@ type SignInStore interface {
 
 // TokenIssuer issues access tokens for a signed-in account.
 type TokenIssuer interface {
-	Issue(ctx context.Context, userID, email string) (token string, lifetime time.Duration, err error)
+	Issue(ctx context.Context, userID, email, sessionID string) (token string, lifetime time.Duration, err error)
 }
 
 // Session is the result of a successful sign-in.
@@ -35,6 +35,8 @@ type Session struct {
 	AccessToken string `json:"accessToken"`
 	TokenType   string `json:"tokenType"`
 	ExpiresIn   int    `json:"expiresIn"`
+	// RefreshToken is absent when sign-in opens no session (Sessions nil).
+	RefreshToken string `json:"refreshToken,omitempty"`
 }
 
 // SignIn checks passwords and issues tokens.
@@ -43,6 +45,9 @@ type SignIn struct {
 	Hasher  Hasher
 	Tokens  TokenIssuer
 	Guesses *Guesses
+	// Sessions, when set, opens a session at each sign-in, so that the
+	// answer carries a refresh token too.
+	Sessions *Sessions
 
 	decoyOnce sync.Once
 	decoy     string
@@ -74,10 +79,10 @@ func (s *SignIn) decoyHash() string {
 
 var errBadCredentials = fault.New(fault.Unauthorized, "the email or password is wrong")
 
-// SignIn verifies email and password, sent from source (the caller's IP),
-// and returns a session. A wrong email and a wrong password give the same
+// SignIn verifies email and password, sent from source (the caller's IP)
+// with userAgent (its User-Agent header), and returns a session. A wrong email and a wrong password give the same
 // error; a guess over a limit is refused (429) before any password is checked.
-func (s *SignIn) SignIn(ctx context.Context, email, password, source string) (Session, error) {
+func (s *SignIn) SignIn(ctx context.Context, email, password, source, userAgent string) (Session, error) {
 	email, err := clean.Email(email)
 	if err != nil || password == "" || len(password) > 4*MaxPasswordLen {
 		return Session{}, errBadCredentials
@@ -104,7 +109,10 @@ func (s *SignIn) SignIn(ctx context.Context, email, password, source string) (Se
 	if err := succeeded(ctx); err != nil {
 		return Session{}, err
 	}
-	token, lifetime, err := s.Tokens.Issue(ctx, creds.UserID, creds.Email)
+	if s.Sessions != nil {
+		return s.Sessions.Start(ctx, creds.UserID, creds.Email, userAgent)
+	}
+	token, lifetime, err := s.Tokens.Issue(ctx, creds.UserID, creds.Email, "")
 	if err != nil {
 		return Session{}, fmt.Errorf("issue token: %w", err)
 	}

@@ -70,7 +70,7 @@ func newMemSignIn(creds map[string]*Credentials) *memSignIn {
 
 type fixedIssuer struct{}
 
-func (fixedIssuer) Issue(context.Context, string, string) (string, time.Duration, error) {
+func (fixedIssuer) Issue(context.Context, string, string, string) (string, time.Duration, error) {
 	return "token", 15 * time.Minute, nil
 }
 
@@ -83,30 +83,30 @@ func TestSignIn(t *testing.T) {
 	ctx := context.Background()
 	const src = "198.51.100.7"
 
-	sess, err := s.SignIn(ctx, "Kari@Example.no", "correct horse battery", src)
+	sess, err := s.SignIn(ctx, "Kari@Example.no", "correct horse battery", src, "")
 	if err != nil || sess.AccessToken != "token" || sess.ExpiresIn != 900 || sess.TokenType != "Bearer" {
 		t.Fatalf("sign-in: %+v %v", sess, err)
 	}
 
-	_, wrongPassword := s.SignIn(ctx, "kari@example.no", "wrong password!!", src)
-	_, wrongEmail := s.SignIn(ctx, "nobody@example.no", "correct horse battery", src)
+	_, wrongPassword := s.SignIn(ctx, "kari@example.no", "wrong password!!", src, "")
+	_, wrongEmail := s.SignIn(ctx, "nobody@example.no", "correct horse battery", src, "")
 	if wrongPassword.Error() != wrongEmail.Error() || fault.CodeOf(wrongEmail) != fault.Unauthorized {
 		t.Fatalf("errors differ: %v / %v", wrongPassword, wrongEmail)
 	}
 
 	// Four more failures are free (five in all), the sixth starts a wait.
 	for i := 0; i < 5; i++ {
-		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", src); fault.CodeOf(err) != fault.Unauthorized {
+		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", src, ""); fault.CodeOf(err) != fault.Unauthorized {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	_, err = s.SignIn(ctx, "kari@example.no", "correct horse battery", src)
+	_, err = s.SignIn(ctx, "kari@example.no", "correct horse battery", src, "")
 	e, ok := fault.As(err)
 	if !ok || e.Code != fault.TooMany || e.RetryAfter <= 0 {
 		t.Fatalf("want throttled, got %v", err)
 	}
 	now = now.Add(e.RetryAfter)
-	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", src); err != nil {
+	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", src, ""); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
 	if th := store.throttles["kari@example.no|"+src]; th.Failures != 0 || !th.NextAllowedAt.IsZero() {
@@ -181,21 +181,21 @@ func TestSignInSourceLimit(t *testing.T) {
 	// One source guessing across many addresses: no address is throttled,
 	// the source is.
 	for i := 0; i < DefaultLimits.SourceFailures; i++ {
-		if _, err := s.SignIn(ctx, fmt.Sprintf("p%d@example.no", i), "wrong password!!", "203.0.113.9"); fault.CodeOf(err) != fault.Unauthorized {
+		if _, err := s.SignIn(ctx, fmt.Sprintf("p%d@example.no", i), "wrong password!!", "203.0.113.9", ""); fault.CodeOf(err) != fault.Unauthorized {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	_, err := s.SignIn(ctx, "p99@example.no", "wrong password!!", "203.0.113.9")
+	_, err := s.SignIn(ctx, "p99@example.no", "wrong password!!", "203.0.113.9", "")
 	wantTooMany(t, err, DefaultLimits.SourceWindow, "31st failure from one source")
 	// Another address of the same IPv6 /64 is the same source.
 	for i := 0; i < DefaultLimits.SourceFailures; i++ {
-		s.SignIn(ctx, fmt.Sprintf("q%d@example.no", i), "wrong password!!", fmt.Sprintf("2001:db8:1:2::%x", i))
+		s.SignIn(ctx, fmt.Sprintf("q%d@example.no", i), "wrong password!!", fmt.Sprintf("2001:db8:1:2::%x", i), "")
 	}
-	_, err = s.SignIn(ctx, "q99@example.no", "wrong password!!", "2001:db8:1:2:ffff::1")
+	_, err = s.SignIn(ctx, "q99@example.no", "wrong password!!", "2001:db8:1:2:ffff::1", "")
 	wantTooMany(t, err, DefaultLimits.SourceWindow, "31st failure from one /64")
 	// Others are not affected, and a correct password costs no budget.
 	for i := 0; i < DefaultLimits.SourceFailures+5; i++ {
-		if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "198.51.100.1"); err != nil {
+		if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "198.51.100.1", ""); err != nil {
 			t.Fatalf("owner, sign-in %d: %v", i, err)
 		}
 	}
@@ -208,16 +208,16 @@ func TestSignInGlobalLimit(t *testing.T) {
 	// A botnet: every guess from its own source at its own address.
 	for i := 0; i < DefaultLimits.GlobalFailures; i++ {
 		src := fmt.Sprintf("10.%d.%d.1", i/256, i%256)
-		if _, err := s.SignIn(ctx, fmt.Sprintf("p%d@example.no", i), "wrong password!!", src); fault.CodeOf(err) != fault.Unauthorized {
+		if _, err := s.SignIn(ctx, fmt.Sprintf("p%d@example.no", i), "wrong password!!", src, ""); fault.CodeOf(err) != fault.Unauthorized {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	_, err := s.SignIn(ctx, "p-last@example.no", "wrong password!!", "192.0.2.1")
+	_, err := s.SignIn(ctx, "p-last@example.no", "wrong password!!", "192.0.2.1", "")
 	wait := wantTooMany(t, err, DefaultLimits.GlobalWindow, "failure over the global budget")
-	_, err = s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.2")
+	_, err = s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.2", "")
 	wantTooMany(t, err, DefaultLimits.GlobalWindow, "owner from a new source while the budget is spent")
 	now = now.Add(wait)
-	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.2"); err != nil {
+	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.2", ""); err != nil {
 		t.Fatalf("owner after the window: %v", err)
 	}
 }
@@ -230,12 +230,12 @@ func TestSignInLockoutBound(t *testing.T) {
 	ctx := context.Background()
 	var guessed, refused int
 	for sec := 0; sec < 24*60*60; sec++ {
-		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", "203.0.113.66"); fault.CodeOf(err) == fault.Unauthorized {
+		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", "203.0.113.66", ""); fault.CodeOf(err) == fault.Unauthorized {
 			guessed++
 		}
 		if sec%60 == 30 {
 			// The owner, each time from a network never used before.
-			_, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", fmt.Sprintf("2001:db8:%x::1", sec))
+			_, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", fmt.Sprintf("2001:db8:%x::1", sec), "")
 			if e, ok := fault.As(err); ok && e.Code == fault.TooMany {
 				refused++
 				if e.RetryAfter > MaxWait {
@@ -264,26 +264,26 @@ func TestSignInManySourcesAgainstOneAddress(t *testing.T) {
 	s, _ := kariSignIn(&now)
 	ctx := context.Background()
 	const home = "198.51.100.20"
-	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", home); err != nil {
+	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", home, ""); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(24 * time.Hour)
 	guessed := 0
 	for i := 0; i < 100; i++ {
-		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", fmt.Sprintf("203.0.113.%d", i)); fault.CodeOf(err) == fault.Unauthorized {
+		if _, err := s.SignIn(ctx, "kari@example.no", "wrong password!!", fmt.Sprintf("203.0.113.%d", i), ""); fault.CodeOf(err) == fault.Unauthorized {
 			guessed++
 		}
 	}
 	if guessed != DefaultLimits.AddressFailures {
 		t.Fatalf("guesses evaluated from 100 sources: %d, want %d", guessed, DefaultLimits.AddressFailures)
 	}
-	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", home); err != nil {
+	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", home, ""); err != nil {
 		t.Fatalf("owner at home: %v", err)
 	}
-	_, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.77")
+	_, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.77", "")
 	wait := wantTooMany(t, err, DefaultLimits.AddressWindow, "owner from a new network")
 	now = now.Add(wait)
-	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.77"); err != nil {
+	if _, err := s.SignIn(ctx, "kari@example.no", "correct horse battery", "192.0.2.77", ""); err != nil {
 		t.Fatalf("owner from a new network after the wait: %v", err)
 	}
 }

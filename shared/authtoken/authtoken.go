@@ -56,10 +56,11 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Issue returns a signed token for a user.
-func (i *Issuer) Issue(ctx context.Context, userID, email string) (string, time.Duration, error) {
+// Issue returns a signed token for a user, issued in session sessionID
+// ("" for none).
+func (i *Issuer) Issue(ctx context.Context, userID, email, sessionID string) (string, time.Duration, error) {
 	now := i.Now().UTC().Truncate(time.Second)
-	claims := Claims{Email: email, RegisteredClaims: jwt.RegisteredClaims{
+	claims := Claims{Email: email, SessionID: sessionID, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: i.Issuer, Subject: userID, Audience: jwt.ClaimStrings{Audience},
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(i.Lifetime)),

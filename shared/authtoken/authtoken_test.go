@@ -18,13 +18,13 @@ func TestIssueVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, life, err := iss.Issue(context.Background(), "u1", "kari@example.no")
+	tok, life, err := iss.Issue(context.Background(), "u1", "kari@example.no", "s1")
 	if err != nil || life != 15*time.Minute {
 		t.Fatal(err)
 	}
 	v := authtoken.NewVerifier("urn:test", &key.PublicKey)
 	c, err := v.Verify(tok)
-	if err != nil || c.Subject != "u1" || c.Email != "kari@example.no" {
+	if err != nil || c.Subject != "u1" || c.Email != "kari@example.no" || c.SessionID != "s1" {
 		t.Fatalf("verify: %+v %v", c, err)
 	}
 
@@ -45,7 +45,7 @@ func TestIssueVerify(t *testing.T) {
 	}
 	// Expired.
 	now = now.Add(-time.Hour)
-	old, _, _ := iss.Issue(context.Background(), "u1", "e@x.no")
+	old, _, _ := iss.Issue(context.Background(), "u1", "e@x.no", "")
 	if _, err := v.Verify(old); err == nil {
 		t.Error("expired token verified")
 	}

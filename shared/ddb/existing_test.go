@@ -93,7 +93,7 @@ func TestExistingAccountAcceptsBySigningIn(t *testing.T) {
 	if m, _ := f.store.Member(ctx, orgB, kari); m == nil || m.Role != "coordinator" {
 		t.Fatalf("membership %+v", m)
 	}
-	if _, err := f.signIn().SignIn(ctx, "kari@example.no", "a long enough passphrase", "192.0.2.1"); err != nil {
+	if _, err := f.signIn().SignIn(ctx, "kari@example.no", "a long enough passphrase", "192.0.2.1", ""); err != nil {
 		t.Fatalf("the account's password still works: %v", err)
 	}
 }

@@ -8,6 +8,8 @@
 //	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
 //	monitoring       ORG#<org>          MONITOR#<user>   a member's monitoring profile; versioned; goes with the member
 //	account          USER#<user>        PROFILE
+//	session          USER#<user>        SESSION#<session> a refresh token family: current secret's hash, created, last
+//	                                                     used, user agent, idle and absolute expiry; TTL (absolute)
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
 //	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
@@ -57,6 +59,11 @@
 //	                                GetItem EMAIL guard -> PROFILE; right password: UpdateItem the QUOTAs back,
 //	                                UpdateItem SIGNIN SOURCE (failures cleared, source known)
 //	a user's organisations          Query GSI1 USER#<user>
+//	sign in (a session opens)       ... then PutItem SESSION if absent
+//	refresh                         GetItem SESSION; UpdateItem SESSION (new hash, last use, idle expiry) if the hash
+//	                                is still the one read and it has not expired. A token not current: DeleteItem
+//	sign out, end one session       DeleteItem SESSION if it exists (sign-out: and its hash is the token's)
+//	a user's sessions; revoke all   Query USER#<user> SK begins_with SESSION#; BatchWriteItem deletes (all but one)
 //	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
 //	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
 //	an org's audit trail            Query ORG#<org> SK begins_with AUDIT#, newest first
@@ -156,6 +163,7 @@ func leavePK(hash string) string                  { return "LEAVE#" + hash }
 func signInPK(email string) string                { return "SIGNIN#" + email }
 func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
+func sessionSK(id string) string                  { return "SESSION#" + id }
 func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
 func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return auditPrefix + stamp(at) + "#" + id }

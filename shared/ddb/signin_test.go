@@ -15,7 +15,7 @@ import (
 
 type stubIssuer struct{}
 
-func (stubIssuer) Issue(context.Context, string, string) (string, time.Duration, error) {
+func (stubIssuer) Issue(context.Context, string, string, string) (string, time.Duration, error) {
 	return "token", 15 * time.Minute, nil
 }
 
@@ -33,7 +33,7 @@ func guessAtOnce(t *testing.T, s *account.SignIn, email string, source func(int)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.SignIn(context.Background(), email, "not the admin passphrase", source(i))
+			_, err := s.SignIn(context.Background(), email, "not the admin passphrase", source(i), "")
 			switch e, _ := fault.As(err); {
 			case e != nil && e.Code == fault.Unauthorized:
 				ev.Add(1)
@@ -104,7 +104,7 @@ func TestAcceptWithExistingAccountIsThrottled(t *testing.T) {
 		t.Fatalf("7th wrong password on accept: want 429, got %v", err)
 	}
 	// The same throttle guards sign-in.
-	if _, err := f.signIn().SignIn(ctx, "kari@example.no", "fjord and mountain", "203.0.113.9"); fault.CodeOf(err) != fault.TooMany {
+	if _, err := f.signIn().SignIn(ctx, "kari@example.no", "fjord and mountain", "203.0.113.9", ""); fault.CodeOf(err) != fault.TooMany {
 		t.Fatalf("sign-in after accept's failures: want 429, got %v", err)
 	}
 }

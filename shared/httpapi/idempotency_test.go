@@ -25,7 +25,7 @@ func keyed(t *testing.T, clk *testenv.Clock, h httpapi.HandlerFunc) func(body st
 	client, table := testenv.Table(t)
 	key, _ := signer.NewKey()
 	iss, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:idem", time.Hour, time.Now)
-	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no")
+	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no", "")
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:idem", &key.PublicKey)).
 		WithIdempotency(ddb.New(client, table, clk.Now), clk.Now)
 	rt.Authed("POST /things", h)

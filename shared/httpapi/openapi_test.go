@@ -14,6 +14,7 @@ import (
 
 	"onboarding/infra/samtemplate"
 	"onboarding/infra/testenv"
+	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/adminapi"
@@ -32,7 +33,7 @@ func (noTokens) Verify(string) (authtoken.Claims, error) {
 // by the function's directory under functions/; the routes exist whatever
 // the services (nothing is called here).
 var routeTables = map[string]func(*httpapi.Router){
-	"invite":  (&adminapi.Routes{Partners: &partner.Service{}, Cursors: httpapi.NewCursors(make([]byte, 32))}).Register,
+	"invite":  (&adminapi.Routes{Partners: &partner.Service{}, Sessions: &account.Sessions{}, Cursors: httpapi.NewCursors(make([]byte, 32))}).Register,
 	"accept":  (&publicapi.Routes{}).Register,
 	"imports": (&importapi.Routes{}).Register,
 }

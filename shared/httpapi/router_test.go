@@ -23,7 +23,7 @@ func testRouter(t *testing.T) (*Router, string) {
 	t.Helper()
 	key, _ := signer.NewKey()
 	iss, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:test", time.Minute, time.Now)
-	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no")
+	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no", "")
 	rt := NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:test", &key.PublicKey))
 	rt.Public("POST /echo", func(_ context.Context, r *Request) (Response, error) {
 		var in map[string]any

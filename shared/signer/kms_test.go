@@ -35,7 +35,7 @@ func TestKMSSignerAgainstKMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ { // ECDSA signatures vary; each must verify
-		token, _, err := issuer.Issue(ctx, "u1", "kari@example.no")
+		token, _, err := issuer.Issue(ctx, "u1", "kari@example.no", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,17 +38,19 @@ func (noMail) SendAdded(context.Context, invite.Invitation, string, string, stri
 
 // world is one organisation with a member of every kind, and a stranger.
 type world struct {
-	t       *testing.T
-	router  *httpapi.Router
-	svc     *invite.Service
-	store   *ddb.Store
-	issuer  *authtoken.Issuer
-	orgID   string
-	unitA   string // the scoped actors' unit
-	unitB   string // another unit
-	owner   string // org-wide admin who sets things up
-	actors  map[string]string
-	counter atomic.Int64
+	t      *testing.T
+	router *httpapi.Router
+	svc    *invite.Service
+	store  *ddb.Store
+	issuer *authtoken.Issuer
+	// sessions opens sessions for the session routes' cases.
+	sessions *account.Sessions
+	orgID    string
+	unitA    string // the scoped actors' unit
+	unitB    string // another unit
+	owner    string // org-wide admin who sets things up
+	actors   map[string]string
+	counter  atomic.Int64
 }
 
 func (w *world) email(prefix string) string {
@@ -82,7 +84,14 @@ func (w *world) join(inviter, role string, units ...string) string {
 
 func (w *world) call(actor, routeKey string, params map[string]string, body any) int {
 	w.t.Helper()
-	token, _, _ := w.issuer.Issue(context.Background(), w.actors[actor], "x@example.no")
+	token, _, _ := w.issuer.Issue(context.Background(), w.actors[actor], "x@example.no", "")
+	if params["sessionId"] == "own" { // a session of the actor's own
+		s, err := w.sessions.Start(context.Background(), w.actors[actor], "x@example.no", "matrix")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		params = map[string]string{"sessionId": strings.Split(s.RefreshToken, ".")[1]}
+	}
 	path := routeKey[strings.Index(routeKey, " ")+1:]
 	for k, v := range params {
 		path = strings.ReplaceAll(path, "{"+k+"}", v)
@@ -108,14 +117,16 @@ func newWorld(t *testing.T) *world {
 	issuer, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:authz", time.Hour, time.Now)
 	svc := &invite.Service{Store: store, Mailer: noMail{}, AcceptURL: "https://x/accept", Now: time.Now, LifetimeDays: 30}
 	orgs := &org.Service{Store: store, Now: time.Now}
+	sessions := &account.Sessions{Store: store, Tokens: issuer, Now: time.Now}
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:authz", &key.PublicKey))
 	cursorKey, err := store.CursorKey(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	(&adminapi.Routes{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
-		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
-	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, actors: map[string]string{}}
+		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey),
+		Sessions: sessions}).Register(router)
+	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, sessions: sessions, actors: map[string]string{}}
 
 	ctx := context.Background()
 	ownerEmail := w.email("owner")
@@ -196,6 +207,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		want   expect
 	}{
 		{"read own profile", "GET /me", func() map[string]string { return nil }, nil, expect{200, 200, 200, 200, 200, 200, 200}},
+		{"list own sessions", "GET /me/sessions", func() map[string]string { return nil }, nil, expect{200, 200, 200, 200, 200, 200, 200}},
+		{"end an own session", "DELETE /me/sessions/{sessionId}", func() map[string]string { return map[string]string{"sessionId": "own"} }, nil,
+			expect{204, 204, 204, 204, 204, 204, 204}},
+		{"end another person's session", "DELETE /me/sessions/{sessionId}", func() map[string]string {
+			s, err := w.sessions.Start(context.Background(), w.owner, "owner@example.no", "matrix")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"sessionId": strings.Split(s.RefreshToken, ".")[1]}
+		}, nil, expect{404, 404, 404, 404, 404, 404, 404}},
 		{"invite a member into A", "POST /orgs/{orgId}/invitations", func() map[string]string { return o },
 			func() any { return map[string]any{"email": w.email("m"), "role": "member", "units": []string{A}} }, expect{201, 201, 201, 201, 403, 403, 403}},
 		{"invite a member into B", "POST /orgs/{orgId}/invitations", func() map[string]string { return o },

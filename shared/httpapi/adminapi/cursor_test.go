@@ -23,7 +23,7 @@ type list struct {
 // get calls a GET route as actor and returns the status and the JSON body.
 func (w *world) get(actor string, l list, extra map[string]string) (int, map[string]any) {
 	w.t.Helper()
-	token, _, _ := w.issuer.Issue(context.Background(), w.actors[actor], "x@example.no")
+	token, _, _ := w.issuer.Issue(context.Background(), w.actors[actor], "x@example.no", "")
 	path := l.route[strings.Index(l.route, " ")+1:]
 	for k, v := range l.params {
 		path = strings.ReplaceAll(path, "{"+k+"}", v)

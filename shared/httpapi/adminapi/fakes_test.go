@@ -23,6 +23,7 @@ var (
 	_ adminapi.Members     = (*membership.Service)(nil)
 	_ adminapi.Orgs        = (*org.Service)(nil)
 	_ adminapi.Partners    = (*partner.Service)(nil)
+	_ adminapi.MySessions  = (*account.Sessions)(nil)
 )
 
 // domain records the calls the routes make, and answers each with err.
@@ -198,6 +199,17 @@ func (f directory) Memberships(_ context.Context, userID string) ([]org.Member, 
 // callerToken is the one token fakeTokens accepts, for the user "caller".
 const callerToken = "caller-token"
 
+type sessions struct{ *domain }
+
+func (f sessions) List(_ context.Context, userID, current string) (account.SessionList, error) {
+	f.record("Sessions.List", userID, current)
+	return account.SessionList{Sessions: []account.SessionView{}}, f.err
+}
+func (f sessions) Revoke(_ context.Context, userID, id string) error {
+	f.record("Sessions.Revoke", userID, id)
+	return f.err
+}
+
 type fakeTokens struct{}
 
 func (fakeTokens) Verify(token string) (authtoken.Claims, error) {
@@ -205,6 +217,6 @@ func (fakeTokens) Verify(token string) (authtoken.Claims, error) {
 		return authtoken.Claims{}, errors.New("not a token")
 	}
 	var c authtoken.Claims
-	c.Subject = "caller"
+	c.Subject, c.SessionID = "caller", "s-caller"
 	return c, nil
 }

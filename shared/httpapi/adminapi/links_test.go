@@ -59,7 +59,7 @@ func TestInvitationLinksIgnoreForgedHeaders(t *testing.T) {
 	owner := w.acceptProvisioned(p.InvitationID, "owner@example.no", p.OrgID)
 	key, _ := signer.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:links", time.Hour, time.Now)
-	token, _, _ := issuer.Issue(ctx, owner, "owner@example.no")
+	token, _, _ := issuer.Issue(ctx, owner, "owner@example.no", "")
 	cursorKey, _ := store.CursorKey(ctx)
 	for i, tc := range []struct{ configured, want string }{
 		{"https://onboard.example/accept", "https://onboard.example/accept#token="},

@@ -1,6 +1,6 @@
 // Package adminapi is the admin function's route table: the signed-in
 // routes on invitations, members, units, settings, the audit trail,
-// monitoring profiles and partners, and GET /me.
+// monitoring profiles and partners, GET /me and the caller's sessions.
 package adminapi
 
 import (
@@ -30,6 +30,16 @@ type Routes struct {
 	Partners Partners
 	// Cursors signs and checks the lists' cursors.
 	Cursors *httpapi.Cursors
+	// Sessions is optional: without it the /me/sessions routes are not
+	// served.
+	Sessions MySessions
+}
+
+// MySessions is the caller's own sessions (*account.Sessions): the store
+// looks only under the caller's id, so another's session is not found.
+type MySessions interface {
+	List(ctx context.Context, userID, current string) (account.SessionList, error)
+	Revoke(ctx context.Context, userID, id string) error
 }
 
 // Invitations is the invitation lifecycle (*invite.Service).
@@ -78,6 +88,10 @@ func (a *Routes) Register(rt *httpapi.Router) {
 		panic("adminapi: routes without Cursors")
 	}
 	rt.Authed("GET /me", a.me)
+	if a.Sessions != nil {
+		rt.Authed("GET /me/sessions", a.mySessions)
+		rt.Authed("DELETE /me/sessions/{sessionId}", a.endMySession)
+	}
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
@@ -112,6 +126,21 @@ func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, 
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, me)
+}
+
+func (a *Routes) mySessions(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	list, err := a.Sessions.List(ctx, r.UserID(), r.SessionID())
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, list)
+}
+
+func (a *Routes) endMySession(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Sessions.Revoke(ctx, r.UserID(), r.Param("sessionId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
 func (a *Routes) createInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {

@@ -36,7 +36,7 @@ type routeCase struct {
 func fakeRoutes(d *domain) *httpapi.Router {
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), fakeTokens{})
 	(&adminapi.Routes{Invitations: invitations{d}, Members: members{d}, Orgs: orgs{d}, Directory: directory{d}, Partners: partners{d},
-		Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32))}).Register(rt)
+		Sessions: sessions{d}, Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32))}).Register(rt)
 	return rt
 }
 
@@ -74,6 +74,8 @@ func adminRouteCases() []routeCase {
 	}
 	return []routeCase{
 		{route: "GET /me", status: 200, call: `Account("caller") Memberships("caller")`},
+		{route: "GET /me/sessions", status: 200, call: `Sessions.List("caller", "s-caller")`},
+		{route: "DELETE /me/sessions/{sessionId}", params: map[string]string{"sessionId": "s9"}, status: 204, call: `Sessions.Revoke("caller", "s9")`},
 		{route: "POST /orgs/{orgId}/invitations", params: o, body: `{"email":"kari@example.no","role":"member","units":["u-a"],"attributes":{"ansattnr":"7"}}`,
 			status: 201, call: `Invite("caller", "o1", {"attributes":{"ansattnr":"7"},"email":"kari@example.no","role":"member","units":["u-a"]})`,
 			badType: `{"email":"kari@example.no","units":"u-a"}`, field: "units"},

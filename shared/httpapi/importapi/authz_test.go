@@ -70,7 +70,7 @@ func TestImportRoutesAuthorization(t *testing.T) {
 
 	do := func(actor, routeKey string, params, query map[string]string, body any) events.APIGatewayV2HTTPResponse {
 		t.Helper()
-		token, _, _ := issuer.Issue(ctx, ids[actor], "x@example.no")
+		token, _, _ := issuer.Issue(ctx, ids[actor], "x@example.no", "")
 		path := routeKey[strings.Index(routeKey, " ")+1:]
 		for k, v := range params {
 			path = strings.ReplaceAll(path, "{"+k+"}", v)

@@ -46,7 +46,7 @@ func TestImportsPerOrganisationAreCapped(t *testing.T) {
 	otherAdmin := w.Accept("o@example.no")
 
 	post := func(userID, orgID string) events.APIGatewayV2HTTPResponse {
-		token, _, _ := issuer.Issue(ctx, userID, "x@example.no")
+		token, _, _ := issuer.Issue(ctx, userID, "x@example.no", "")
 		res, err := router.Handle(ctx, events.APIGatewayV2HTTPRequest{RouteKey: "POST /orgs/{orgId}/imports", RawPath: "/orgs/" + orgID + "/imports",
 			PathParameters: map[string]string{"orgId": orgID}, Headers: map[string]string{"authorization": "Bearer " + token},
 			Body: `{"fileName":"roster.csv","size":2048}`})

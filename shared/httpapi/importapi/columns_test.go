@@ -29,7 +29,7 @@ func TestCreateImportWithColumns(t *testing.T) {
 	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: key}, "urn:imports", time.Hour, time.Now)
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &key.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Now: time.Now}).Register(router)
-	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no")
+	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no", "")
 	call := func(route string, params map[string]string, body string) (int, string) {
 		t.Helper()
 		path := route[strings.Index(route, " ")+1:]

@@ -158,7 +158,7 @@ func TestImportStatusLinksToTheSignedReportRoute(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	tokenKey, _ := signer.NewKey()
 	issuer, _ := authtoken.NewIssuer(ctx, signer.Local{Key: tokenKey}, "urn:imports", time.Hour, time.Now)
-	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no")
+	token, _, _ := issuer.Issue(ctx, w.Admin, "ada@example.no", "")
 	router := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:imports", &tokenKey.PublicKey))
 	(&importapi.Routes{Orgs: &org.Service{Store: w.Store, Now: time.Now}, Jobs: w.Store, Objects: presigner{}, Links: links,
 		Now: func() time.Time { return now }, ReportRetention: 30 * 24 * time.Hour}).Register(router)

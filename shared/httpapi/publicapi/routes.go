@@ -61,11 +61,12 @@ func hostedPage(source string, strs []byte) (page, csp string) {
 }
 
 // Routes serves the routes anyone may call: preview and accept an
-// invitation, sign in, the signing keys, the hosted acceptance page, and
+// invitation, sign in, refresh and sign out, the signing keys, the hosted acceptance page, and
 // leaving an organisation one was added to (the page and its call).
 type Routes struct {
 	Invitations Invitations
 	SignIn      SignIn
+	Sessions    Sessions
 	Issuer      string
 	Key         *ecdsa.PublicKey
 	// BaseURL is the public base the discovery document links to; empty
@@ -83,7 +84,13 @@ type Invitations interface {
 
 // SignIn checks a password and issues an access token (*account.SignIn).
 type SignIn interface {
-	SignIn(ctx context.Context, email, password, source string) (account.Session, error)
+	SignIn(ctx context.Context, email, password, source, userAgent string) (account.Session, error)
+}
+
+// Sessions refreshes and ends sessions by refresh token (*account.Sessions).
+type Sessions interface {
+	Refresh(ctx context.Context, refreshToken string) (account.Session, error)
+	SignOut(ctx context.Context, refreshToken string) error
 }
 
 // Register adds the public routes to rt.
@@ -91,6 +98,8 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /invitations/preview", p.preview)
 	rt.Public("POST /invitations/accept", p.accept)
 	rt.Public("POST /auth/sign-in", p.signIn)
+	rt.Public("POST /auth/refresh", p.refresh)
+	rt.Public("POST /auth/sign-out", p.signOut)
 	rt.Public("GET /.well-known/jwks.json", p.jwks)
 	rt.Public("GET /.well-known/openid-configuration", p.openIDConfiguration)
 	rt.Public("GET /accept", p.page)
@@ -133,11 +142,43 @@ func (p *Routes) signIn(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 	if err := r.Decode(&in); err != nil {
 		return httpapi.Response{}, err
 	}
-	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password, r.Event.RequestContext.HTTP.SourceIP)
+	s, err := p.SignIn.SignIn(ctx, in.Email, in.Password, r.Event.RequestContext.HTTP.SourceIP, r.Header("user-agent"))
 	if err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, s)
+}
+
+// refreshToken reads a {refreshToken} body; any other member is named back.
+func refreshToken(r *httpapi.Request) (string, error) {
+	var in struct {
+		RefreshToken string `json:"refreshToken"`
+	}
+	err := r.DecodeStrict(&in)
+	return in.RefreshToken, err
+}
+
+func (p *Routes) refresh(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	token, err := refreshToken(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	s, err := p.Sessions.Refresh(ctx, token)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, s)
+}
+
+func (p *Routes) signOut(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	token, err := refreshToken(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := p.Sessions.SignOut(ctx, token); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}, nil
 }
 
 func (p *Routes) jwks(context.Context, *httpapi.Request) (httpapi.Response, error) {

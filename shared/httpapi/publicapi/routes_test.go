@@ -24,6 +24,7 @@ import (
 var (
 	_ publicapi.Invitations = (*invite.Service)(nil)
 	_ publicapi.SignIn      = (*account.SignIn)(nil)
+	_ publicapi.Sessions    = (*account.Sessions)(nil)
 )
 
 // tokens records what the public routes hand the domain, and answers with
@@ -46,9 +47,17 @@ func (f *tokens) Leave(_ context.Context, token string) (invite.Left, error) {
 	f.calls = append(f.calls, "Leave "+token)
 	return invite.Left{OrgID: "o1", OrgName: "Nordlys"}, f.err
 }
-func (f *tokens) SignIn(_ context.Context, email, password, source string) (account.Session, error) {
-	f.calls = append(f.calls, "SignIn "+email+" "+password+" from "+source)
-	return account.Session{AccessToken: "t", TokenType: "Bearer", ExpiresIn: 900}, f.err
+func (f *tokens) SignIn(_ context.Context, email, password, source, userAgent string) (account.Session, error) {
+	f.calls = append(f.calls, "SignIn "+email+" "+password+" from "+source+" ("+userAgent+")")
+	return account.Session{AccessToken: "t", TokenType: "Bearer", ExpiresIn: 900, RefreshToken: "r"}, f.err
+}
+func (f *tokens) Refresh(_ context.Context, token string) (account.Session, error) {
+	f.calls = append(f.calls, "Refresh "+token)
+	return account.Session{AccessToken: "t", TokenType: "Bearer", ExpiresIn: 900, RefreshToken: "r2"}, f.err
+}
+func (f *tokens) SignOut(_ context.Context, token string) error {
+	f.calls = append(f.calls, "SignOut "+token)
+	return f.err
 }
 
 // Each public route, on fakes: what it hands the domain (the caller's IP
@@ -58,10 +67,11 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 	f := &tokens{}
 	key, _ := signer.NewKey()
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	(&publicapi.Routes{Invitations: f, SignIn: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Sessions: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
 	serve := func(route, body string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body,
+			Headers: map[string]string{"user-agent": "Tester/1"},
 			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-1", DomainName: "api.example",
 				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{SourceIP: "203.0.113.9"}}})
 		if err != nil {
@@ -82,7 +92,9 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 			`Accept {"token":"tok-1","firstName":"Kari","lastName":"N","password":"pw","acceptTerms":true,"termsVersion":"v1"} from 203.0.113.9`,
 			`{"acceptTerms":"yes"}`},
 		{"POST /auth/sign-in", `{"email":"k@example.no","password":"pw","source":"192.0.2.1"}`, 200, "application/json",
-			"SignIn k@example.no pw from 203.0.113.9", `{"email":["k@example.no"]}`},
+			"SignIn k@example.no pw from 203.0.113.9 (Tester/1)", `{"email":["k@example.no"]}`},
+		{"POST /auth/refresh", `{"refreshToken":"rt-1"}`, 200, "application/json", "Refresh rt-1", `{"refreshToken":1}`},
+		{"POST /auth/sign-out", `{"refreshToken":"rt-1"}`, 204, "", "SignOut rt-1", `{"refreshToken":[]}`},
 		{"POST /memberships/leave", `{"token":"tok-2"}`, 200, "application/json", "Leave tok-2", `{"token":true}`},
 		{"GET /.well-known/jwks.json", "", 200, "application/jwk-set+json", "", ""},
 		{"GET /.well-known/openid-configuration", "", 200, "application/json", "", ""},
@@ -143,6 +155,14 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The session routes name back any member they would ignore.
+	for _, route := range []string{"POST /auth/refresh", "POST /auth/sign-out"} {
+		f.calls = nil
+		res := serve(route, `{"refreshToken":"rt-1","keepMeSignedIn":true}`)
+		if res.StatusCode != 422 || !strings.Contains(res.Body, "keepMeSignedIn") || len(f.calls) > 0 {
+			t.Errorf("%s with an unknown member: %d %s, calls %v", route, res.StatusCode, res.Body, f.calls)
+		}
 	}
 	for _, r := range rt.Routes() {
 		if !covered[r] {
