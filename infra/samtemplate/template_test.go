@@ -63,7 +63,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	if !found {
 		t.Fatalf("invite routes %v", inv.Routes)
 	}
-	if len(byName["accept"].Routes) != 8 {
+	if len(byName["accept"].Routes) < 11 { // at least: 8, and password reset's 3
 		t.Fatalf("accept routes %v", byName["accept"].Routes)
 	}
 	sweep := byName["sweep"]

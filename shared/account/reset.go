@@ -254,8 +254,12 @@ func (r *PasswordReset) Confirm(ctx context.Context, token, password, source str
 	if err := r.Store.CompleteReset(ctx, hash, a.UserID, passwordHash, now); err != nil {
 		return fmt.Errorf("reset password of %s: %w", a.UserID, err)
 	}
-	if err := r.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
-		return fmt.Errorf("revoke sessions of %s: %w", a.UserID, err)
+	// Sessions is nil only in a build without refresh sessions, where the
+	// access tokens out are the only sessions and end within minutes.
+	if r.Sessions != nil {
+		if err := r.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
+			return fmt.Errorf("revoke sessions of %s: %w", a.UserID, err)
+		}
 	}
 	if err := r.Store.SetSignInThrottle(ctx, a.Email, SourceKey(source), Throttle{LastSuccessAt: now}); err != nil {
 		return fmt.Errorf("mark source known: %w", err)
