@@ -132,7 +132,8 @@ func validResetToken(s string) bool {
 	return err == nil
 }
 
-var errResetEmail = fault.New(fault.Invalid, "give a valid email address")
+var errResetEmail = &fault.Error{Code: fault.Invalid, Message: "the request has invalid fields",
+	Fields: []fault.FieldError{{Field: "email", Code: string(fault.Invalid), Message: "give a valid email address"}}}
 
 // Request starts a reset of the password of the account with email, asked
 // from source (an IP) and linked to the page at baseURL. It returns nil
@@ -244,8 +245,10 @@ func (r *PasswordReset) Confirm(ctx context.Context, token, password, source str
 	if a == nil {
 		return errResetLinkOver
 	}
-	if err := CheckPassword(password, a.Email); err != nil {
-		return err // the token stays: the person tries another password
+	if e, ok := fault.As(CheckPassword(password, a.Email)); ok {
+		var errs fault.Fields
+		errs.Add("password", string(e.Code), e.Message)
+		return errs.Err() // the token stays: the person tries another password
 	}
 	passwordHash, err := r.Hasher.Hash(password)
 	if err != nil {
