@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
@@ -15,6 +16,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/mail"
 	"onboarding/shared/signer"
 )
 
@@ -28,6 +30,7 @@ func main() {
 	terms := env.Optional("TERMS_VERSION", "")
 	publicBase := env.PublicBaseURL(config.RequestDomain)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
+	sender, configSet := env.Required("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET", "")
 	config.Check(env.Err())
 	tokenSigner, key, err := signer.Load(ctx, keyFile, kms.NewFromConfig(clients.AWS), keyID)
 	config.Check(err)
@@ -38,12 +41,16 @@ func main() {
 	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
 	signIn.Sessions = &account.Sessions{Store: store, Tokens: tokens, Now: time.Now,
 		Idle: time.Duration(idleDays) * 24 * time.Hour, Absolute: time.Duration(absoluteDays) * 24 * time.Hour}
+	mailer := config.Must(mail.NewAccountMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
+	resets := &account.PasswordReset{Store: store, Mailer: mailer, Hasher: hasher, Limits: account.DefaultResetLimits,
+		Floor: account.ResetFloor, Sessions: store, Log: log, Now: time.Now}
 	public := &publicapi.Routes{
 		// Accepting with an existing account's password draws on the same
 		// throttle and budgets as sign-in.
 		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},
 		SignIn:      signIn,
 		Sessions:    signIn.Sessions,
+		Resets:      resets,
 		Issuer:      issuer,
 		Key:         key,
 		BaseURL:     publicBase,

@@ -147,6 +147,9 @@ func run() error {
 	if err := b.latency(); err != nil {
 		return err
 	}
+	if err := b.passwordReset(); err != nil {
+		return err
+	}
 	if err := b.sweep(); err != nil {
 		return err
 	}

@@ -21,6 +21,12 @@
 //	                                                     an organisation's invitations org#<org>#invitations
 //	sliding quota    QUOTA#<quota>      SLIDING          the times of the uses in a rolling window; versioned; TTL:
 //	                                                     the emails to one person org#<org>#recipient#<email>
+//	                                                     password resets are reset#address#<email>,
+//	                                                     reset#source#<source>; the service's own emails to one
+//	                                                     address a day address#<email>#emails
+//	reset token      RESET#<sha256>     PASSWORD         a password reset's account and expiry; the raw token is
+//	                                                     never stored; TTL at expiry. A request for an address
+//	                                                     without an account puts one naming no account (the same work)
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
 //	leave token      LEAVE#<sha256>     MEMBERSHIP       the "added" email's leave link: org, user, the invitation that
 //	                                                     made the membership, expiry; the raw token is never stored; TTL
@@ -58,6 +64,12 @@
 //	                                in turn); PutItem SIGNIN SOURCE if the version read (reserves the guess);
 //	                                GetItem EMAIL guard -> PROFILE; right password: UpdateItem the QUOTAs back,
 //	                                UpdateItem SIGNIN SOURCE (failures cleared, source known)
+//	request a password reset        UpdateItem QUOTA reset#source, reset#address, address#...#emails (conditional
+//	                                ADD, in turn); GetItem EMAIL guard -> GetItem PROFILE (of no one, "USER#",
+//	                                when no account has the address); PutItem RESET if absent
+//	confirm a password reset        GetItem RESET -> GetItem PROFILE; TransactWriteItems: delete RESET (if it names
+//	                                the account and is unexpired) + UpdateItem PROFILE passwordHash (if it exists);
+//	                                UpdateItem SIGNIN SOURCE (the confirming source known)
 //	a user's organisations          Query GSI1 USER#<user>
 //	sign in (a session opens)       ... then PutItem SESSION if absent
 //	refresh                         GetItem SESSION; UpdateItem SESSION (new hash, last use, idle expiry) if the hash
@@ -161,6 +173,7 @@ func emailPK(email string) string                 { return "EMAIL#" + email }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
 func leavePK(hash string) string                  { return "LEAVE#" + hash }
 func signInPK(email string) string                { return "SIGNIN#" + email }
+func resetKey(hash string) key                    { return key{"RESET#" + hash, skReset} }
 func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
 func sessionSK(id string) string                  { return "SESSION#" + id }
@@ -215,6 +228,12 @@ func quotaName(q quota.Name) (string, error) {
 		return "org#" + q.Org + "#invitations", nil
 	case quota.OrgRecipient:
 		return "org#" + q.Org + "#recipient#" + q.Subject, nil
+	case quota.ResetAddress:
+		return "reset#address#" + q.Subject, nil
+	case quota.ResetSource:
+		return "reset#source#" + q.Subject, nil
+	case quota.AddressEmails:
+		return "address#" + q.Subject + "#emails", nil
 	}
 	return "", fmt.Errorf("unknown quota kind %d", q.Kind)
 }
@@ -275,6 +294,7 @@ const (
 	skAccount = "ACCOUNT"
 	skInvite  = "INVITE"
 	skLeave   = "MEMBERSHIP"
+	skReset   = "PASSWORD"
 	skState   = "STATE"
 	pkSweep   = "SWEEP"
 	pkConfig  = "CONFIG"

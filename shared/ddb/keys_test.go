@@ -96,6 +96,9 @@ func TestQuotaNamesAreTheStoredOnes(t *testing.T) {
 		{Kind: quota.SignInAll}:                                           "signin#all",
 		{Kind: quota.OrgInvitations, Org: "o1"}:                           "org#o1#invitations",
 		{Kind: quota.OrgRecipient, Org: "o1", Subject: "kari@example.no"}: "org#o1#recipient#kari@example.no",
+		{Kind: quota.ResetAddress, Subject: "kari@example.no"}:            "reset#address#kari@example.no",
+		{Kind: quota.ResetSource, Subject: "192.0.2.1"}:                   "reset#source#192.0.2.1",
+		{Kind: quota.AddressEmails, Subject: "kari@example.no"}:           "address#kari@example.no#emails",
 	} {
 		got, err := quotaName(q)
 		if err != nil || got != want {

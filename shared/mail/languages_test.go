@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	acct "onboarding/shared/account"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
@@ -150,6 +151,9 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
 				return c.ComposePartnerRoster(p, inv.OrgName, partner.Delivery{ID: "d2", Kind: partner.KindRoster, Events: []partner.Event{{Type: partner.WorkerCurrent}}})
 			},
+			"reset": func() (Message, error) {
+				return c.ComposePasswordReset(acct.Account{Email: "kari@example.no", FirstName: "Kari", Language: lang}, "https://x/reset#token=reset-t")
+			},
 			"webhook": func() (Message, error) {
 				return c.ComposeWebhookDisabled(org.Recipient{Email: "ada@example.no", Language: lang, Name: "Ada"}, inv.OrgName, partner.Partner{Name: "Vakt 24"})
 			},
@@ -169,7 +173,11 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 			if kind == "import" || kind == "stalled" || kind == "report days" {
 				subjectNames = "roster.xlsx"
 			}
-			if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
+			if kind == "reset" { // a person's own account: no organisation; the link in both parts
+				if !strings.Contains(m.Text, "https://x/reset#token=reset-t") || !strings.Contains(m.HTML, `href="https://x/reset#token=reset-t"`) || !strings.Contains(m.Text, "Kari") {
+					t.Errorf("%s/reset lacks the link or the name:\n%s", lang, m.Text)
+				}
+			} else if !strings.Contains(m.Subject, subjectNames) || !strings.Contains(m.Text, "Nordlys Omsorg") {
 				t.Errorf("%s/%s: subject %q should name %s, and the text the organisation", lang, kind, m.Subject, subjectNames)
 			}
 			if kind == "added" && (!strings.Contains(m.Text, "https://x/leave#token=leave-t") || !strings.Contains(m.HTML, `href="https://x/leave#token=leave-t"`)) {

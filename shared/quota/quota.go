@@ -20,6 +20,15 @@ const (
 	// OrgRecipient counts the emails an organisation sends one person (Org;
 	// Subject: the normalised email).
 	OrgRecipient
+	// ResetAddress counts password reset requests for one address
+	// (Subject: the normalised email), whether or not an account has it.
+	ResetAddress
+	// ResetSource counts password reset requests from one source
+	// (Subject: account.SourceKey's).
+	ResetSource
+	// AddressEmails counts the emails the service itself (no organisation)
+	// sends one address in a day (Subject: the normalised email).
+	AddressEmails
 )
 
 // Name is one quota: its kind and whose it is.

@@ -92,3 +92,39 @@ func TestLeavePageStrings(t *testing.T) {
 		t.Fatalf("leave page CSP %q", leavePageCSP)
 	}
 }
+
+// The reset page exists in every language, with every string, shares the
+// pages' language code, and has its own strict policy.
+func TestResetPageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(resetStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d reset page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: reset page string %s missing or left in English", l, k)
+			}
+		}
+	}
+	for k := range all["en"] {
+		if !strings.Contains(resetPage, `t("`+k+`"`) && !strings.Contains(resetPage, `data-i18n="`+k+`"`) &&
+			!strings.Contains(resetPage, `"`+k+`"`) {
+			t.Errorf("the reset page does not use %s", k)
+		}
+	}
+	if strings.Contains(resetPage, "/*STRINGS*/") || strings.Contains(resetPage, "/*I18N*/") || !strings.Contains(resetPage, `"Velg nytt passord"`) ||
+		!strings.Contains(resetPage, `lang === "ar" ? "rtl"`) {
+		t.Fatal("the reset page's strings or language code were not put in")
+	}
+	if !strings.Contains(resetPageCSP, "script-src 'sha256-") || strings.Contains(resetPageCSP, "unsafe") || resetPageCSP == leavePageCSP ||
+		!strings.Contains(resetPageCSP, "default-src 'none'") || !strings.Contains(resetPageCSP, "connect-src 'self'") {
+		t.Fatalf("reset page CSP %q", resetPageCSP)
+	}
+	if strings.Contains(resetPage, "http://") || strings.Contains(resetPage, "https://") {
+		t.Fatal("the reset page loads something from elsewhere")
+	}
+}

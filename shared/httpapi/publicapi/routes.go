@@ -33,9 +33,16 @@ var pageI18n string
 //go:embed leave-strings.json
 var leaveStrings []byte
 
+//go:embed reset.html
+var resetPageSource string
+
+//go:embed reset-strings.json
+var resetStrings []byte
+
 var (
 	acceptPage, acceptPageCSP = hostedPage(acceptPageSource, acceptStrings)
 	leavePage, leavePageCSP   = hostedPage(leavePageSource, leaveStrings)
+	resetPage, resetPageCSP   = hostedPage(resetPageSource, resetStrings)
 )
 
 // hostedPage puts a page's strings in every language into it, once, and
@@ -67,8 +74,10 @@ type Routes struct {
 	Invitations Invitations
 	SignIn      SignIn
 	Sessions    Sessions
-	Issuer      string
-	Key         *ecdsa.PublicKey
+	// Resets requests and confirms password resets (*account.PasswordReset).
+	Resets Resets
+	Issuer string
+	Key    *ecdsa.PublicKey
 	// BaseURL is the public base the discovery document links to; empty
 	// links to the API's own domain (see httpapi.Request.BaseURL).
 	BaseURL string
@@ -93,6 +102,12 @@ type Sessions interface {
 	SignOut(ctx context.Context, refreshToken string) error
 }
 
+// Resets is what the forgotten-password routes do (*account.PasswordReset).
+type Resets interface {
+	Request(ctx context.Context, email, source, baseURL string) error
+	Confirm(ctx context.Context, token, password, source string) error
+}
+
 // Register adds the public routes to rt.
 func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /invitations/preview", p.preview)
@@ -105,6 +120,9 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("GET /accept", p.page)
 	rt.Public("GET /leave", p.leavePage)
 	rt.Public("POST /memberships/leave", p.leave)
+	rt.Public("POST /auth/password-reset", p.requestReset)
+	rt.Public("POST /auth/password-reset/confirm", p.confirmReset)
+	rt.Public("GET /reset", p.resetPage)
 }
 
 func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
@@ -216,6 +234,46 @@ func (p *Routes) leave(ctx context.Context, r *httpapi.Request) (httpapi.Respons
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, left)
+}
+
+// requestReset answers 202 whether or not an account has the address, in
+// the same time (the service pads it to account.ResetFloor).
+func (p *Routes) requestReset(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := p.Resets.Request(ctx, in.Email, r.Event.RequestContext.HTTP.SourceIP, r.BaseURL(p.BaseURL)); err != nil {
+		return httpapi.Response{}, err
+	}
+	return noBody(http.StatusAccepted), nil
+}
+
+// confirmReset sets a new password with the token from a reset link's
+// fragment (posted by the reset page).
+func (p *Routes) confirmReset(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := p.Resets.Confirm(ctx, in.Token, in.Password, r.Event.RequestContext.HTTP.SourceIP); err != nil {
+		return httpapi.Response{}, err
+	}
+	return noBody(http.StatusNoContent), nil
+}
+
+// noBody is an answer without a body, which no cache keeps.
+func noBody(status int) httpapi.Response {
+	return httpapi.Response{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
+}
+
+func (p *Routes) resetPage(context.Context, *httpapi.Request) (httpapi.Response, error) {
+	return htmlPage(resetPage, resetPageCSP), nil
 }
 
 func (p *Routes) page(context.Context, *httpapi.Request) (httpapi.Response, error) {

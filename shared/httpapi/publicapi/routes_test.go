@@ -25,6 +25,7 @@ var (
 	_ publicapi.Invitations = (*invite.Service)(nil)
 	_ publicapi.SignIn      = (*account.SignIn)(nil)
 	_ publicapi.Sessions    = (*account.Sessions)(nil)
+	_ publicapi.Resets      = (*account.PasswordReset)(nil)
 )
 
 // tokens records what the public routes hand the domain, and answers with
@@ -60,6 +61,15 @@ func (f *tokens) SignOut(_ context.Context, token string) error {
 	return f.err
 }
 
+func (f *tokens) Request(_ context.Context, email, source, baseURL string) error {
+	f.calls = append(f.calls, "Reset "+email+" from "+source+" at "+baseURL)
+	return f.err
+}
+func (f *tokens) Confirm(_ context.Context, token, password, source string) error {
+	f.calls = append(f.calls, "Confirm "+token+" "+password+" from "+source)
+	return f.err
+}
+
 // Each public route, on fakes: what it hands the domain (the caller's IP
 // from the request context, never from the body), its status and headers,
 // and how refusals become problem+json.
@@ -67,7 +77,7 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 	f := &tokens{}
 	key, _ := signer.NewKey()
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	(&publicapi.Routes{Invitations: f, SignIn: f, Sessions: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Sessions: f, Resets: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
 	serve := func(route, body string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body,
@@ -100,6 +110,9 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 		{"GET /.well-known/openid-configuration", "", 200, "application/json", "", ""},
 		{"GET /accept", "", 200, "text/html; charset=utf-8", "", ""},
 		{"GET /leave", "", 200, "text/html; charset=utf-8", "", ""},
+		{"POST /auth/password-reset", `{"email":"k@example.no"}`, 202, "", "Reset k@example.no from 203.0.113.9 at https://onboard.example", `{"email":1}`},
+		{"POST /auth/password-reset/confirm", `{"token":"tok-3","password":"pw"}`, 204, "", "Confirm tok-3 pw from 203.0.113.9", `{"password":true}`},
+		{"GET /reset", "", 200, "text/html; charset=utf-8", "", ""},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -167,6 +180,23 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 	for _, r := range rt.Routes() {
 		if !covered[r] {
 			t.Errorf("route %s has no case on fakes", r)
+		}
+	}
+}
+
+// The reset routes name back what they do not read (a 422 naming the
+// member), and never reach the domain with it.
+func TestResetRoutesAreStrict(t *testing.T) {
+	f := &tokens{}
+	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Resets: f}).Register(rt)
+	for route, body := range map[string]string{
+		"POST /auth/password-reset":         `{"email":"k@example.no","source":"192.0.2.1"}`,
+		"POST /auth/password-reset/confirm": `{"token":"t","password":"pw","source":"192.0.2.1"}`,
+	} {
+		res, _ := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body})
+		if res.StatusCode != 422 || !strings.Contains(res.Body, "source") || len(f.calls) > 0 {
+			t.Errorf("%s: %d %s, calls %v", route, res.StatusCode, res.Body, f.calls)
 		}
 	}
 }
