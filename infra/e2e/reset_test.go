@@ -27,6 +27,9 @@ func TestPasswordResetThroughRunner(t *testing.T) {
 	mustStatus(t, ada.Call("POST", "/orgs/"+orgID+"/invitations", map[string]any{"email": kariEmail, "firstName": "Kari",
 		"lastName": "Nordmann", "role": "member", "language": "nb"}, nil), 201)
 	signUp(t, s, kariEmail, "the old passphrase", 1)
+	// A session opened with the old password, which the reset must end.
+	var before tokens
+	mustStatus(t, anon.Call("POST", "/auth/sign-in", map[string]string{"email": kariEmail, "password": "the old passphrase"}, &before), 200)
 
 	// Both answer 202, and neither before the floor.
 	for _, to := range []string{"nobody-" + id + "@example.no", strings.ToUpper(kariEmail)} {
@@ -67,6 +70,7 @@ func TestPasswordResetThroughRunner(t *testing.T) {
 	// The policy of accepting; a refusal leaves the token usable.
 	mustStatus(t, anon.Call("POST", "/auth/password-reset/confirm", map[string]string{"token": token, "password": "short"}, nil), 422)
 	mustStatus(t, anon.Call("POST", "/auth/password-reset/confirm", map[string]string{"token": token, "password": "the new passphrase"}, nil), 204)
+	mustStatus(t, anon.Call("POST", "/auth/refresh", map[string]string{"refreshToken": before.RefreshToken}, nil), 401)
 	var p problem
 	mustStatus(t, anon.Call("POST", "/auth/password-reset/confirm", map[string]string{"token": token, "password": "another passphrase"}, &p), 410)
 	mustStatus(t, anon.Call("POST", "/auth/password-reset/confirm", map[string]string{"token": "nonsense", "password": "another passphrase"}, nil), 410)
