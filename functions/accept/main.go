@@ -26,7 +26,7 @@ func main() {
 	clients := config.NewClients(env)
 	issuer := env.Required("TOKEN_ISSUER")
 	tokenMinutes := env.Int("ACCESS_TOKEN_MINUTES", 15, 5, 60)
-	idleDays, absoluteDays := env.Int("SESSION_IDLE_DAYS", 30, 1, 365), env.Int("SESSION_ABSOLUTE_DAYS", 90, 1, 365)
+	idle, absolute := env.Days("SESSION_IDLE_DAYS", 30, 1, 365), env.Days("SESSION_ABSOLUTE_DAYS", 90, 1, 365)
 	terms := env.Optional("TERMS_VERSION", "")
 	publicBase := env.PublicBaseURL(config.RequestDomain)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
@@ -39,23 +39,15 @@ func main() {
 	store := clients.Store()
 	hasher := account.Hasher{Params: account.OWASP}
 	signIn := account.NewSignIn(store, hasher, tokens, time.Now)
-	signIn.Sessions = &account.Sessions{Store: store, Tokens: tokens, Now: time.Now,
-		Idle: time.Duration(idleDays) * 24 * time.Hour, Absolute: time.Duration(absoluteDays) * 24 * time.Hour}
+	signIn.Sessions = &account.Sessions{Store: store, Tokens: tokens, Idle: idle, Absolute: absolute, Now: time.Now}
 	mailer := config.Must(mail.NewAccountMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
 	resets := &account.PasswordReset{Store: store, Mailer: mailer, Hasher: hasher, Limits: account.DefaultResetLimits,
 		Floor: account.ResetFloor, Sessions: store, Log: log, Now: time.Now}
-	public := &publicapi.Routes{
-		// Accepting with an existing account's password draws on the same
-		// throttle and budgets as sign-in.
-		Invitations: &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now},
-		SignIn:      signIn,
-		Sessions:    signIn.Sessions,
-		Resets:      resets,
-		Issuer:      issuer,
-		Key:         key,
-		BaseURL:     publicBase,
-	}
+	// Accepting with an existing account's password draws on the same
+	// throttle and budgets as sign-in.
+	invitations := &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now}
 	router := httpapi.NewRouter(log, nil)
-	public.Register(router)
+	(&publicapi.Routes{Invitations: invitations, SignIn: signIn, Sessions: signIn.Sessions, Resets: resets,
+		Issuer: issuer, Key: key, BaseURL: publicBase}).Register(router)
 	lambda.Start(router.Handle)
 }

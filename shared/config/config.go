@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -50,6 +51,12 @@ func (e *Env) Int(name string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+// Days returns a whole number of days within [min, max] (def when unset)
+// as a duration: lifetimes and retention periods.
+func (e *Env) Days(name string, def, min, max int) time.Duration {
+	return time.Duration(e.Int(name, def, min, max)) * 24 * time.Hour
 }
 
 // BaseURLFallback is what a function's links start with when
