@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
+	"onboarding/shared/selfservice"
 )
 
 // Routes serves the signed-in (admin) routes. It reaches the domain
@@ -30,6 +31,17 @@ type Routes struct {
 	Partners Partners
 	// Cursors signs and checks the lists' cursors.
 	Cursors *httpapi.Cursors
+	// Self is optional: without it the self-service routes are not served.
+	Self Self
+}
+
+// Self is what a signed-in person does to their own account
+// (*selfservice.Service).
+type Self interface {
+	UpdateProfile(ctx context.Context, userID string, c selfservice.ProfileChange) (account.Me, error)
+	ChangePassword(ctx context.Context, userID, sessionID, source string, c selfservice.PasswordChange) error
+	StartEmailChange(ctx context.Context, userID, source, appURL string, req selfservice.EmailChangeRequest) error
+	LeaveOrg(ctx context.Context, userID, orgID string) error
 }
 
 // Invitations is the invitation lifecycle (*invite.Service).
@@ -78,6 +90,12 @@ func (a *Routes) Register(rt *httpapi.Router) {
 		panic("adminapi: routes without Cursors")
 	}
 	rt.Authed("GET /me", a.me)
+	if a.Self != nil {
+		rt.Authed("PATCH /me", a.updateMe)
+		rt.Authed("POST /me/password", a.changePassword)
+		rt.Authed("POST /me/email", a.changeEmail)
+		rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
+	}
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
@@ -112,6 +130,50 @@ func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, 
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, me)
+}
+
+func (a *Routes) updateMe(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c selfservice.ProfileChange
+	if err := r.DecodeStrict(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	me, err := a.Self.UpdateProfile(ctx, r.UserID(), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, me)
+}
+
+// changePassword keeps the session it was called from (r.SessionID()) and
+// ends the others.
+func (a *Routes) changePassword(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c selfservice.PasswordChange
+	if err := r.DecodeStrict(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := a.Self.ChangePassword(ctx, r.UserID(), r.SessionID(), r.Event.RequestContext.HTTP.SourceIP, c); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+// changeEmail answers 202: the new address confirms by the link it is sent.
+func (a *Routes) changeEmail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in selfservice.EmailChangeRequest
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := a.Self.StartEmailChange(ctx, r.UserID(), r.Event.RequestContext.HTTP.SourceIP, r.BaseURL(""), in); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusAccepted}, nil
+}
+
+func (a *Routes) leaveOrg(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Self.LeaveOrg(ctx, r.UserID(), r.Param("orgId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
 func (a *Routes) createInvitation(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {

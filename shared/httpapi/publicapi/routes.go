@@ -33,9 +33,17 @@ var pageI18n string
 //go:embed leave-strings.json
 var leaveStrings []byte
 
+//go:embed email-change.html
+var emailChangePageSource string
+
+//go:embed email-change-strings.json
+var emailChangeStrings []byte
+
 var (
 	acceptPage, acceptPageCSP = hostedPage(acceptPageSource, acceptStrings)
 	leavePage, leavePageCSP   = hostedPage(leavePageSource, leaveStrings)
+
+	emailChangePage, emailChangePageCSP = hostedPage(emailChangePageSource, emailChangeStrings)
 )
 
 // hostedPage puts a page's strings in every language into it, once, and
@@ -68,6 +76,9 @@ type Routes struct {
 	SignIn      SignIn
 	Issuer      string
 	Key         *ecdsa.PublicKey
+	// EmailChanges is optional: without it the email-change page and its
+	// call are not served.
+	EmailChanges EmailChanges
 	// BaseURL is the public base the discovery document links to; empty
 	// links to the API's own domain (see httpapi.Request.BaseURL).
 	BaseURL string
@@ -86,6 +97,12 @@ type SignIn interface {
 	SignIn(ctx context.Context, email, password, source string) (account.Session, error)
 }
 
+// EmailChanges confirms a change of address by the token the new address
+// was sent (*selfservice.Service).
+type EmailChanges interface {
+	ConfirmEmailChange(ctx context.Context, token string) error
+}
+
 // Register adds the public routes to rt.
 func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /invitations/preview", p.preview)
@@ -96,6 +113,10 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("GET /accept", p.page)
 	rt.Public("GET /leave", p.leavePage)
 	rt.Public("POST /memberships/leave", p.leave)
+	if p.EmailChanges != nil {
+		rt.Public("GET /email-change", p.emailChangePage)
+		rt.Public("POST /auth/email-change/confirm", p.confirmEmailChange)
+	}
 }
 
 func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
@@ -183,6 +204,25 @@ func (p *Routes) page(context.Context, *httpapi.Request) (httpapi.Response, erro
 
 func (p *Routes) leavePage(context.Context, *httpapi.Request) (httpapi.Response, error) {
 	return htmlPage(leavePage, leavePageCSP), nil
+}
+
+func (p *Routes) emailChangePage(context.Context, *httpapi.Request) (httpapi.Response, error) {
+	return htmlPage(emailChangePage, emailChangePageCSP), nil
+}
+
+// confirmEmailChange makes the change the token from the confirmation
+// link's fragment opens (posted by the email-change page).
+func (p *Routes) confirmEmailChange(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := p.EmailChanges.ConfirmEmailChange(ctx, in.Token); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]string{"status": "changed"})
 }
 
 // htmlPage serves a hosted page. It loads nothing from elsewhere and may not
