@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
@@ -43,6 +44,8 @@ func main() {
 		Issuer:      issuer,
 		Key:         key,
 		BaseURL:     publicBase,
+		// The link is opened from a mail client: no session to keep.
+		EmailChanges: &selfservice.Service{Store: store, Now: time.Now},
 	}
 	router := httpapi.NewRouter(log, nil)
 	public.Register(router)

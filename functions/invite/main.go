@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
 	"onboarding/shared/httpapi"
@@ -20,6 +21,7 @@ import (
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
@@ -49,7 +51,9 @@ func main() {
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
+	self := &selfservice.Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, time.Now),
+		Mailer: mail.AccountMailer{Catalogue: mailer.Catalogue, Sender: mailer.Sender}, Phones: phone.Normalize, Languages: mailer.Catalogue.Languages(), Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
-		Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
+		Cursors: httpapi.NewCursors(cursorKey), Self: self}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -31,8 +31,7 @@ type Routes struct {
 	Partners Partners
 	// Cursors signs and checks the lists' cursors.
 	Cursors *httpapi.Cursors
-	// Self is optional: without it the self-service routes are not served.
-	Self Self
+	Self    Self
 }
 
 // Self is what a signed-in person does to their own account
@@ -90,12 +89,10 @@ func (a *Routes) Register(rt *httpapi.Router) {
 		panic("adminapi: routes without Cursors")
 	}
 	rt.Authed("GET /me", a.me)
-	if a.Self != nil {
-		rt.Authed("PATCH /me", a.updateMe)
-		rt.Authed("POST /me/password", a.changePassword)
-		rt.Authed("POST /me/email", a.changeEmail)
-		rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
-	}
+	rt.Authed("PATCH /me", a.updateMe)
+	rt.Authed("POST /me/password", a.changePassword)
+	rt.Authed("POST /me/email", a.changeEmail)
+	rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)

@@ -72,12 +72,10 @@ func hostedPage(source string, strs []byte) (page, csp string) {
 // invitation, sign in, the signing keys, the hosted acceptance page, and
 // leaving an organisation one was added to (the page and its call).
 type Routes struct {
-	Invitations Invitations
-	SignIn      SignIn
-	Issuer      string
-	Key         *ecdsa.PublicKey
-	// EmailChanges is optional: without it the email-change page and its
-	// call are not served.
+	Invitations  Invitations
+	SignIn       SignIn
+	Issuer       string
+	Key          *ecdsa.PublicKey
 	EmailChanges EmailChanges
 	// BaseURL is the public base the discovery document links to; empty
 	// links to the API's own domain (see httpapi.Request.BaseURL).
@@ -113,10 +111,8 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("GET /accept", p.page)
 	rt.Public("GET /leave", p.leavePage)
 	rt.Public("POST /memberships/leave", p.leave)
-	if p.EmailChanges != nil {
-		rt.Public("GET /email-change", p.emailChangePage)
-		rt.Public("POST /auth/email-change/confirm", p.confirmEmailChange)
-	}
+	rt.Public("GET /email-change", p.emailChangePage)
+	rt.Public("POST /auth/email-change/confirm", p.confirmEmailChange)
 }
 
 func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
