@@ -44,7 +44,7 @@ func main() {
 		Issuer:      issuer,
 		Key:         key,
 		BaseURL:     publicBase,
-		// The link is opened from a mail client: no session to keep.
+		// Confirms the link sent to a new address (no session: it is opened from a mail client).
 		EmailChanges: &selfservice.Service{Store: store, Now: time.Now},
 	}
 	router := httpapi.NewRouter(log, nil)

@@ -154,7 +154,8 @@ func (a *Routes) changePassword(ctx context.Context, r *httpapi.Request) (httpap
 	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
 }
 
-// changeEmail answers 202: the new address confirms by the link it is sent.
+// changeEmail answers 202: the new address confirms by the link it is sent
+// (the same answer when no link could go out: see StartEmailChange).
 func (a *Routes) changeEmail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var in selfservice.EmailChangeRequest
 	if err := r.DecodeStrict(&in); err != nil {
@@ -163,7 +164,7 @@ func (a *Routes) changeEmail(ctx context.Context, r *httpapi.Request) (httpapi.R
 	if err := a.Self.StartEmailChange(ctx, r.UserID(), r.Event.RequestContext.HTTP.SourceIP, r.BaseURL(""), in); err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.Response{StatusCode: http.StatusAccepted}, nil
+	return httpapi.JSON(http.StatusAccepted, map[string]string{"status": "awaitingConfirmation"})
 }
 
 func (a *Routes) leaveOrg(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {

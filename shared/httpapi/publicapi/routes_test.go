@@ -17,6 +17,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
@@ -24,6 +25,8 @@ import (
 var (
 	_ publicapi.Invitations = (*invite.Service)(nil)
 	_ publicapi.SignIn      = (*account.SignIn)(nil)
+
+	_ publicapi.EmailChanges = (*selfservice.Service)(nil)
 )
 
 // tokens records what the public routes hand the domain, and answers with
@@ -46,6 +49,10 @@ func (f *tokens) Leave(_ context.Context, token string) (invite.Left, error) {
 	f.calls = append(f.calls, "Leave "+token)
 	return invite.Left{OrgID: "o1", OrgName: "Nordlys"}, f.err
 }
+func (f *tokens) ConfirmEmailChange(_ context.Context, token string) error {
+	f.calls = append(f.calls, "ConfirmEmailChange "+token)
+	return f.err
+}
 func (f *tokens) SignIn(_ context.Context, email, password, source string) (account.Session, error) {
 	f.calls = append(f.calls, "SignIn "+email+" "+password+" from "+source)
 	return account.Session{AccessToken: "t", TokenType: "Bearer", ExpiresIn: 900}, f.err
@@ -58,7 +65,8 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 	f := &tokens{}
 	key, _ := signer.NewKey()
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	(&publicapi.Routes{Invitations: f, SignIn: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example",
+		EmailChanges: f}).Register(rt)
 	serve := func(route, body string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body,
@@ -88,6 +96,8 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 		{"GET /.well-known/openid-configuration", "", 200, "application/json", "", ""},
 		{"GET /accept", "", 200, "text/html; charset=utf-8", "", ""},
 		{"GET /leave", "", 200, "text/html; charset=utf-8", "", ""},
+		{"POST /auth/email-change/confirm", `{"token":"tok-3"}`, 200, "application/json", "ConfirmEmailChange tok-3", `{"token":3}`},
+		{"GET /email-change", "", 200, "text/html; charset=utf-8", "", ""},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
