@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -52,7 +53,7 @@ func main() {
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
 	self := &selfservice.Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, time.Now),
-		Mailer: mail.AccountMailer{Catalogue: mailer.Catalogue, Sender: mailer.Sender}, Phones: phone.Normalize, Languages: mailer.Catalogue.Languages(), Now: time.Now}
+		Mailer: mail.AccountMailer(mailer), Phones: phone.Normalize, Languages: mailer.Catalogue.Languages(), AppURL: strings.TrimSuffix(acceptURL, "/accept"), Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
 		Cursors: httpapi.NewCursors(cursorKey), Self: self}).Register(router)
 	lambda.Start(router.Handle)

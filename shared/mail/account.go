@@ -8,11 +8,9 @@ import (
 )
 
 // AccountMailer sends the emails about a person's own account; it
-// satisfies selfservice.Mailer.
-type AccountMailer struct {
-	Catalogue *Catalogue
-	Sender    Sender
-}
+// satisfies selfservice.Mailer. It is an InvitationMailer's catalogue and
+// sender (mail.AccountMailer(invitationMailer)).
+type AccountMailer InvitationMailer
 
 // ComposeEmailChange renders the confirmation link a new address gets, in
 // the account's language.

@@ -69,8 +69,9 @@ func validTokenShape(s string) bool {
 // and the new address, stores the change and emails a link to the new
 // address; the old address is told. It says nothing of whether the new
 // address has an account: then no link goes out (it could not be
-// confirmed), and the answer is the same.
-func (s *Service) StartEmailChange(ctx context.Context, userID, source, appURL string, req EmailChangeRequest) error {
+// confirmed), and the answer is the same. requestURL is the base of the API
+// the request came to, used when no AppURL is configured.
+func (s *Service) StartEmailChange(ctx context.Context, userID, source, requestURL string, req EmailChangeRequest) error {
 	a, err := s.account(ctx, userID)
 	if err != nil {
 		return err
@@ -101,6 +102,10 @@ func (s *Service) StartEmailChange(ctx context.Context, userID, source, appURL s
 			ExpiresAt: s.Now().UTC().Truncate(time.Second).Add(EmailChangeLifetime)}
 		if err := s.Store.PutEmailChange(ctx, hash, c); err != nil {
 			return err
+		}
+		appURL := s.AppURL
+		if appURL == "" {
+			appURL = requestURL
 		}
 		if err := s.Mailer.SendEmailChange(ctx, newEmail, a.Language, name, EmailChangeLink(appURL, token)); err != nil {
 			return fmt.Errorf("send email change link: %w", err)

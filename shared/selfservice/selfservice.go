@@ -63,7 +63,10 @@ type Service struct {
 	// Phones normalises a phone number in a region (phone.Normalize).
 	Phones    func(raw, region string) (string, error)
 	Languages []string
-	Now       func() time.Time
+	// AppURL is the public base the email-change link leads to; empty
+	// links to the domain the request came to.
+	AppURL string
+	Now    func() time.Time
 }
 
 const maxNameLen = 100
