@@ -18,39 +18,51 @@ import (
 // profileItem names the account in the self-service transactions.
 const profileItem = "profile"
 
-// memberCopy is the Update of the copies a membership keeps of its
-// person's names, phone and email: only if the membership is still there.
-func (s *Store) memberCopy(m org.Member) types.TransactWriteItem {
+// memberNames is the Update of the copies a membership keeps of its
+// person's names and phone, and memberEmail of their address: each only if
+// the membership is still there, and each touching only its own fields, so
+// a profile change and an address change made at once both hold.
+func (s *Store) memberNames(m org.Member) types.TransactWriteItem {
 	u := &types.Update{
 		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
-		UpdateExpression:          aws.String("SET firstName = :f, lastName = :l, email = :e REMOVE phone"),
+		UpdateExpression:          aws.String("SET firstName = :f, lastName = :l REMOVE phone"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(m.FirstName), ":l": str(m.LastName), ":e": str(m.Email)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(m.FirstName), ":l": str(m.LastName)},
 	}
 	if m.Phone != "" {
-		u.UpdateExpression = aws.String("SET firstName = :f, lastName = :l, email = :e, phone = :p")
+		u.UpdateExpression = aws.String("SET firstName = :f, lastName = :l, phone = :p")
 		u.ExpressionAttributeValues[":p"] = str(m.Phone)
 	}
 	return types.TransactWriteItem{Update: u}
 }
 
-// transactWithMembers runs t with the membership copies of ms and returns
+func (s *Store) memberEmail(m org.Member) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
+		UpdateExpression:          aws.String("SET email = :e"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(m.Email)},
+	}}
+}
+
+// transactWithMembers runs t with the membership copies of ms (update makes
+// each update) and returns
 // t as sent; what does not fit in one transaction (more than 100 items, so
 // people in some 95 organisations or more) follows in further transactions
 // of memberships only, after t has been made: the account is the truth, and
 // a copy a failure left behind is written again by the next change of the
 // profile. A membership ended meanwhile is a Conflict.
-func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member, what string) (txn, error) {
+func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member, update func(org.Member) types.TransactWriteItem, what string) (txn, error) {
 	rest := ms
 	for len(rest) > 0 && len(t.items) < maxTransactItems {
-		t.add(memberItem, s.memberCopy(rest[0]))
+		t.add(memberItem, update(rest[0]))
 		rest = rest[1:]
 	}
 	sent, err := t, s.transact(ctx, t)
 	for err == nil && len(rest) > 0 {
 		var more txn
 		for len(rest) > 0 && len(more.items) < maxTransactItems {
-			more.add(memberItem, s.memberCopy(rest[0]))
+			more.add(memberItem, update(rest[0]))
 			rest = rest[1:]
 		}
 		t, err = more, s.transact(ctx, more)
@@ -80,7 +92,7 @@ func (s *Store) UpdateProfile(ctx context.Context, a account.Account, ms []org.M
 	}
 	var t txn
 	t.add(profileItem, types.TransactWriteItem{Update: u})
-	t, err := s.transactWithMembers(ctx, t, ms, "update profile of "+a.UserID)
+	t, err := s.transactWithMembers(ctx, t, ms, s.memberNames, "update profile of "+a.UserID)
 	if t.failed(err, profileItem) {
 		return fault.New(fault.Unauthorized, "the account no longer exists")
 	}
@@ -171,7 +183,7 @@ func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.Emai
 		ConditionExpression:       aws.String("email = :old"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(c.NewEmail), ":old": str(c.OldEmail)},
 	}})
-	t, err = s.transactWithMembers(ctx, t, ms, "change email of "+c.UserID)
+	t, err = s.transactWithMembers(ctx, t, ms, s.memberEmail, "change email of "+c.UserID)
 	switch {
 	case t.failed(err, emailChangeItem) || t.failed(err, oldEmailItem) || t.failed(err, profileItem):
 		return errNotFound // used, expired, or the account's address changed since
