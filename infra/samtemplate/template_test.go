@@ -63,7 +63,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 	if !found {
 		t.Fatalf("invite routes %v", inv.Routes)
 	}
-	if len(byName["accept"].Routes) != 8 {
+	if len(byName["accept"].Routes) < 8 { // the public routes grow (#13); the route tables' test checks each
 		t.Fatalf("accept routes %v", byName["accept"].Routes)
 	}
 	sweep := byName["sweep"]
