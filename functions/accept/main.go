@@ -17,6 +17,7 @@ import (
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
@@ -48,6 +49,8 @@ func main() {
 	invitations := &invite.Service{Store: store, Hasher: hasher, TermsVersion: terms, Guesses: signIn.Guesses, Now: time.Now}
 	router := httpapi.NewRouter(log, nil)
 	(&publicapi.Routes{Invitations: invitations, SignIn: signIn, Sessions: signIn.Sessions, Resets: resets,
-		Issuer: issuer, Key: key, BaseURL: publicBase}).Register(router)
+		// Confirms the link sent to a new address (from a mail client: every session ends).
+		EmailChanges: &selfservice.Service{Store: store, Sessions: store, Now: time.Now},
+		Issuer:       issuer, Key: key, BaseURL: publicBase}).Register(router)
 	lambda.Start(router.Handle)
 }

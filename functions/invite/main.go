@@ -21,6 +21,7 @@ import (
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 	"onboarding/shared/phone"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
@@ -29,10 +30,7 @@ func main() {
 	log, env := config.Logger(), &config.Env{}
 	clients := config.NewClients(env)
 	sender, configSet := env.Required("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET", "")
-	acceptURL := ""
-	if base := env.PublicBaseURL(config.RequestDomain); base != "" {
-		acceptURL = base + "/accept"
-	}
+	base := env.PublicBaseURL(config.RequestDomain)
 	issuer := env.Required("TOKEN_ISSUER")
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
 	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
@@ -44,13 +42,17 @@ func main() {
 	mailer := config.Must(mail.NewInvitationMailer(sesv2.NewFromConfig(clients.AWS), sender, configSet))
 	store := clients.Store()
 	cursorKey := config.Must(store.CursorKey(ctx))
-	invitations := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: acceptURL,
+	invitations := &invite.Service{Store: store, Mailer: mailer, Phones: phone.Normalize, AcceptURL: config.Under(base, "/accept"),
 		RetentionDays: retention, Quotas: store, Now: time.Now}
 	router := httpapi.NewRouter(log, authtoken.NewVerifier(issuer, key)).WithIdempotency(store, time.Now)
 	members := &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now}
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
+	self := &selfservice.Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, time.Now),
+		Mailer: mail.AccountMailer(mailer), Phones: phone.Normalize, Languages: mailer.Catalogue.Languages(), AppURL: base,
+		Sessions: store, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
-		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now}}).Register(router)
+		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now},
+		Self: self}).Register(router)
 	lambda.Start(router.Handle)
 }

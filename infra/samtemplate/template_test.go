@@ -64,12 +64,12 @@ func TestFunctionsFromTemplate(t *testing.T) {
 		t.Fatalf("invite routes %v", inv.Routes)
 	}
 	// At least the public routes of before the account features (#13) and
-	// password reset's three, and refresh among them.
+	// the account features' seven, and refresh among them.
 	acceptRoutes := map[string]bool{}
 	for _, r := range byName["accept"].Routes {
 		acceptRoutes[r.Key()] = true
 	}
-	if len(acceptRoutes) < 11 || !acceptRoutes["POST /auth/sign-in"] || !acceptRoutes["POST /auth/refresh"] {
+	if len(acceptRoutes) < 15 || !acceptRoutes["POST /auth/sign-in"] || !acceptRoutes["POST /auth/refresh"] {
 		t.Fatalf("accept routes %v", byName["accept"].Routes)
 	}
 	sweep := byName["sweep"]

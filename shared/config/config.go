@@ -59,6 +59,15 @@ func (e *Env) Days(name string, def, min, max int) time.Duration {
 	return time.Duration(e.Int(name, def, min, max)) * 24 * time.Hour
 }
 
+// Under is path under base, or "" when base is (no PUBLIC_BASE_URL: the
+// handler links under the domain each request came to).
+func Under(base, path string) string {
+	if base == "" {
+		return ""
+	}
+	return base + path
+}
+
 // BaseURLFallback is what a function's links start with when
 // PUBLIC_BASE_URL is empty.
 type BaseURLFallback int

@@ -39,6 +39,8 @@
 //	                                                     upload or runs
 //	import places    ORG#<org>          IMPORTPLACES     the ids of the org's imports awaiting upload or running
 //	                                                     (a string set of at most importjob.MaxOpenPerOrg)
+//	email change     EMAILCHANGE#<sha256> CHANGE       a change of address awaiting the new address's confirmation:
+//	                                                     user, old and new address, expiry; the raw token is never stored; TTL
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
@@ -94,6 +96,14 @@
 //	leave (the added email's link)  GetItem LEAVE -> BatchGetItem META + MEMBER; TransactWriteItems: delete MEMBER (if
 //	                                as read and made by the invitation LEAVE names), admin count (never below one),
 //	                                delete MONITOR, delete LEAVE (if unexpired), audit entry
+//	change own profile (PATCH /me)  Query GSI1 USER#<user>; TransactWriteItems: PROFILE + each MEMBER's copy of names
+//	                                and phone (if it exists); past 100 items, further transactions of MEMBERs
+//	change own password             GetItem PROFILE; sign-in's throttle as above; UpdateItem PROFILE if the hash read
+//	start an email change           GetItem PROFILE; sign-in's throttle; GetItem EMAIL guard; PutItem EMAILCHANGE if absent
+//	confirm an email change         GetItem EMAILCHANGE; Query GSI1 USER#<user>; TransactWriteItems: delete EMAILCHANGE
+//	                                (if unexpired), put the new EMAIL guard (if absent: one account wins an address),
+//	                                delete the old (if the user's), PROFILE email (if the old), each MEMBER's copy
+//	leave an organisation (own)     BatchGetItem META + MEMBER; TransactWriteItems as removing a member
 //	cursors' and report links' key  GetItem CURSORKEY; when absent PutItem if absent -> GetItem (at cold start:
 //	                                invite, imports, ingest)
 //	Idempotency-Key                 PutItem IDEMP if absent, expired, or its lease passed unanswered (one taker
@@ -172,6 +182,7 @@ func userPK(userID string) string                 { return "USER#" + userID }
 func emailPK(email string) string                 { return "EMAIL#" + email }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
 func leavePK(hash string) string                  { return "LEAVE#" + hash }
+func emailChangeKey(hash string) key              { return key{"EMAILCHANGE#" + hash, "CHANGE"} }
 func signInPK(email string) string                { return "SIGNIN#" + email }
 func resetKey(hash string) key                    { return key{"RESET#" + hash, skReset} }
 func signInSourceSK(source string) string         { return "SOURCE#" + source }

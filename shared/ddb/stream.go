@@ -42,6 +42,12 @@ func StreamChanges(records []events.DynamoDBEventRecord) []partner.Work {
 		}
 		if userID, ok := strings.CutPrefix(sk, memberSK("")); ok {
 			w.Changes = append(w.Changes, partner.Change{OrgID: orgID, Email: str("email"), UserID: userID, At: at})
+			// A changed address: partners know a worker by it (WorkerID),
+			// so the old one is looked at too, and they are told it went.
+			if old, ok := r.Change.OldImage["email"]; ok && len(r.Change.NewImage) > 0 && old.DataType() == events.DataTypeString &&
+				old.String() != str("email") {
+				w.Changes = append(w.Changes, partner.Change{OrgID: orgID, Email: old.String(), At: at})
+			}
 		} else if strings.HasPrefix(sk, inviteSK("")) {
 			w.Changes = append(w.Changes, partner.Change{OrgID: orgID, Email: str("email"), At: at})
 		} else if userID, ok := strings.CutPrefix(sk, monitorSK("")); ok {

@@ -109,3 +109,21 @@ func TestCoverageChanged(t *testing.T) {
 		}
 	}
 }
+
+// A membership whose address changed names both addresses: partners know a
+// worker by its address, so the old one is told it went.
+func TestStreamChangesOfAnAddress(t *testing.T) {
+	at := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	records := []events.DynamoDBEventRecord{
+		streamRecord("MODIFY", "ORG#a", "MEMBER#u1", "1", at, streamImage{"email": attrS("kari@example.no")}, streamImage{"email": attrS("kari@example.com")}),
+		streamRecord("MODIFY", "ORG#a", "MEMBER#u2", "2", at, streamImage{"email": attrS("ola@example.no")}, streamImage{"email": attrS("ola@example.no")}),
+	}
+	want := []partner.Work{{OrgID: "a", First: "1", Changes: []partner.Change{
+		{OrgID: "a", Email: "kari@example.com", UserID: "u1", At: at},
+		{OrgID: "a", Email: "kari@example.no", At: at},
+		{OrgID: "a", Email: "ola@example.no", UserID: "u2", At: at},
+	}}}
+	if got := StreamChanges(records); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}

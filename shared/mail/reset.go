@@ -7,9 +7,11 @@ import (
 	acct "onboarding/shared/account"
 )
 
-// AccountMailer emails a person about their own account; it satisfies
-// account.ResetMailer (imported as acct: the package's tests have a type
-// named account).
+// AccountMailer emails a person about their own account: a password reset
+// (account.ResetMailer; the package is imported as acct, as the package's
+// tests have a type named account), an email change (selfservice.Mailer).
+// Its fields are an InvitationMailer's, so one converts to the other
+// (mail.AccountMailer(invitationMailer)).
 type AccountMailer struct {
 	Catalogue *Catalogue
 	Sender    Sender

@@ -51,6 +51,7 @@ type world struct {
 	owner    string // org-wide admin who sets things up
 	actors   map[string]string
 	counter  atomic.Int64
+	leaving  string // see leaveOrg
 }
 
 func (w *world) email(prefix string) string {
@@ -125,7 +126,7 @@ func newWorld(t *testing.T) *world {
 	}
 	(&adminapi.Routes{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
 		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey),
-		Sessions: sessions}).Register(router)
+		Sessions: sessions, Self: selfService(store)}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, sessions: sessions, actors: map[string]string{}}
 
 	ctx := context.Background()
@@ -287,6 +288,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, nil, expect{202, 403, 403, 403, 403, 403, 403}},
 		{"email the roster to a partner", "POST /orgs/{orgId}/partners/{partnerId}/roster", func() map[string]string { return with("partnerId", w.partner()) }, nil,
 			expect{202, 403, 403, 403, 403, 403, 403}},
+		// Self-service: everyone acts on their own account alone.
+		{"change own profile", "PATCH /me", func() map[string]string { return nil },
+			func() any { return map[string]any{"firstName": "Ny", "language": "nb"} }, expect{200, 200, 200, 200, 200, 200, 200}},
+		{"change own password (too short)", "POST /me/password", func() map[string]string { return nil },
+			func() any { return map[string]any{"currentPassword": "x", "newPassword": "short"} }, expect{422, 422, 422, 422, 422, 422, 422}},
+		{"change own email (not an address)", "POST /me/email", func() map[string]string { return nil },
+			func() any { return map[string]any{"newEmail": "nope", "password": "x"} }, expect{422, 422, 422, 422, 422, 422, 422}},
+		{"leave an organisation", "DELETE /me/memberships/{orgId}", func() map[string]string { return map[string]string{"orgId": w.leaveOrg()} }, nil,
+			expect{204, 204, 204, 204, 204, 204, 404}},
 	}
 	ran := 0
 	for _, tc := range cases {

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
+	"onboarding/shared/selfservice"
 )
 
 // Routes serves the signed-in (admin) routes. It reaches the domain
@@ -33,6 +34,7 @@ type Routes struct {
 	// Sessions is optional: without it the /me/sessions routes are not
 	// served.
 	Sessions MySessions
+	Self     Self
 }
 
 // MySessions is the caller's own sessions (*account.Sessions): the store
@@ -40,6 +42,15 @@ type Routes struct {
 type MySessions interface {
 	List(ctx context.Context, userID, current string) (account.SessionList, error)
 	Revoke(ctx context.Context, userID, id string) error
+}
+
+// Self is what a signed-in person does to their own account
+// (*selfservice.Service).
+type Self interface {
+	UpdateProfile(ctx context.Context, userID string, c selfservice.ProfileChange) (account.Me, error)
+	ChangePassword(ctx context.Context, userID, sessionID, source string, c selfservice.PasswordChange) error
+	StartEmailChange(ctx context.Context, userID, source, appURL string, req selfservice.EmailChangeRequest) error
+	LeaveOrg(ctx context.Context, userID, orgID string) error
 }
 
 // Invitations is the invitation lifecycle (*invite.Service).
@@ -92,6 +103,10 @@ func (a *Routes) Register(rt *httpapi.Router) {
 		rt.Authed("GET /me/sessions", a.mySessions)
 		rt.Authed("DELETE /me/sessions/{sessionId}", a.endMySession)
 	}
+	rt.Authed("PATCH /me", a.updateMe)
+	rt.Authed("POST /me/password", a.changePassword)
+	rt.Authed("POST /me/email", a.changeEmail)
+	rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
@@ -138,6 +153,51 @@ func (a *Routes) mySessions(ctx context.Context, r *httpapi.Request) (httpapi.Re
 
 func (a *Routes) endMySession(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if err := a.Sessions.Revoke(ctx, r.UserID(), r.Param("sessionId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+func (a *Routes) updateMe(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c selfservice.ProfileChange
+	if err := r.DecodeStrict(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	me, err := a.Self.UpdateProfile(ctx, r.UserID(), c)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, me)
+}
+
+// changePassword keeps the session it was called from (r.SessionID()) and
+// ends the others.
+func (a *Routes) changePassword(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c selfservice.PasswordChange
+	if err := r.DecodeStrict(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := a.Self.ChangePassword(ctx, r.UserID(), r.SessionID(), r.Event.RequestContext.HTTP.SourceIP, c); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+// changeEmail answers 202: the new address confirms by the link it is sent
+// (the same answer when no link could go out: see StartEmailChange).
+func (a *Routes) changeEmail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in selfservice.EmailChangeRequest
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := a.Self.StartEmailChange(ctx, r.UserID(), r.Event.RequestContext.HTTP.SourceIP, r.BaseURL(""), in); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusAccepted, map[string]string{"status": "awaitingConfirmation"})
+}
+
+func (a *Routes) leaveOrg(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := a.Self.LeaveOrg(ctx, r.UserID(), r.Param("orgId")); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.Response{StatusCode: http.StatusNoContent}, nil

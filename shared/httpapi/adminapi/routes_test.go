@@ -36,7 +36,8 @@ type routeCase struct {
 func fakeRoutes(d *domain) *httpapi.Router {
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), fakeTokens{})
 	(&adminapi.Routes{Invitations: invitations{d}, Members: members{d}, Orgs: orgs{d}, Directory: directory{d}, Partners: partners{d},
-		Sessions: sessions{d}, Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32))}).Register(rt)
+		Sessions: sessions{d}, Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32)),
+		Self: self{d}}).Register(rt)
 	return rt
 }
 
@@ -133,7 +134,7 @@ func adminRouteCases() []routeCase {
 // Each admin route, on fakes: what it decodes and hands the domain, the
 // status it answers, and how refusals and failures become problem+json.
 func TestAdminRoutesOnFakes(t *testing.T) {
-	cases := adminRouteCases()
+	cases := append(adminRouteCases(), selfRouteCases()...)
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		covered[tc.route] = true
@@ -182,10 +183,12 @@ func TestAdminRoutesOnFakes(t *testing.T) {
 			d.err = nil
 
 			if tc.body != "" {
-				// A body that is not JSON, or not an object, is a 400 and a
+				// A body that is not JSON, or not an object, or has data
+				// after it ({} so that routes refusing unknown fields see
+				// none), is a 400 and a
 				// member of the wrong type a 422 naming it, before the
 				// domain is asked.
-				for _, bad := range []string{`{"name":`, `["a"]`, ``, `{"a":1} {"b":2}`} {
+				for _, bad := range []string{`{"name":`, `["a"]`, ``, `{} {"b":2}`} {
 					d.calls = nil
 					if status, _, body := serve(t, rt, tc, callerToken, tc.query, bad); status != 400 || body["code"] != "malformed" || len(d.calls) > 0 {
 						t.Errorf("body %q: %d %v, calls %v", bad, status, body, d.calls)

@@ -128,3 +128,34 @@ func TestResetPageStrings(t *testing.T) {
 		t.Fatal("the reset page loads something from elsewhere")
 	}
 }
+
+// The email-change page exists in every language, with every string, under
+// its own strict policy.
+func TestEmailChangePageStrings(t *testing.T) {
+	var all map[string]map[string]string
+	if err := json.Unmarshal(emailChangeStrings, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl", "pl", "id", "ar"} {
+		if len(all[l]) != len(all["en"]) {
+			t.Errorf("%s has %d email-change page strings, English %d", l, len(all[l]), len(all["en"]))
+		}
+		for k := range all["en"] {
+			if strings.TrimSpace(all[l][k]) == "" || (l != "en" && all[l][k] == all["en"][k]) {
+				t.Errorf("%s: email-change page string %s missing or left in English", l, k)
+			}
+			if !strings.Contains(emailChangePage, `t("`+k+`"`) && !strings.Contains(emailChangePage, `data-i18n="`+k+`"`) &&
+				!strings.Contains(emailChangePage, `"`+k+`"`) {
+				t.Errorf("the email-change page does not use %s", k)
+			}
+		}
+	}
+	if strings.Contains(emailChangePage, "/*STRINGS*/") || strings.Contains(emailChangePage, "/*I18N*/") ||
+		!strings.Contains(emailChangePage, `"Bekreft den nye adressen"`) || !strings.Contains(emailChangePage, `"/auth/email-change/confirm"`) {
+		t.Fatal("the email-change page's strings or call were not put in")
+	}
+	if !strings.Contains(emailChangePageCSP, "script-src 'sha256-") || strings.Contains(emailChangePageCSP, "unsafe") ||
+		emailChangePageCSP == leavePageCSP || !strings.Contains(emailChangePageCSP, "default-src 'none'") {
+		t.Fatalf("email-change page CSP %q", emailChangePageCSP)
+	}
+}

@@ -39,10 +39,18 @@ var resetPageSource string
 //go:embed reset-strings.json
 var resetStrings []byte
 
+//go:embed email-change.html
+var emailChangePageSource string
+
+//go:embed email-change-strings.json
+var emailChangeStrings []byte
+
 var (
 	acceptPage, acceptPageCSP = hostedPage(acceptPageSource, acceptStrings)
 	leavePage, leavePageCSP   = hostedPage(leavePageSource, leaveStrings)
 	resetPage, resetPageCSP   = hostedPage(resetPageSource, resetStrings)
+
+	emailChangePage, emailChangePageCSP = hostedPage(emailChangePageSource, emailChangeStrings)
 )
 
 // hostedPage puts a page's strings in every language into it, once, and
@@ -75,9 +83,10 @@ type Routes struct {
 	SignIn      SignIn
 	Sessions    Sessions
 	// Resets requests and confirms password resets (*account.PasswordReset).
-	Resets Resets
-	Issuer string
-	Key    *ecdsa.PublicKey
+	Resets       Resets
+	Issuer       string
+	Key          *ecdsa.PublicKey
+	EmailChanges EmailChanges
 	// BaseURL is the public base the discovery document links to; empty
 	// links to the API's own domain (see httpapi.Request.BaseURL).
 	BaseURL string
@@ -108,6 +117,12 @@ type Resets interface {
 	Confirm(ctx context.Context, token, password, source string) error
 }
 
+// EmailChanges confirms a change of address by the token the new address
+// was sent (*selfservice.Service).
+type EmailChanges interface {
+	ConfirmEmailChange(ctx context.Context, token string) error
+}
+
 // Register adds the public routes to rt.
 func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /invitations/preview", p.preview)
@@ -123,6 +138,8 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("POST /auth/password-reset", p.requestReset)
 	rt.Public("POST /auth/password-reset/confirm", p.confirmReset)
 	rt.Public("GET /reset", p.resetPage)
+	rt.Public("GET /email-change", p.emailChangePage)
+	rt.Public("POST /auth/email-change/confirm", p.confirmEmailChange)
 }
 
 func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
@@ -282,6 +299,25 @@ func (p *Routes) page(context.Context, *httpapi.Request) (httpapi.Response, erro
 
 func (p *Routes) leavePage(context.Context, *httpapi.Request) (httpapi.Response, error) {
 	return htmlPage(leavePage, leavePageCSP), nil
+}
+
+func (p *Routes) emailChangePage(context.Context, *httpapi.Request) (httpapi.Response, error) {
+	return htmlPage(emailChangePage, emailChangePageCSP), nil
+}
+
+// confirmEmailChange makes the change the token from the confirmation
+// link's fragment opens (posted by the email-change page).
+func (p *Routes) confirmEmailChange(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.DecodeStrict(&in); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := p.EmailChanges.ConfirmEmailChange(ctx, in.Token); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, map[string]string{"status": "changed"})
 }
 
 // htmlPage serves a hosted page. It loads nothing from elsewhere and may not

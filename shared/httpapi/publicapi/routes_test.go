@@ -17,15 +17,17 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/selfservice"
 	"onboarding/shared/signer"
 )
 
 // The real services are what the routes' interfaces describe.
 var (
-	_ publicapi.Invitations = (*invite.Service)(nil)
-	_ publicapi.SignIn      = (*account.SignIn)(nil)
-	_ publicapi.Sessions    = (*account.Sessions)(nil)
-	_ publicapi.Resets      = (*account.PasswordReset)(nil)
+	_ publicapi.Invitations  = (*invite.Service)(nil)
+	_ publicapi.SignIn       = (*account.SignIn)(nil)
+	_ publicapi.Sessions     = (*account.Sessions)(nil)
+	_ publicapi.Resets       = (*account.PasswordReset)(nil)
+	_ publicapi.EmailChanges = (*selfservice.Service)(nil)
 )
 
 // tokens records what the public routes hand the domain, and answers with
@@ -69,6 +71,10 @@ func (f *tokens) Confirm(_ context.Context, token, password, source string) erro
 	f.calls = append(f.calls, "Confirm "+token+" "+password+" from "+source)
 	return f.err
 }
+func (f *tokens) ConfirmEmailChange(_ context.Context, token string) error {
+	f.calls = append(f.calls, "ConfirmEmailChange "+token)
+	return f.err
+}
 
 // Each public route, on fakes: what it hands the domain (the caller's IP
 // from the request context, never from the body), its status and headers,
@@ -77,7 +83,8 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 	f := &tokens{}
 	key, _ := signer.NewKey()
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	(&publicapi.Routes{Invitations: f, SignIn: f, Sessions: f, Resets: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example"}).Register(rt)
+	(&publicapi.Routes{Invitations: f, SignIn: f, Sessions: f, Resets: f, Issuer: "urn:fake", Key: &key.PublicKey, BaseURL: "https://onboard.example",
+		EmailChanges: f}).Register(rt)
 	serve := func(route, body string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body,
@@ -113,6 +120,8 @@ func TestPublicRoutesOnFakes(t *testing.T) {
 		{"POST /auth/password-reset", `{"email":"k@example.no"}`, 202, "", "Reset k@example.no from 203.0.113.9 at https://onboard.example", `{"email":1}`},
 		{"POST /auth/password-reset/confirm", `{"token":"tok-3","password":"pw"}`, 204, "", "Confirm tok-3 pw from 203.0.113.9", `{"password":true}`},
 		{"GET /reset", "", 200, "text/html; charset=utf-8", "", ""},
+		{"POST /auth/email-change/confirm", `{"token":"tok-3"}`, 200, "application/json", "ConfirmEmailChange tok-3", `{"token":3}`},
+		{"GET /email-change", "", 200, "text/html; charset=utf-8", "", ""},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

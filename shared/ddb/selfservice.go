@@ -1,0 +1,194 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/account"
+	"onboarding/shared/fault"
+	"onboarding/shared/org"
+	"onboarding/shared/selfservice"
+)
+
+// profileItem names the account in the self-service transactions.
+const profileItem = "profile"
+
+// memberNames is the Update of the copies a membership keeps of its
+// person's names and phone, and memberEmail of their address: each only if
+// the membership is still there, and each touching only its own fields, so
+// a profile change and an address change made at once both hold.
+func (s *Store) memberNames(m org.Member) types.TransactWriteItem {
+	u := &types.Update{
+		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
+		UpdateExpression:          aws.String("SET firstName = :f, lastName = :l REMOVE phone"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(m.FirstName), ":l": str(m.LastName)},
+	}
+	if m.Phone != "" {
+		u.UpdateExpression = aws.String("SET firstName = :f, lastName = :l, phone = :p")
+		u.ExpressionAttributeValues[":p"] = str(m.Phone)
+	}
+	return types.TransactWriteItem{Update: u}
+}
+
+func (s *Store) memberEmail(m org.Member) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key{orgPK(m.OrgID), memberSK(m.UserID)}.av(),
+		UpdateExpression:          aws.String("SET email = :e"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(m.Email)},
+	}}
+}
+
+// transactWithMembers runs t with the membership copies of ms (update makes
+// each update) and returns
+// t as sent; what does not fit in one transaction (more than 100 items, so
+// people in some 95 organisations or more) follows in further transactions
+// of memberships only, after t has been made: the account is the truth, and
+// a copy a failure left behind is written again by the next change of the
+// profile. A membership ended meanwhile is a Conflict.
+func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member, update func(org.Member) types.TransactWriteItem, what string) (txn, error) {
+	rest := ms
+	for len(rest) > 0 && len(t.items) < maxTransactItems {
+		t.add(memberItem, update(rest[0]))
+		rest = rest[1:]
+	}
+	sent, err := t, s.transact(ctx, t)
+	for err == nil && len(rest) > 0 {
+		var more txn
+		for len(rest) > 0 && len(more.items) < maxTransactItems {
+			more.add(memberItem, update(rest[0]))
+			rest = rest[1:]
+		}
+		t, err = more, s.transact(ctx, more)
+	}
+	if failed := t.failedItems(err); len(failed) > 0 && !slices.ContainsFunc(failed, func(n string) bool { return n != memberItem }) {
+		return sent, fault.New(fault.Conflict, "your memberships changed meanwhile; try again")
+	}
+	if err != nil && len(t.failedItems(err)) == 0 {
+		return sent, fmt.Errorf("%s: %w", what, err)
+	}
+	return sent, err
+}
+
+// UpdateProfile writes a's names, phone and language, and ms's copies of
+// them: one transaction (see transactWithMembers).
+func (s *Store) UpdateProfile(ctx context.Context, a account.Account, ms []org.Member) error {
+	u := &types.Update{
+		TableName: &s.table, Key: key{userPK(a.UserID), skProfile}.av(),
+		UpdateExpression:          aws.String("SET firstName = :f, lastName = :l, #lang = :lang REMOVE phone"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames:  map[string]string{"#lang": "language"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(a.FirstName), ":l": str(a.LastName), ":lang": str(a.Language)},
+	}
+	if a.Phone != "" {
+		u.UpdateExpression = aws.String("SET firstName = :f, lastName = :l, #lang = :lang, phone = :p")
+		u.ExpressionAttributeValues[":p"] = str(a.Phone)
+	}
+	var t txn
+	t.add(profileItem, types.TransactWriteItem{Update: u})
+	t, err := s.transactWithMembers(ctx, t, ms, s.memberNames, "update profile of "+a.UserID)
+	if t.failed(err, profileItem) {
+		return fault.New(fault.Unauthorized, "the account no longer exists")
+	}
+	return err
+}
+
+// SetPasswordHash replaces the account's password hash if it is still old.
+func (s *Store) SetPasswordHash(ctx context.Context, userID, old, updated string) error {
+	var t txn
+	t.add(profileItem, types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key{userPK(userID), skProfile}.av(),
+		UpdateExpression:          aws.String("SET passwordHash = :new"),
+		ConditionExpression:       aws.String("passwordHash = :old"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(updated), ":old": str(old)},
+	}})
+	err := s.transact(ctx, t)
+	if t.failed(err, profileItem) {
+		return fault.New(fault.Conflict, "the password was changed meanwhile; sign in again")
+	}
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// PutEmailChange stores a pending email change under its token's hash;
+// DynamoDB's TTL collects it a day after it expires.
+func (s *Store) PutEmailChange(ctx context.Context, hash string, c selfservice.EmailChange) error {
+	it, err := item(emailChangeKey(hash), "emailChange", c,
+		map[string]types.AttributeValue{attrTTL: num(c.ExpiresAt.Add(24 * time.Hour).Unix())})
+	if err != nil {
+		return err
+	}
+	var t txn
+	t.add(emailChangeItem, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if err := s.transact(ctx, t); err != nil {
+		return fmt.Errorf("put email change: %w", err)
+	}
+	return nil
+}
+
+// EmailChange reads the pending email change whose token hashes to hash.
+func (s *Store) EmailChange(ctx context.Context, hash string) (selfservice.EmailChange, error) {
+	var c selfservice.EmailChange
+	found, err := s.get(ctx, emailChangeKey(hash), &c)
+	if err != nil {
+		return c, err
+	}
+	if !found {
+		return c, errNotFound
+	}
+	return c, nil
+}
+
+// The items of an email change's transaction.
+const (
+	emailChangeItem = "email change"
+	newEmailItem    = "new email"
+	oldEmailItem    = "old email"
+)
+
+// ChangeEmail makes c in one transaction: the token deleted (if unexpired
+// at `at`), the old address's guard deleted (if still the account's), the
+// new one's put (if no account has it), the account's email (if still the
+// old one) and every membership's copy of it.
+func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.EmailChange, ms []org.Member, at time.Time) error {
+	guard, err := item(key{emailPK(c.NewEmail), skAccount}, "emailGuard", emailGuard{UserID: c.UserID}, nil)
+	if err != nil {
+		return err
+	}
+	var t txn
+	t.add(emailChangeItem, types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: emailChangeKey(hash).av(),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND expiresAt > :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(stamp(at))},
+	}})
+	t.add(newEmailItem, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add(oldEmailItem, types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key{emailPK(c.OldEmail), skAccount}.av(),
+		ConditionExpression:       aws.String("userId = :u"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": str(c.UserID)},
+	}})
+	t.add(profileItem, types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key{userPK(c.UserID), skProfile}.av(),
+		UpdateExpression:          aws.String("SET email = :new"),
+		ConditionExpression:       aws.String("email = :old"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(c.NewEmail), ":old": str(c.OldEmail)},
+	}})
+	t, err = s.transactWithMembers(ctx, t, ms, s.memberEmail, "change email of "+c.UserID)
+	switch {
+	case t.failed(err, emailChangeItem) || t.failed(err, oldEmailItem) || t.failed(err, profileItem):
+		return errNotFound // used, expired, or the account's address changed since
+	case t.failed(err, newEmailItem):
+		return fault.New(fault.Conflict, "another account has this email address now")
+	}
+	return err
+}
