@@ -12,6 +12,7 @@ import (
 
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
+	"onboarding/shared/erasure"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
@@ -50,6 +51,6 @@ func main() {
 	orgs := &org.Service{Store: store, Now: time.Now, Languages: mailer.Catalogue.Languages()}
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
-		Cursors: httpapi.NewCursors(cursorKey)}).Register(router)
+		Cursors: httpapi.NewCursors(cursorKey), Erasure: erasure.New(store, time.Now)}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -291,13 +291,10 @@ func (s *Store) EraseAccount(ctx context.Context, a account.Account, orgIDs []st
 		}
 		doomed = append(doomed, keys...)
 	}
-	for start := 0; start < len(doomed); start += 25 {
-		var reqs []types.WriteRequest
-		for _, k := range doomed[start:min(start+25, len(doomed))] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k.av()}})
-		}
-		if err := batchWrite(ctx, s.client, s.table, reqs); err != nil {
-			return fmt.Errorf("erase account %s: %w", a.UserID, err)
+	// A few items (sessions, throttles, counters): one DeleteItem each.
+	for _, k := range doomed {
+		if _, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: k.av()}); err != nil {
+			return fmt.Errorf("erase account %s: delete %s: %w", a.UserID, k, err)
 		}
 	}
 	var t txn

@@ -123,8 +123,8 @@
 //	                                MONITOR, audit member.erased); per invitation TransactWriteItems: delete INVITE
 //	                                (if as read), TOKENs, PENDING (if it names it), LEAVE, audit; per organisation
 //	                                Query ORG#<org> AUDIT# -> UpdateItem each entry about the person (pseudonym);
-//	                                Query + BatchWriteItem delete USER#<user> (sessions), SIGNIN#<email>,
-//	                                QUOTA#signin#address#<email>, DeleteItem QUOTA#org#<org>#recipient#<email>;
+//	                                Query USER#<user> (sessions), SIGNIN#<email>,
+//	                                QUOTA#signin#address#<email>, QUOTA#org#<org>#recipient#<email>: DeleteItem each;
 //	                                TransactWriteItems delete PROFILE + EMAIL guard (if it names the user)
 //	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only imports awaiting upload or
 //	                                running are in it, keyed by when each is stale, so this reads only those whose

@@ -59,11 +59,26 @@ type Guesses interface {
 
 // Service exports and erases.
 type Service struct {
-	Store    Store
+	Store Store
+	// Sessions ends the person's sessions first; EraseAccount then deletes
+	// what is left under USER#<user>, sessions included, so without it
+	// (until the sessions store is wired) no session outlives the account.
 	Sessions account.SessionRevoker
 	Hasher   account.Hasher
 	Guesses  Guesses
 	Now      func() time.Time
+}
+
+// GuessingStore is a Store that also keeps sign-in's throttles and budgets.
+type GuessingStore interface {
+	Store
+	account.GuessStore
+}
+
+// New returns the service as the invite function runs it: DELETE /me checks
+// the password with sign-in's hasher, under sign-in's throttle and budgets.
+func New(store GuessingStore, now func() time.Time) *Service {
+	return &Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, now), Now: now}
 }
 
 // Export is everything stored about one person.
@@ -294,8 +309,10 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID string) 
 	if err := passes(); err != nil {
 		return err
 	}
-	if err := s.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
-		return fmt.Errorf("revoke sessions of %s: %w", a.UserID, err)
+	if s.Sessions != nil {
+		if err := s.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
+			return fmt.Errorf("revoke sessions of %s: %w", a.UserID, err)
+		}
 	}
 	pseudonymise := func(orgIDs []string) error {
 		p := about(a, erased, pseudonym)
