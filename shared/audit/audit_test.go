@@ -16,7 +16,9 @@ func TestPseudonymisation(t *testing.T) {
 		check func(Entry) bool
 	}{
 		{"target", New("o", "a1", MemberRemoved, "member", "u1", at).Changed(map[string]any{"email": "kari@example.com", "units": []any{"x"}}, nil), true,
-			func(e Entry) bool { return e.TargetID == "erased-x" && e.Before["email"] == "erased-x" && e.ActorID == "a1" }},
+			func(e Entry) bool {
+				return e.TargetID == "erased-x" && e.Before["email"] == "erased-x" && e.ActorID == "a1"
+			}},
 		{"actor", New("o", "u1", UnitCreated, "unit", "n1", at).Changed(nil, map[string]any{"name": "Kari"}), true,
 			func(e Entry) bool { return e.ActorID == "erased-x" && e.After["name"] == "erased-x" }},
 		{"email of an invitation deleted", New("o", "a1", InvitationDeleted, "invitation", "gone", at).Changed(map[string]any{"email": "kari@example.com"}, nil), true,
