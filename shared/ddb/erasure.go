@@ -34,7 +34,7 @@ func (s *Store) accountExists(userID string) types.TransactWriteItem {
 // the keys from InviteeIndex, then the items (BatchGetItem, 100 at a time).
 func (s *Store) InvitationsTo(ctx context.Context, email string) ([]invite.Invitation, error) {
 	var keys []key
-	err := s.queryAll(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(IndexInvitee),
+	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(IndexInvitee),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": attrInviteePK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(inviteePK(email))},
@@ -68,8 +68,8 @@ func (s *Store) InvitationsTo(ctx context.Context, email string) ([]invite.Invit
 	return out, nil
 }
 
-// queryAll runs a query to its last page, handing each item to each.
-func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, each func(map[string]types.AttributeValue) error) error {
+// eachItem runs a query to its last page, handing each item to each.
+func (s *Store) eachItem(ctx context.Context, in *dynamodb.QueryInput, each func(map[string]types.AttributeValue) error) error {
 	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) partition(ctx context.Context, pk, prefix string) ([]key, error)
 		in.ExpressionAttributeValues[":sk"] = str(prefix)
 	}
 	var keys []key
-	err := s.queryAll(ctx, in, func(it map[string]types.AttributeValue) error {
+	err := s.eachItem(ctx, in, func(it map[string]types.AttributeValue) error {
 		var k key
 		if err := attributevalue.UnmarshalMap(it, &k); err != nil {
 			return err
@@ -114,11 +114,11 @@ func sessionSecret(name string) bool {
 		strings.Contains(n, "hash") || strings.Contains(n, "token") || strings.Contains(n, "secret")
 }
 
-// Sessions returns the person's sessions as stored (USER#<user> SESSION#),
+// ExportSessions returns the person's sessions as stored (USER#<user> SESSION#),
 // without their keys and token hashes.
-func (s *Store) Sessions(ctx context.Context, userID string) ([]map[string]any, error) {
+func (s *Store) ExportSessions(ctx context.Context, userID string) ([]map[string]any, error) {
 	out := []map[string]any{}
-	err := s.queryAll(ctx, &dynamodb.QueryInput{TableName: &s.table,
+	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(userID)), ":sk": str(sessionSK(""))},
 	}, func(it map[string]types.AttributeValue) error {
@@ -144,7 +144,7 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]map[string]any, 
 // to be about the person to each, the entry as stored and as pseudonymised.
 // It reads the whole trail: entries are not indexed by person.
 func (s *Store) auditEntries(ctx context.Context, orgID string, p audit.Pseudonymisation, each func(stored, changed audit.Entry) error) error {
-	err := s.queryAll(ctx, &dynamodb.QueryInput{TableName: &s.table,
+	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orgPK(orgID)), ":sk": str(auditPrefix)},
 	}, func(it map[string]types.AttributeValue) error {

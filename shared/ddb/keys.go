@@ -8,7 +8,8 @@
 //	member           ORG#<org>          MEMBER#<user>    GSI1: USER#<user> / ORG#<org>
 //	monitoring       ORG#<org>          MONITOR#<user>   a member's monitoring profile; versioned; goes with the member
 //	account          USER#<user>        PROFILE
-//	session          USER#<user>        SESSION#<sid>    a signed-in device's refresh-token family (the sessions work)
+//	session          USER#<user>        SESSION#<session> a refresh token family: current secret's hash, created, last
+//	                                                     used, user agent, idle and absolute expiry; TTL (absolute)
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
 //	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it;
 //	                                                     InviteeIndex: INVITEE#<email> / INVITE#<id> (keys only)
@@ -170,12 +171,12 @@ func orgPK(orgID string) string                   { return "ORG#" + orgID }
 func userPK(userID string) string                 { return "USER#" + userID }
 func emailPK(email string) string                 { return "EMAIL#" + email }
 func inviteePK(email string) string               { return "INVITEE#" + email }
-func sessionSK(sessionID string) string           { return "SESSION#" + sessionID }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
 func leavePK(hash string) string                  { return "LEAVE#" + hash }
 func signInPK(email string) string                { return "SIGNIN#" + email }
 func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
+func sessionSK(id string) string                  { return "SESSION#" + id }
 func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
 func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return auditPrefix + stamp(at) + "#" + id }

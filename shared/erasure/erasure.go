@@ -27,8 +27,8 @@ type Store interface {
 	// InvitationsTo returns the invitations to an email in every
 	// organisation, whatever their status.
 	InvitationsTo(ctx context.Context, email string) ([]invite.Invitation, error)
-	// Sessions returns the person's sessions as stored, without secrets.
-	Sessions(ctx context.Context, userID string) ([]map[string]any, error)
+	// ExportSessions returns the person's sessions as stored, without secrets.
+	ExportSessions(ctx context.Context, userID string) ([]map[string]any, error)
 	// AuditAbout returns an organisation's audit entries p finds to be
 	// about the person (unchanged).
 	AuditAbout(ctx context.Context, orgID string, p audit.Pseudonymisation) ([]audit.Entry, error)
@@ -118,7 +118,7 @@ func (s *Service) Export(ctx context.Context, userID string) (Export, error) {
 	if out.Invitations, err = s.Store.InvitationsTo(ctx, a.Email); err != nil {
 		return Export{}, fmt.Errorf("export invitations: %w", err)
 	}
-	if out.Sessions, err = s.Store.Sessions(ctx, userID); err != nil {
+	if out.Sessions, err = s.Store.ExportSessions(ctx, userID); err != nil {
 		return Export{}, fmt.Errorf("export sessions: %w", err)
 	}
 	for _, m := range out.Memberships {

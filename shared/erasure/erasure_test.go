@@ -64,7 +64,7 @@ func (f *fakeStore) InvitationsTo(_ context.Context, email string) ([]invite.Inv
 	}
 	return out, nil
 }
-func (f *fakeStore) Sessions(context.Context, string) ([]map[string]any, error) {
+func (f *fakeStore) ExportSessions(context.Context, string) ([]map[string]any, error) {
 	return []map[string]any{{"userAgent": "test"}}, nil
 }
 func (f *fakeStore) AuditAbout(_ context.Context, orgID string, p audit.Pseudonymisation) ([]audit.Entry, error) {
