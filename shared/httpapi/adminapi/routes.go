@@ -26,12 +26,12 @@ type Routes struct {
 	Members     Members
 	Orgs        Orgs
 	Directory   account.Directory
+	// Erasure exports and erases a person's data.
+	Erasure Erasure
 	// Partners is optional: without it the partner routes are not served.
 	Partners Partners
 	// Cursors signs and checks the lists' cursors.
 	Cursors *httpapi.Cursors
-	// Erasure exports and erases a person's data.
-	Erasure Erasure
 }
 
 // Invitations is the invitation lifecycle (*invite.Service).
