@@ -254,6 +254,16 @@ func (s *Store) EraseInvitation(ctx context.Context, inv invite.Invitation, e *a
 	return s.conditional(ctx, t, "erase invitation "+inv.ID)
 }
 
+// addressQuotas are the rate counters named by an address (their keys hold
+// it): every quota kind with an address for subject belongs here.
+func addressQuotas(email string, orgIDs []string) []quota.Name {
+	names := []quota.Name{{Kind: quota.SignInAddress, Subject: email}}
+	for _, orgID := range orgIDs {
+		names = append(names, quota.Name{Kind: quota.OrgRecipient, Org: orgID, Subject: email})
+	}
+	return names
+}
+
 // EraseAccount deletes what is stored under the person's user id and email:
 // the USER# partition but the account first (sessions and whatever else the
 // account keeps), the sign-in throttles and counters of the address, the
@@ -276,11 +286,7 @@ func (s *Store) EraseAccount(ctx context.Context, a account.Account, orgIDs []st
 			}
 		}
 	}
-	names := []quota.Name{{Kind: quota.SignInAddress, Subject: a.Email}}
-	for _, orgID := range orgIDs {
-		names = append(names, quota.Name{Kind: quota.OrgRecipient, Org: orgID, Subject: a.Email})
-	}
-	for _, q := range names {
+	for _, q := range addressQuotas(a.Email, orgIDs) {
 		name, err := quotaName(q)
 		if err != nil {
 			return err
