@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/config"
+	"onboarding/shared/erasure"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
@@ -31,9 +32,8 @@ func main() {
 	clients := config.NewClients(env)
 	sender, configSet := env.Required("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET", "")
 	base := env.PublicBaseURL(config.RequestDomain)
-	issuer := env.Required("TOKEN_ISSUER")
+	issuer, retention := env.Required("TOKEN_ISSUER"), env.Int("RETENTION_DAYS", 90, 1, 3650)
 	keyFile, keyID := env.Optional("SIGNING_KEY_FILE", ""), env.Optional("SIGNING_KEY_ID", "")
-	retention := env.Int("RETENTION_DAYS", 90, 1, 3650)
 	// Only the local runner sets it: webhooks on this machine's loopback.
 	loopback := env.Optional("PARTNER_ALLOW_LOOPBACK", "") == "true"
 	config.Check(env.Err())
@@ -53,6 +53,6 @@ func main() {
 		Sessions: store, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
 		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now},
-		Self: self}).Register(router)
+		Self: self, Erasure: erasure.New(store, time.Now)}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -68,8 +68,10 @@ func TestRolesFromTemplate(t *testing.T) {
 		denied   string // the action denied, "" for allowed
 	}{
 		{"InviteFunction", ddb("TransactWriteItems", transaction), ""},
-		{"AcceptFunction", ddb("TransactWriteItems", transaction), "dynamodb:ConditionCheckItem"},
+		{"ImportsFunction", ddb("TransactWriteItems", transaction), "dynamodb:ConditionCheckItem"},
 		{"InviteFunction", ddb("Query", `{"TableName":"tbl","IndexName":"GSI1"}`), ""},
+		{"InviteFunction", ddb("Query", `{"TableName":"tbl","IndexName":"InviteeIndex"}`), ""},
+		{"NotifyFunction", ddb("Query", `{"TableName":"tbl","IndexName":"InviteeIndex"}`), "dynamodb:Query"},
 		{"InviteFunction", ddb("Query", `{"TableName":"tbl","IndexName":"DueIndex"}`), "dynamodb:Query"},
 		{"InviteFunction", ddb("Scan", `{"TableName":"tbl"}`), "dynamodb:Scan"},
 		{"InviteFunction", ddb("PutItem", `{"TableName":"other"}`), "dynamodb:PutItem"},

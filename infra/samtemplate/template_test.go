@@ -87,7 +87,7 @@ func TestTableFromTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tbl.Create.KeySchema) != 2 || len(tbl.Create.GlobalSecondaryIndexes) != 2 || tbl.TTLAttribute != "ttl" {
+	if len(tbl.Create.KeySchema) != 2 || len(tbl.Create.GlobalSecondaryIndexes) != 3 || tbl.TTLAttribute != "ttl" {
 		t.Fatalf("table %+v ttl=%q", tbl.Create, tbl.TTLAttribute)
 	}
 	if tbl.Create.StreamSpecification == nil || tbl.Create.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {

@@ -21,6 +21,7 @@ const (
 	MemberAdded        = "member.added"
 	MemberUpdated      = "member.updated"
 	MemberRemoved      = "member.removed"
+	MemberErased       = "member.erased"
 	MonitoringUpdated  = "monitoring.updated"
 	UnitCreated        = "unit.created"
 	UnitRenamed        = "unit.renamed"
@@ -69,4 +70,99 @@ func New(orgID, actorID, action, targetType, targetID string, at time.Time) Entr
 func (e Entry) Changed(before, after map[string]any) Entry {
 	e.Before, e.After = before, after
 	return e
+}
+
+// Pseudonymisation replaces a person in the entries about them (erasure):
+// the entries keep the event, but what names the person becomes Pseudonym.
+type Pseudonymisation struct {
+	Pseudonym string
+	// IDs are the person's user id and their invitations' ids.
+	IDs []string
+	// Identifying are values only this person has (email, phone).
+	Identifying []string
+	// Names are replaced in entries about the person, but alone do not make
+	// an entry theirs: another member may share them.
+	Names []string
+}
+
+// Apply returns e with the person replaced, and whether e was about them:
+// its actor or target is one of IDs, or one of its values (Before and After,
+// at any depth) is one of IDs or Identifying (an invitation.deleted entry
+// names the email of an invitation no longer stored).
+func (p Pseudonymisation) Apply(e Entry) (Entry, bool) {
+	strong, all := map[string]bool{}, map[string]bool{}
+	for _, list := range [][]string{p.IDs, p.Identifying, p.Names} {
+		for _, v := range list {
+			if v != "" {
+				all[v] = true
+			}
+		}
+	}
+	for _, list := range [][]string{p.IDs, p.Identifying} {
+		for _, v := range list {
+			if v != "" {
+				strong[v] = true
+			}
+		}
+	}
+	if !strong[e.ActorID] && !strong[e.TargetID] && !mentions(e.Before, strong) && !mentions(e.After, strong) {
+		return e, false
+	}
+	if strong[e.ActorID] {
+		e.ActorID = p.Pseudonym
+	}
+	if strong[e.TargetID] {
+		e.TargetID = p.Pseudonym
+	}
+	if e.Before != nil {
+		e.Before = replaceIn(e.Before, all, p.Pseudonym).(map[string]any)
+	}
+	if e.After != nil {
+		e.After = replaceIn(e.After, all, p.Pseudonym).(map[string]any)
+	}
+	return e, true
+}
+
+// mentions reports whether v holds one of values, at any depth.
+func mentions(v any, values map[string]bool) bool {
+	switch x := v.(type) {
+	case string:
+		return values[x]
+	case map[string]any:
+		for _, e := range x {
+			if mentions(e, values) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if mentions(e, values) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// replaceIn returns v with every string in values replaced by with.
+func replaceIn(v any, values map[string]bool, with string) any {
+	switch x := v.(type) {
+	case string:
+		if values[x] {
+			return with
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = replaceIn(e, values, with)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = replaceIn(e, values, with)
+		}
+		return out
+	}
+	return v
 }

@@ -100,6 +100,8 @@ func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, err
 	extra := map[string]types.AttributeValue{
 		attrGSI1PK: str(invitesByStatus(inv.OrgID, string(inv.Status))),
 		attrGSI1SK: str(inv.ID),
+		// Sparse in effect: only invitations carry it.
+		attrInviteePK: str(inviteePK(inv.Email)),
 	}
 	if pk, sk, ok := dueKeys(inv); ok {
 		extra[attrDuePK], extra[attrDueSK] = str(pk), str(sk)
@@ -284,6 +286,8 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		}
 		t.add("account", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 		t.add("email", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	} else {
+		t.add("account", s.accountExists(a.Account.UserID))
 	}
 	err = s.transact(ctx, t)
 	if len(t.failedItems(err)) > 0 {

@@ -11,7 +11,8 @@
 //	session          USER#<user>        SESSION#<session> a refresh token family: current secret's hash, created, last
 //	                                                     used, user agent, idle and absolute expiry; TTL (absolute)
 //	email guard      EMAIL#<email>      ACCOUNT          one account per email (conditional put)
-//	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it
+//	invitation       ORG#<org>          INVITE#<id>      GSI1: ORG#<org>#INVITES#<status> / <id>; Due index while a sweep has work on it;
+//	                                                     InviteeIndex: INVITEE#<email> / INVITE#<id> (keys only)
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
 //	unit             ORG#<org>          UNIT#<unit>      counts the writes that put something in it (joins)
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
@@ -143,6 +144,16 @@
 //	                                if running that version (a handover moves its due time); finish:
 //	                                TransactWriteItems: put IMPORT on the same condition, out of the index +
 //	                                DELETE its id from IMPORTPLACES
+//	export (GET /me/export)         GetItem PROFILE; Query GSI1 USER#<user>; Query InviteeIndex INVITEE#<email> ->
+//	                                BatchGetItem INVITE; Query USER#<user> SESSION#; per organisation GetItem
+//	                                MONITOR and Query ORG#<org> AUDIT# (all of it: entries are not indexed by person)
+//	erase a person                  as export, then per membership TransactWriteItems (as leave: MEMBER, admin count,
+//	                                MONITOR, audit member.erased); per invitation TransactWriteItems: delete INVITE
+//	                                (if as read), TOKENs, PENDING (if it names it), LEAVE, audit; per organisation
+//	                                Query ORG#<org> AUDIT# -> UpdateItem each entry about the person (pseudonym);
+//	                                Query USER#<user> (sessions), SIGNIN#<email>,
+//	                                QUOTA#signin#address#<email>, QUOTA#org#<org>#recipient#<email>: DeleteItem each;
+//	                                TransactWriteItems delete PROFILE + EMAIL guard (if it names the user)
 //	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only imports awaiting upload or
 //	                                running are in it, keyed by when each is stale, so this reads only those whose
 //	                                run died or whose upload did not come in time); UpdateItem IMPORT (a resume
@@ -175,11 +186,18 @@ const (
 
 	IndexGSI1 = "GSI1"
 	IndexDue  = "DueIndex"
+	// IndexInvitee finds the invitations to an email in every organisation
+	// (export and erasure).
+	IndexInvitee = "InviteeIndex"
 )
+
+// attrInviteePK is an invitation's InviteeIndex key.
+const attrInviteePK = "InviteePK"
 
 func orgPK(orgID string) string                   { return "ORG#" + orgID }
 func userPK(userID string) string                 { return "USER#" + userID }
 func emailPK(email string) string                 { return "EMAIL#" + email }
+func inviteePK(email string) string               { return "INVITEE#" + email }
 func tokenPK(hash string) string                  { return "TOKEN#" + hash }
 func leavePK(hash string) string                  { return "LEAVE#" + hash }
 func emailChangeKey(hash string) key              { return key{"EMAILCHANGE#" + hash, "CHANGE"} }
@@ -221,9 +239,10 @@ func digestDueSK(d invite.Digest) string { return dueSK(d.DueAt, d.OrgID, "diges
 // Rate counters: a fixed window's count, or a sliding window's use times,
 // under the quota's name (quotaName).
 func quotaWindowKey(name string, start time.Time) key {
-	return key{"QUOTA#" + name, "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
+	return key{quotaPK(name), "WINDOW#" + strconv.FormatInt(start.Unix(), 10)}
 }
-func slidingQuotaKey(name string) key { return key{"QUOTA#" + name, "SLIDING"} }
+func slidingQuotaKey(name string) key { return key{quotaPK(name), "SLIDING"} }
+func quotaPK(name string) string      { return "QUOTA#" + name }
 
 // quotaName is the name a quota is stored under: byte for byte the names
 // stored before the domain named quotas by kind, so live counters go on.

@@ -314,6 +314,7 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	if m.IsOrgWideAdmin() {
 		t.add(adminsItem, s.adminCount(m.OrgID, 1))
 	}
+	t.add("account", s.accountExists(m.UserID))
 	if p, err := s.profileFromInvitation(inv, m.UserID, m.JoinedAt); err != nil {
 		return err
 	} else if p != nil {
@@ -335,6 +336,9 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	}
 	if t.failed(err, memberItem) {
 		return fault.New(fault.Conflict, "this person is already a member of the organisation")
+	}
+	if t.failed(err, "account") {
+		return fault.New(fault.Conflict, "this person's account was erased meanwhile")
 	}
 	if err != nil {
 		return fmt.Errorf("add member %s: %w", m.UserID, err)

@@ -84,6 +84,10 @@ func (r *Request) decode(v any, strict bool) error {
 	if len(body) == 0 || body[0] != '{' {
 		return fault.New(fault.Malformed, "the request body must be a JSON object")
 	}
+	// A body of more than one JSON value is malformed, whatever its members.
+	if !json.Valid(body) {
+		return fault.New(fault.Malformed, "the request body is not one JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()

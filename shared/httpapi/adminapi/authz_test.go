@@ -18,6 +18,7 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/authtoken"
 	"onboarding/shared/ddb"
+	"onboarding/shared/erasure"
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/adminapi"
 	"onboarding/shared/invite"
@@ -94,10 +95,15 @@ func (w *world) call(actor, routeKey string, params map[string]string, body any)
 		params = map[string]string{"sessionId": strings.Split(s.RefreshToken, ".")[1]}
 	}
 	path := routeKey[strings.Index(routeKey, " ")+1:]
+	query := map[string]string{}
 	for k, v := range params {
+		if name, ok := strings.CutPrefix(k, "?"); ok {
+			query[name] = v
+			continue
+		}
 		path = strings.ReplaceAll(path, "{"+k+"}", v)
 	}
-	ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: path, PathParameters: params,
+	ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: path, PathParameters: params, QueryStringParameters: query,
 		Headers:        map[string]string{"authorization": "Bearer " + token},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "authz", DomainName: "api.example"}}
 	if body != nil {
@@ -126,7 +132,8 @@ func newWorld(t *testing.T) *world {
 	}
 	(&adminapi.Routes{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
 		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey),
-		Sessions: sessions, Self: selfService(store)}).Register(router)
+		Sessions: sessions, Self: selfService(store),
+		Erasure: erasure.New(store, time.Now)}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, sessions: sessions, actors: map[string]string{}}
 
 	ctx := context.Background()
@@ -273,6 +280,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"change settings", "PATCH /orgs/{orgId}/settings", func() map[string]string { return o },
 			func() any { return map[string]any{"invitationLifetimeDays": 30} }, expect{200, 403, 403, 403, 403, 403, 403}},
 		{"read the audit trail", "GET /orgs/{orgId}/audit", func() map[string]string { return o }, nil, expect{200, 403, 403, 403, 403, 403, 403}},
+		{"export one's own data", "GET /me/export", func() map[string]string { return nil }, nil, expect{200, 200, 200, 200, 200, 200, 200}},
+		// Everyone may erase themselves, with their password; without it no one.
+		{"erase oneself without the password", "DELETE /me", func() map[string]string { return nil },
+			func() any { return map[string]any{"password": ""} }, expect{401, 401, 401, 401, 401, 401, 401}},
+		{"erase a member in A", "DELETE /orgs/{orgId}/members/{userId}", func() map[string]string {
+			m := with("userId", w.join(w.owner, "member", A))
+			m["?erase"] = "true"
+			return m
+		}, nil, expect{204, 403, 403, 403, 403, 403, 403}},
 		{"list partners", "GET /orgs/{orgId}/partners", func() map[string]string { return o }, nil, expect{200, 403, 403, 403, 403, 403, 403}},
 		{"read a partner", "GET /orgs/{orgId}/partners/{partnerId}", func() map[string]string { return with("partnerId", w.partner()) }, nil,
 			expect{200, 403, 403, 403, 403, 403, 403}},

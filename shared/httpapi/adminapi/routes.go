@@ -27,6 +27,8 @@ type Routes struct {
 	Members     Members
 	Orgs        Orgs
 	Directory   account.Directory
+	// Erasure exports and erases a person's data.
+	Erasure Erasure
 	// Partners is optional: without it the partner routes are not served.
 	Partners Partners
 	// Cursors signs and checks the lists' cursors.
@@ -124,6 +126,8 @@ func (a *Routes) Register(rt *httpapi.Router) {
 	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
 	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
 	rt.Authed("GET /orgs/{orgId}/audit", a.auditTrail)
+	rt.Authed("GET /me/export", a.exportMe)
+	rt.Authed("DELETE /me", a.eraseMe)
 	if a.Partners != nil {
 		rt.Authed("GET /orgs/{orgId}/partners", a.listPartners)
 		rt.Authed("GET /orgs/{orgId}/partners/{partnerId}", a.getPartner)
@@ -306,7 +310,16 @@ func (a *Routes) updateMember(ctx context.Context, r *httpapi.Request) (httpapi.
 }
 
 func (a *Routes) removeMember(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
-	if err := a.Members.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("userId")); err != nil {
+	erase, err := eraseFlag(r)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if erase {
+		err = a.Erasure.EraseMember(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"))
+	} else {
+		err = a.Members.Remove(ctx, r.UserID(), r.Param("orgId"), r.Param("userId"))
+	}
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.Response{StatusCode: http.StatusNoContent}, nil

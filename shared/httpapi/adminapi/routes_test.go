@@ -37,7 +37,7 @@ func fakeRoutes(d *domain) *httpapi.Router {
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), fakeTokens{})
 	(&adminapi.Routes{Invitations: invitations{d}, Members: members{d}, Orgs: orgs{d}, Directory: directory{d}, Partners: partners{d},
 		Sessions: sessions{d}, Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32)),
-		Self: self{d}}).Register(rt)
+		Self: self{d}, Erasure: erasureFake{d}}).Register(rt)
 	return rt
 }
 
@@ -55,7 +55,8 @@ func serve(t *testing.T, rt *httpapi.Router, tc routeCase, token string, query m
 	}
 	res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: tc.route, RawPath: path,
 		PathParameters: tc.params, QueryStringParameters: query, Headers: headers, Body: body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-1", DomainName: "api.example"}})
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-1", DomainName: "api.example",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{SourceIP: "203.0.113.9"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +129,9 @@ func adminRouteCases() []routeCase {
 			status: 202, call: `Redeliver("caller", "o1", "vakt", "d1")`},
 		{route: "POST /orgs/{orgId}/partners/{partnerId}/roster", params: with("partnerId", "vakt"), status: 202,
 			call: `RequestRoster("caller", "o1", "vakt")`},
+		{route: "GET /me/export", status: 200, call: `Export("caller")`},
+		{route: "DELETE /me", body: `{"password":"secret words"}`, status: 204,
+			call: `EraseSelf("caller", "secret words", "203.0.113.9")`, badType: `{"password":7}`, field: "password"},
 	}
 }
 

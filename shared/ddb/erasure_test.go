@@ -1,0 +1,205 @@
+package ddb_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/infra/testenv"
+	"onboarding/shared/account"
+	"onboarding/shared/audit"
+	"onboarding/shared/erasure"
+	"onboarding/shared/fault"
+	"onboarding/shared/invite"
+	"onboarding/shared/monitor"
+	"onboarding/shared/org"
+)
+
+const kariPassword = "kari's long passphrase"
+
+// kari is a person in three organisations: a member of A (accepted, with a
+// monitoring profile) and of B (added at once), and invited to C. It
+// returns her user id and the organisations.
+func kari(t *testing.T, f fixture, email string) (userID string, orgs [3]string, admins [3]string, cToken string) {
+	t.Helper()
+	ctx := context.Background()
+	for i, name := range []string{"a", "b", "c"} {
+		f.svc.Now = f.clock.Now
+		orgs[i], admins[i] = f.provisionAndJoin(t, fmt.Sprintf("admin-%s@%s.example", name, strings.Split(email, "@")[0]))
+	}
+	if _, err := f.svc.Invite(ctx, admins[2], orgs[2], invite.Request{Email: email, FirstName: "Kari", LastName: "Nordmann", Role: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	cToken = f.mail.token(t, email)
+	if _, err := f.svc.Invite(ctx, admins[0], orgs[0], invite.Request{Email: email, FirstName: "Kari", LastName: "Nordmann", Phone: "915 12 345", Role: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.svc.Accept(ctx, invite.AcceptRequest{Token: f.mail.token(t, email), FirstName: "Kari", LastName: "Nordmann",
+		Password: kariPassword, AcceptTerms: true, TermsVersion: "2026-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv, err := f.svc.Invite(ctx, admins[1], orgs[1], invite.Request{Email: email, FirstName: "Kari", LastName: "Nordmann", Role: "member"}); err != nil || inv.Status != invite.Accepted {
+		t.Fatalf("add to B: %v %v", inv.Status, err)
+	}
+	rec := monitor.Record{OrgID: orgs[0], UserID: j.UserID, Version: 1, UpdatedBy: admins[0],
+		Profile: monitor.Profile{SafeWord: "bluebird", EscalationContacts: []monitor.Contact{{Name: "Ola", Phone: "+4791234567"}}}}
+	if err := f.store.PutMonitoringProfile(ctx, rec, audit.New(orgs[0], admins[0], audit.MonitoringUpdated, "member", j.UserID, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return j.UserID, orgs, admins, cToken
+}
+
+// scanFor returns every item of the table that holds one of needles
+// anywhere (the test may scan; the service never does).
+func scanFor(t *testing.T, f fixture, needles ...string) []string {
+	t.Helper()
+	client := testenv.DynamoDBClient()
+	var found []string
+	p := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{TableName: aws.String(f.table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				t.Fatal(err)
+			}
+			s := fmt.Sprint(m)
+			for _, n := range needles {
+				if strings.Contains(s, n) {
+					found = append(found, s)
+					break
+				}
+			}
+		}
+	}
+	return found
+}
+
+func TestEraseLeavesNothingOfThePerson(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	email := "kari@example.no"
+	userID, orgs, admins, _ := kari(t, f, email)
+	// What the sessions work stores, and a failed sign-in's throttle.
+	if _, err := testenv.DynamoDBClient().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "USER#" + userID}, "SK": &types.AttributeValueMemberS{Value: "SESSION#s1"},
+		"userAgent": &types.AttributeValueMemberS{Value: "Firefox"}, "tokenHash": &types.AttributeValueMemberS{Value: "abc"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := account.NewSignIn(f.store, f.svc.Hasher, nil, f.clock.Now)
+	if _, err := signIn.SignIn(ctx, email, "not her password", "198.51.100.7"); fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("wrong sign-in: %v", err)
+	}
+	svc := erasure.New(f.store, f.clock.Now)
+	svc.Hasher = f.svc.Hasher
+
+	doc, err := svc.Export(ctx, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Memberships) != 2 || len(doc.Invitations) != 3 || len(doc.Monitoring) != 1 || len(doc.Sessions) != 1 || len(doc.Audit) < 4 {
+		t.Errorf("export: %d memberships, %d invitations, %d profiles, %d sessions, %d audit entries",
+			len(doc.Memberships), len(doc.Invitations), len(doc.Monitoring), len(doc.Sessions), len(doc.Audit))
+	}
+	if s := fmt.Sprint(doc); strings.Contains(s, "bluebird") || strings.Contains(s, "abc") || doc.Sessions[0]["userAgent"] != "Firefox" {
+		t.Errorf("export holds a secret, or lost the session: %s", s)
+	}
+
+	// An unit-scoped or other organisation's admin cannot; the member
+	// belongs to other organisations, so not even A's admin can.
+	if err := svc.EraseMember(ctx, admins[0], orgs[0], userID); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("admin erasure of a member of three organisations: %v", err)
+	}
+	if err := svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	if left := scanFor(t, f, userID, email, "Nordmann", "+4791512345"); len(left) > 0 {
+		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
+	}
+	for i, orgID := range orgs {
+		entries, _, err := f.store.AuditTrail(ctx, orgID, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := audit.MemberErased
+		if i == 2 {
+			want = audit.InvitationRevoked
+		}
+		if entries[0].Action != want || !strings.HasPrefix(entries[0].TargetID, "erased-") || entries[0].ActorID != entries[0].TargetID {
+			t.Errorf("org %d's newest entry: %+v", i, entries[0])
+		}
+	}
+	if a, err := f.store.AccountByEmail(ctx, email); a != nil || err != nil {
+		t.Errorf("the account is still found: %v %v", a, err)
+	}
+}
+
+// An invitation accepted while the person is being erased: either the
+// accept loses (the invitation was erased first, or the account was gone
+// by its transaction) or the membership it made is erased too.
+func TestEraseRacesAnAccept(t *testing.T) {
+	// The accept starts later each round, so that it lands before, inside
+	// and after the erasure's steps (locally an erasure takes ~30 ms).
+	for round, delay := range []time.Duration{0, 2, 5, 10, 20, 40} {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			email := fmt.Sprintf("race%d@example.no", round)
+			userID, orgs, admins, cToken := kari(t, f, email)
+			// Leave A and B so that her admin in C could erase her too.
+			for i := range 2 {
+				if err := (f.store).RemoveMember(ctx, mustMember(t, f, orgs[i], userID), audit.New(orgs[i], admins[i], audit.MemberRemoved, "member", userID, f.clock.Now())); err != nil {
+					t.Fatal(err)
+				}
+			}
+			svc := erasure.New(f.store, f.clock.Now)
+			svc.Hasher = f.svc.Hasher
+			var wg sync.WaitGroup
+			var eraseErr, acceptErr error
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				eraseErr = svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.8")
+			}()
+			go func() {
+				defer wg.Done()
+				time.Sleep(delay * time.Millisecond)
+				_, acceptErr = f.svc.Accept(ctx, invite.AcceptRequest{Token: cToken, FirstName: "Kari", LastName: "Nordmann",
+					Password: kariPassword, AcceptTerms: true, TermsVersion: "2026-01"})
+			}()
+			wg.Wait()
+			if eraseErr != nil {
+				t.Fatalf("erase: %v", eraseErr)
+			}
+			t.Logf("accept: %v", acceptErr)
+			if ms, err := f.store.Memberships(ctx, userID); err != nil || len(ms) > 0 {
+				t.Errorf("memberships left: %v %v", ms, err)
+			}
+			if left := scanFor(t, f, userID, email); len(left) > 0 {
+				t.Errorf("left:\n%s", strings.Join(left, "\n"))
+			}
+		})
+	}
+}
+
+func mustMember(t *testing.T, f fixture, orgID, userID string) org.Member {
+	t.Helper()
+	m, err := f.store.Member(context.Background(), orgID, userID)
+	if err != nil || m == nil {
+		t.Fatalf("member %s of %s: %v", userID, orgID, err)
+	}
+	return *m
+}
