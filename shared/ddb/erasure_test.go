@@ -100,7 +100,7 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn := account.NewSignIn(f.store, f.svc.Hasher, nil, f.clock.Now)
-	if _, err := signIn.SignIn(ctx, email, "not her password", "198.51.100.7"); fault.CodeOf(err) != fault.Unauthorized {
+	if _, err := signIn.SignIn(ctx, email, "not her password", "198.51.100.7", ""); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("wrong sign-in: %v", err)
 	}
 	svc := erasure.New(f.store, f.clock.Now)
