@@ -76,11 +76,13 @@ func TestRolesFromTemplate(t *testing.T) {
 		{"InviteFunction", ddb("Scan", `{"TableName":"tbl"}`), "dynamodb:Scan"},
 		{"InviteFunction", ddb("PutItem", `{"TableName":"other"}`), "dynamodb:PutItem"},
 		{"SweepFunction", ddb("BatchWriteItem", `{"RequestItems":{"tbl":[{"DeleteRequest":{}},{"PutRequest":{}}]}}`), ""},
-		{"InviteFunction", ddb("BatchWriteItem", `{"RequestItems":{"tbl":[{"DeleteRequest":{}}]}}`), "dynamodb:BatchWriteItem"},
+		{"InviteFunction", ddb("BatchWriteItem", `{"RequestItems":{"tbl":[{"DeleteRequest":{}}]}}`), ""},
+		{"ProvisionFunction", ddb("BatchWriteItem", `{"RequestItems":{"tbl":[{"DeleteRequest":{}}]}}`), "dynamodb:BatchWriteItem"},
 		{"ProvisionFunction", ddb("BatchGetItem", `{"RequestItems":{"tbl":{}}}`), "dynamodb:BatchGetItem"},
 		{"NotifyFunction", []Call{call("dynamodb:GetRecords", "arn:aws:dynamodb:"+Region+":000000000000:table/tbl/stream/2026-12-02T00:00:00.000")}, ""},
 		{"InviteFunction", []Call{call("ses:SendEmail", ids.arn("ses", "identity/no-reply@example.com"), ids.arn("ses", "identity/example.com"))}, ""},
-		{"AcceptFunction", []Call{call("ses:SendEmail", ids.arn("ses", "identity/example.com"))}, "ses:SendEmail"},
+		{"AcceptFunction", []Call{call("ses:SendEmail", ids.arn("ses", "identity/example.com"))}, ""},
+		{"ImportsFunction", []Call{call("ses:SendEmail", ids.arn("ses", "identity/example.com"))}, "ses:SendEmail"},
 		{"SweepFunction", []Call{call("ses:GetAccount", "*")}, ""},
 		{"InviteFunction", []Call{call("ses:GetAccount", "*")}, "ses:GetAccount"},
 		{"IngestFunction", []Call{call("s3:GetObjectVersion", "arn:aws:s3:::onboarding-local-files-000000000000/imports/org/a.xlsx")}, ""},
@@ -133,9 +135,9 @@ func TestGatewayAnswersAsAWS(t *testing.T) {
 		g.ServeHTTP(w, r)
 		return w
 	}
-	w := send(p.AccessKey, "Query", `{"TableName":"tbl"}`)
+	w := send(p.AccessKey, "Scan", `{"TableName":"tbl"}`)
 	if w.Code != 400 || reached != 0 {
-		t.Fatalf("denied Query: %d, reached %d", w.Code, reached)
+		t.Fatalf("denied Scan: %d, reached %d", w.Code, reached)
 	}
 	var body struct {
 		Type    string `json:"__type"`
@@ -143,8 +145,8 @@ func TestGatewayAnswersAsAWS(t *testing.T) {
 	}
 	json.Unmarshal(w.Body.Bytes(), &body)
 	want := "User: arn:aws:sts::000000000000:assumed-role/" + fns["AcceptFunction"].RoleName + "/" + fns["AcceptFunction"].PhysicalName +
-		" is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:" + Region + ":000000000000:table/tbl" +
-		" because no identity-based policy allows the dynamodb:Query action"
+		" is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:" + Region + ":000000000000:table/tbl" +
+		" because no identity-based policy allows the dynamodb:Scan action"
 	if body.Type != "com.amazon.coral.service#AccessDeniedException" || body.Message != want {
 		t.Fatalf("denial %+v\nwant message %s", body, want)
 	}

@@ -36,10 +36,10 @@ func selfRouteCases() []routeCase {
 		{route: "PATCH /me", body: `{"firstName":"Kari","phone":""}`, status: 200,
 			call: `UpdateProfile("caller", {"firstName":"Kari","phone":""})`, badType: `{"firstName":7}`, field: "firstName"},
 		{route: "POST /me/password", body: `{"currentPassword":"old secret!!","newPassword":"new secret!!!"}`, status: 204,
-			call:    `ChangePassword("caller", "s-caller", "", {"currentPassword":"old secret!!","newPassword":"new secret!!!"})`,
+			call:    `ChangePassword("caller", "s-caller", "203.0.113.9", {"currentPassword":"old secret!!","newPassword":"new secret!!!"})`,
 			badType: `{"newPassword":1}`, field: "newPassword"},
 		{route: "POST /me/email", body: `{"newEmail":"kari@example.com","password":"old secret!!"}`, status: 202,
-			call:    `StartEmailChange("caller", "", "https://api.example", {"newEmail":"kari@example.com","password":"old secret!!"})`,
+			call:    `StartEmailChange("caller", "203.0.113.9", "https://api.example", {"newEmail":"kari@example.com","password":"old secret!!"})`,
 			badType: `{"newEmail":["x"]}`, field: "newEmail"},
 		{route: "DELETE /me/memberships/{orgId}", params: map[string]string{"orgId": "o1"}, status: 204, call: `LeaveOrg("caller", "o1")`},
 	}
