@@ -76,7 +76,7 @@ func TestExportAndErasureThroughRunner(t *testing.T) {
 	mustStatus(t, anon.Call("POST", "/auth/sign-in", map[string]string{"email": bob, "password": "bob's passphrase long"}, nil), 401)
 
 	// Kari erases herself: the password again, strictly.
-	mustStatus(t, worker.Call("DELETE", "/me", map[string]string{"password": "not my passphrase"}, nil), 401)
+	mustStatus(t, worker.Call("DELETE", "/me", map[string]string{"password": "not my passphrase"}, nil), 422)
 	mustStatus(t, worker.Call("DELETE", "/me", map[string]string{"password": "worker passphrase long", "reason": "x"}, nil), 422)
 	mustStatus(t, worker.Call("DELETE", "/me", map[string]string{"password": "worker passphrase long"}, nil), 204)
 	mustStatus(t, anon.Call("POST", "/auth/sign-in", map[string]string{"email": kari, "password": "worker passphrase long"}, nil), 401)

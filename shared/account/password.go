@@ -108,3 +108,14 @@ func CheckPassword(password, email string) error {
 	}
 	return nil
 }
+
+// WrongPassword is the answer to a password given again (to change it, the
+// email address, or to erase the account) that is not the account's: a 422
+// naming the field, code "wrong". Not a 401: on a signed-in route that tells a
+// client its token is bad, and one that refreshes and retries spends a guess
+// each time.
+func WrongPassword(field string) error {
+	e := fault.New(fault.Invalid, "the request has invalid fields")
+	e.Fields = []fault.FieldError{{Field: field, Code: "wrong", Message: "the password is wrong"}}
+	return e
+}

@@ -60,9 +60,9 @@ type Guesses interface {
 // Service exports and erases.
 type Service struct {
 	Store Store
-	// Sessions ends the person's sessions first; EraseAccount then deletes
-	// what is left under USER#<user>, sessions included, so without it
-	// (until the sessions store is wired) no session outlives the account.
+	// Sessions ends the person's sessions first, so no refresh succeeds
+	// while the rest is erased; EraseAccount then deletes what is left
+	// under USER#<user>.
 	Sessions account.SessionRevoker
 	Hasher   account.Hasher
 	Guesses  Guesses
@@ -73,12 +73,13 @@ type Service struct {
 type GuessingStore interface {
 	Store
 	account.GuessStore
+	account.SessionRevoker
 }
 
 // New returns the service as the invite function runs it: DELETE /me checks
 // the password with sign-in's hasher, under sign-in's throttle and budgets.
 func New(store GuessingStore, now func() time.Time) *Service {
-	return &Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, now), Now: now}
+	return &Service{Store: store, Sessions: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, now), Now: now}
 }
 
 // Export is everything stored about one person.
@@ -152,7 +153,10 @@ func (s *Service) account(ctx context.Context, userID string) (*account.Account,
 	return a, nil
 }
 
-var errWrongPassword = fault.New(fault.Unauthorized, "the password is wrong")
+// errWrongPassword is a 422 naming the field, as the other routes that ask
+// for the password again answer: a 401 on a signed-in route would tell a
+// client to refresh its token and retry, spending a guess each time.
+var errWrongPassword = account.WrongPassword("password")
 
 // EraseSelf erases the caller's account once they have given its password
 // again, from source (their IP), throttled as sign-in is.
@@ -178,7 +182,7 @@ func (s *Service) EraseSelf(ctx context.Context, userID, password, source string
 	if err := succeeded(ctx); err != nil {
 		return err
 	}
-	return s.erase(ctx, *a, "")
+	return s.erase(ctx, *a, "", "")
 }
 
 // EraseMember erases a member of orgID at the request of actorID, who must
@@ -212,21 +216,23 @@ func (s *Service) EraseMember(ctx context.Context, actorID, orgID, targetID stri
 	if a == nil {
 		return fault.New(fault.NotFound, "no such member")
 	}
-	return s.erase(ctx, *a, actorID)
+	return s.erase(ctx, *a, actorID, orgID)
 }
 
 // erase ends a: its memberships and profiles (checked first, so that the
 // last org-wide admin of an organisation is refused before anything
 // changes), the invitations to its address, its sessions, the person in the
-// audit trails, and the account. actorID is the admin who asked, or "" for
-// the person themselves (recorded under the pseudonym).
+// audit trails, and the account. actorID is the admin of actorOrg who asked,
+// or "" for the person themselves (recorded under the pseudonym). In any
+// other organisation (an invitation there revoked) the actor is recorded as
+// the system: one tenant's admin is no business of another's trail.
 //
 // The account goes last, so a failure part way leaves a person who can ask
 // again. Memberships and invitations are read twice, once more after the
 // account is gone: an invitation accepted meanwhile made a membership the
 // first read did not see (the store's accept checks the account still
 // exists, so none is made after).
-func (s *Service) erase(ctx context.Context, a account.Account, actorID string) error {
+func (s *Service) erase(ctx context.Context, a account.Account, actorID, actorOrg string) error {
 	ms, err := s.Store.Memberships(ctx, a.UserID)
 	if err != nil {
 		return fmt.Errorf("memberships of %s: %w", a.UserID, err)
@@ -279,7 +285,11 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID string) 
 		for _, inv := range invs {
 			var e *audit.Entry
 			if inv.Status == invite.Pending {
-				r := audit.New(inv.OrgID, actorID, audit.InvitationRevoked, "invitation", pseudonym, now).
+				by := actorID
+				if actorOrg != "" && inv.OrgID != actorOrg {
+					by = audit.System
+				}
+				r := audit.New(inv.OrgID, by, audit.InvitationRevoked, "invitation", pseudonym, now).
 					Changed(map[string]any{"status": invite.Pending}, map[string]any{"status": invite.Revoked})
 				e = &r
 			}

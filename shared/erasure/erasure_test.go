@@ -179,7 +179,7 @@ func world(t *testing.T) (*fakeStore, *Service, *fakeRevoker, *fakeGuesses) {
 
 func TestEraseSelf(t *testing.T) {
 	f, s, r, g := world(t)
-	if err := s.EraseSelf(context.Background(), "u1", "wrong", "198.51.100.1"); fault.CodeOf(err) != fault.Unauthorized {
+	if err := s.EraseSelf(context.Background(), "u1", "wrong", "198.51.100.1"); fault.CodeOf(err) != fault.Invalid {
 		t.Fatalf("wrong password: %v", err)
 	}
 	if g.reserved != 1 || g.succeeded != 0 || len(f.steps) != 0 {

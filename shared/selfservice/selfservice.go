@@ -176,7 +176,7 @@ func (s *Service) phoneRegion(ctx context.Context, userID string, ms []org.Membe
 // throttle and budgets of their address, as sign-in and accept do.
 func (s *Service) checkPassword(ctx context.Context, a *account.Account, password, source, field string) error {
 	if password == "" || len(password) > 4*account.MaxPasswordLen {
-		return wrongPassword(field)
+		return account.WrongPassword(field)
 	}
 	succeeded := func(context.Context) error { return nil }
 	if s.Guesses != nil {
@@ -190,16 +190,11 @@ func (s *Service) checkPassword(ctx context.Context, a *account.Account, passwor
 		return fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		return wrongPassword(field) // the reserved guess stays counted
+		return account.WrongPassword(field) // the reserved guess stays counted
 	}
 	return succeeded(ctx)
 }
 
-func wrongPassword(field string) error {
-	e := fault.New(fault.Invalid, "the request has invalid fields")
-	e.Fields = []fault.FieldError{{Field: field, Code: "wrong", Message: "the password is wrong"}}
-	return e
-}
 
 // PasswordChange is a POST /me/password body.
 type PasswordChange struct {

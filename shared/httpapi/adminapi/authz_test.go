@@ -283,7 +283,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"export one's own data", "GET /me/export", func() map[string]string { return nil }, nil, expect{200, 200, 200, 200, 200, 200, 200}},
 		// Everyone may erase themselves, with their password; without it no one.
 		{"erase oneself without the password", "DELETE /me", func() map[string]string { return nil },
-			func() any { return map[string]any{"password": ""} }, expect{401, 401, 401, 401, 401, 401, 401}},
+			func() any { return map[string]any{"password": ""} }, expect{422, 422, 422, 422, 422, 422, 422}},
 		{"erase a member in A", "DELETE /orgs/{orgId}/members/{userId}", func() map[string]string {
 			m := with("userId", w.join(w.owner, "member", A))
 			m["?erase"] = "true"
