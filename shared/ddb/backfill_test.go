@@ -123,7 +123,9 @@ type deleteBeforeUpdate struct {
 
 func (c *deleteBeforeUpdate) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	var err error
-	c.once.Do(func() { _, err = c.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: in.TableName, Key: in.Key}) })
+	c.once.Do(func() {
+		_, err = c.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: in.TableName, Key: in.Key})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("delete before update: %w", err)
 	}
