@@ -78,12 +78,21 @@ func main() {
 		os.Remove(*cpPath)
 		fmt.Printf("done: %s\n", cp.Counts)
 	case ctx.Err() != nil:
-		fmt.Printf("interrupted: %s\ncarry on with the same command and -resume (checkpoint: %s)\n", cp.Counts, *cpPath)
+		fmt.Printf("interrupted: %s\n%s\n", cp.Counts, howToGoOn(*cpPath, *resume))
 		os.Exit(130)
 	default:
-		fmt.Fprintf(os.Stderr, "backfill: %v\n%s\ncarry on with the same command and -resume (checkpoint: %s)\n", err, cp.Counts, *cpPath)
+		fmt.Fprintf(os.Stderr, "backfill: %v\n%s\n%s\n", err, cp.Counts, howToGoOn(*cpPath, *resume))
 		os.Exit(1)
 	}
+}
+
+// howToGoOn tells how to carry on a run that stopped: from its checkpoint,
+// if a page was done.
+func howToGoOn(path string, resumed bool) string {
+	if _, err := os.Stat(path); err != nil && !resumed {
+		return "no page was done: run it again"
+	}
+	return "carry on with the same command and -resume (checkpoint: " + path + ")"
 }
 
 // newClient is a DynamoDB client with credentials from the environment
