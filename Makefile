@@ -60,6 +60,11 @@ org: ## create an organisation through the provision function: make org NAME="Ac
 sweep: ## run the sweep now on the running stack (expiry, reminders, retries, digests); make dev runs it every 15 minutes
 	@$(GO) run ./infra/runner sweep
 
+.PHONY: backfill
+backfill: ## give old invitations their InviteeIndex key, once per deployment: make backfill TABLE=name [ENDPOINT=url SEGMENTS=4 RESUME=1]
+	@test -n "$(TABLE)" || { echo 'usage: make backfill TABLE=name [ENDPOINT=http://127.0.0.1:8000] [SEGMENTS=4] [RESUME=1]'; exit 2; }
+	@$(GO) run ./infra/backfill -table "$(TABLE)" -endpoint "$(ENDPOINT)" -segments "$(or $(SEGMENTS),4)" $(if $(RESUME),-resume)
+
 .PHONY: test
 test: emulators build ## run every test: unit, store (DynamoDB Local), mail (SES emulator), KMS signer (moto), end-to-end (runner)
 	$(GO) test -count=1 $(TESTFLAGS) ./...

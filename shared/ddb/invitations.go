@@ -106,8 +106,11 @@ func invitationItem(inv invite.Invitation) (map[string]types.AttributeValue, err
 	if pk, sk, ok := dueKeys(inv); ok {
 		extra[attrDuePK], extra[attrDueSK] = str(pk), str(sk)
 	}
-	return item(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, "invitation", inv, extra)
+	return item(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, typeInvitation, inv, extra)
 }
+
+// typeInvitation is an invitation item's type attribute.
+const typeInvitation = "invitation"
 
 // guardItem reserves inv's email in its organisation while it is pending.
 func guardItem(inv invite.Invitation) (map[string]types.AttributeValue, error) {

@@ -1,6 +1,8 @@
 // Package ddb is the single-table DynamoDB store. Every key format lives in
 // this file; every access pattern is listed here, and each is a GetItem,
-// BatchGetItem, Query or conditional write. Nothing in a request path scans.
+// BatchGetItem, Query or conditional write. Nothing in a request path scans:
+// the store's Client has no Scan; only the operator's backfill (Backfiller,
+// its own client) does.
 //
 // Items (PK / SK):
 //
@@ -160,6 +162,10 @@
 //	                                counted, or an uploaded file's event awaited, and due again later) if still
 //	                                due as read; or TransactWriteItems: IMPORT failed and out of the index (if
 //	                                due as read) + DELETE its id from IMPORTPLACES
+//	backfill InviteeIndex           the one Scan, for an operator (infra/backfill, once, after the index came), in
+//	(operator only)                 no request path: parallel segments, filtered (SK begins_with INVITE#, type
+//	                                invitation, no InviteePK), keys and email projected -> UpdateItem INVITE SET
+//	                                InviteePK if it exists, still lacks it, and has the email read
 package ddb
 
 import (
@@ -206,7 +212,7 @@ func resetKey(hash string) key                    { return key{"RESET#" + hash, 
 func signInSourceSK(source string) string         { return "SOURCE#" + source }
 func memberSK(userID string) string               { return "MEMBER#" + userID }
 func sessionSK(id string) string                  { return "SESSION#" + id }
-func inviteSK(invitationID string) string         { return "INVITE#" + invitationID }
+func inviteSK(invitationID string) string         { return invitePrefix + invitationID }
 func pendingSK(email string) string               { return "PENDING#" + email }
 func auditSK(at time.Time, id string) string      { return auditPrefix + stamp(at) + "#" + id }
 func unitSK(unitID string) string                 { return "UNIT#" + unitID }
@@ -333,6 +339,8 @@ const (
 	skImportPlaces = "IMPORTPLACES"
 
 	auditPrefix = "AUDIT#"
+	// invitePrefix begins every invitation's sort key (inviteSK).
+	invitePrefix = "INVITE#"
 )
 
 // stamp formats a time so that string order is time order (UTC, whole
