@@ -21,6 +21,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 const kariPassword = "kari's long passphrase"
@@ -103,6 +104,8 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if _, err := signIn.SignIn(ctx, email, "not her password", "198.51.100.7", ""); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("wrong sign-in: %v", err)
 	}
+	// A monitoring partner of A is told of her (a snapshot, a delivery).
+	told := toldPartner(t, f, orgs[0], admins[0], email)
 	svc := erasure.New(f.store, f.clock.Now)
 	svc.Hasher = f.svc.Hasher
 
@@ -126,7 +129,10 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if err := svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.7"); err != nil {
 		t.Fatal(err)
 	}
-	if left := scanFor(t, f, userID, email, "Nordmann", "+4791512345"); len(left) > 0 {
+	// The stream tells the partner she is gone (as the notify function
+	// would on the membership's deletion).
+	told.notify(t, partner.WorkerRemoved)
+	if left := scanFor(t, f, userID, email, "Nordmann", "+4791512345", "+4791234567"); len(left) > 0 {
 		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
 	}
 	for i, orgID := range orgs {
@@ -202,4 +208,57 @@ func mustMember(t *testing.T, f fixture, orgID, userID string) org.Member {
 		t.Fatalf("member %s of %s: %v", userID, orgID, err)
 	}
 	return *m
+}
+
+// partnerMail records what a partner is emailed.
+type partnerMail struct{ changes []partner.Delivery }
+
+func (m *partnerMail) SendChanges(_ context.Context, _ partner.Partner, d partner.Delivery) error {
+	m.changes = append(m.changes, d)
+	return nil
+}
+func (m *partnerMail) SendRoster(context.Context, partner.Partner, partner.Delivery) error {
+	return nil
+}
+func (m *partnerMail) SendWebhookDisabled(context.Context, partner.Partner, string) error {
+	return nil
+}
+
+// told is a partner of an organisation that has been told of a worker.
+type told struct {
+	f            fixture
+	orgID, email string
+	notifier     *partner.Notifier
+	mail         *partnerMail
+}
+
+// toldPartner connects an email partner to orgID and tells it of email's
+// worker.
+func toldPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
+	t.Helper()
+	ps := &partner.Service{Store: f.store, Now: f.clock.Now}
+	c := partner.Config{Name: "Vakt 24", Email: &struct {
+		Addresses []string `json:"addresses"`
+		Language  string   `json:"language"`
+	}{Addresses: []string{"vakt@alarm.example"}}}
+	if _, _, err := ps.Put(context.Background(), adminID, orgID, "vakt", c); err != nil {
+		t.Fatal(err)
+	}
+	p := &told{f: f, orgID: orgID, email: email, mail: &partnerMail{}}
+	p.notifier = &partner.Notifier{Store: f.store, Mailer: p.mail, Now: f.clock.Now}
+	p.notify(t, partner.WorkerAdded)
+	return p
+}
+
+// notify tells the partner of the worker as they are now, and checks it
+// was sent an event of type want.
+func (p *told) notify(t *testing.T, want string) {
+	t.Helper()
+	sent := len(p.mail.changes)
+	if err := p.notifier.Notify(context.Background(), p.orgID, []partner.Change{{OrgID: p.orgID, Email: p.email, At: p.f.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.mail.changes) != sent+1 || len(p.mail.changes[sent].Events) != 1 || p.mail.changes[sent].Events[0].Type != want {
+		t.Fatalf("the partner was not sent %s: %+v", want, p.mail.changes[sent:])
+	}
 }
