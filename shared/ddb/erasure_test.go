@@ -236,6 +236,15 @@ type told struct {
 // worker.
 func toldPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
 	t.Helper()
+	p := connectPartner(t, f, orgID, adminID, email)
+	p.notify(t, partner.WorkerAdded)
+	return p
+}
+
+// connectPartner connects the email partner "vakt" to orgID, to be told
+// of email's worker.
+func connectPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
+	t.Helper()
 	ps := &partner.Service{Store: f.store, Now: f.clock.Now}
 	c := partner.Config{Name: "Vakt 24", Email: &struct {
 		Addresses []string `json:"addresses"`
@@ -246,7 +255,6 @@ func toldPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
 	}
 	p := &told{f: f, orgID: orgID, email: email, mail: &partnerMail{}}
 	p.notifier = &partner.Notifier{Store: f.store, Mailer: p.mail, Now: f.clock.Now}
-	p.notify(t, partner.WorkerAdded)
 	return p
 }
 

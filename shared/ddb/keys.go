@@ -48,7 +48,9 @@
 //	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors and emailed report links: 32
 //	                                                     random bytes, made once
 //	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
-//	partner snapshot ORG#<org>          PSTATE#<partner>#<email> what the partner was last told of a worker; versioned
+//	partner snapshot ORG#<org>          PSTATE#<partner>#<worker> what the partner was last told of a worker (by
+//	                                                     partner.WorkerID); versioned; once removed, only the version.
+//	                                                     Before: PSTATE#<partner>#<email>, moved when read
 //	delivery         ORG#<org>          DELIVERY#<partner>#<id>  a batch of events for one channel: status, attempts; TTL
 //	outbox entry     ORG#<org>          OUTBOX#<partner>#<channel>#<seq> a delivery waiting its turn, numbered per queue
 //	partner queue    ORG#<org>          QUEUE#<partner>#<channel> next number, waiting count, send lease; Due index
@@ -128,7 +130,8 @@
 //	roster rows (new people)        BatchGetItem EMAIL guards + PENDING guards per 50 rows; TransactWriteItems of
 //	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, each unit joined once
 //	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
-//	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots; then per <= 97 events
+//	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots (those not found: by
+//	                                email, each found moved by TransactWriteItems put + delete); then per <= 97 events
 //	                                (and <= 256 KB of them, under 3 MB with their snapshots: partner.MaxDeliveryBytes)
 //	                                TransactWriteItems: DELIVERY + OUTBOX per channel, QUEUE (next number, if as
 //	                                read), PSTATE each if as read
@@ -271,7 +274,16 @@ func quotaName(q quota.Name) (string, error) {
 // Partner items. With "" for the last part, partnerSK, snapshotSK and
 // deliverySK are the prefixes their lists query.
 func partnerSK(id string) string                { return "PARTNER#" + id }
-func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
+func snapshotSK(partnerID, workerID string) string { return "PSTATE#" + partnerID + "#" + workerID }
+
+// legacySnapshotSK is where a snapshot was kept before it was keyed by
+// worker id: the key held the email.
+func legacySnapshotSK(partnerID, email string) string { return snapshotSK(partnerID, email) }
+
+// snapshotKey is the key of what partnerID was last told of email's worker.
+func snapshotKey(orgID, partnerID, email string) key {
+	return key{orgPK(orgID), snapshotSK(partnerID, partner.WorkerID(orgID, email))}
+}
 func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
 func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
 func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
