@@ -274,7 +274,11 @@ func quotaName(q quota.Name) (string, error) {
 // Partner items. With "" for the last part, partnerSK, snapshotSK and
 // deliverySK are the prefixes their lists query.
 func partnerSK(id string) string                { return "PARTNER#" + id }
-func snapshotSK(partnerID, workerID string) string { return "PSTATE#" + partnerID + "#" + workerID }
+func snapshotSK(partnerID, wkrID string) string { return "PSTATE#" + partnerID + "#" + wkrID }
+func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
+func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
+func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
+func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
 
 // legacySnapshotSK is where a snapshot was kept before it was keyed by
 // worker id: the key held the email.
@@ -284,10 +288,6 @@ func legacySnapshotSK(partnerID, email string) string { return snapshotSK(partne
 func snapshotKey(orgID, partnerID, email string) key {
 	return key{orgPK(orgID), snapshotSK(partnerID, partner.WorkerID(orgID, email))}
 }
-func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
-func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
-func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
-func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
 
 // outboxSeq reads the number back from an outbox entry's sort key.
 func outboxSeq(q partner.Queue, sk string) (int, error) {
