@@ -270,3 +270,60 @@ func (p *told) notify(t *testing.T, want string) {
 		t.Fatalf("the partner was not sent %s: %+v", want, p.mail.changes[sent:])
 	}
 }
+
+// An invitation to her that expired waits in its admin's digest, with her
+// address and names, until the admin is emailed: erasure takes her line
+// out, and the digest counts one less.
+func TestEraseTakesThePersonOutOfExpiryDigests(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	email := "kari@example.no"
+	orgA, adminA := f.provisionAndJoin(t, "admin@a.example")
+	orgB, adminB := f.provisionAndJoin(t, "admin@b.example")
+	if _, err := f.svc.Invite(ctx, adminA, orgA, invite.Request{Email: email, FirstName: "Kari", LastName: "Nordmann", Role: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.svc.Accept(ctx, invite.AcceptRequest{Token: f.mail.token(t, email), FirstName: "Kari", LastName: "Nordmann",
+		Password: kariPassword, AcceptTerms: true, TermsVersion: "2026-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invs []invite.Invitation
+	for _, to := range []string{email, "ola@example.no"} {
+		inv, err := f.svc.Invite(ctx, adminB, orgB, invite.Request{Email: to, FirstName: "Kari", LastName: "Nordmann", Role: "member"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invs = append(invs, inv)
+	}
+	f.clock.Add(31 * day)
+	now := f.clock.Now()
+	d := &invite.Digest{OrgID: orgB, AdminID: adminB, ID: "d1", DueAt: now}
+	for _, inv := range invs {
+		x := invite.Expiry{At: now, KeepUntil: now.Add(90 * day), Digest: d,
+			Audit: audit.New(orgB, audit.System, audit.InvitationExpired, "invitation", inv.ID, now),
+			Entry: invite.DigestEntry{InvitationID: inv.ID, Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName, Role: inv.Role}}
+		if err := f.store.Expire(ctx, f.get(t, orgB, inv.ID), x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := erasure.New(f.store, f.clock.Now)
+	svc.Hasher = f.svc.Hasher
+	if err := svc.EraseSelf(ctx, j.UserID, kariPassword, "198.51.100.9"); err != nil {
+		t.Fatal(err)
+	}
+	if left := scanFor(t, f, j.UserID, email); len(left) > 0 {
+		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
+	}
+	got, err := testenv.DynamoDBClient().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgB}, "SK": &types.AttributeValueMemberS{Value: "DIGEST#" + adminB + "#d1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := got.Item["total"].(*types.AttributeValueMemberN); !ok || n.Value != "1" {
+		t.Errorf("the digest should count one: %v", got.Item["total"])
+	}
+	if ola := scanFor(t, f, "DIGEST#"+adminB+"#d1#"+invs[1].ID); len(ola) != 1 {
+		t.Errorf("Ola's line should stay: %v", ola)
+	}
+}

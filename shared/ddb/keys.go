@@ -124,6 +124,9 @@
 //	                                and put its entry, audit entry
 //	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
+//	erase an address's digest lines Query ORG#<org> SK begins_with DIGEST# (digests not yet sent: few); per entry
+//	                                naming the address TransactWriteItems delete it + ADD -1 to its DIGEST's total;
+//	                                a DIGEST left with none: DeleteItem if its total is still <= 0
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
 //	                                delete the old TOKEN (LEAVE for the added email), put the new; then
 //	                                UpdateItem with the outcome
@@ -230,6 +233,11 @@ func dueSK(at time.Time, orgID, id string) string {
 func dueBy(now time.Time) string { return stamp(now) + "$" }
 
 func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
+
+// digestOfEntry is the key of the digest an entry (by its key) is in.
+func digestOfEntry(entry key) key {
+	return key{entry.PK, entry.SK[:strings.LastIndex(entry.SK, "#")]}
+}
 
 // digestEntryKey is one entry's key; with "" its sort key is the prefix of
 // all the digest's entries.
@@ -345,6 +353,8 @@ const (
 	skImportPlaces = "IMPORTPLACES"
 
 	auditPrefix = "AUDIT#"
+	// digestPrefix begins every digest's and digest entry's sort key.
+	digestPrefix = "DIGEST#"
 )
 
 // stamp formats a time so that string order is time order (UTC, whole

@@ -42,6 +42,9 @@ type Store interface {
 	// EraseInvitation deletes inv (if as read) with its tokens, pending
 	// guard and leave token; e, when not nil, records it.
 	EraseInvitation(ctx context.Context, inv invite.Invitation, e *audit.Entry) error
+	// EraseDigestEntries deletes the entries naming email in the
+	// organisation's expiry digests not yet sent.
+	EraseDigestEntries(ctx context.Context, orgID, email string) error
 	// PseudonymiseAudit rewrites the organisation's entries about the person.
 	PseudonymiseAudit(ctx context.Context, orgID string, p audit.Pseudonymisation) error
 	// EraseAccount deletes everything under the person's user id and email:
@@ -308,6 +311,13 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID string) 
 	}
 	if err := passes(); err != nil {
 		return err
+	}
+	// An expired invitation waits in its admin's digest (with the address
+	// and names) until the admin is emailed.
+	for _, orgID := range orgs {
+		if err := s.Store.EraseDigestEntries(ctx, orgID, a.Email); err != nil {
+			return err
+		}
 	}
 	if s.Sessions != nil {
 		if err := s.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
