@@ -2,6 +2,7 @@ package ddb_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -119,6 +120,13 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	}
 	if s := fmt.Sprint(doc); strings.Contains(s, "bluebird") || strings.Contains(s, "abc") || doc.Sessions[0]["userAgent"] != "Firefox" {
 		t.Errorf("export holds a secret, or lost the session: %s", s)
+	}
+
+	// The export says what the partner was told, but not the safe word.
+	b, _ := json.Marshal(doc.Partners)
+	if len(doc.Partners) != 1 || !doc.Partners[0].Present || doc.Partners[0].PartnerName != "Vakt 24" ||
+		!strings.Contains(string(b), "Nordmann") || strings.Contains(string(b), "bluebird") || string(doc.Partners[0].Worker["hasSafeWord"]) != "true" {
+		t.Errorf("export of what partners were told: %s", b)
 	}
 
 	// An unit-scoped or other organisation's admin cannot; the member

@@ -303,6 +303,42 @@ func (s *Store) Snapshots(ctx context.Context, orgID string, keys []partner.Snap
 	return out, nil
 }
 
+// ToldOf returns what each of the organisation's partners was last told of
+// email's worker (Query PARTNER#, then BatchGetItem of the snapshots at
+// both keys; read only, nothing moved).
+func (s *Store) ToldOf(ctx context.Context, orgID, email string) ([]partner.Told, error) {
+	ps, err := s.Partners(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var ks []key
+	for _, p := range ps {
+		ks = append(ks, snapshotKey(orgID, p.ID, email), key{orgPK(orgID), legacySnapshotSK(p.ID, email)})
+	}
+	items, err := s.batchGetAll(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := []partner.Told{}
+	for i, p := range ps {
+		for _, k := range ks[2*i : 2*i+2] {
+			it, ok := items[k.PK+"|"+k.SK]
+			if !ok {
+				continue
+			}
+			var sn partner.Snapshot
+			if err := attributevalue.UnmarshalMap(it, &sn); err != nil {
+				return nil, err
+			}
+			if sn.Generation == p.Generation { // else an earlier partner's of this id
+				out = append(out, partner.ToldOf(p, sn))
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
 // moveSnapshot puts sn at its key by worker id and deletes it at from, its
 // key by email, if both are as read; else Conflict (another run moved or
 // changed it: the notifier reads again).

@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 // fakeStore keeps accounts, memberships and invitations in maps and
@@ -78,6 +79,9 @@ func (f *fakeStore) AuditAbout(_ context.Context, orgID string, p audit.Pseudony
 }
 func (f *fakeStore) Pseudonym(_ context.Context, userID string) (string, error) {
 	return "erased-" + strings.Repeat("0", 8), nil
+}
+func (f *fakeStore) ToldOf(context.Context, string, string) ([]partner.Told, error) {
+	return nil, nil
 }
 func (f *fakeStore) EraseDigestEntries(_ context.Context, orgID, _ string) error {
 	f.steps = append(f.steps, "digests:"+orgID)
