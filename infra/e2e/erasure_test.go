@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"onboarding/infra/testenv"
 )
@@ -55,6 +60,11 @@ func TestExportAndErasureThroughRunner(t *testing.T) {
 		AuditEntries []struct {
 			Action string `json:"action"`
 		} `json:"auditEntries"`
+		Partners []struct {
+			PartnerID string                     `json:"partnerId"`
+			Present   bool                       `json:"present"`
+			Worker    map[string]json.RawMessage `json:"worker"`
+		} `json:"partners"`
 	}
 	res := worker.Call("GET", "/me/export", nil, &doc)
 	mustStatus(t, res, 200)
@@ -63,6 +73,9 @@ func TestExportAndErasureThroughRunner(t *testing.T) {
 	}
 	if doc.Account.Email != kari || len(doc.Memberships) != 1 || doc.Memberships[0].OrgID != orgID || len(doc.Invitations) != 1 || len(doc.AuditEntries) < 2 {
 		t.Errorf("export: %+v", doc)
+	}
+	if len(doc.Partners) != 1 || doc.Partners[0].PartnerID != "vakt" || !doc.Partners[0].Present || !strings.Contains(string(doc.Partners[0].Worker["userName"]), kari) {
+		t.Errorf("export of what the partner was told: %+v", doc.Partners)
 	}
 
 	// An admin erases bob; a misspelt flag is named back and does nothing.
@@ -91,6 +104,27 @@ func TestExportAndErasureThroughRunner(t *testing.T) {
 	}
 	if removed != 2 {
 		t.Errorf("events %+v", evs)
+	}
+
+	// Nothing in the table names them any more: not what the partner was
+	// told (its snapshot, its deliveries once delivered), not the audit
+	// trail. A delivery is saved just after the receiver answers: wait.
+	// The sign-in tries above, after the erasure, made throttles at the
+	// addresses, as a try at any address does (until their TTL).
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		left = nil
+		for _, it := range scanTable(t, s.Table, kari, kariMe.UserID, "+4791512345", bob, bobMe.UserID) {
+			if !strings.HasPrefix(it, "map[PK:SIGNIN#") && !strings.HasPrefix(it, "map[PK:QUOTA#signin#") {
+				left = append(left, it)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("erasure left %d items naming them:\n%s", len(left), strings.Join(left, "\n"))
 	}
 
 	// The audit trail keeps every event, under pseudonyms.
@@ -124,4 +158,32 @@ func TestExportAndErasureThroughRunner(t *testing.T) {
 	if strings.Contains(logs.String(), kari) || strings.Contains(logs.String(), "worker passphrase long") {
 		t.Error("an address or password is in the logs")
 	}
+}
+
+// scanTable returns every item of the table holding one of needles (a test
+// may scan; the service never does).
+func scanTable(t *testing.T, table string, needles ...string) []string {
+	t.Helper()
+	var found []string
+	p := dynamodb.NewScanPaginator(testenv.DynamoDBClient(), &dynamodb.ScanInput{TableName: &table})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				t.Fatal(err)
+			}
+			s := fmt.Sprint(m)
+			for _, n := range needles {
+				if strings.Contains(s, n) {
+					found = append(found, s)
+					break
+				}
+			}
+		}
+	}
+	return found
 }

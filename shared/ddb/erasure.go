@@ -254,6 +254,59 @@ func (s *Store) EraseInvitation(ctx context.Context, inv invite.Invitation, e *a
 	return s.conditional(ctx, t, "erase invitation "+inv.ID)
 }
 
+// EraseDigestEntries deletes the entries naming email in the
+// organisation's expiry digests not yet sent (each names an invitee, and a
+// digest waits until its admin is emailed), each with one less in its
+// digest's total; a digest left with none goes too.
+func (s *Store) EraseDigestEntries(ctx context.Context, orgID, email string) error {
+	var entries []key
+	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orgPK(orgID)), ":sk": str(digestPrefix)},
+	}, func(it map[string]types.AttributeValue) error {
+		var e struct {
+			key
+			invite.DigestEntry
+			Type string `dynamodbav:"type"`
+		}
+		if err := attributevalue.UnmarshalMap(it, &e); err != nil {
+			return err
+		}
+		if e.Type == "digestEntry" && e.Email == email {
+			entries = append(entries, e.key)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the digests of %s: %w", orgID, err)
+	}
+	for _, k := range entries {
+		digest := digestOfEntry(k)
+		var t txn
+		t.add("entry", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: k.av(),
+			ConditionExpression: aws.String("attribute_exists(PK)")}})
+		t.add("digest", types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: digest.av(),
+			UpdateExpression: aws.String("ADD #total :minus"), ConditionExpression: aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames:  map[string]string{"#total": "total"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1)}}})
+		err := s.transact(ctx, t)
+		if t.failed(err, "entry") || t.failed(err, "digest") {
+			continue // sent (and deleted) meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("erase a digest entry of %s: %w", orgID, err)
+		}
+		_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: digest.av(),
+			ConditionExpression:       aws.String("#total <= :zero"),
+			ExpressionAttributeNames:  map[string]string{"#total": "total"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": num(0)}})
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("delete an emptied digest of %s: %w", orgID, err)
+		}
+	}
+	return nil
+}
+
 // addressQuotas are the rate counters named by an address (their keys hold
 // it): every quota kind with an address for subject belongs here.
 func addressQuotas(email string, orgIDs []string) []quota.Name {

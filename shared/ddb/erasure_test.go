@@ -2,6 +2,7 @@ package ddb_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 const kariPassword = "kari's long passphrase"
@@ -103,6 +105,8 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if _, err := signIn.SignIn(ctx, email, "not her password", "198.51.100.7", ""); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("wrong sign-in: %v", err)
 	}
+	// A monitoring partner of A is told of her (a snapshot, a delivery).
+	told := toldPartner(t, f, orgs[0], admins[0], email)
 	svc := erasure.New(f.store, f.clock.Now)
 	svc.Hasher = f.svc.Hasher
 
@@ -118,6 +122,13 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 		t.Errorf("export holds a secret, or lost the session: %s", s)
 	}
 
+	// The export says what the partner was told, but not the safe word.
+	b, _ := json.Marshal(doc.Partners)
+	if len(doc.Partners) != 1 || !doc.Partners[0].Present || doc.Partners[0].PartnerName != "Vakt 24" ||
+		!strings.Contains(string(b), "Nordmann") || strings.Contains(string(b), "bluebird") || string(doc.Partners[0].Worker["hasSafeWord"]) != "true" {
+		t.Errorf("export of what partners were told: %s", b)
+	}
+
 	// An unit-scoped or other organisation's admin cannot; the member
 	// belongs to other organisations, so not even A's admin can.
 	if err := svc.EraseMember(ctx, admins[0], orgs[0], userID); fault.CodeOf(err) != fault.Conflict {
@@ -126,7 +137,10 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if err := svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.7"); err != nil {
 		t.Fatal(err)
 	}
-	if left := scanFor(t, f, userID, email, "Nordmann", "+4791512345"); len(left) > 0 {
+	// The stream tells the partner she is gone (as the notify function
+	// would on the membership's deletion).
+	told.notify(t, partner.WorkerRemoved)
+	if left := scanFor(t, f, userID, email, "Nordmann", "+4791512345", "+4791234567"); len(left) > 0 {
 		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
 	}
 	for i, orgID := range orgs {
@@ -202,4 +216,122 @@ func mustMember(t *testing.T, f fixture, orgID, userID string) org.Member {
 		t.Fatalf("member %s of %s: %v", userID, orgID, err)
 	}
 	return *m
+}
+
+// partnerMail records what a partner is emailed.
+type partnerMail struct{ changes []partner.Delivery }
+
+func (m *partnerMail) SendChanges(_ context.Context, _ partner.Partner, d partner.Delivery) error {
+	m.changes = append(m.changes, d)
+	return nil
+}
+func (m *partnerMail) SendRoster(context.Context, partner.Partner, partner.Delivery) error {
+	return nil
+}
+func (m *partnerMail) SendWebhookDisabled(context.Context, partner.Partner, string) error {
+	return nil
+}
+
+// told is a partner of an organisation that has been told of a worker.
+type told struct {
+	f            fixture
+	orgID, email string
+	notifier     *partner.Notifier
+	mail         *partnerMail
+}
+
+// toldPartner connects an email partner to orgID and tells it of email's
+// worker.
+func toldPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
+	t.Helper()
+	p := connectPartner(t, f, orgID, adminID, email)
+	p.notify(t, partner.WorkerAdded)
+	return p
+}
+
+// connectPartner connects the email partner "vakt" to orgID, to be told
+// of email's worker.
+func connectPartner(t *testing.T, f fixture, orgID, adminID, email string) *told {
+	t.Helper()
+	ps := &partner.Service{Store: f.store, Now: f.clock.Now}
+	c := partner.Config{Name: "Vakt 24", Email: &struct {
+		Addresses []string `json:"addresses"`
+		Language  string   `json:"language"`
+	}{Addresses: []string{"vakt@alarm.example"}}}
+	if _, _, err := ps.Put(context.Background(), adminID, orgID, "vakt", c); err != nil {
+		t.Fatal(err)
+	}
+	p := &told{f: f, orgID: orgID, email: email, mail: &partnerMail{}}
+	p.notifier = &partner.Notifier{Store: f.store, Mailer: p.mail, Now: f.clock.Now}
+	return p
+}
+
+// notify tells the partner of the worker as they are now, and checks it
+// was sent an event of type want.
+func (p *told) notify(t *testing.T, want string) {
+	t.Helper()
+	sent := len(p.mail.changes)
+	if err := p.notifier.Notify(context.Background(), p.orgID, []partner.Change{{OrgID: p.orgID, Email: p.email, At: p.f.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.mail.changes) != sent+1 || len(p.mail.changes[sent].Events) != 1 || p.mail.changes[sent].Events[0].Type != want {
+		t.Fatalf("the partner was not sent %s: %+v", want, p.mail.changes[sent:])
+	}
+}
+
+// An invitation to her that expired waits in its admin's digest, with her
+// address and names, until the admin is emailed: erasure takes her line
+// out, and the digest counts one less.
+func TestEraseTakesThePersonOutOfExpiryDigests(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	email := "kari@example.no"
+	orgA, adminA := f.provisionAndJoin(t, "admin@a.example")
+	orgB, adminB := f.provisionAndJoin(t, "admin@b.example")
+	if _, err := f.svc.Invite(ctx, adminA, orgA, invite.Request{Email: email, FirstName: "Kari", LastName: "Nordmann", Role: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.svc.Accept(ctx, invite.AcceptRequest{Token: f.mail.token(t, email), FirstName: "Kari", LastName: "Nordmann",
+		Password: kariPassword, AcceptTerms: true, TermsVersion: "2026-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invs []invite.Invitation
+	for _, to := range []string{email, "ola@example.no"} {
+		inv, err := f.svc.Invite(ctx, adminB, orgB, invite.Request{Email: to, FirstName: "Kari", LastName: "Nordmann", Role: "member"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invs = append(invs, inv)
+	}
+	f.clock.Add(31 * day)
+	now := f.clock.Now()
+	d := &invite.Digest{OrgID: orgB, AdminID: adminB, ID: "d1", DueAt: now}
+	for _, inv := range invs {
+		x := invite.Expiry{At: now, KeepUntil: now.Add(90 * day), Digest: d,
+			Audit: audit.New(orgB, audit.System, audit.InvitationExpired, "invitation", inv.ID, now),
+			Entry: invite.DigestEntry{InvitationID: inv.ID, Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName, Role: inv.Role}}
+		if err := f.store.Expire(ctx, f.get(t, orgB, inv.ID), x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := erasure.New(f.store, f.clock.Now)
+	svc.Hasher = f.svc.Hasher
+	if err := svc.EraseSelf(ctx, j.UserID, kariPassword, "198.51.100.9"); err != nil {
+		t.Fatal(err)
+	}
+	if left := scanFor(t, f, j.UserID, email); len(left) > 0 {
+		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
+	}
+	got, err := testenv.DynamoDBClient().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgB}, "SK": &types.AttributeValueMemberS{Value: "DIGEST#" + adminB + "#d1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := got.Item["total"].(*types.AttributeValueMemberN); !ok || n.Value != "1" {
+		t.Errorf("the digest should count one: %v", got.Item["total"])
+	}
+	if ola := scanFor(t, f, "DIGEST#"+adminB+"#d1#"+invs[1].ID); len(ola) != 1 {
+		t.Errorf("Ola's line should stay: %v", ola)
+	}
 }

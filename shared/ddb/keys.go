@@ -50,7 +50,9 @@
 //	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors and emailed report links: 32
 //	                                                     random bytes, made once
 //	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
-//	partner snapshot ORG#<org>          PSTATE#<partner>#<email> what the partner was last told of a worker; versioned
+//	partner snapshot ORG#<org>          PSTATE#<partner>#<worker> what the partner was last told of a worker (by
+//	                                                     partner.WorkerID); versioned; once removed, only the version.
+//	                                                     Before: PSTATE#<partner>#<email>, moved when read
 //	delivery         ORG#<org>          DELIVERY#<partner>#<id>  a batch of events for one channel: status, attempts; TTL
 //	outbox entry     ORG#<org>          OUTBOX#<partner>#<channel>#<seq> a delivery waiting its turn, numbered per queue
 //	partner queue    ORG#<org>          QUEUE#<partner>#<channel> next number, waiting count, send lease; Due index
@@ -124,13 +126,17 @@
 //	                                and put its entry, audit entry
 //	a digest's entries              Query ORG#<org> SK begins_with DIGEST#<admin>#<id># (only for a digest an
 //	                                earlier run left; a run knows its own); BatchWriteItem deletes them once sent
+//	erase an address's digest lines Query ORG#<org> SK begins_with DIGEST# (digests not yet sent: few); per entry
+//	                                naming the address TransactWriteItems delete it + ADD -1 to its DIGEST's total;
+//	                                a DIGEST left with none: DeleteItem if its total is still <= 0
 //	remind / retry an email         TransactWriteItems: INVITE (new token hash, attempt, lease) if as read,
 //	                                delete the old TOKEN (LEAVE for the added email), put the new; then
 //	                                UpdateItem with the outcome
 //	roster rows (new people)        BatchGetItem EMAIL guards + PENDING guards per 50 rows; TransactWriteItems of
 //	                                up to 100 items: per person INVITE + PENDING + TOKEN + audit, each unit joined once
 //	tell partners (stream batch)    Query PARTNER#; BatchGetItem (MEMBER for profile-only changes), EMAIL + PENDING
-//	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots; then per <= 97 events
+//	                                guards, MEMBER + MONITOR + INVITE, PSTATE snapshots (those not found: by
+//	                                email, each found moved by TransactWriteItems put + delete); then per <= 97 events
 //	                                (and <= 256 KB of them, under 3 MB with their snapshots: partner.MaxDeliveryBytes)
 //	                                TransactWriteItems: DELIVERY + OUTBOX per channel, QUEUE (next number, if as
 //	                                read), PSTATE each if as read
@@ -234,6 +240,11 @@ func dueBy(now time.Time) string { return stamp(now) + "$" }
 
 func digestKey(d invite.Digest) key { return key{orgPK(d.OrgID), digestSK(d.AdminID, d.ID)} }
 
+// digestOfEntry is the key of the digest an entry (by its key) is in.
+func digestOfEntry(entry key) key {
+	return key{entry.PK, entry.SK[:strings.LastIndex(entry.SK, "#")]}
+}
+
 // digestEntryKey is one entry's key; with "" its sort key is the prefix of
 // all the digest's entries.
 func digestEntryKey(d invite.Digest, invitationID string) key {
@@ -277,11 +288,20 @@ func quotaName(q quota.Name) (string, error) {
 // Partner items. With "" for the last part, partnerSK, snapshotSK and
 // deliverySK are the prefixes their lists query.
 func partnerSK(id string) string                { return "PARTNER#" + id }
-func snapshotSK(partnerID, email string) string { return "PSTATE#" + partnerID + "#" + email }
+func snapshotSK(partnerID, wkrID string) string { return "PSTATE#" + partnerID + "#" + wkrID }
 func deliverySK(partnerID, id string) string    { return "DELIVERY#" + partnerID + "#" + id }
 func outboxPrefix(q partner.Queue) string       { return "OUTBOX#" + q.PartnerID + "#" + q.Channel + "#" }
 func queueSK(q partner.Queue) string            { return "QUEUE#" + q.PartnerID + "#" + q.Channel }
 func outboxSK(q partner.Queue, seq int) string  { return outboxPrefix(q) + fmt.Sprintf("%015d", seq) }
+
+// legacySnapshotSK is where a snapshot was kept before it was keyed by
+// worker id: the key held the email.
+func legacySnapshotSK(partnerID, email string) string { return snapshotSK(partnerID, email) }
+
+// snapshotKey is the key of what partnerID was last told of email's worker.
+func snapshotKey(orgID, partnerID, email string) key {
+	return key{orgPK(orgID), snapshotSK(partnerID, partner.WorkerID(orgID, email))}
+}
 
 // outboxSeq reads the number back from an outbox entry's sort key.
 func outboxSeq(q partner.Queue, sk string) (int, error) {
@@ -341,6 +361,8 @@ const (
 	auditPrefix = "AUDIT#"
 	// invitePrefix begins every invitation's sort key (inviteSK).
 	invitePrefix = "INVITE#"
+	// digestPrefix begins every digest's and digest entry's sort key.
+	digestPrefix = "DIGEST#"
 )
 
 // stamp formats a time so that string order is time order (UTC, whole

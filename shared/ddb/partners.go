@@ -252,27 +252,114 @@ func (s *Store) batchGetAll(ctx context.Context, keys []key) (map[string]map[str
 	return out, nil
 }
 
-// Snapshots reads what partners were last told.
+// Snapshots reads what partners were last told: at the keys by worker id,
+// then, for those not found, at the keys by email where snapshots were kept
+// before; each found there is moved (once: read both, write the new).
 func (s *Store) Snapshots(ctx context.Context, orgID string, keys []partner.SnapshotKey) (map[partner.SnapshotKey]partner.Snapshot, error) {
 	ks := make([]key, len(keys))
 	for i, k := range keys {
-		ks[i] = key{orgPK(orgID), snapshotSK(k.PartnerID, k.Email)}
+		ks[i] = snapshotKey(orgID, k.PartnerID, k.Email)
 	}
 	items, err := s.batchGetAll(ctx, ks)
 	if err != nil {
 		return nil, err
 	}
 	out := map[partner.SnapshotKey]partner.Snapshot{}
-	for _, k := range keys {
-		if it, ok := items[orgPK(orgID)+"|"+snapshotSK(k.PartnerID, k.Email)]; ok {
+	var missing []partner.SnapshotKey
+	var legacy []key
+	for i, k := range keys {
+		it, ok := items[ks[i].PK+"|"+ks[i].SK]
+		if !ok {
+			missing = append(missing, k)
+			legacy = append(legacy, key{orgPK(orgID), legacySnapshotSK(k.PartnerID, k.Email)})
+			continue
+		}
+		var sn partner.Snapshot
+		if err := attributevalue.UnmarshalMap(it, &sn); err != nil {
+			return nil, err
+		}
+		sn.Email = k.Email // a removed worker's is stored without it
+		out[k] = sn
+	}
+	old, err := s.batchGetAll(ctx, legacy)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range missing {
+		it, ok := old[legacy[i].PK+"|"+legacy[i].SK]
+		if !ok {
+			continue
+		}
+		var sn partner.Snapshot
+		if err := attributevalue.UnmarshalMap(it, &sn); err != nil {
+			return nil, err
+		}
+		sn.OrgID, sn.PartnerID, sn.Email = orgID, k.PartnerID, k.Email
+		if err := s.moveSnapshot(ctx, sn, legacy[i]); err != nil {
+			return nil, err
+		}
+		out[k] = sn
+	}
+	return out, nil
+}
+
+// ToldOf returns what each of the organisation's partners was last told of
+// email's worker (Query PARTNER#, then BatchGetItem of the snapshots at
+// both keys; read only, nothing moved).
+func (s *Store) ToldOf(ctx context.Context, orgID, email string) ([]partner.Told, error) {
+	ps, err := s.Partners(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var ks []key
+	for _, p := range ps {
+		ks = append(ks, snapshotKey(orgID, p.ID, email), key{orgPK(orgID), legacySnapshotSK(p.ID, email)})
+	}
+	items, err := s.batchGetAll(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := []partner.Told{}
+	for i, p := range ps {
+		for _, k := range ks[2*i : 2*i+2] {
+			it, ok := items[k.PK+"|"+k.SK]
+			if !ok {
+				continue
+			}
 			var sn partner.Snapshot
 			if err := attributevalue.UnmarshalMap(it, &sn); err != nil {
 				return nil, err
 			}
-			out[k] = sn
+			if sn.Generation == p.Generation { // else an earlier partner's of this id
+				out = append(out, partner.ToldOf(p, sn))
+			}
+			break
 		}
 	}
 	return out, nil
+}
+
+// moveSnapshot puts sn at its key by worker id and deletes it at from, its
+// key by email, if both are as read; else Conflict (another run moved or
+// changed it: the notifier reads again).
+func (s *Store) moveSnapshot(ctx context.Context, sn partner.Snapshot, from key) error {
+	it, err := snapshotItem(sn)
+	if err != nil {
+		return err
+	}
+	var t txn
+	t.add("snapshot", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	t.add("legacy", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: from.av(),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(sn.Version))}}})
+	err = s.transact(ctx, t)
+	if t.failed(err, "snapshot") || t.failed(err, "legacy") {
+		return fault.New(fault.Conflict, "a partner's snapshot was moved meanwhile")
+	}
+	if err != nil {
+		return fmt.Errorf("move a partner snapshot: %w", err)
+	}
+	return nil
 }
 
 type outboxEntry struct {
@@ -411,8 +498,18 @@ func fitsOneTransaction(items []types.TransactWriteItem) error {
 	return nil
 }
 
+// snapshotItem is sn as stored. A removed worker's keeps only its version
+// (and generation): the next event, should they come back, continues
+// meta.version; their address and what they were is no longer the
+// service's to keep once the partner has been told they left.
 func snapshotItem(sn partner.Snapshot) (map[string]types.AttributeValue, error) {
-	return item(key{orgPK(sn.OrgID), snapshotSK(sn.PartnerID, sn.Email)}, "partnerSnapshot", sn, nil)
+	it, err := item(snapshotKey(sn.OrgID, sn.PartnerID, sn.Email), "partnerSnapshot", sn, nil)
+	if err != nil || sn.Present {
+		return it, err
+	}
+	delete(it, "email")
+	delete(it, "fields")
+	return it, nil
 }
 
 // EventSize is how many bytes e adds to a stored delivery: its map in the

@@ -49,7 +49,7 @@ type key struct {
 }
 
 // String names the key in errors, with any email address in it masked
-// (EMAIL#, PENDING#, SIGNIN#, PSTATE# and QUOTA# keys hold one).
+// (EMAIL#, PENDING#, SIGNIN#, QUOTA# and legacy PSTATE# keys hold one).
 func (k key) String() string { return redact.Text(k.PK + "/" + k.SK) }
 
 func (k key) av() map[string]types.AttributeValue {

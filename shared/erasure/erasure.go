@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 // Store is what export and erasure need of storage.
@@ -33,6 +34,10 @@ type Store interface {
 	// about the person (unchanged).
 	AuditAbout(ctx context.Context, orgID string, p audit.Pseudonymisation) ([]audit.Entry, error)
 
+	// ToldOf returns what each of the organisation's monitoring partners
+	// was last told of email's worker.
+	ToldOf(ctx context.Context, orgID, email string) ([]partner.Told, error)
+
 	// Pseudonym is the id that stands for the person once erased: the same
 	// for the same user id, and not to be turned back into it.
 	Pseudonym(ctx context.Context, userID string) (string, error)
@@ -42,6 +47,9 @@ type Store interface {
 	// EraseInvitation deletes inv (if as read) with its tokens, pending
 	// guard and leave token; e, when not nil, records it.
 	EraseInvitation(ctx context.Context, inv invite.Invitation, e *audit.Entry) error
+	// EraseDigestEntries deletes the entries naming email in the
+	// organisation's expiry digests not yet sent.
+	EraseDigestEntries(ctx context.Context, orgID, email string) error
 	// PseudonymiseAudit rewrites the organisation's entries about the person.
 	PseudonymiseAudit(ctx context.Context, orgID string, p audit.Pseudonymisation) error
 	// EraseAccount deletes everything under the person's user id and email:
@@ -91,6 +99,9 @@ type Export struct {
 	Invitations []invite.Invitation `json:"invitations"`
 	Sessions    []map[string]any    `json:"sessions"`
 	Audit       []audit.Entry       `json:"auditEntries"`
+	// Partners is what monitoring partners were last told of the person,
+	// in each organisation they belong to or were invited to.
+	Partners []partner.Told `json:"partners"`
 }
 
 // Monitoring is a monitoring profile in one organisation. The safe word is
@@ -105,14 +116,16 @@ type Monitoring struct {
 // Export gathers what is stored about userID. It costs one read of each of
 // the person's organisations' audit trails (the entries are not indexed by
 // person), one query of the invitee index and one BatchGetItem per 100
-// invitations, one query of the sessions, and a GetItem per membership.
+// invitations, one query of the sessions, a GetItem per membership, and per
+// organisation a query of its partners and a BatchGetItem of what they were
+// told.
 func (s *Service) Export(ctx context.Context, userID string) (Export, error) {
 	a, err := s.account(ctx, userID)
 	if err != nil {
 		return Export{}, err
 	}
 	out := Export{ExportedAt: s.Now().UTC().Truncate(time.Second), Account: *a,
-		Monitoring: []Monitoring{}, Audit: []audit.Entry{}}
+		Monitoring: []Monitoring{}, Audit: []audit.Entry{}, Partners: []partner.Told{}}
 	if out.Memberships, err = s.Store.Memberships(ctx, userID); err != nil {
 		return Export{}, fmt.Errorf("export memberships: %w", err)
 	}
@@ -138,6 +151,11 @@ func (s *Service) Export(ctx context.Context, userID string) (Export, error) {
 			return Export{}, fmt.Errorf("export audit of %s: %w", orgID, err)
 		}
 		out.Audit = append(out.Audit, entries...)
+		told, err := s.Store.ToldOf(ctx, orgID, a.Email)
+		if err != nil {
+			return Export{}, fmt.Errorf("export what the partners of %s were told: %w", orgID, err)
+		}
+		out.Partners = append(out.Partners, told...)
 	}
 	return out, nil
 }
@@ -318,6 +336,13 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID, actorOr
 	}
 	if err := passes(); err != nil {
 		return err
+	}
+	// An expired invitation waits in its admin's digest (with the address
+	// and names) until the admin is emailed.
+	for _, orgID := range orgs {
+		if err := s.Store.EraseDigestEntries(ctx, orgID, a.Email); err != nil {
+			return err
+		}
 	}
 	if s.Sessions != nil {
 		if err := s.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {

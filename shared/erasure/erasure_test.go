@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/partner"
 )
 
 // fakeStore keeps accounts, memberships and invitations in maps and
@@ -78,6 +79,13 @@ func (f *fakeStore) AuditAbout(_ context.Context, orgID string, p audit.Pseudony
 }
 func (f *fakeStore) Pseudonym(_ context.Context, userID string) (string, error) {
 	return "erased-" + strings.Repeat("0", 8), nil
+}
+func (f *fakeStore) ToldOf(context.Context, string, string) ([]partner.Told, error) {
+	return nil, nil
+}
+func (f *fakeStore) EraseDigestEntries(_ context.Context, orgID, _ string) error {
+	f.steps = append(f.steps, "digests:"+orgID)
+	return nil
 }
 func (f *fakeStore) EraseMembership(_ context.Context, m org.Member, e audit.Entry) error {
 	if m.IsOrgWideAdmin() && f.orgs[m.OrgID].OrgWideAdmins <= 1 {
@@ -188,7 +196,7 @@ func TestEraseSelf(t *testing.T) {
 	if err := s.EraseSelf(context.Background(), "u1", "correct horse battery", "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
-	want := "member:A,invitation:i1,audit:A,audit:B,account"
+	want := "member:A,invitation:i1,digests:A,digests:B,audit:A,audit:B,account"
 	if got := strings.Join(f.steps, ","); got != want {
 		t.Errorf("steps %s, want %s", got, want)
 	}

@@ -39,6 +39,9 @@ type Delivery struct {
 	// Seq is the delivery's place in its channel's queue (given when it is
 	// recorded).
 	Seq int `json:"-" dynamodbav:"seq"`
+	// Trimmed marks a delivery whose events lost the workers' details once
+	// delivered (see Trim).
+	Trimmed bool `json:"-" dynamodbav:"trimmed,omitempty"`
 	// Gone marks a queue entry whose delivery is no longer stored (its TTL
 	// passed while it waited, as behind a webhook paused for a month): the
 	// store lists it only so that the sender takes it out of the queue.
@@ -135,6 +138,24 @@ func ViewOfDelivery(d Delivery) DeliveryView {
 		v.Events = append(v.Events, Summary{ID: e.ID, Type: e.Type, WorkerID: e.Worker.ID, Email: e.Worker.UserName, ChangedFields: e.ChangedFields})
 	}
 	return v
+}
+
+// Trim is d once delivered: each event keeps its id, type, time, changed
+// fields and the worker's id and version (what the deliveries list shows),
+// not the worker's name, address, phone numbers or contacts. The partner
+// has them; the service keeping them the 30 days deliveries are listed
+// would keep a person's details after their erasure.
+func (d Delivery) Trim() Delivery {
+	if len(d.Events) == 0 {
+		return d
+	}
+	events := make([]Event, len(d.Events))
+	for i, e := range d.Events {
+		events[i] = Event{ID: e.ID, Type: e.Type, Timestamp: e.Timestamp, ChangedFields: e.ChangedFields,
+			Worker: Worker{ID: e.Worker.ID, Active: e.Worker.Active, Meta: e.Worker.Meta}}
+	}
+	d.Events, d.Trimmed = events, true
+	return d
 }
 
 // Payload is the webhook body: the Standard Webhooks envelope around a

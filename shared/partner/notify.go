@@ -594,7 +594,7 @@ func (n *Notifier) drain(ctx context.Context, q Queue, until time.Time) (drained
 					if len(b.Events) > 0 {
 						b.LatencyMs = now.Sub(b.Events[0].Timestamp).Milliseconds()
 					}
-					if err := n.Store.SaveAttempt(ctx, b, true); err != nil {
+					if err := n.Store.SaveAttempt(ctx, b.Trim(), true); err != nil {
 						return drained{}, err
 					}
 				}

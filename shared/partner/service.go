@@ -190,6 +190,7 @@ func (s *Service) Deliveries(ctx context.Context, userID, orgID, partnerID strin
 
 // Redeliver sends a delivery's events again, as a new delivery behind
 // whatever waits (receivers that keep event ids can drop what they have).
+// One delivered is trimmed (Delivery.Trim): Conflict, nothing to send.
 func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliveryID string) (DeliveryView, error) {
 	a, p, err := s.adminOf(ctx, userID, orgID, partnerID)
 	if err != nil {
@@ -198,6 +199,9 @@ func (s *Service) Redeliver(ctx context.Context, userID, orgID, partnerID, deliv
 	d, err := s.Store.Delivery(ctx, orgID, partnerID, deliveryID)
 	if err != nil {
 		return DeliveryView{}, err
+	}
+	if d.Trimmed {
+		return DeliveryView{}, fault.New(fault.Conflict, "the delivery was delivered, and keeps no worker details to send again")
 	}
 	if d.Channel == ChannelWebhook && p.Webhook == nil || d.Channel == ChannelEmail && p.Email == nil {
 		return DeliveryView{}, fault.New(fault.Conflict, "the partner has no %s channel now", d.Channel)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -264,4 +265,30 @@ func Diff(snap *Snapshot, w Worker, ok bool, orgID, partnerID, email, eventID st
 	next.Version++
 	w.Meta.Version = next.Version
 	return &Event{ID: eventID, Type: WorkerUpdated, Timestamp: at, ChangedFields: changed, Worker: w}, next
+}
+
+// Told is what a partner was last told of a worker, as the person's export
+// shows it: the worker's fields as sent, but the safe word never (only
+// hasSafeWord, as everywhere the API shows a profile).
+type Told struct {
+	OrgID       string                     `json:"orgId"`
+	PartnerID   string                     `json:"partnerId"`
+	PartnerName string                     `json:"partnerName"`
+	Present     bool                       `json:"present"` // false: told the worker left
+	Version     int                        `json:"version"` // the last event's meta.version
+	Worker      map[string]json.RawMessage `json:"worker"`
+}
+
+// ToldOf shows sn, a snapshot of partner p.
+func ToldOf(p Partner, sn Snapshot) Told {
+	t := Told{OrgID: p.OrgID, PartnerID: p.ID, PartnerName: p.Name, Present: sn.Present, Version: sn.Version,
+		Worker: map[string]json.RawMessage{}}
+	for k, v := range sn.Fields {
+		if k == "safeWord" {
+			t.Worker["hasSafeWord"] = json.RawMessage(fmt.Sprint(v != `""` && v != "null"))
+			continue
+		}
+		t.Worker[k] = json.RawMessage(v)
+	}
+	return t
 }
