@@ -195,7 +195,6 @@ func (s *Service) checkPassword(ctx context.Context, a *account.Account, passwor
 	return succeeded(ctx)
 }
 
-
 // PasswordChange is a POST /me/password body.
 type PasswordChange struct {
 	CurrentPassword string `json:"currentPassword"`
