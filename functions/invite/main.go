@@ -50,7 +50,7 @@ func main() {
 	partners := &partner.Service{Store: store, AllowLoopback: loopback, Now: time.Now}
 	self := &selfservice.Service{Store: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, time.Now),
 		Mailer: mail.AccountMailer(mailer), Phones: phone.Normalize, Languages: mailer.Catalogue.Languages(), AppURL: base,
-		Sessions: store, Now: time.Now}
+		Sessions: store, Floor: selfservice.EmailChangeFloor, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
 		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now},
 		Self: self, Erasure: erasure.New(store, time.Now)}).Register(router)

@@ -34,10 +34,13 @@ const ResetLifetime = time.Hour
 const ResetFloor = 400 * time.Millisecond
 
 // ResetToken is what a reset token's hash opens: the account whose password
-// it resets, until ExpiresAt. A request for an address with no account
+// it resets, while the account still has Email (the address the link was
+// sent to: after a change of address a link in the old mailbox is
+// worthless), until ExpiresAt. A request for an address with no account
 // stores one with no UserID (the same work), which opens nothing.
 type ResetToken struct {
 	UserID    string    `dynamodbav:"userId"`
+	Email     string    `dynamodbav:"email"`
 	ExpiresAt time.Time `dynamodbav:"expiresAt"`
 }
 
@@ -75,9 +78,10 @@ type ResetStore interface {
 	// ResetToken returns what hash opens; NotFound when nothing.
 	ResetToken(ctx context.Context, hash string) (ResetToken, error)
 	// CompleteReset deletes the token (if it is still there, names userID
-	// and is unexpired at now) and sets the account's password hash, in one
-	// transaction; Gone when the token was used or expired meanwhile.
-	CompleteReset(ctx context.Context, hash, userID, passwordHash string, now time.Time) error
+	// and is unexpired at now) and sets the account's password hash (if it
+	// still has email), in one transaction; Gone when the token was used or
+	// expired, or the address changed, meanwhile.
+	CompleteReset(ctx context.Context, hash, userID, email, passwordHash string, now time.Time) error
 	// Take counts one use if fewer than limit were counted in the window;
 	// else it returns how long until the window ends.
 	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
@@ -178,7 +182,7 @@ func (r *PasswordReset) Request(ctx context.Context, email, source, baseURL stri
 	}
 	t := ResetToken{ExpiresAt: now.UTC().Truncate(time.Second).Add(ResetLifetime)}
 	if a != nil {
-		t.UserID = a.UserID
+		t.UserID, t.Email = a.UserID, a.Email
 	}
 	if err := r.Store.PutResetToken(ctx, hash, t); err != nil {
 		return fmt.Errorf("store reset token: %w", err)
@@ -242,8 +246,8 @@ func (r *PasswordReset) Confirm(ctx context.Context, token, password, source str
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", t.UserID, err)
 	}
-	if a == nil {
-		return errResetLinkOver
+	if a == nil || a.Email != t.Email {
+		return errResetLinkOver // the account's address changed since the link went out
 	}
 	if e, ok := fault.As(CheckPassword(password, a.Email)); ok {
 		var errs fault.Fields
@@ -254,7 +258,7 @@ func (r *PasswordReset) Confirm(ctx context.Context, token, password, source str
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	if err := r.Store.CompleteReset(ctx, hash, a.UserID, passwordHash, now); err != nil {
+	if err := r.Store.CompleteReset(ctx, hash, a.UserID, a.Email, passwordHash, now); err != nil {
 		return fmt.Errorf("reset password of %s: %w", a.UserID, err)
 	}
 	// Whoever knew the old password may hold a session: every one ends.

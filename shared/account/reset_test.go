@@ -41,14 +41,14 @@ func (m *memResets) ResetToken(_ context.Context, hash string) (ResetToken, erro
 	}
 	return t, nil
 }
-func (m *memResets) CompleteReset(_ context.Context, hash, userID, passwordHash string, now time.Time) error {
+func (m *memResets) CompleteReset(_ context.Context, hash, userID, email, passwordHash string, now time.Time) error {
 	t, ok := m.tokens[hash]
 	if !ok || t.UserID != userID || !now.Before(t.ExpiresAt) {
 		return fault.New(fault.Gone, "used")
 	}
 	delete(m.tokens, hash)
 	for _, a := range m.accounts {
-		if a.UserID == userID {
+		if a.UserID == userID && a.Email == email {
 			a.PasswordHash = passwordHash
 		}
 	}
@@ -189,5 +189,36 @@ func TestPasswordResetFloor(t *testing.T) {
 	r.Request(context.Background(), "nobody@example.no", "198.51.100.7", "https://x")
 	if d := time.Since(start); d < 50*time.Millisecond {
 		t.Fatalf("answered in %v", d)
+	}
+}
+
+// A link mailed to an address the account no longer has opens nothing: after
+// a change of address, whoever reads the old mailbox cannot reset.
+func TestPasswordResetEmailChanged(t *testing.T) {
+	ctx := context.Background()
+	h := Hasher{Params: Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	old, _ := h.Hash("the old passphrase")
+	kari := &Account{UserID: "u1", Email: "kari@example.no", PasswordHash: old}
+	store := &memResets{memSignIn: newMemSignIn(nil), accounts: map[string]*Account{kari.Email: kari}, tokens: map[string]ResetToken{}}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	mail := &sentResets{links: map[string]string{}}
+	r := &PasswordReset{Store: store, Mailer: mail, Hasher: h, Sessions: &revoker{}, Limits: DefaultResetLimits,
+		Now: func() time.Time { return now }}
+	if err := r.Request(ctx, "kari@example.no", "198.51.100.7", "https://x"); err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimPrefix(mail.links["kari@example.no|"], "https://x/reset#token=")
+	if tok := store.tokens[hashResetToken(token)]; tok.Email != "kari@example.no" {
+		t.Fatalf("token item %+v: the address it went to is not kept", tok)
+	}
+	// The address changes (self-service) before the link is used.
+	delete(store.accounts, kari.Email)
+	kari.Email = "kari@example.com"
+	store.accounts[kari.Email] = kari
+	if err := r.Confirm(ctx, token, "a brand new passphrase", "198.51.100.7"); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("link to the old address after a change: %v", err)
+	}
+	if ok, _ := h.Verify(kari.PasswordHash, "the old passphrase"); !ok {
+		t.Fatal("the password changed")
 	}
 }

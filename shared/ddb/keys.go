@@ -26,8 +26,10 @@
 //	                                                     the emails to one person org#<org>#recipient#<email>
 //	                                                     password resets are reset#address#<email>,
 //	                                                     reset#source#<source>; the service's own emails to one
-//	                                                     address a day address#<email>#emails
-//	reset token      RESET#<sha256>     PASSWORD         a password reset's account and expiry; the raw token is
+//	                                                     address a day address#<email>#emails; the changes of
+//	                                                     address an account starts a day emailchange#user#<user>
+//	reset token      RESET#<sha256>     PASSWORD         a password reset's account, the address it went to, and
+//	                                                     expiry; the raw token is
 //	                                                     never stored; TTL at expiry. A request for an address
 //	                                                     without an account puts one naming no account (the same work)
 //	token lookup     TOKEN#<sha256>     INVITE           the raw token is never stored; TTL a week after expiry
@@ -43,7 +45,9 @@
 //	import places    ORG#<org>          IMPORTPLACES     the ids of the org's imports awaiting upload or running
 //	                                                     (a string set of at most importjob.MaxOpenPerOrg)
 //	email change     EMAILCHANGE#<sha256> CHANGE       a change of address awaiting the new address's confirmation:
-//	                                                     user, old and new address, expiry; the raw token is never stored; TTL
+//	                                                     user, old and new address, SHA-256 of the password hash at
+//	                                                     the start, expiry; the raw token is never stored; TTL. For
+//	                                                     a taken address one naming no one (the same work)
 //	sign-in throttle SIGNIN#<email>     SOURCE#<source>  password guesses at one address from one source (IPv4
 //	                                                     address or IPv6 /64): failures, wait, last success; versioned; TTL
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
@@ -75,7 +79,8 @@
 //	                                ADD, in turn); GetItem EMAIL guard -> GetItem PROFILE (of no one, "USER#",
 //	                                when no account has the address); PutItem RESET if absent
 //	confirm a password reset        GetItem RESET -> GetItem PROFILE; TransactWriteItems: delete RESET (if it names
-//	                                the account and is unexpired) + UpdateItem PROFILE passwordHash (if it exists);
+//	                                the account and is unexpired) + UpdateItem PROFILE passwordHash (if it exists
+//	                                and still has the address the token went to);
 //	                                UpdateItem SIGNIN SOURCE (the confirming source known)
 //	a user's organisations          Query GSI1 USER#<user>
 //	sign in (a session opens)       ... then PutItem SESSION if absent
@@ -104,10 +109,13 @@
 //	change own profile (PATCH /me)  Query GSI1 USER#<user>; TransactWriteItems: PROFILE + each MEMBER's copy of names
 //	                                and phone (if it exists); past 100 items, further transactions of MEMBERs
 //	change own password             GetItem PROFILE; sign-in's throttle as above; UpdateItem PROFILE if the hash read
-//	start an email change           GetItem PROFILE; sign-in's throttle; GetItem EMAIL guard; PutItem EMAILCHANGE if absent
-//	confirm an email change         GetItem EMAILCHANGE; Query GSI1 USER#<user>; TransactWriteItems: delete EMAILCHANGE
-//	                                (if unexpired), put the new EMAIL guard (if absent: one account wins an address),
-//	                                delete the old (if the user's), PROFILE email (if the old), each MEMBER's copy
+//	start an email change           GetItem PROFILE; sign-in's throttle; UpdateItem QUOTA emailchange#user, then
+//	                                address#<new>#emails (conditional ADD); GetItem EMAIL guard; PutItem EMAILCHANGE
+//	                                if absent
+//	confirm an email change         GetItem EMAILCHANGE -> GetItem PROFILE; Query GSI1 USER#<user>; TransactWriteItems:
+//	                                delete EMAILCHANGE (if unexpired), put the new EMAIL guard (if absent: one account
+//	                                wins an address), delete the old (if the user's), PROFILE email (if the old and
+//	                                the password hash as read), each MEMBER's copy
 //	leave an organisation (own)     BatchGetItem META + MEMBER; TransactWriteItems as removing a member
 //	cursors' and report links' key  GetItem CURSORKEY; when absent PutItem if absent -> GetItem (at cold start:
 //	                                invite, imports, ingest)
@@ -281,6 +289,8 @@ func quotaName(q quota.Name) (string, error) {
 		return "reset#source#" + q.Subject, nil
 	case quota.AddressEmails:
 		return "address#" + q.Subject + "#emails", nil
+	case quota.EmailChangeUser:
+		return "emailchange#user#" + q.Subject, nil
 	}
 	return "", fmt.Errorf("unknown quota kind %d", q.Kind)
 }

@@ -99,6 +99,7 @@ func TestQuotaNamesAreTheStoredOnes(t *testing.T) {
 		{Kind: quota.ResetAddress, Subject: "kari@example.no"}:            "reset#address#kari@example.no",
 		{Kind: quota.ResetSource, Subject: "192.0.2.1"}:                   "reset#source#192.0.2.1",
 		{Kind: quota.AddressEmails, Subject: "kari@example.no"}:           "address#kari@example.no#emails",
+		{Kind: quota.EmailChangeUser, Subject: "u1"}:                      "emailchange#user#u1",
 	} {
 		got, err := quotaName(q)
 		if err != nil || got != want {

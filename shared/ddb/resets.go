@@ -56,9 +56,11 @@ func (s *Store) ResetToken(ctx context.Context, hash string) (account.ResetToken
 var errResetTokenUsed = fault.New(fault.Gone, "the reset token was used or has expired")
 
 // CompleteReset deletes the reset token, if it is still there, names userID
-// and is unexpired at now, and sets the account's password hash: one
-// transaction, so of any number of racing confirmations exactly one wins.
-func (s *Store) CompleteReset(ctx context.Context, hash, userID, passwordHash string, now time.Time) error {
+// and is unexpired at now, and sets the account's password hash if the
+// account still has email: one transaction, so of any number of racing
+// confirmations exactly one wins, and a change of address meanwhile wins
+// over the link sent to the old one.
+func (s *Store) CompleteReset(ctx context.Context, hash, userID, email, passwordHash string, now time.Time) error {
 	var tx txn
 	tx.add("reset token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: resetKey(hash).av(),
 		ConditionExpression: aws.String("attribute_exists(PK) AND userId = :u AND expiresAt > :now"),
@@ -66,14 +68,14 @@ func (s *Store) CompleteReset(ctx context.Context, hash, userID, passwordHash st
 			":u": str(userID), ":now": str(stamp(now))}}})
 	tx.add("account", types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key{userPK(userID), skProfile}.av(),
 		UpdateExpression:          aws.String("SET passwordHash = :h"),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(passwordHash)}}})
+		ConditionExpression:       aws.String("attribute_exists(PK) AND email = :e"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(passwordHash), ":e": str(email)}}})
 	err := s.transact(ctx, tx)
 	switch {
 	case tx.failed(err, "reset token"):
 		return errResetTokenUsed
 	case tx.failed(err, "account"):
-		return fault.New(fault.Gone, "the account no longer exists")
+		return fault.New(fault.Gone, "the account no longer exists or its address changed")
 	case err != nil:
 		return fmt.Errorf("complete password reset: %w", err)
 	}

@@ -110,7 +110,7 @@ func TestPasswordResetAgainstDynamoDBLocal(t *testing.T) {
 	if err := resets.Confirm(ctx, late, "yet another passphrase", "198.51.100.7"); fault.CodeOf(err) != fault.Gone {
 		t.Fatalf("expired token: %v", err)
 	}
-	if err := f.store.CompleteReset(ctx, hashOf(late), adaID, "x", f.clock.Now()); fault.CodeOf(err) != fault.Gone {
+	if err := f.store.CompleteReset(ctx, hashOf(late), adaID, "ada@example.no", "x", f.clock.Now()); fault.CodeOf(err) != fault.Gone {
 		t.Fatalf("store completes an expired reset: %v", err)
 	}
 }

@@ -158,8 +158,9 @@ const (
 // ChangeEmail makes c in one transaction: the token deleted (if unexpired
 // at `at`), the old address's guard deleted (if still the account's), the
 // new one's put (if no account has it), the account's email (if still the
-// old one) and every membership's copy of it.
-func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.EmailChange, ms []org.Member, at time.Time) error {
+// old one and its password hash still passwordHash) and every membership's
+// copy of it.
+func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.EmailChange, passwordHash string, ms []org.Member, at time.Time) error {
 	guard, err := item(key{emailPK(c.NewEmail), skAccount}, "emailGuard", emailGuard{UserID: c.UserID}, nil)
 	if err != nil {
 		return err
@@ -180,13 +181,13 @@ func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.Emai
 	t.add(profileItem, types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key{userPK(c.UserID), skProfile}.av(),
 		UpdateExpression:          aws.String("SET email = :new"),
-		ConditionExpression:       aws.String("email = :old"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(c.NewEmail), ":old": str(c.OldEmail)},
+		ConditionExpression:       aws.String("email = :old AND passwordHash = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(c.NewEmail), ":old": str(c.OldEmail), ":h": str(passwordHash)},
 	}})
 	t, err = s.transactWithMembers(ctx, t, ms, s.memberEmail, "change email of "+c.UserID)
 	switch {
 	case t.failed(err, emailChangeItem) || t.failed(err, oldEmailItem) || t.failed(err, profileItem):
-		return errNotFound // used, expired, or the account's address changed since
+		return errNotFound // used, expired, or the account's address or password changed since
 	case t.failed(err, newEmailItem):
 		return fault.New(fault.Conflict, "another account has this email address now")
 	}

@@ -2,6 +2,7 @@ package ddb_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/phone"
+	"onboarding/shared/quota"
 	"onboarding/shared/selfservice"
 )
 
@@ -184,5 +186,138 @@ func TestEmailChangeExpires(t *testing.T) {
 	}
 	if a, _ := f.store.AccountByEmail(ctx, "ada@example.no"); a == nil || a.UserID != ada {
 		t.Fatal("an expired link changed the address")
+	}
+}
+
+// A pending change of address is bound to the password it was started
+// with: a change of password, or a reset, cancels it (410), in the store's
+// condition too.
+func TestEmailChangeCancelledByPasswordAgainstDynamoDBLocal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	kari := f.join(t, ada, orgID, "kari@example.no", "member")
+	mail := &changeLinks{byTo: map[string]string{}, notice: map[string]int{}}
+	self := f.self(mail)
+	start := func(userID, password, to string) string {
+		t.Helper()
+		if err := self.StartEmailChange(ctx, userID, "203.0.113.9", "https://app.example",
+			selfservice.EmailChangeRequest{NewEmail: to, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		tok, ok := strings.CutPrefix(mail.byTo[to], "https://app.example/email-change#token=")
+		if !ok {
+			t.Fatalf("no link to %s", to)
+		}
+		return tok
+	}
+
+	// Changed by its owner.
+	tok := start(kari, "a long enough passphrase", "attacker@example.net")
+	if err := self.ChangePassword(ctx, kari, "", "203.0.113.9", selfservice.PasswordChange{
+		CurrentPassword: "a long enough passphrase", NewPassword: "the owner's new passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := self.ConfirmEmailChange(ctx, tok); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("confirmed after a password change: %v", err)
+	}
+	if a, _ := f.store.Account(ctx, kari); a.Email != "kari@example.no" {
+		t.Fatalf("the address changed: %s", a.Email)
+	}
+
+	// Reset through the emailed link.
+	tok = start(ada, "a long admin passphrase", "attacker@example.org")
+	mails := &resetMail{links: map[string][]string{}}
+	resets := &account.PasswordReset{Store: f.store, Mailer: mails, Hasher: f.svc.Hasher, Sessions: &countRevoker{},
+		Limits: account.DefaultResetLimits, Now: f.clock.Now}
+	if err := resets.Request(ctx, "ada@example.no", "198.51.100.7", "http://localhost"); err != nil {
+		t.Fatal(err)
+	}
+	resetTok := strings.TrimPrefix(mails.links["ada@example.no"][0], "http://localhost/reset#token=")
+	if err := resets.Confirm(ctx, resetTok, "the admin's new passphrase", "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := self.ConfirmEmailChange(ctx, tok); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("confirmed after a password reset: %v", err)
+	}
+	if a, _ := f.store.Account(ctx, ada); a.Email != "ada@example.no" {
+		t.Fatalf("the address changed: %s", a.Email)
+	}
+
+	// A password changed between the check and the transaction: the
+	// store refuses a hash that is not the account's.
+	c := selfservice.EmailChange{UserID: ada, OldEmail: "ada@example.no", NewEmail: "attacker@example.org",
+		ExpiresAt: f.clock.Now().Add(time.Hour)}
+	if err := f.store.PutEmailChange(ctx, hashOf("race"), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.ChangeEmail(ctx, hashOf("race"), c, "a stale hash", nil, f.clock.Now()); fault.CodeOf(err) != fault.NotFound {
+		t.Fatalf("store changed the address under a stale password hash: %v", err)
+	}
+}
+
+// A reset link mailed before a change of address opens nothing after it.
+func TestPasswordResetAfterEmailChangeAgainstDynamoDBLocal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, ada := f.provisionAndJoin(t, "ada@example.no")
+	mails := &resetMail{links: map[string][]string{}}
+	resets := &account.PasswordReset{Store: f.store, Mailer: mails, Hasher: f.svc.Hasher, Sessions: &countRevoker{},
+		Limits: account.DefaultResetLimits, Now: f.clock.Now}
+	if err := resets.Request(ctx, "ada@example.no", "198.51.100.7", "http://localhost"); err != nil {
+		t.Fatal(err)
+	}
+	resetTok := strings.TrimPrefix(mails.links["ada@example.no"][0], "http://localhost/reset#token=")
+	mail := &changeLinks{byTo: map[string]string{}, notice: map[string]int{}}
+	self := f.self(mail)
+	if err := self.StartEmailChange(ctx, ada, "203.0.113.9", "https://app.example",
+		selfservice.EmailChangeRequest{NewEmail: "ada@example.com", Password: "a long admin passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := self.ConfirmEmailChange(ctx, strings.TrimPrefix(mail.byTo["ada@example.com"], "https://app.example/email-change#token=")); err != nil {
+		t.Fatal(err)
+	}
+	if err := resets.Confirm(ctx, resetTok, "a takeover passphrase", "198.51.100.7"); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("a link to the old address reset the password: %v", err)
+	}
+	// The store's condition as well (a confirmation that read the account
+	// just before the change).
+	if err := f.store.CompleteReset(ctx, hashOf(resetTok), ada, "ada@example.no", "x", f.clock.Now()); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("store completed a reset for the old address: %v", err)
+	}
+	signIn := account.NewSignIn(f.store, f.svc.Hasher, stubIssuer{}, f.clock.Now)
+	if _, err := signIn.SignIn(ctx, "ada@example.com", "a long admin passphrase", "198.51.100.7", ""); err != nil {
+		t.Fatalf("the password changed: %v", err)
+	}
+}
+
+// Starting a change draws on the caller's daily budget (the sixth is 429)
+// and on the new address's: past that, the same answer and nothing sent.
+func TestEmailChangeQuotaAgainstDynamoDBLocal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, ada := f.provisionAndJoin(t, "ada@example.no")
+	mail := &changeLinks{byTo: map[string]string{}, notice: map[string]int{}}
+	self := f.self(mail)
+	start := func(to string) error {
+		return self.StartEmailChange(ctx, ada, "203.0.113.9", "https://app.example",
+			selfservice.EmailChangeRequest{NewEmail: to, Password: "a long admin passphrase"})
+	}
+	for i := range selfservice.AddressEmailsPerDay {
+		if _, err := f.store.Take(ctx, quota.Name{Kind: quota.AddressEmails, Subject: "full@example.com"}, 100, 24*time.Hour, f.clock.Now()); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if err := start("full@example.com"); err != nil || mail.byTo["full@example.com"] != "" || mail.notice["ada@example.no"] != 0 {
+		t.Fatalf("address over its budget: %v, sent %v %v", err, mail.byTo, mail.notice)
+	}
+	for i := 2; i <= selfservice.EmailChangesPerUser; i++ {
+		if err := start(fmt.Sprintf("ada%d@example.com", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := start("ada6@example.com")
+	if e, ok := fault.As(err); !ok || e.Code != fault.TooMany || e.RetryAfter <= 0 || mail.byTo["ada6@example.com"] != "" {
+		t.Fatalf("6th change in a day: %v", err)
 	}
 }

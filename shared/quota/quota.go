@@ -29,6 +29,9 @@ const (
 	// AddressEmails counts the emails the service itself (no organisation)
 	// sends one address in a day (Subject: the normalised email).
 	AddressEmails
+	// EmailChangeUser counts the changes of address one account starts in
+	// a day (Subject: the user id).
+	EmailChangeUser
 )
 
 // Name is one quota: its kind and whose it is.

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
+	"onboarding/shared/quota"
 )
 
 // Store is what self-service needs of storage.
@@ -36,9 +37,12 @@ type Store interface {
 	EmailChange(ctx context.Context, hash string) (EmailChange, error)
 	// ChangeEmail moves the account and ms to c.NewEmail and uses the
 	// token up, if it is unexpired at `at`, the account still has
-	// c.OldEmail (else NotFound) and no account has the new one (else
-	// Conflict).
-	ChangeEmail(ctx context.Context, hash string, c EmailChange, ms []org.Member, at time.Time) error
+	// c.OldEmail and the password hash passwordHash (else NotFound) and no
+	// account has the new one (else Conflict).
+	ChangeEmail(ctx context.Context, hash string, c EmailChange, passwordHash string, ms []org.Member, at time.Time) error
+	// Take counts one use of q if fewer than limit were counted in the
+	// window; else it returns how long until the window ends.
+	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// RemoveMember ends m's membership (never the last org-wide admin's).
 	RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error
 }
@@ -66,7 +70,10 @@ type Service struct {
 	// AppURL is the public base the email-change link leads to; empty
 	// links to the domain the request came to.
 	AppURL string
-	Now    func() time.Time
+	// Floor is the least time starting an email change takes past the
+	// password's check (EmailChangeFloor; 0 in unit tests).
+	Floor time.Duration
+	Now   func() time.Time
 }
 
 const maxNameLen = 100

@@ -11,6 +11,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/org"
 	"onboarding/shared/phone"
+	"onboarding/shared/quota"
 )
 
 // memStore is one account in two organisations, in memory.
@@ -20,6 +21,8 @@ type memStore struct {
 	regions  map[string]string
 	changes  map[string]EmailChange
 	removed  []org.Member
+	quotas   map[quota.Name]int
+	limits   map[quota.Name]int // the limits Take was given
 }
 
 func (m *memStore) Account(_ context.Context, userID string) (*account.Account, error) {
@@ -85,8 +88,8 @@ func (m *memStore) EmailChange(_ context.Context, hash string) (EmailChange, err
 	}
 	return c, nil
 }
-func (m *memStore) ChangeEmail(_ context.Context, hash string, c EmailChange, ms []org.Member, at time.Time) error {
-	if _, ok := m.changes[hash]; !ok || m.accounts[c.UserID].Email != c.OldEmail {
+func (m *memStore) ChangeEmail(_ context.Context, hash string, c EmailChange, passwordHash string, ms []org.Member, at time.Time) error {
+	if _, ok := m.changes[hash]; !ok || m.accounts[c.UserID].Email != c.OldEmail || m.accounts[c.UserID].PasswordHash != passwordHash {
 		return fault.New(fault.NotFound, "none")
 	}
 	if a, _ := m.AccountByEmail(context.Background(), c.NewEmail); a != nil {
@@ -95,6 +98,14 @@ func (m *memStore) ChangeEmail(_ context.Context, hash string, c EmailChange, ms
 	delete(m.changes, hash)
 	m.accounts[c.UserID].Email = c.NewEmail
 	return m.UpdateProfile(context.Background(), *m.accounts[c.UserID], ms)
+}
+func (m *memStore) Take(_ context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+	m.limits[q] = limit
+	if m.quotas[q] >= limit {
+		return time.Hour, nil
+	}
+	m.quotas[q]++
+	return 0, nil
 }
 func (m *memStore) RemoveMember(_ context.Context, x org.Member, _ audit.Entry) error {
 	m.removed = append(m.removed, x)
@@ -138,6 +149,8 @@ func kari(t *testing.T, now *time.Time) (*Service, *memStore, *memMail, *revoker
 		},
 		regions: map[string]string{"o1": "NO", "o2": "NO"},
 		changes: map[string]EmailChange{},
+		quotas:  map[quota.Name]int{},
+		limits:  map[quota.Name]int{},
 	}
 	mail, rev := &memMail{}, &revoker{}
 	return &Service{Store: store, Hasher: cheap, Sessions: rev, Mailer: mail, Phones: phone.Normalize,
@@ -252,12 +265,19 @@ func TestEmailChange(t *testing.T) {
 	if len(mail.sent) != 0 || len(store.changes) != 0 {
 		t.Fatalf("refusals sent %v, stored %v", mail.sent, store.changes)
 	}
-	// An address another account has: the same answer, only the notice.
+	// An address another account has: the same answer and store work (a
+	// change naming no one), only the notice.
 	if err := start("ola@example.no", "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	if len(mail.sent) != 1 || mail.sent[0] != (sent{"kari@example.no", "notice", "ola@example.no"}) || len(store.changes) != 0 {
+	if len(mail.sent) != 1 || mail.sent[0] != (sent{"kari@example.no", "notice", "ola@example.no"}) || len(store.changes) != 1 {
 		t.Fatalf("taken address: sent %v, stored %v", mail.sent, store.changes)
+	}
+	for k, c := range store.changes {
+		if c.UserID != "" || c.NewEmail != "" {
+			t.Fatalf("the decoy names %+v", c)
+		}
+		delete(store.changes, k)
 	}
 	mail.sent = nil
 	if err := start(" Kari@Example.COM ", "correct horse battery"); err != nil {
@@ -271,7 +291,8 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("link %q", mail.sent[0].body)
 	}
 	c, stored := store.changes[hashToken(token)]
-	if !stored || len(store.changes) != 1 || c.NewEmail != "kari@example.com" || c.OldEmail != "kari@example.no" || !c.ExpiresAt.Equal(now.Add(24*time.Hour)) {
+	if !stored || len(store.changes) != 1 || c.NewEmail != "kari@example.com" || c.OldEmail != "kari@example.no" || !c.ExpiresAt.Equal(now.Add(24*time.Hour)) ||
+		c.PasswordFingerprint != passwordFingerprint(store.accounts["u1"].PasswordHash) || strings.Contains(c.PasswordFingerprint, store.accounts["u1"].PasswordHash) {
 		t.Fatalf("stored %v (only the token's hash is a key)", store.changes)
 	}
 	for k := range store.changes {
@@ -304,6 +325,95 @@ func TestEmailChange(t *testing.T) {
 	}
 	if err := s.ConfirmEmailChange(ctx, token); fault.CodeOf(err) != fault.NotFound {
 		t.Fatalf("second use: %v", err)
+	}
+}
+
+// startChange starts Kari's change to kari@example.com and returns the
+// link's token.
+func startChange(t *testing.T, s *Service, mail *memMail) string {
+	t.Helper()
+	mail.sent = nil
+	if err := s.StartEmailChange(context.Background(), "u1", "203.0.113.9", "https://app.example",
+		EmailChangeRequest{NewEmail: "kari@example.com", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(mail.sent) != 2 || mail.sent[0].kind != "change" {
+		t.Fatalf("sent %v", mail.sent)
+	}
+	return strings.TrimPrefix(mail.sent[0].body, "https://app.example/email-change#token=")
+}
+
+// A change of password, by the owner or through a reset, cancels a pending
+// change of address: whoever knew the old password and started it cannot
+// finish it once the owner, warned by the notice, changed the password.
+func TestEmailChangeCancelledByPasswordChange(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, store, mail, _ := kari(t, &now)
+	ctx := context.Background()
+	token := startChange(t, s, mail)
+	if err := s.ChangePassword(ctx, "u1", "sess-1", "203.0.113.9", PasswordChange{CurrentPassword: "correct horse battery", NewPassword: "a brand new secret"}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.ConfirmEmailChange(ctx, token)
+	if e, ok := fault.As(err); !ok || e.Code != fault.Gone || !strings.Contains(e.Message, "password changed") {
+		t.Fatalf("after a password change: %v", err)
+	}
+	if store.accounts["u1"].Email != "kari@example.no" {
+		t.Fatal("the address changed")
+	}
+}
+
+func TestEmailChangeCancelledByPasswordReset(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, store, mail, _ := kari(t, &now)
+	token := startChange(t, s, mail)
+	// A reset (account.PasswordReset) writes a fresh hash.
+	store.accounts["u1"].PasswordHash, _ = cheap.Hash("a reset passphrase")
+	if err := s.ConfirmEmailChange(context.Background(), token); fault.CodeOf(err) != fault.Gone {
+		t.Fatalf("after a reset: %v", err)
+	}
+	if store.accounts["u1"].Email != "kari@example.no" {
+		t.Fatal("the address changed")
+	}
+}
+
+// The caller's own budget refuses openly; the new address's answers as
+// ever and sends nothing.
+func TestEmailChangeLimits(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, store, mail, _ := kari(t, &now)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		startChange(t, s, mail)
+	}
+	mail.sent = nil
+	err := s.StartEmailChange(ctx, "u1", "203.0.113.9", "", EmailChangeRequest{NewEmail: "kari@example.org", Password: "correct horse battery"})
+	if e, ok := fault.As(err); !ok || e.Code != fault.TooMany || e.RetryAfter <= 0 || len(mail.sent) != 0 {
+		t.Fatalf("6th change in a day: %v, sent %v", err, mail.sent)
+	}
+	if got := store.limits[quota.Name{Kind: quota.EmailChangeUser, Subject: "u1"}]; got != 5 {
+		t.Fatalf("per-user limit %d", got)
+	}
+	// The new address had its day's emails (reset's budget): 202, nothing sent or stored.
+	store.quotas = map[quota.Name]int{{Kind: quota.AddressEmails, Subject: "kari@example.net"}: AddressEmailsPerDay}
+	store.changes = map[string]EmailChange{}
+	err = s.StartEmailChange(ctx, "u1", "203.0.113.9", "", EmailChangeRequest{NewEmail: "Kari@example.net", Password: "correct horse battery"})
+	if err != nil || len(mail.sent) != 0 || len(store.changes) != 0 {
+		t.Fatalf("address over its budget: %v, sent %v, stored %v", err, mail.sent, store.changes)
+	}
+}
+
+// Taken or free, the new address gets the same answer in no less than Floor.
+func TestEmailChangeFloor(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, _, _, _ := kari(t, &now)
+	s.Floor = 60 * time.Millisecond
+	for _, to := range []string{"ola@example.no", "free@example.no"} {
+		start := time.Now()
+		err := s.StartEmailChange(context.Background(), "u1", "203.0.113.9", "", EmailChangeRequest{NewEmail: to, Password: "correct horse battery"})
+		if d := time.Since(start); err != nil || d < s.Floor {
+			t.Fatalf("%s: %v in %v", to, err, d)
+		}
 	}
 }
 
