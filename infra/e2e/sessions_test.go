@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"onboarding/infra/testenv"
+	"onboarding/shared/account"
+	"onboarding/shared/ddb"
 )
 
 type tokens struct {
@@ -22,7 +27,9 @@ type sessionList struct {
 }
 
 // Sessions through the runner: sign-in opens one per device, refresh
-// rotates, a spent token used again ends the session (its successor too),
+// rotates, a spent token used again at once (a retry) or a forged secret
+// ends nothing, one used again after the grace ends the session (its
+// successor too),
 // a person sees and ends their own devices' sessions, sign-out ends one.
 func TestSessions(t *testing.T) {
 	s := Stack(t)
@@ -91,8 +98,31 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("sessions %+v", l)
 	}
 
-	// The spent token used again: 401, and the token that replaced it is
-	// dead too. The phone's session goes on.
+	// The spent token again at once (a client's retry) and a forged secret
+	// (the ids are no secret): 401, and both sessions go on.
+	refresh(laptop.RefreshToken, 401)
+	parts := strings.Split(next.RefreshToken, ".")
+	refresh(parts[0]+"."+parts[1]+"."+strings.Repeat("A", 43), 401)
+	if l := list(next.AccessToken); len(l.Sessions) != 2 {
+		t.Fatalf("a retry or a forged secret ended a session: %+v", l)
+	}
+
+	// The spent token used again after the grace: 401, and the token that
+	// replaced it is dead too. The phone's session goes on. (The rotation
+	// is backdated in the table rather than waited for.)
+	store := ddb.New(testenv.DynamoDBClient(), s.Table, time.Now)
+	ctx := context.Background()
+	st, err := store.Session(ctx, parts[0], parts[1])
+	if err != nil || st == nil {
+		t.Fatalf("read the laptop's session: %v", err)
+	}
+	st.RotatedAt = st.RotatedAt.Add(-account.RefreshGrace)
+	if _, err := store.DeleteSession(ctx, st.UserID, st.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutSession(ctx, *st); err != nil {
+		t.Fatal(err)
+	}
 	refresh(laptop.RefreshToken, 401)
 	refresh(next.RefreshToken, 401)
 	phoneNext := refresh(phone.RefreshToken, 200)

@@ -21,6 +21,11 @@ import (
 const (
 	DefaultSessionIdle     = 30 * 24 * time.Hour
 	DefaultSessionAbsolute = 90 * 24 * time.Hour
+	// RefreshGrace is how long after a rotation the spent token is taken
+	// for a client's concurrent or retried refresh rather than a reuse.
+	RefreshGrace = 30 * time.Second
+	// DefaultMaxSessions is how many live sessions a person may have.
+	DefaultMaxSessions = 50
 	// MaxUserAgent is how much of a User-Agent header a session keeps.
 	MaxUserAgent = 200
 )
@@ -32,8 +37,13 @@ type StoredSession struct {
 	ID     string `dynamodbav:"sessionId"`
 	// Email is the address the access tokens name; an email change revokes
 	// the sessions, so it does not go stale.
-	Email     string    `dynamodbav:"email"`
-	Hash      string    `dynamodbav:"hash"`
+	Email string `dynamodbav:"email"`
+	Hash  string `dynamodbav:"hash"`
+	// PrevHash is the hash of the secret the last refresh spent, and
+	// RotatedAt when: a refresh tells a retry of the spent token (within
+	// RefreshGrace) from a reuse, and either from a forged secret.
+	PrevHash  string    `dynamodbav:"prevHash"`
+	RotatedAt time.Time `dynamodbav:"rotatedAt"`
 	UserAgent string    `dynamodbav:"userAgent"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	// LastUsedAt is the last sign-in or refresh.
@@ -49,14 +59,15 @@ type SessionStore interface {
 	PutSession(ctx context.Context, s StoredSession) error
 	// Session returns the session, or nil when there is none.
 	Session(ctx context.Context, userID, id string) (*StoredSession, error)
-	// RotateSession writes s's hash, last use and idle expiry if the stored
+	// RotateSession writes s's hash, previous hash, rotation time, last use
+	// and idle expiry if the stored
 	// hash is still oldHash and the session has not expired at now; else it
 	// fails with fault.Conflict.
 	RotateSession(ctx context.Context, s StoredSession, oldHash string, now time.Time) error
 	// DeleteSession deletes the session if it exists and, when hash is not
 	// "", its current hash is hash; it reports whether it deleted one.
 	DeleteSession(ctx context.Context, userID, id, hash string) (bool, error)
-	// Sessions returns all the user's sessions.
+	// Sessions returns all the user's sessions, ended ones included.
 	Sessions(ctx context.Context, userID string) ([]StoredSession, error)
 }
 
@@ -68,7 +79,9 @@ type Sessions struct {
 	Store          SessionStore
 	Tokens         TokenIssuer
 	Idle, Absolute time.Duration
-	Now            func() time.Time
+	// MaxSessions caps a person's sessions (DefaultMaxSessions when 0).
+	MaxSessions int
+	Now         func() time.Time
 }
 
 // SessionView is one of a person's sessions as GET /me/sessions shows it.
@@ -91,7 +104,8 @@ var errSessionEnded = fault.New(fault.Unauthorized, "the session has ended: sign
 func (s *Sessions) now() time.Time { return s.Now().UTC().Truncate(time.Second) }
 
 // Start opens a session for a person who has just proven who they are, and
-// returns its first access and refresh tokens.
+// returns its first access and refresh tokens. Beyond MaxSessions it ends
+// the person's sessions used longest ago (see trim).
 func (s *Sessions) Start(ctx context.Context, userID, email, userAgent string) (Session, error) {
 	now := s.now()
 	secret, hash, err := newSecret()
@@ -105,15 +119,60 @@ func (s *Sessions) Start(ctx context.Context, userID, email, userAgent string) (
 	if err := s.Store.PutSession(ctx, st); err != nil {
 		return Session{}, fmt.Errorf("start session: %w", err)
 	}
+	if err := s.trim(ctx, st); err != nil {
+		return Session{}, err
+	}
 	return s.issue(ctx, st, secret)
 }
 
+// trim ends the user's sessions beyond MaxSessions, ended ones first, then
+// the least recently used, never the new one: someone with the password
+// cannot pile up sessions that a revoke-all (password change, reset,
+// erasure) could not finish deleting in time. It runs after the put, so
+// that of concurrent sign-ins the last to read sees them all.
+func (s *Sessions) trim(ctx context.Context, added StoredSession) error {
+	all, err := s.Store.Sessions(ctx, added.UserID)
+	if err != nil {
+		return fmt.Errorf("count sessions: %w", err)
+	}
+	limit := s.MaxSessions
+	if limit <= 0 {
+		limit = DefaultMaxSessions
+	}
+	if len(all) <= limit {
+		return nil
+	}
+	now := s.now()
+	ended := func(st StoredSession) bool { return !now.Before(st.IdleExpiresAt) || !now.Before(st.ExpiresAt) }
+	sort.SliceStable(all, func(i, j int) bool {
+		if ei, ej := ended(all[i]), ended(all[j]); ei != ej {
+			return ei
+		}
+		return all[i].LastUsedAt.Before(all[j].LastUsedAt)
+	})
+	for _, st := range all[:len(all)-limit] {
+		if st.ID == added.ID {
+			continue
+		}
+		if _, err := s.Store.DeleteSession(ctx, st.UserID, st.ID, ""); err != nil {
+			return fmt.Errorf("end the oldest session: %w", err)
+		}
+	}
+	return nil
+}
+
 // Refresh trades a refresh token for a new access token and a new refresh
-// token. A token that is not the session's current one (already rotated,
-// or forged) ends the whole session: whoever holds the current one, the
-// person or a thief, must sign in again. A refresh that loses a race with
-// another using the same current token fails without ending the session:
-// it presented the then-current token, so it is no sign of theft.
+// token. The secret is one of:
+//   - the session's current one: it is rotated (a conditional write; of
+//     refreshes racing with it one wins, the others get 401 and end nothing);
+//   - the one the last refresh spent, within RefreshGrace of that: a client's
+//     concurrent or retried refresh; 401, and the winner's new token goes on;
+//   - the spent one after the grace: a rotated token used again, so someone
+//     holds a copy; the whole session ends and whoever holds its current
+//     token, the person or a thief, must sign in again;
+//   - neither: 401 and nothing ends. Only the ids are known to whoever sent
+//     it (they are in the access token's sid and the export), which proves
+//     nothing about the session's holder.
 func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	userID, id, secret, ok := parseRefreshToken(refreshToken)
 	if !ok {
@@ -126,13 +185,21 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Session, e
 	if st == nil {
 		return Session{}, errSessionEnded
 	}
-	if !sameHash(hashSecret(secret), st.Hash) {
+	now := s.now()
+	presented := hashSecret(secret)
+	switch {
+	case sameHash(presented, st.Hash):
+	case st.PrevHash != "" && sameHash(presented, st.PrevHash):
+		if now.Before(st.RotatedAt.Add(RefreshGrace)) {
+			return Session{}, fmt.Errorf("refresh token spent moments ago (a retry): %w", errSessionEnded)
+		}
 		if _, err := s.Store.DeleteSession(ctx, userID, id, ""); err != nil {
 			return Session{}, fmt.Errorf("revoke reused session: %w", err)
 		}
 		return Session{}, fmt.Errorf("refresh token reused: session revoked: %w", errSessionEnded)
+	default:
+		return Session{}, fmt.Errorf("not a secret of this session: %w", errSessionEnded)
 	}
-	now := s.now()
 	if !now.Before(st.IdleExpiresAt) || !now.Before(st.ExpiresAt) {
 		return Session{}, errSessionEnded
 	}
@@ -141,7 +208,7 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Session, e
 	if err != nil {
 		return Session{}, err
 	}
-	next.Hash, next.LastUsedAt = newHash, now
+	next.Hash, next.PrevHash, next.RotatedAt, next.LastUsedAt = newHash, st.Hash, now, now
 	next.IdleExpiresAt = minTime(now.Add(s.idle()), st.ExpiresAt)
 	if err := s.Store.RotateSession(ctx, next, st.Hash, now); err != nil {
 		if fault.CodeOf(err) == fault.Conflict {

@@ -126,10 +126,11 @@ func TestRefreshRotates(t *testing.T) {
 }
 
 func TestReuseRevokesTheSession(t *testing.T) {
-	s, store, _ := newTestSessions()
+	s, store, now := newTestSessions()
 	ctx := context.Background()
 	first, _ := s.Start(ctx, "u1", "kari@example.no", "")
 	second, _ := s.Refresh(ctx, first.RefreshToken)
+	*now = now.Add(RefreshGrace) // past the grace: a reuse, not a retry
 	if _, err := s.Refresh(ctx, first.RefreshToken); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("reuse: %v", err)
 	}
@@ -220,5 +221,124 @@ func TestSignInOpensASession(t *testing.T) {
 	_, id, _, _ := parseRefreshToken(got.RefreshToken)
 	if got.AccessToken != "u1/"+id {
 		t.Fatalf("access token %q names no session %s", got.AccessToken, id)
+	}
+}
+
+// A second refresh with the token the winner just spent (a client's
+// concurrent or retried refresh) gets 401 and ends nothing: the winner's
+// new token goes on.
+func TestRefreshWithinGraceEndsNothing(t *testing.T) {
+	s, store, now := newTestSessions()
+	ctx := context.Background()
+	first, _ := s.Start(ctx, "u1", "kari@example.no", "")
+	second, err := s.Refresh(ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(RefreshGrace - time.Second)
+	if _, err := s.Refresh(ctx, first.RefreshToken); fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("spent token within the grace: %v", err)
+	}
+	if store.deletes != 0 {
+		t.Fatal("a retry within the grace ended the session")
+	}
+	if _, err := s.Refresh(ctx, second.RefreshToken); err != nil {
+		t.Fatalf("the winner's token after a retry: %v", err)
+	}
+}
+
+// A secret the session never had proves nothing about its holder: 401, and
+// the session goes on (else anyone knowing the ids, which the access
+// token's sid and the export show, could end it).
+func TestForgedSecretEndsNothing(t *testing.T) {
+	s, store, now := newTestSessions()
+	ctx := context.Background()
+	first, _ := s.Start(ctx, "u1", "kari@example.no", "")
+	second, _ := s.Refresh(ctx, first.RefreshToken)
+	*now = now.Add(time.Hour)
+	parts := strings.Split(second.RefreshToken, ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", 43)
+	if _, err := s.Refresh(ctx, forged); fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("forged: %v", err)
+	}
+	if store.deletes != 0 || len(store.items) != 1 {
+		t.Fatal("a forged secret ended the session")
+	}
+	if _, err := s.Refresh(ctx, second.RefreshToken); err != nil {
+		t.Fatalf("the current token after a forgery: %v", err)
+	}
+}
+
+// A sign-in that checked the old password while a reset (or erasure, or
+// email change) wrote the new one and revoked the sessions must not leave
+// a session behind: it re-reads the account after storing its session.
+func TestSignInRacingAResetLeavesNoSession(t *testing.T) {
+	h := Hasher{Params: Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	oldHash, _ := h.Hash("correct horse battery")
+	newHash, _ := h.Hash("a brand new passphrase")
+	sessions, sessionStore, now := newTestSessions()
+	store := &racingSignIn{memSignIn: newMemSignIn(map[string]*Credentials{
+		"kari@example.no": {UserID: "u1", Email: "kari@example.no", PasswordHash: oldHash}})}
+	// The reset lands between the sign-in's read and its PutSession: the new
+	// hash is written and the sessions revoked (none yet) before it stores.
+	store.afterRead = func() {
+		store.creds["kari@example.no"] = &Credentials{UserID: "u1", Email: "kari@example.no", PasswordHash: newHash}
+		_ = sessionStore.RevokeSessions(context.Background(), "u1", "")
+	}
+	in := NewSignIn(store, h, sidIssuer{}, func() time.Time { return *now })
+	in.Sessions = sessions
+	_, err := in.SignIn(context.Background(), "kari@example.no", "correct horse battery", "198.51.100.7", "Firefox")
+	if fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("sign-in racing a reset: %v", err)
+	}
+	if len(sessionStore.items) != 0 {
+		t.Fatalf("a session outlived the reset: %d left", len(sessionStore.items))
+	}
+}
+
+// racingSignIn runs afterRead once, after the first Credentials read.
+type racingSignIn struct {
+	*memSignIn
+	afterRead func()
+}
+
+func (r *racingSignIn) Credentials(ctx context.Context, email string) (*Credentials, error) {
+	c, err := r.memSignIn.Credentials(ctx, email)
+	if r.afterRead != nil {
+		f := r.afterRead
+		r.afterRead = nil
+		f()
+	}
+	return c, err
+}
+
+// Sessions per person are capped: a sign-in beyond the cap ends the
+// session used longest ago, so revoking all stays a bounded job.
+func TestSessionsPerPersonAreCapped(t *testing.T) {
+	s, store, now := newTestSessions()
+	s.MaxSessions = 3
+	ctx := context.Background()
+	var toks []Session
+	for range 3 {
+		tok, err := s.Start(ctx, "u1", "kari@example.no", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+		*now = now.Add(time.Minute)
+	}
+	if _, err := s.Refresh(ctx, toks[0].RefreshToken); err != nil { // the first is now the last used
+		t.Fatal(err)
+	}
+	*now = now.Add(time.Minute)
+	if _, err := s.Start(ctx, "u1", "kari@example.no", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(store.items); n != 3 {
+		t.Fatalf("%d sessions, want the cap 3", n)
+	}
+	_, oldest, _, _ := parseRefreshToken(toks[1].RefreshToken)
+	if _, ok := store.items["u1/"+oldest]; ok {
+		t.Fatal("the session used longest ago survived the cap")
 	}
 }

@@ -110,11 +110,36 @@ func (s *SignIn) SignIn(ctx context.Context, email, password, source, userAgent 
 		return Session{}, err
 	}
 	if s.Sessions != nil {
-		return s.Sessions.Start(ctx, creds.UserID, creds.Email, userAgent)
+		return s.startSession(ctx, creds, userAgent)
 	}
 	token, lifetime, err := s.Tokens.Issue(ctx, creds.UserID, creds.Email, "")
 	if err != nil {
 		return Session{}, fmt.Errorf("issue token: %w", err)
 	}
 	return Session{AccessToken: token, TokenType: "Bearer", ExpiresIn: int(lifetime.Seconds())}, nil
+}
+
+// startSession opens a session, then reads the account again: a password
+// reset or change, an email change or an erasure that wrote the account
+// after this sign-in read it, and revoked the sessions before this one was
+// stored, would otherwise leave it live. The store reads are strongly
+// consistent, so either the revoke's Query sees the session or this read
+// sees the change; on a change the session ends and the sign-in fails.
+func (s *SignIn) startSession(ctx context.Context, creds *Credentials, userAgent string) (Session, error) {
+	session, err := s.Sessions.Start(ctx, creds.UserID, creds.Email, userAgent)
+	if err != nil {
+		return Session{}, err
+	}
+	again, err := s.Store.Credentials(ctx, creds.Email)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign-in credentials again: %w", err)
+	}
+	if again != nil && again.UserID == creds.UserID && again.PasswordHash == creds.PasswordHash {
+		return session, nil
+	}
+	_, id, _, _ := parseRefreshToken(session.RefreshToken)
+	if _, err := s.Sessions.Store.DeleteSession(ctx, creds.UserID, id, ""); err != nil {
+		return Session{}, fmt.Errorf("end a session opened during a password change: %w", err)
+	}
+	return Session{}, errBadCredentials
 }

@@ -48,7 +48,8 @@ func (s *Store) Session(ctx context.Context, userID, id string) (*account.Stored
 	return &st, nil
 }
 
-// RotateSession replaces a session's hash if it is still oldHash and the
+// RotateSession replaces a session's hash (keeping the spent one as
+// prevHash, with rotatedAt) if it is still oldHash and the
 // session is live at now: one conditional UpdateItem. Of two refreshes with
 // the same token, only one passes the condition.
 func (s *Store) RotateSession(ctx context.Context, st account.StoredSession, oldHash string, now time.Time) error {
@@ -58,6 +59,8 @@ func (s *Store) RotateSession(ctx context.Context, st account.StoredSession, old
 		And(expression.Name("idleExpiresAt").GreaterThan(at)).
 		And(expression.Name("expiresAt").GreaterThan(at))
 	upd := expression.Set(expression.Name("hash"), expression.Value(st.Hash)).
+		Set(expression.Name("prevHash"), expression.Value(st.PrevHash)).
+		Set(expression.Name("rotatedAt"), expression.Value(stamp(st.RotatedAt))).
 		Set(expression.Name("lastUsedAt"), expression.Value(stamp(st.LastUsedAt))).
 		Set(expression.Name("idleExpiresAt"), expression.Value(stamp(st.IdleExpiresAt)))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
@@ -172,7 +175,7 @@ func (s *Store) eachSession(ctx context.Context, userID string, keysOnly bool, p
 }
 
 func wholeSeconds(st account.StoredSession) account.StoredSession {
-	for _, t := range []*time.Time{&st.CreatedAt, &st.LastUsedAt, &st.IdleExpiresAt, &st.ExpiresAt} {
+	for _, t := range []*time.Time{&st.CreatedAt, &st.LastUsedAt, &st.IdleExpiresAt, &st.ExpiresAt, &st.RotatedAt} {
 		*t = t.UTC().Truncate(time.Second)
 	}
 	return st

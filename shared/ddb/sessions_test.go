@@ -19,12 +19,17 @@ import (
 // countingClient counts the DynamoDB requests a store makes.
 type countingClient struct {
 	*dynamodb.Client
-	reads, writes atomic.Int32
+	reads, writes, queries atomic.Int32
 }
 
 func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.reads.Add(1)
 	return c.Client.GetItem(ctx, in, o...)
+}
+
+func (c *countingClient) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.queries.Add(1)
+	return c.Client.Query(ctx, in, o...)
 }
 
 func (c *countingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -75,9 +80,11 @@ func TestRefreshIsOneReadAndOneWrite(t *testing.T) {
 	}
 }
 
-// Twenty refreshes at once with the same token: exactly one wins. The rest
-// get 401: those whose conditional write lost, and those that read the
-// session only after the winner rotated it (to them the token is a reuse).
+// Twenty refreshes at once with the same token: exactly one wins, and its
+// new token works afterwards. The rest get 401 without ending the session:
+// those whose conditional write lost, and those that read the session only
+// after the winner rotated it (within the grace, a retry, not a theft).
+// Several rounds, since which loser reads late is up to the scheduler.
 func TestRefreshRaceHasOneWinner(t *testing.T) {
 	sessions, _, _, _ := newSessions(t)
 	ctx := context.Background()
@@ -85,37 +92,46 @@ func TestRefreshRaceHasOneWinner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wins, lost atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, err := sessions.Refresh(ctx, s.RefreshToken)
-			switch fault.CodeOf(err) {
-			case fault.Unauthorized:
-				lost.Add(1)
-			default:
-				if err != nil {
-					t.Error(err)
-					return
+	for round := range 5 {
+		var wins, lost atomic.Int32
+		var winner atomic.Value
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				next, err := sessions.Refresh(ctx, s.RefreshToken)
+				switch fault.CodeOf(err) {
+				case fault.Unauthorized:
+					lost.Add(1)
+				default:
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					wins.Add(1)
+					winner.Store(next)
 				}
-				wins.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if wins.Load() != 1 || lost.Load() != 19 {
-		t.Fatalf("%d won, %d lost; want 1 and 19", wins.Load(), lost.Load())
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 || lost.Load() != 19 {
+			t.Fatalf("round %d: %d won, %d lost; want 1 and 19", round, wins.Load(), lost.Load())
+		}
+		next, err := sessions.Refresh(ctx, winner.Load().(account.Session).RefreshToken)
+		if err != nil {
+			t.Fatalf("round %d: the winner's new token: %v", round, err)
+		}
+		s = next
 	}
 }
 
 // A rotated token used again ends the session: the current token dies too.
 func TestReuseAfterRotationRevokesTheFamily(t *testing.T) {
-	sessions, store, _, _ := newSessions(t)
+	sessions, store, _, clk := newSessions(t)
 	ctx := context.Background()
 	first, _ := sessions.Start(ctx, "u1", "kari@example.no", "Firefox")
 	other, _ := sessions.Start(ctx, "u1", "kari@example.no", "Safari")
@@ -123,6 +139,14 @@ func TestReuseAfterRotationRevokesTheFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clk.Add(account.RefreshGrace - time.Second) // within the grace: a retry ends nothing
+	if _, err := sessions.Refresh(ctx, first.RefreshToken); fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("retry: %v", err)
+	}
+	if all, _ := store.Sessions(ctx, "u1"); len(all) != 2 {
+		t.Fatalf("a retry within the grace ended a session: %d left", len(all))
+	}
+	clk.Add(time.Second) // past it: a reuse of a rotated token
 	if _, err := sessions.Refresh(ctx, first.RefreshToken); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("reuse: %v", err)
 	}
@@ -220,5 +244,49 @@ func TestSignOutAndRevoke(t *testing.T) {
 	}
 	if _, err := sessions.Refresh(ctx, s.RefreshToken); fault.CodeOf(err) != fault.Unauthorized {
 		t.Fatalf("refresh after sign-out: %v", err)
+	}
+}
+
+// A forged secret (the ids are in the access token's sid and the export)
+// ends nothing; a sign-in beyond the cap ends the session used longest ago.
+func TestForgedSecretAndSessionCap(t *testing.T) {
+	sessions, store, counting, clk := newSessions(t)
+	sessions.MaxSessions = 5
+	ctx := context.Background()
+	var first account.Session
+	for i := range 5 {
+		s, err := sessions.Start(ctx, "u1", "kari@example.no", "Firefox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = s
+		}
+		clk.Add(time.Minute)
+	}
+	parts := strings.Split(first.RefreshToken, ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", 43)
+	if _, err := sessions.Refresh(ctx, forged); fault.CodeOf(err) != fault.Unauthorized {
+		t.Fatalf("forged: %v", err)
+	}
+	first, err := sessions.Refresh(ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatalf("the session after a forged secret: %v", err)
+	}
+	counting.reads.Store(0)
+	counting.writes.Store(0)
+	counting.queries.Store(0)
+	if _, err := sessions.Start(ctx, "u1", "kari@example.no", "Firefox"); err != nil {
+		t.Fatal(err)
+	}
+	if q, w := counting.queries.Load(), counting.writes.Load(); q != 1 || w != 2 {
+		t.Errorf("a sign-in at the cap made %d queries and %d writes, want 1 and 2 (put, end the oldest)", q, w)
+	}
+	all, _ := store.Sessions(ctx, "u1")
+	if len(all) != 5 {
+		t.Fatalf("%d sessions, want the cap 5", len(all))
+	}
+	if _, err := sessions.Refresh(ctx, first.RefreshToken); err != nil {
+		t.Fatalf("the last used session was ended by the cap: %v", err)
 	}
 }

@@ -364,6 +364,14 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID, actorOr
 	if err := s.Store.EraseAccount(ctx, a, orgs); err != nil {
 		return err
 	}
+	// Once more now the account is gone: a sign-in that checked the password
+	// before, stored its session after the first revoke and re-read the
+	// account before its deletion left a session this finds.
+	if s.Sessions != nil {
+		if err := s.Sessions.RevokeSessions(ctx, a.UserID, ""); err != nil {
+			return fmt.Errorf("revoke sessions of %s again: %w", a.UserID, err)
+		}
+	}
 	done := len(orgs)
 	if err := passes(); err != nil {
 		return err

@@ -137,10 +137,19 @@ func remove[T any](list []T, match func(T) bool) []T {
 	return out
 }
 
-type fakeRevoker struct{ revoked []string }
+// fakeRevoker records each revoke, marked "(erased)" when the account was
+// already gone.
+type fakeRevoker struct {
+	revoked  []string
+	accounts map[string]*account.Account
+}
 
 func (r *fakeRevoker) RevokeSessions(_ context.Context, userID, keep string) error {
-	r.revoked = append(r.revoked, userID+"|"+keep)
+	mark := ""
+	if _, ok := r.accounts[userID]; !ok {
+		mark = "(erased)"
+	}
+	r.revoked = append(r.revoked, userID+"|"+keep+mark)
 	return nil
 }
 
@@ -181,7 +190,7 @@ func world(t *testing.T) (*fakeStore, *Service, *fakeRevoker, *fakeGuesses) {
 		},
 		profiles: map[string]*monitor.Record{"A/u1": {OrgID: "A", UserID: "u1", Profile: monitor.Profile{SafeWord: "bluebird"}, Version: 1}},
 	}
-	r, g := &fakeRevoker{}, &fakeGuesses{}
+	r, g := &fakeRevoker{accounts: f.accounts}, &fakeGuesses{}
 	return f, &Service{Store: f, Sessions: r, Hasher: cheap, Guesses: g, Now: time.Now}, r, g
 }
 
@@ -200,7 +209,10 @@ func TestEraseSelf(t *testing.T) {
 	if got := strings.Join(f.steps, ","); got != want {
 		t.Errorf("steps %s, want %s", got, want)
 	}
-	if len(r.revoked) != 1 || r.revoked[0] != "u1|" {
+	// Once more after the account is gone: a sign-in racing the erasure
+	// stored its session after the first, but re-read the account before
+	// its deletion.
+	if got := strings.Join(r.revoked, ","); got != "u1|,u1|(erased)" {
 		t.Errorf("sessions revoked: %v", r.revoked)
 	}
 	for _, e := range f.entries["A"] {
