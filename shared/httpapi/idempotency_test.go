@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"onboarding/infra/testenv"
 	"onboarding/shared/authtoken"
@@ -101,5 +102,38 @@ func TestIdempotencyRacingTakeovers(t *testing.T) {
 	second := <-answers
 	if first != http.StatusConflict || second != http.StatusCreated || runs.Load() != 2 {
 		t.Fatalf("racing retries answered %d then %d with %d runs; want 409, 201 and exactly one new run", first, second, runs.Load())
+	}
+}
+
+// A route whose body holds a password keeps no Idempotency-Key record: the
+// record would hold a fast hash of the body, and each request runs.
+func TestSecretRoutesKeepNoIdempotencyRecord(t *testing.T) {
+	client, table := testenv.Table(t)
+	clk := testenv.NewClock()
+	key, _ := signer.NewKey()
+	iss, _ := authtoken.NewIssuer(context.Background(), signer.Local{Key: key}, "urn:idem", time.Hour, time.Now)
+	token, _, _ := iss.Issue(context.Background(), "u1", "u1@example.no", "")
+	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), authtoken.NewVerifier("urn:idem", &key.PublicKey)).
+		WithIdempotency(ddb.New(client, table, clk.Now), clk.Now)
+	var runs atomic.Int32
+	rt.AuthedSecret("POST /me/password", func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		runs.Add(1)
+		return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+	})
+	for range 2 {
+		res, err := rt.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RouteKey: "POST /me/password", RawPath: "/me/password", Body: `{"currentPassword":"a long old one","newPassword":"a long new one"}`,
+			Headers: map[string]string{"authorization": "Bearer " + token, "idempotency-key": "k1"},
+		})
+		if err != nil || res.StatusCode != http.StatusNoContent || res.Headers["Idempotent-Replayed"] != "" {
+			t.Fatalf("%d %v %v", res.StatusCode, res.Headers, err)
+		}
+	}
+	out, err := client.Scan(context.Background(), &dynamodb.ScanInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs.Load() != 2 || out.Count != 0 {
+		t.Fatalf("runs %d, items stored %d: want 2 runs and no record", runs.Load(), out.Count)
 	}
 }

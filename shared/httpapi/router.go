@@ -166,6 +166,9 @@ func (rt *Router) WithIdempotency(s IdempotencyStore, now func() time.Time) *Rou
 type route struct {
 	h      HandlerFunc
 	authed bool
+	// secret: the body holds a password, so Idempotency-Key is not honoured
+	// (a key's record keeps a fast hash of the body for a day).
+	secret bool
 }
 
 // NewRouter returns an empty router that logs to log and checks the tokens
@@ -185,6 +188,18 @@ func (rt *Router) Authed(key string, h HandlerFunc) {
 		panic("httpapi: authed route " + key + " on a router without a token verifier")
 	}
 	rt.routes[key] = route{h: h, authed: true}
+}
+
+// AuthedSecret registers an Authed route whose body holds a password. It
+// does not honour Idempotency-Key: the key's record would keep a SHA-256 of
+// the body, password included, for a day, and a fast hash of a password is
+// what argon2id is there to avoid. Replaying such a request is harmless
+// anyway (the same password set again, or one more limited email).
+func (rt *Router) AuthedSecret(key string, h HandlerFunc) {
+	rt.Authed(key, h)
+	r := rt.routes[key]
+	r.secret = true
+	rt.routes[key] = r
 }
 
 // Routes lists the registered route keys.
@@ -264,7 +279,7 @@ func (rt *Router) serve(ctx context.Context, req *Request) (Response, error) {
 	if len(req.Body) > MaxBody {
 		return Response{}, fault.New(fault.TooLarge, "the request body is larger than %d KiB", MaxBody>>10)
 	}
-	if key := req.Header("idempotency-key"); key != "" && rt.idem != nil && r.authed && strings.HasPrefix(req.Event.RouteKey, "POST ") {
+	if key := req.Header("idempotency-key"); key != "" && rt.idem != nil && r.authed && !r.secret && strings.HasPrefix(req.Event.RouteKey, "POST ") {
 		return rt.idempotent(ctx, req, key, r.h)
 	}
 	return r.h(ctx, req)

@@ -106,8 +106,8 @@ func (a *Routes) Register(rt *httpapi.Router) {
 		rt.Authed("DELETE /me/sessions/{sessionId}", a.endMySession)
 	}
 	rt.Authed("PATCH /me", a.updateMe)
-	rt.Authed("POST /me/password", a.changePassword)
-	rt.Authed("POST /me/email", a.changeEmail)
+	rt.AuthedSecret("POST /me/password", a.changePassword)
+	rt.AuthedSecret("POST /me/email", a.changeEmail)
 	rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
