@@ -150,13 +150,16 @@ func run() error {
 	if err := b.passwordReset(); err != nil {
 		return err
 	}
+	// Before the sweep and the import: the import's kick starts a sweep
+	// that sends its invitations in the background, which the proxy would
+	// count with the refreshes.
+	if err := b.sessions(); err != nil {
+		return err
+	}
 	if err := b.sweep(); err != nil {
 		return err
 	}
 	if err := b.importRoster(); err != nil {
-		return err
-	}
-	if err := b.sessions(); err != nil {
 		return err
 	}
 	stack.Close()
