@@ -318,10 +318,17 @@ func addressQuotas(email string, orgIDs []string) []quota.Name {
 	return names
 }
 
+// userQuotas are the rate counters named by a user id (their keys hold it,
+// outside USER#<user>): every quota kind with a user id for subject belongs
+// here.
+func userQuotas(userID string) []quota.Name {
+	return []quota.Name{{Kind: quota.EmailChangeUser, Subject: userID}, {Kind: quota.ExportUser, Subject: userID}}
+}
+
 // EraseAccount deletes what is stored under the person's user id and email:
 // the USER# partition but the account first (sessions and whatever else the
-// account keeps), the sign-in throttles and counters of the address, the
-// organisations' counts of emails to it, then the account and its email
+// account keeps), the sign-in throttles and counters of the address and of
+// the user id, the organisations' counts of emails to it, then the account and its email
 // guard in one transaction (last, so that a failure before leaves a person
 // who can ask again).
 func (s *Store) EraseAccount(ctx context.Context, a account.Account, orgIDs []string) error {
@@ -340,7 +347,7 @@ func (s *Store) EraseAccount(ctx context.Context, a account.Account, orgIDs []st
 			}
 		}
 	}
-	for _, q := range addressQuotas(a.Email, orgIDs) {
+	for _, q := range append(addressQuotas(a.Email, orgIDs), userQuotas(a.UserID)...) {
 		name, err := quotaName(q)
 		if err != nil {
 			return err

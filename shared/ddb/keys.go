@@ -160,15 +160,17 @@
 //	                                if running that version (a handover moves its due time); finish:
 //	                                TransactWriteItems: put IMPORT on the same condition, out of the index +
 //	                                DELETE its id from IMPORTPLACES
-//	export (GET /me/export)         GetItem PROFILE; Query GSI1 USER#<user>; Query InviteeIndex INVITEE#<email> ->
-//	                                BatchGetItem INVITE; Query USER#<user> SESSION#; per organisation GetItem
-//	                                MONITOR and Query ORG#<org> AUDIT# (all of it: entries are not indexed by person)
+//	export (GET /me/export)         GetItem PROFILE; UpdateItem QUOTA export#user (conditional ADD); Query GSI1
+//	                                USER#<user>; Query InviteeIndex INVITEE#<email> -> BatchGetItem INVITE; Query
+//	                                USER#<user> SESSION#; per organisation GetItem MONITOR and Query ORG#<org> AUDIT#
+//	                                (all of it: entries are not indexed by person)
 //	erase a person                  as export, then per membership TransactWriteItems (as leave: MEMBER, admin count,
 //	                                MONITOR, audit member.erased); per invitation TransactWriteItems: delete INVITE
 //	                                (if as read), TOKENs, PENDING (if it names it), LEAVE, audit; per organisation
 //	                                Query ORG#<org> AUDIT# -> UpdateItem each entry about the person (pseudonym);
 //	                                Query USER#<user> (sessions), SIGNIN#<email>,
-//	                                QUOTA#signin#address#<email>, QUOTA#org#<org>#recipient#<email>: DeleteItem each;
+//	                                QUOTA#signin#address#<email>, QUOTA#org#<org>#recipient#<email>,
+//	                                QUOTA#emailchange#user#<user>, QUOTA#export#user#<user>: DeleteItem each;
 //	                                TransactWriteItems delete PROFILE + EMAIL guard (if it names the user)
 //	stale imports (every sweep)     Query DueIndex STALEIMPORTS with DueSK <= now (only imports awaiting upload or
 //	                                running are in it, keyed by when each is stale, so this reads only those whose
@@ -291,6 +293,8 @@ func quotaName(q quota.Name) (string, error) {
 		return "address#" + q.Subject + "#emails", nil
 	case quota.EmailChangeUser:
 		return "emailchange#user#" + q.Subject, nil
+	case quota.ExportUser:
+		return "export#user#" + q.Subject, nil
 	}
 	return "", fmt.Errorf("unknown quota kind %d", q.Kind)
 }

@@ -100,6 +100,7 @@ func TestQuotaNamesAreTheStoredOnes(t *testing.T) {
 		{Kind: quota.ResetSource, Subject: "192.0.2.1"}:                   "reset#source#192.0.2.1",
 		{Kind: quota.AddressEmails, Subject: "kari@example.no"}:           "address#kari@example.no#emails",
 		{Kind: quota.EmailChangeUser, Subject: "u1"}:                      "emailchange#user#u1",
+		{Kind: quota.ExportUser, Subject: "u1"}:                           "export#user#u1",
 	} {
 		got, err := quotaName(q)
 		if err != nil || got != want {

@@ -17,6 +17,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
+	"onboarding/shared/quota"
 )
 
 // Store is what export and erasure need of storage.
@@ -65,9 +66,24 @@ type Guesses interface {
 	Reserve(ctx context.Context, email, source string) (succeeded func(context.Context) error, err error)
 }
 
+// Quotas counts uses of a budget (account.GuessStore's Take): Take counts
+// one use if fewer than limit were counted in the window that holds now,
+// else returns how long until it ends.
+type Quotas interface {
+	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
+}
+
+// ExportsPerHour is how many exports one account may ask for in an hour:
+// each reads the whole audit trail of every organisation the person is in
+// or was invited to, so unlimited repeats would be a cost and a denial of
+// service; a person needs a copy now and then, not a stream of them.
+const ExportsPerHour = 10
+
 // Service exports and erases.
 type Service struct {
 	Store Store
+	// Quotas keeps each account's export budget (ExportsPerHour).
+	Quotas Quotas
 	// Sessions ends the person's sessions first, so no refresh succeeds
 	// while the rest is erased; EraseAccount then deletes what is left
 	// under USER#<user>.
@@ -87,7 +103,7 @@ type GuessingStore interface {
 // New returns the service as the invite function runs it: DELETE /me checks
 // the password with sign-in's hasher, under sign-in's throttle and budgets.
 func New(store GuessingStore, now func() time.Time) *Service {
-	return &Service{Store: store, Sessions: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, now), Now: now}
+	return &Service{Store: store, Quotas: store, Sessions: store, Hasher: account.Hasher{Params: account.OWASP}, Guesses: account.NewGuesses(store, now), Now: now}
 }
 
 // Export is everything stored about one person.
@@ -118,13 +134,22 @@ type Monitoring struct {
 // person), one query of the invitee index and one BatchGetItem per 100
 // invitations, one query of the sessions, a GetItem per membership, and per
 // organisation a query of its partners and a BatchGetItem of what they were
-// told.
+// told. Past the account's budget (ExportsPerHour) it refuses (TooMany)
+// before reading any of that.
 func (s *Service) Export(ctx context.Context, userID string) (Export, error) {
 	a, err := s.account(ctx, userID)
 	if err != nil {
 		return Export{}, err
 	}
-	out := Export{ExportedAt: s.Now().UTC().Truncate(time.Second), Account: *a,
+	now := s.Now().UTC()
+	wait, err := s.Quotas.Take(ctx, quota.Name{Kind: quota.ExportUser, Subject: userID}, ExportsPerHour, time.Hour, now)
+	if err != nil {
+		return Export{}, fmt.Errorf("take export budget: %w", err)
+	}
+	if wait > 0 {
+		return Export{}, &fault.Error{Code: fault.TooMany, Message: "too many exports this hour; try again later", RetryAfter: wait}
+	}
+	out := Export{ExportedAt: now.Truncate(time.Second), Account: *a,
 		Monitoring: []Monitoring{}, Audit: []audit.Entry{}, Partners: []partner.Told{}}
 	if out.Memberships, err = s.Store.Memberships(ctx, userID); err != nil {
 		return Export{}, fmt.Errorf("export memberships: %w", err)

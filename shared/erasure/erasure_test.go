@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
+	"onboarding/shared/quota"
 )
 
 // fakeStore keeps accounts, memberships and invitations in maps and
@@ -160,6 +162,19 @@ func (g *fakeGuesses) Reserve(context.Context, string, string) (func(context.Con
 	return func(context.Context) error { g.succeeded++; return nil }, nil
 }
 
+// fakeQuotas counts uses in fixed windows, by quota and window start.
+type fakeQuotas map[string]int
+
+func (q fakeQuotas) Take(_ context.Context, n quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
+	start := now.Truncate(window)
+	k := fmt.Sprint(n, start.Unix())
+	if q[k] >= limit {
+		return start.Add(window).Sub(now), nil
+	}
+	q[k]++
+	return 0, nil
+}
+
 var cheap = account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
 
 // world: u1 (the person) is a member of org A; admin a1 is A's org-wide
@@ -191,7 +206,7 @@ func world(t *testing.T) (*fakeStore, *Service, *fakeRevoker, *fakeGuesses) {
 		profiles: map[string]*monitor.Record{"A/u1": {OrgID: "A", UserID: "u1", Profile: monitor.Profile{SafeWord: "bluebird"}, Version: 1}},
 	}
 	r, g := &fakeRevoker{accounts: f.accounts}, &fakeGuesses{}
-	return f, &Service{Store: f, Sessions: r, Hasher: cheap, Guesses: g, Now: time.Now}, r, g
+	return f, &Service{Store: f, Quotas: fakeQuotas{}, Sessions: r, Hasher: cheap, Guesses: g, Now: time.Now}, r, g
 }
 
 func TestEraseSelf(t *testing.T) {
@@ -312,5 +327,32 @@ func TestExportLeavesOutTheSafeWord(t *testing.T) {
 	b, _ := json.Marshal(doc)
 	if strings.Contains(string(b), "bluebird") || strings.Contains(string(b), "$argon2") {
 		t.Errorf("the export holds the safe word or the password hash: %s", b)
+	}
+}
+
+// Each export reads whole audit trails: an account gets ExportsPerHour an
+// hour, then TooMany with the wait until the hour's end, its own budget
+// only.
+func TestExportIsLimitedPerUser(t *testing.T) {
+	_, s, _, _ := world(t)
+	now := time.Date(2026, 1, 5, 10, 15, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	ctx := context.Background()
+	for i := range ExportsPerHour {
+		if _, err := s.Export(ctx, "u1"); err != nil {
+			t.Fatalf("export %d: %v", i+1, err)
+		}
+	}
+	_, err := s.Export(ctx, "u1")
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Code != fault.TooMany || fe.RetryAfter != 45*time.Minute {
+		t.Fatalf("export %d: %v", ExportsPerHour+1, err)
+	}
+	if _, err := s.Export(ctx, "a1"); err != nil {
+		t.Errorf("another account's export: %v", err)
+	}
+	now = now.Add(45 * time.Minute)
+	if _, err := s.Export(ctx, "u1"); err != nil {
+		t.Errorf("export in the next hour: %v", err)
 	}
 }

@@ -32,6 +32,9 @@ const (
 	// EmailChangeUser counts the changes of address one account starts in
 	// a day (Subject: the user id).
 	EmailChangeUser
+	// ExportUser counts the exports one account asks for in an hour
+	// (Subject: the user id).
+	ExportUser
 )
 
 // Name is one quota: its kind and whose it is.
