@@ -3,7 +3,9 @@ package ddb_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
+	"onboarding/shared/quota"
 )
 
 const kariPassword = "kari's long passphrase"
@@ -333,5 +336,53 @@ func TestEraseTakesThePersonOutOfExpiryDigests(t *testing.T) {
 	}
 	if ola := scanFor(t, f, "DIGEST#"+adminB+"#d1#"+invs[1].ID); len(ola) != 1 {
 		t.Errorf("Ola's line should stay: %v", ola)
+	}
+}
+
+// The export budget is counted under QUOTA#export#user#<user>, by hour; the
+// eleventh export in the hour is refused, and erasure deletes the counters
+// named by the user id (export and change of address) with the rest.
+func TestExportCounterIsStoredByUserAndErased(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	userID, _, _, _ := kari(t, f, "kari@example.no")
+	svc := erasure.New(f.store, f.clock.Now)
+	svc.Hasher = f.svc.Hasher
+	for i := range erasure.ExportsPerHour {
+		if _, err := svc.Export(ctx, userID); err != nil {
+			t.Fatalf("export %d: %v", i+1, err)
+		}
+	}
+	var fe *fault.Error
+	if _, err := svc.Export(ctx, userID); !errors.As(err, &fe) || fe.Code != fault.TooMany || fe.RetryAfter <= 0 || fe.RetryAfter > time.Hour {
+		t.Fatalf("export %d: %v", erasure.ExportsPerHour+1, err)
+	}
+	if _, err := f.store.Take(ctx, quota.Name{Kind: quota.EmailChangeUser, Subject: userID}, 5, 24*time.Hour, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	client := testenv.DynamoDBClient()
+	window := strconv.FormatInt(f.clock.Now().UTC().Truncate(time.Hour).Unix(), 10)
+	got, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "QUOTA#export#user#" + userID},
+			"SK": &types.AttributeValueMemberS{Value: "WINDOW#" + window}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used, ok := got.Item["used"].(*types.AttributeValueMemberN); !ok || used.Value != strconv.Itoa(erasure.ExportsPerHour) {
+		t.Fatalf("the export counter: %v", got.Item)
+	}
+	if err := svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range []string{"QUOTA#export#user#" + userID, "QUOTA#emailchange#user#" + userID} {
+		out, err := client.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(f.table), ConsistentRead: aws.Bool(true),
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Items) != 0 {
+			t.Errorf("erasure left %s: %v", pk, out.Items)
+		}
 	}
 }
