@@ -33,21 +33,9 @@ func (s *Store) accountExists(userID string) types.TransactWriteItem {
 // InvitationsTo returns the invitations to email in every organisation:
 // the keys from InviteeIndex, then the items (BatchGetItem, 100 at a time).
 func (s *Store) InvitationsTo(ctx context.Context, email string) ([]invite.Invitation, error) {
-	var keys []key
-	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(IndexInvitee),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrInviteePK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(inviteePK(email))},
-	}, func(it map[string]types.AttributeValue) error {
-		var k key
-		if err := attributevalue.UnmarshalMap(it, &k); err != nil {
-			return err
-		}
-		keys = append(keys, k)
-		return nil
-	})
+	keys, err := s.inviteeKeys(ctx, email)
 	if err != nil {
-		return nil, fmt.Errorf("query invitations to an address: %w", err)
+		return nil, err
 	}
 	items, err := s.batchGetAll(ctx, keys)
 	if err != nil {
@@ -66,6 +54,28 @@ func (s *Store) InvitationsTo(ctx context.Context, email string) ([]invite.Invit
 		out = append(out, inv)
 	}
 	return out, nil
+}
+
+// inviteeKeys returns the keys of the invitations InviteeIndex finds by
+// email.
+func (s *Store) inviteeKeys(ctx context.Context, email string) ([]key, error) {
+	var keys []key
+	err := s.eachItem(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(IndexInvitee),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrInviteePK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(inviteePK(email))},
+	}, func(it map[string]types.AttributeValue) error {
+		var k key
+		if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query invitations to an address: %w", err)
+	}
+	return keys, nil
 }
 
 // eachItem runs a query to its last page, handing each item to each.

@@ -386,3 +386,30 @@ func TestExportCounterIsStoredByUserAndErased(t *testing.T) {
 		}
 	}
 }
+
+// Export and erasure after an email change reach the invitations sent to
+// the earlier address: nothing of them (names, phone, the address in an
+// invitation or an audit entry) is left.
+func TestEraseAfterEmailChangeLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := "kari@example.no"
+	userID, _, _, _ := kari(t, f, old)
+	f.changeEmail(t, userID, kariPassword, "kari.new@example.no")
+	svc := erasure.New(f.store, f.clock.Now)
+	svc.Hasher = f.svc.Hasher
+
+	doc, err := svc.Export(ctx, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Invitations) != 3 {
+		t.Errorf("export after an email change: %d invitations, want 3", len(doc.Invitations))
+	}
+	if err := svc.EraseSelf(ctx, userID, kariPassword, "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	if left := scanFor(t, f, "email:"+old, "INVITEE#"+old, "Nordmann", "+4791512345"); len(left) > 0 {
+		t.Errorf("erasure left %d items naming her:\n%s", len(left), strings.Join(left, "\n"))
+	}
+}

@@ -115,7 +115,9 @@
 //	confirm an email change         GetItem EMAILCHANGE -> GetItem PROFILE; Query GSI1 USER#<user>; TransactWriteItems:
 //	                                delete EMAILCHANGE (if unexpired), put the new EMAIL guard (if absent: one account
 //	                                wins an address), delete the old (if the user's), PROFILE email (if the old and
-//	                                the password hash as read), each MEMBER's copy
+//	                                the password hash as read), each MEMBER's copy; then, best effort, Query
+//	                                InviteeIndex INVITEE#<old> -> UpdateItem each INVITE SET InviteePK INVITEE#<new>
+//	                                if it still has the old (its email stays the address it was sent to)
 //	leave an organisation (own)     BatchGetItem META + MEMBER; TransactWriteItems as removing a member
 //	cursors' and report links' key  GetItem CURSORKEY; when absent PutItem if absent -> GetItem (at cold start:
 //	                                invite, imports, ingest)

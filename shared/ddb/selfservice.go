@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/account"
@@ -192,4 +193,27 @@ func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.Emai
 		return fault.New(fault.Conflict, "another account has this email address now")
 	}
 	return err
+}
+
+// MoveInvitations gives every invitation found by from in InviteeIndex the
+// index key of to, if it still has from's (one UpdateItem each), so that
+// export and erasure find it by the person's current address. The
+// invitation's email stays the address it was sent to.
+func (s *Store) MoveInvitations(ctx context.Context, from, to string) error {
+	keys, err := s.inviteeKeys(ctx, from)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k.av(),
+			UpdateExpression:          aws.String("SET #ipk = :to"),
+			ConditionExpression:       aws.String("#ipk = :from"),
+			ExpressionAttributeNames:  map[string]string{"#ipk": attrInviteePK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":to": str(inviteePK(to)), ":from": str(inviteePK(from))},
+		})
+		if err != nil && !isConditionFailed(err) { // deleted or moved meanwhile: nothing to do
+			return fmt.Errorf("move invitation %s: %w", k.SK, err)
+		}
+	}
+	return nil
 }

@@ -321,3 +321,50 @@ func TestEmailChangeQuotaAgainstDynamoDBLocal(t *testing.T) {
 		t.Fatalf("6th change in a day: %v", err)
 	}
 }
+
+// changeEmail changes userID's address to to through self-service.
+func (f fixture) changeEmail(t *testing.T, userID, password, to string) {
+	t.Helper()
+	ctx := context.Background()
+	mail := &changeLinks{byTo: map[string]string{}, notice: map[string]int{}}
+	self := f.self(mail)
+	if err := self.StartEmailChange(ctx, userID, "203.0.113.9", "https://app.example",
+		selfservice.EmailChangeRequest{NewEmail: to, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	tok, ok := strings.CutPrefix(mail.byTo[to], "https://app.example/email-change#token=")
+	if !ok {
+		t.Fatalf("no link to %s", to)
+	}
+	if err := self.ConfirmEmailChange(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A confirmed email change takes the invitations to the old address
+// along (accepted and pending): they are found by the new one, and keep
+// the address they were sent to.
+func TestEmailChangeMovesInviteeIndexAgainstDynamoDBLocal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	userID, _, _, _ := kari(t, f, "kari@example.no")
+	f.changeEmail(t, userID, kariPassword, "kari.new@example.no")
+
+	moved, err := f.store.InvitationsTo(ctx, "kari.new@example.no")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[invite.Status]int{}
+	for _, inv := range moved {
+		statuses[inv.Status]++
+		if inv.Email != "kari@example.no" {
+			t.Errorf("the invitation's address was rewritten: %s", inv.Email)
+		}
+	}
+	if len(moved) != 3 || statuses[invite.Accepted] != 2 || statuses[invite.Pending] != 1 {
+		t.Errorf("invitations found by the new address: %d (%v), want 2 accepted and 1 pending", len(moved), statuses)
+	}
+	if left, err := f.store.InvitationsTo(ctx, "kari@example.no"); err != nil || len(left) != 0 {
+		t.Errorf("invitations still found by the old address: %d %v", len(left), err)
+	}
+}

@@ -365,8 +365,16 @@ func (s *Service) erase(ctx context.Context, a account.Account, actorID, actorOr
 	// An expired invitation waits in its admin's digest (with the address
 	// and names) until the admin is emailed.
 	for _, orgID := range orgs {
-		if err := s.Store.EraseDigestEntries(ctx, orgID, a.Email); err != nil {
-			return err
+		addresses := []string{a.Email}
+		for _, inv := range erased {
+			if inv.OrgID == orgID {
+				addresses = appendNew(addresses, inv.Email) // an earlier address of the person's
+			}
+		}
+		for _, email := range addresses {
+			if err := s.Store.EraseDigestEntries(ctx, orgID, email); err != nil {
+				return err
+			}
 		}
 	}
 	if s.Sessions != nil {
@@ -415,7 +423,9 @@ func about(a account.Account, invs []invite.Invitation, pseudonym string) audit.
 	for _, inv := range invs {
 		p.IDs = append(p.IDs, inv.ID)
 		p.Names = append(p.Names, inv.FirstName, inv.LastName)
-		p.Identifying = append(p.Identifying, inv.Phone)
+		// inv.Email: the address it was sent to, an earlier one of the
+		// person's after an email change.
+		p.Identifying = append(p.Identifying, inv.Phone, inv.Email)
 	}
 	return p
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -237,6 +238,11 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) error {
 			return errUnknownEmailChange
 		}
 		return err
+	}
+	// After the change, best effort: an invitation left under the old
+	// address is missed by export and erasure, but the change stands.
+	if err := s.Store.MoveInvitations(ctx, c.OldEmail, c.NewEmail); err != nil {
+		slog.ErrorContext(ctx, "move invitations to the new address", "userId", c.UserID, "error", err)
 	}
 	return s.revoke(ctx, c.UserID, "")
 }

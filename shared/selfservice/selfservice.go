@@ -40,6 +40,10 @@ type Store interface {
 	// c.OldEmail and the password hash passwordHash (else NotFound) and no
 	// account has the new one (else Conflict).
 	ChangeEmail(ctx context.Context, hash string, c EmailChange, passwordHash string, ms []org.Member, at time.Time) error
+	// MoveInvitations makes the invitations sent to from found by to, as
+	// export and erasure look for them (each keeps the address it was sent
+	// to).
+	MoveInvitations(ctx context.Context, from, to string) error
 	// Take counts one use of q if fewer than limit were counted in the
 	// window; else it returns how long until the window ends.
 	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)

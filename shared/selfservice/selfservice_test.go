@@ -2,6 +2,7 @@ package selfservice
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ type memStore struct {
 	removed  []org.Member
 	quotas   map[quota.Name]int
 	limits   map[quota.Name]int // the limits Take was given
+	moved    []string           // from->to of each MoveInvitations
+	moveErr  error
 }
 
 func (m *memStore) Account(_ context.Context, userID string) (*account.Account, error) {
@@ -98,6 +101,10 @@ func (m *memStore) ChangeEmail(_ context.Context, hash string, c EmailChange, pa
 	delete(m.changes, hash)
 	m.accounts[c.UserID].Email = c.NewEmail
 	return m.UpdateProfile(context.Background(), *m.accounts[c.UserID], ms)
+}
+func (m *memStore) MoveInvitations(_ context.Context, from, to string) error {
+	m.moved = append(m.moved, from+"->"+to)
+	return m.moveErr
 }
 func (m *memStore) Take(_ context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error) {
 	m.limits[q] = limit
@@ -313,8 +320,14 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("expired: %v", err)
 	}
 	s.Now = func() time.Time { return now.Add(time.Hour) }
+	// Moving the invitations is best effort: its failure is logged, and the
+	// change stands.
+	store.moveErr = errors.New("throttled")
 	if err := s.ConfirmEmailChange(ctx, token); err != nil {
 		t.Fatal(err)
+	}
+	if strings.Join(store.moved, ";") != "kari@example.no->kari@example.com" {
+		t.Fatalf("invitations moved %v", store.moved)
 	}
 	if store.accounts["u1"].Email != "kari@example.com" || store.members[0].Email != "kari@example.com" || store.members[1].Email != "kari@example.com" ||
 		store.members[2].Email != "ola@example.no" {
