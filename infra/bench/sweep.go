@@ -15,6 +15,7 @@ import (
 	"onboarding/infra/local"
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
+	"onboarding/shared/opaque"
 )
 
 // sweep measures one run of the real sweep binary over a table of 100,000
@@ -49,7 +50,7 @@ func (b *bench) sweep() error {
 	now := time.Now().UTC().Truncate(time.Second)
 	invs := make([]invite.Invitation, 0, pending)
 	for i := range pending {
-		_, hash, _ := invite.NewToken()
+		_, hash, _ := opaque.New()
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: b.orgID, OrgName: "Bench Org", Email: fmt.Sprintf("sweep-%06d-%s@example.no", i, b.run),
 			FirstName: "P", LastName: fmt.Sprint(i), Language: "nb", Role: "member", Units: []string{}, Attributes: map[string]string{},

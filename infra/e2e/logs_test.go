@@ -17,6 +17,7 @@ import (
 	"onboarding/infra/testenv"
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
+	"onboarding/shared/opaque"
 )
 
 // When AWS refuses (DynamoDB throttles, a guard's condition fails, an SDK
@@ -161,7 +162,7 @@ func TestFailuresLeakNothingToLogs(t *testing.T) {
 	}
 	mustStatus(t, admin.Call("GET", "/me", nil, &me), 200)
 	now := time.Now().UTC().Truncate(time.Second)
-	_, hash, _ := invite.NewToken()
+	_, hash, _ := opaque.New()
 	remindAt := now.Add(-time.Minute)
 	due := invite.Invitation{
 		ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Leak Care " + id, Email: email("w7"), Phone: "+4791512347",

@@ -11,6 +11,7 @@ import (
 	"onboarding/infra/testenv"
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
+	"onboarding/shared/opaque"
 )
 
 // The sweep binary under the runner: invitations past their expiry expire,
@@ -33,7 +34,7 @@ func TestSweepThroughRunner(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	var invs []invite.Invitation
 	for i := range 4 {
-		_, hash, _ := invite.NewToken()
+		_, hash, _ := opaque.New()
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Sweep Care " + id,
 			Email: fmt.Sprintf("p%d-%s@example.no", i, id), FirstName: "P", Language: "sv", Role: "member",

@@ -2,16 +2,13 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/quota"
 	"onboarding/shared/redact"
 )
@@ -111,31 +108,6 @@ type PasswordReset struct {
 // browsers never send: servers, proxies and link scanners do not see it.
 func ResetLink(baseURL, token string) string { return baseURL + "/reset#token=" + token }
 
-// newResetToken returns a fresh 256-bit token (base64url) and its hex SHA-256.
-func newResetToken() (token, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("read reset token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashResetToken(token), nil
-}
-
-func hashResetToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// validResetToken reports whether s could be a token at all (43 base64url
-// characters), so junk never reaches the store.
-func validResetToken(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
-}
-
 var errResetEmail = &fault.Error{Code: fault.Invalid, Message: "the request has invalid fields",
 	Fields: []fault.FieldError{{Field: "email", Code: string(fault.Invalid), Message: "give a valid email address"}}}
 
@@ -176,7 +148,7 @@ func (r *PasswordReset) Request(ctx context.Context, email, source, baseURL stri
 	if err != nil {
 		return fmt.Errorf("find account to reset: %w", err)
 	}
-	token, hash, err := newResetToken()
+	token, hash, err := opaque.New()
 	if err != nil {
 		return err
 	}
@@ -227,10 +199,10 @@ var errResetLinkOver = fault.New(fault.Gone, "this link is not valid any more: i
 // stranger who spent the address's failure budget does not lock the owner
 // out (other sources' throttles stay: a reset helps no guesser).
 func (r *PasswordReset) Confirm(ctx context.Context, token, password, source string) error {
-	if !validResetToken(token) {
+	if !opaque.Valid(token) {
 		return errResetLinkOver
 	}
-	hash := hashResetToken(token)
+	hash := opaque.Hash(token)
 	t, err := r.Store.ResetToken(ctx, hash)
 	if fault.CodeOf(err) == fault.NotFound {
 		return errResetLinkOver

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 )
 
 // Session lifetimes unless the template sets others: a session unused for
@@ -108,7 +108,7 @@ func (s *Sessions) now() time.Time { return s.Now().UTC().Truncate(time.Second) 
 // the person's sessions used longest ago (see trim).
 func (s *Sessions) Start(ctx context.Context, userID, email, userAgent string) (Session, error) {
 	now := s.now()
-	secret, hash, err := newSecret()
+	secret, hash, err := opaque.New()
 	if err != nil {
 		return Session{}, err
 	}
@@ -186,7 +186,7 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Session, e
 		return Session{}, errSessionEnded
 	}
 	now := s.now()
-	presented := hashSecret(secret)
+	presented := opaque.Hash(secret)
 	switch {
 	case sameHash(presented, st.Hash):
 	case st.PrevHash != "" && sameHash(presented, st.PrevHash):
@@ -204,7 +204,7 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Session, e
 		return Session{}, errSessionEnded
 	}
 	next := *st
-	newSecret, newHash, err := newSecret()
+	newSecret, newHash, err := opaque.New()
 	if err != nil {
 		return Session{}, err
 	}
@@ -227,7 +227,7 @@ func (s *Sessions) SignOut(ctx context.Context, refreshToken string) error {
 	if !ok {
 		return nil
 	}
-	if _, err := s.Store.DeleteSession(ctx, userID, id, hashSecret(secret)); err != nil {
+	if _, err := s.Store.DeleteSession(ctx, userID, id, opaque.Hash(secret)); err != nil {
 		return fmt.Errorf("sign out: %w", err)
 	}
 	return nil
@@ -306,23 +306,6 @@ func parseRefreshToken(token string) (userID, id, secret string, ok bool) {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true
-}
-
-// newSecret returns 256 random bits (base64url) and their hash.
-func newSecret() (secret, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("read session secret: %w", err)
-	}
-	secret = base64.RawURLEncoding.EncodeToString(b)
-	return secret, hashSecret(secret), nil
-}
-
-// hashSecret is the hex SHA-256 of a secret: 256 random bits need no salt
-// or slow hash, and a leaked table yields no live token.
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
 }
 
 func sameHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

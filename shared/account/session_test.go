@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 )
 
 // memSessions is a SessionStore in memory. rotateFn, when set, answers
@@ -112,7 +113,7 @@ func TestRefreshRotates(t *testing.T) {
 		t.Fatalf("first: %+v", first)
 	}
 	stored := store.items["u1/"+id]
-	if stored.Hash != hashSecret(secret) || strings.Contains(stored.Hash, secret) || stored.UserAgent != "Firefox" {
+	if stored.Hash != opaque.Hash(secret) || strings.Contains(stored.Hash, secret) || stored.UserAgent != "Firefox" {
 		t.Fatalf("stored: %+v", stored)
 	}
 	*now = now.Add(time.Hour)

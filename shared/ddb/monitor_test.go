@@ -11,6 +11,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/monitor"
+	"onboarding/shared/opaque"
 	"onboarding/shared/phone"
 )
 
@@ -61,7 +62,7 @@ func TestAcceptedInvitationBringsItsProfile(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
-	token, hash, _ := invite.NewToken()
+	token, hash, _ := opaque.New()
 	now := f.clock.Now()
 	inv := invite.Invitation{ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Nordlys Care", Email: "kari@example.no",
 		FirstName: "Kari", Role: "member", Units: []string{}, Attributes: map[string]string{}, Status: invite.Pending,

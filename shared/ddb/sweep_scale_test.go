@@ -14,6 +14,7 @@ import (
 	"onboarding/infra/testenv"
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
+	"onboarding/shared/opaque"
 )
 
 // sesMailer sends through an SES v2 endpoint, trying once per email.
@@ -81,7 +82,7 @@ func TestSweepTenThousandPendingThreeHundredDue(t *testing.T) {
 	due, remind := map[string]bool{}, map[string]bool{}
 	for i := range 10000 {
 		by := inviters[i%3]
-		_, hash, _ := invite.NewToken()
+		_, hash, _ := opaque.New()
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: by.org, OrgName: "Org", Email: fmt.Sprintf("p%05d%s", i, suffix),
 			FirstName: "P", LastName: fmt.Sprint(i), Language: []string{"nb", "sv", "en"}[i%3], Role: "member",

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
+	"onboarding/shared/opaque"
 )
 
 func (l *links) SendReminder(_ context.Context, inv invite.Invitation, link string) error {
@@ -359,7 +360,7 @@ func seedDue(t *testing.T, f fixture, orgID, adminID, prefix string, n int, remi
 	now := f.clock.Now()
 	var invs []invite.Invitation
 	for i := range n {
-		_, hash, _ := invite.NewToken()
+		_, hash, _ := opaque.New()
 		exp := now.Add(2 * day)
 		remind := now.Add(-time.Hour)
 		if !reminderDue {

@@ -10,6 +10,7 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 )
 
@@ -38,10 +39,10 @@ var errUnknownToken = fault.New(fault.NotFound, "this invitation link is not val
 // same from outside), an accepted one Conflict, an expired one Gone. Expiry is
 // checked here, at use, whether or not a sweep has run.
 func (s *Service) usable(ctx context.Context, token string) (Invitation, error) {
-	if !validTokenShape(token) {
+	if !opaque.Valid(token) {
 		return Invitation{}, errUnknownToken
 	}
-	hash := HashToken(token)
+	hash := opaque.Hash(token)
 	inv, err := s.Store.InvitationByToken(ctx, hash)
 	if fault.CodeOf(err) == fault.NotFound {
 		return Invitation{}, errUnknownToken

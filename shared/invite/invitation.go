@@ -6,8 +6,6 @@ package invite
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"onboarding/shared/monitor"
@@ -143,35 +141,6 @@ func remindAt(o org.Organisation, expiresAt, now time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// NewToken returns a fresh 256-bit token (base64url, 43 characters) and the
-// hash under which it is stored.
-func NewToken() (token, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("read token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token), nil
-}
-
-// HashToken returns the hex SHA-256 of a token. A 256-bit random token needs
-// no salt or slow hash: it cannot be guessed, only stolen, and the hash keeps
-// a leaked table from yielding live links.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// validTokenShape reports whether s could be a token at all, so junk never
-// reaches the store.
-func validTokenShape(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
 }
 
 // NewSortableID returns an identifier that sorts by creation time: 48 bits

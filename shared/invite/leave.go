@@ -7,6 +7,7 @@ import (
 
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 )
 
 // LeaveLifetime is how long the leave link of an "added" email works. The
@@ -41,7 +42,7 @@ func LeaveLink(appURL, token string) string {
 // token, valid for LeaveLifetime from now, and returns it; only its hash is
 // kept.
 func (inv *Invitation) newLeaveToken(now time.Time) (string, error) {
-	token, hash, err := NewToken()
+	token, hash, err := opaque.New()
 	if err != nil {
 		return "", err
 	}
@@ -59,10 +60,10 @@ var errUnknownLeaveToken = fault.New(fault.NotFound, "this link is not valid (an
 // one is Gone; the organisation's last org-wide admin cannot leave (Conflict,
 // and the token stays).
 func (s *Service) Leave(ctx context.Context, token string) (Left, error) {
-	if !validTokenShape(token) {
+	if !opaque.Valid(token) {
 		return Left{}, errUnknownLeaveToken
 	}
-	hash := HashToken(token)
+	hash := opaque.Hash(token)
 	t, err := s.Store.LeaveToken(ctx, hash)
 	if fault.CodeOf(err) == fault.NotFound {
 		return Left{}, errUnknownLeaveToken

@@ -9,6 +9,7 @@ import (
 	"onboarding/shared/access"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 )
 
@@ -175,7 +176,7 @@ func (s *Service) Resend(ctx context.Context, userID, orgID, id string) (Invitat
 	if err != nil {
 		return Invitation{}, err
 	}
-	token, hash, err := NewToken()
+	token, hash, err := opaque.New()
 	if err != nil {
 		release()
 		return Invitation{}, err

@@ -13,6 +13,7 @@ import (
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/monitor"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 )
 
@@ -237,7 +238,7 @@ func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID str
 		inv.InvitedBy, inv.InviterName, inv.Profile = actor.UserID, name, en.Profile
 		// The token is never sent: the sweep sends one of its own with the
 		// queued email.
-		_, hash, err := NewToken()
+		_, hash, err := opaque.New()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -399,7 +400,7 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 // leaves the invitation pending with deliveryStatus "failed" (the sweep
 // retries it), so nothing is lost.
 func (s *Service) create(ctx context.Context, o org.Organisation, inv Invitation, queue bool) (Invitation, error) {
-	token, hash, err := NewToken()
+	token, hash, err := opaque.New()
 	if err != nil {
 		return Invitation{}, err
 	}

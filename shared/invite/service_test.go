@@ -10,6 +10,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 )
 
@@ -186,7 +187,7 @@ func TestInviteDecisions(t *testing.T) {
 				t.Fatalf("expires %v", inv.ExpiresAt)
 			}
 			token := strings.TrimPrefix(link, "https://join.example/accept#token=")
-			if len(token) != 43 || HashToken(token) != created.TokenHash || strings.Contains(created.TokenHash, token) {
+			if len(token) != 43 || opaque.Hash(token) != created.TokenHash || strings.Contains(created.TokenHash, token) {
 				t.Fatalf("link %q / hash %q", link, created.TokenHash)
 			}
 		})
@@ -218,7 +219,7 @@ func TestMailFailureKeepsInvitation(t *testing.T) {
 }
 
 func TestUsableStates(t *testing.T) {
-	token, hash, _ := NewToken()
+	token, hash, _ := opaque.New()
 	base := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
 	cases := []struct {
 		name  string
@@ -248,7 +249,7 @@ func TestUsableStates(t *testing.T) {
 }
 
 func TestAcceptValidation(t *testing.T) {
-	token, hash, _ := NewToken()
+	token, hash, _ := opaque.New()
 	inv := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
 	hasher := account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
 	existingHash, _ := hasher.Hash("existing account secret")
@@ -324,7 +325,7 @@ func (f guessesFunc) Reserve(ctx context.Context, email, source string) (func(co
 // Accepting with an existing account's password reserves a guess first, as
 // sign-in does; a new account's password is no guess.
 func TestAcceptThrottlesExistingAccountPassword(t *testing.T) {
-	token, hash, _ := NewToken()
+	token, hash, _ := opaque.New()
 	inv := Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: Pending, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}
 	hasher := account.Hasher{Params: account.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
 	existingHash, _ := hasher.Hash("existing account secret")
@@ -411,14 +412,14 @@ func TestAddedMemberHoldsOnlyWhatTheInviterGave(t *testing.T) {
 	// The email's leave link: a 256-bit token, stored only as its hash, for
 	// this membership and no later one, for 30 days.
 	token, ok := strings.CutPrefix(leaveLink, "https://join.example/leave#token=")
-	if !ok || len(token) != 43 || stored.LeaveTokenHash != HashToken(token) || added.InvitationID != stored.ID ||
+	if !ok || len(token) != 43 || stored.LeaveTokenHash != opaque.Hash(token) || added.InvitationID != stored.ID ||
 		stored.LeaveExpiresAt == nil || !stored.LeaveExpiresAt.Equal(now.Add(30*24*time.Hour)) {
 		t.Fatalf("leave link %q, invitation %+v, member %+v", leaveLink, stored, added)
 	}
 }
 
 func TestLeave(t *testing.T) {
-	token, hash, _ := NewToken()
+	token, hash, _ := opaque.New()
 	lt := LeaveToken{OrgID: "o1", UserID: "u9", InvitationID: "i1", ExpiresAt: now.Add(time.Hour)}
 	member := &org.Member{UserID: "u9", OrgID: "o1", Email: "kari@example.no", Role: "member", Units: []string{"north"}, InvitationID: "i1"}
 	cases := []struct {

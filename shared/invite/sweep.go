@@ -12,6 +12,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 )
 
@@ -417,9 +418,9 @@ func (r *sweepRun) mail(ctx context.Context, inv Invitation, kind string, now ti
 	var err error
 	switch kind {
 	case MailInvitation:
-		token, claimed.TokenHash, err = NewToken()
+		token, claimed.TokenHash, err = opaque.New()
 	case MailReminder:
-		token, claimed.ReminderTokenHash, err = NewToken()
+		token, claimed.ReminderTokenHash, err = opaque.New()
 		claimed.RemindedAt = &now
 	case MailAdded:
 		// A new leave link: the one in the email that failed never arrived.

@@ -2,10 +2,8 @@ package selfservice
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/quota"
 )
 
@@ -72,30 +71,6 @@ func EmailChangeLink(appURL, token string) string {
 	return appURL + "/email-change#token=" + token
 }
 
-// newToken returns a 256-bit token and its SHA-256 hash (hex).
-func newToken() (token, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("read token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token), nil
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// validTokenShape keeps junk from reaching the store.
-func validTokenShape(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
-}
-
 // StartEmailChange checks the caller's password (throttled like sign-in)
 // and the new address, stores the change and emails a link to the new
 // address; the old address is told. It says nothing of whether the new
@@ -144,7 +119,7 @@ func (s *Service) StartEmailChange(ctx context.Context, userID, source, requestU
 	if err != nil {
 		return fmt.Errorf("find account: %w", err)
 	}
-	token, hash, err := newToken()
+	token, hash, err := opaque.New()
 	if err != nil {
 		return err
 	}
@@ -196,10 +171,10 @@ var errUnknownEmailChange = fault.New(fault.NotFound, "this link is not valid (a
 // started is cancelled (Gone). Then every session of the account ends: the
 // devices signed in under the old address sign in again with the new one.
 func (s *Service) ConfirmEmailChange(ctx context.Context, token string) error {
-	if !validTokenShape(token) {
+	if !opaque.Valid(token) {
 		return errUnknownEmailChange
 	}
-	hash := hashToken(token)
+	hash := opaque.Hash(token)
 	c, err := s.Store.EmailChange(ctx, hash)
 	if fault.CodeOf(err) == fault.NotFound {
 		return errUnknownEmailChange

@@ -10,6 +10,7 @@ import (
 	"onboarding/shared/account"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
+	"onboarding/shared/opaque"
 	"onboarding/shared/org"
 	"onboarding/shared/phone"
 	"onboarding/shared/quota"
@@ -294,10 +295,10 @@ func TestEmailChange(t *testing.T) {
 		t.Fatalf("sent %v", mail.sent)
 	}
 	token, ok := strings.CutPrefix(mail.sent[0].body, "https://app.example/email-change#token=")
-	if !ok || !validTokenShape(token) {
+	if !ok || !opaque.Valid(token) {
 		t.Fatalf("link %q", mail.sent[0].body)
 	}
-	c, stored := store.changes[hashToken(token)]
+	c, stored := store.changes[opaque.Hash(token)]
 	if !stored || len(store.changes) != 1 || c.NewEmail != "kari@example.com" || c.OldEmail != "kari@example.no" || !c.ExpiresAt.Equal(now.Add(24*time.Hour)) ||
 		c.PasswordFingerprint != passwordFingerprint(store.accounts["u1"].PasswordHash) || strings.Contains(c.PasswordFingerprint, store.accounts["u1"].PasswordHash) {
 		t.Fatalf("stored %v (only the token's hash is a key)", store.changes)

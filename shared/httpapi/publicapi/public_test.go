@@ -14,6 +14,7 @@ import (
 	"onboarding/shared/httpapi"
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
+	"onboarding/shared/opaque"
 )
 
 // lockedThrottles is a sign-in store whose every throttle is waiting; it
@@ -54,7 +55,7 @@ func (r *refuseGuesses) Reserve(_ context.Context, _, source string) (func(conte
 // Both routes that check a password throttle by the caller's IP from the
 // request context (never from the body), and a refusal is 429 + Retry-After.
 func TestPasswordRoutesThrottleBySourceIP(t *testing.T) {
-	token, hash, _ := invite.NewToken()
+	token, hash, _ := opaque.New()
 	store := &lockedThrottles{}
 	guesses := &refuseGuesses{}
 	inv := invite.Invitation{ID: "i1", OrgID: "o1", Email: "k@example.no", Role: "member", Status: invite.Pending,
