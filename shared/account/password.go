@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
@@ -118,4 +119,36 @@ func WrongPassword(field string) error {
 	e := fault.New(fault.Invalid, "the request has invalid fields")
 	e.Fields = []fault.FieldError{{Field: field, Code: "wrong", Message: "the password is wrong"}}
 	return e
+}
+
+// GuessReserver reserves a password guess before the password is checked
+// (*Guesses): a refused reservation is a 429, a wrong password keeps its
+// guess counted, and a right one gives it back (succeeded).
+type GuessReserver interface {
+	Reserve(ctx context.Context, email, source string) (succeeded func(context.Context) error, err error)
+}
+
+// CheckAgain checks the password a signed-in person gives again (to change
+// it or the email address, or to erase the account), from source, under
+// the sign-in throttle g (nil: none): a stolen access token must not turn
+// into a guessing oracle. A wrong password is WrongPassword(field).
+func CheckAgain(ctx context.Context, h Hasher, g GuessReserver, a *Account, password, source, field string) error {
+	if password == "" || len(password) > 4*MaxPasswordLen {
+		return WrongPassword(field)
+	}
+	succeeded := func(context.Context) error { return nil }
+	if g != nil {
+		var err error
+		if succeeded, err = g.Reserve(ctx, a.Email, source); err != nil {
+			return err
+		}
+	}
+	ok, err := h.Verify(a.PasswordHash, password)
+	if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		return WrongPassword(field) // the reserved guess stays counted
+	}
+	return succeeded(ctx)
 }

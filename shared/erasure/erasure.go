@@ -59,13 +59,6 @@ type Store interface {
 	EraseAccount(ctx context.Context, a account.Account, orgIDs []string) error
 }
 
-// Guesses throttles password guesses (account.Guesses): DELETE /me asks for
-// the password again, and a stolen access token must not turn into a
-// guessing oracle.
-type Guesses interface {
-	Reserve(ctx context.Context, email, source string) (succeeded func(context.Context) error, err error)
-}
-
 // Quotas counts uses of a budget (account.GuessStore's Take): Take counts
 // one use if fewer than limit were counted in the window that holds now,
 // else returns how long until it ends.
@@ -89,7 +82,7 @@ type Service struct {
 	// under USER#<user>.
 	Sessions account.SessionRevoker
 	Hasher   account.Hasher
-	Guesses  Guesses
+	Guesses  account.GuessReserver
 	Now      func() time.Time
 }
 
@@ -196,11 +189,6 @@ func (s *Service) account(ctx context.Context, userID string) (*account.Account,
 	return a, nil
 }
 
-// errWrongPassword is a 422 naming the field, as the other routes that ask
-// for the password again answer: a 401 on a signed-in route would tell a
-// client to refresh its token and retry, spending a guess each time.
-var errWrongPassword = account.WrongPassword("password")
-
 // EraseSelf erases the caller's account once they have given its password
 // again, from source (their IP), throttled as sign-in is.
 func (s *Service) EraseSelf(ctx context.Context, userID, password, source string) error {
@@ -208,21 +196,7 @@ func (s *Service) EraseSelf(ctx context.Context, userID, password, source string
 	if err != nil {
 		return err
 	}
-	if password == "" || len(password) > 4*account.MaxPasswordLen {
-		return errWrongPassword
-	}
-	succeeded, err := s.Guesses.Reserve(ctx, a.Email, source)
-	if err != nil {
-		return err
-	}
-	ok, err := s.Hasher.Verify(a.PasswordHash, password)
-	if err != nil {
-		return fmt.Errorf("verify password: %w", err)
-	}
-	if !ok {
-		return errWrongPassword // the reserved guess stays counted
-	}
-	if err := succeeded(ctx); err != nil {
+	if err := account.CheckAgain(ctx, s.Hasher, s.Guesses, a, password, source, "password"); err != nil {
 		return err
 	}
 	return s.erase(ctx, *a, "", "")

@@ -186,24 +186,11 @@ func (s *Service) phoneRegion(ctx context.Context, userID string, ms []org.Membe
 // checkPassword checks the caller's current password under the sign-in
 // throttle and budgets of their address, as sign-in and accept do.
 func (s *Service) checkPassword(ctx context.Context, a *account.Account, password, source, field string) error {
-	if password == "" || len(password) > 4*account.MaxPasswordLen {
-		return account.WrongPassword(field)
+	var g account.GuessReserver
+	if s.Guesses != nil { // a nil *Guesses in an interface would not be nil
+		g = s.Guesses
 	}
-	succeeded := func(context.Context) error { return nil }
-	if s.Guesses != nil {
-		var err error
-		if succeeded, err = s.Guesses.Reserve(ctx, a.Email, source); err != nil {
-			return err
-		}
-	}
-	ok, err := s.Hasher.Verify(a.PasswordHash, password)
-	if err != nil {
-		return fmt.Errorf("verify password: %w", err)
-	}
-	if !ok {
-		return account.WrongPassword(field) // the reserved guess stays counted
-	}
-	return succeeded(ctx)
+	return account.CheckAgain(ctx, s.Hasher, g, a, password, source, field)
 }
 
 // PasswordChange is a POST /me/password body.
