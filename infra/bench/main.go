@@ -112,25 +112,8 @@ func run() error {
 		return nil
 	}
 
-	// The stack, with DynamoDB requests counted on their way to DynamoDB Local.
-	counter, err := newRequestCounter(env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go http.Serve(ln, counter)
 	table := "bench-" + fmt.Sprint(time.Now().Unix())
-	stack, err := local.Start(context.Background(), local.Config{
-		Template: "template.yaml", BuildDir: host, StateDir: filepath.Join(tmp, "state"),
-		Table: table, Bucket: "bench", NoStream: true,
-		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
-		DynamoDBEndpoint: "http://" + ln.Addr().String(), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
-		KMSEndpoint:    env("KMS_ENDPOINT", "http://127.0.0.1:8010"),
-		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,
-	})
+	stack, counter, err := countedStack(host, filepath.Join(tmp, "state"), table, "bench")
 	if err != nil {
 		return err
 	}
@@ -696,4 +679,27 @@ func deleteTable(name string) {
 		o.BaseEndpoint = aws.String(env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))
 	})
 	client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name})
+}
+
+// countedStack starts the runner on table and bucket with the DynamoDB
+// requests counted on their way to DynamoDB Local.
+func countedStack(host, stateDir, table, bucket string) (*local.Stack, *requestCounter, error) {
+	counter, err := newRequestCounter(env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	go http.Serve(ln, counter)
+	stack, err := local.Start(context.Background(), local.Config{
+		Template: "template.yaml", BuildDir: host, StateDir: stateDir,
+		Table: table, Bucket: bucket, NoStream: true,
+		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
+		DynamoDBEndpoint: "http://" + ln.Addr().String(), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
+		KMSEndpoint:    env("KMS_ENDPOINT", "http://127.0.0.1:8010"),
+		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,
+	})
+	return stack, counter, err
 }

@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,32 +11,14 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"onboarding/infra/local"
 )
 
 // sessionsOnly (BENCH_ONLY=sessions) runs the Sessions section alone, on a
 // stack of its own with DynamoDB requests counted, and writes
 // build/bench-sessions.md.
 func sessionsOnly(host, tmp string) error {
-	counter, err := newRequestCounter(env("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go http.Serve(ln, counter)
 	table := "bench-sessions-" + fmt.Sprint(time.Now().Unix())
-	stack, err := local.Start(context.Background(), local.Config{
-		Template: "template.yaml", BuildDir: host, StateDir: filepath.Join(tmp, "state-sessions"),
-		Table: table, Bucket: "bench-sessions", NoStream: true,
-		APIAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", S3Addr: "127.0.0.1:0",
-		DynamoDBEndpoint: "http://" + ln.Addr().String(), SESEndpoint: env("SES_ENDPOINT", "http://127.0.0.1:8005"),
-		KMSEndpoint:    env("KMS_ENDPOINT", "http://127.0.0.1:8010"),
-		MaxConcurrency: 8, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FunctionOutput: io.Discard,
-	})
+	stack, counter, err := countedStack(host, filepath.Join(tmp, "state-sessions"), table, "bench-sessions")
 	if err != nil {
 		return err
 	}
