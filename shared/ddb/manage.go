@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"onboarding/shared/access"
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
@@ -35,6 +36,7 @@ func (s *Store) Actor(ctx context.Context, orgID, userID string) (org.Organisati
 	if err := attributevalue.UnmarshalMap(meta, &o); err != nil {
 		return o, nil, fmt.Errorf("unmarshal organisation: %w", err)
 	}
+	o.Roles = access.Upgrade(o.Roles)
 	it, ok := items[orgPK(orgID)+"|"+memberSK(userID)]
 	if !ok {
 		return o, nil, nil

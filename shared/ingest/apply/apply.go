@@ -89,13 +89,9 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 		byName[org.NameKey(u.Name)] = u.ID
 		byName[u.ID] = u.ID
 	}
-	roles := map[string]string{}
-	for _, r := range o.Roles {
-		roles[strings.ToLower(r.Name)] = r.Name
-	}
 	s.Rules = roster.Rules{
 		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: access.Member,
-		Role: func(n string) (string, bool) { r, ok := roles[strings.ToLower(strings.TrimSpace(n))]; return r, ok },
+		Role: o.Roles.Resolve,
 		Unit: func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
 		// Members are the lone workers the monitoring partner watches over.
 		Monitored: func(role string) bool { return role == access.Member },
