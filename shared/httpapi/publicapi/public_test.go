@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/httpapi/publicapi"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // lockedThrottles is a sign-in store whose every throttle is waiting; it
@@ -30,7 +31,7 @@ func (l *lockedThrottles) SignInThrottle(_ context.Context, _, source string) (a
 }
 
 // openInvitation is an invite store with one pending invitation, to an
-// email that has an account.
+// email that has an account, of an organisation without terms of its own.
 type openInvitation struct {
 	invite.Store // calls beyond these two are not expected
 	inv          invite.Invitation
@@ -41,6 +42,10 @@ func (o openInvitation) InvitationByToken(context.Context, string) (invite.Invit
 }
 func (o openInvitation) AccountByEmail(context.Context, string) (*account.Account, error) {
 	return &account.Account{UserID: "u1", Email: o.inv.Email, PasswordHash: "x"}, nil
+}
+
+func (o openInvitation) Actor(_ context.Context, orgID, _ string) (org.Organisation, *org.Member, error) {
+	return org.Organisation{ID: orgID}, nil, nil
 }
 
 type refuseGuesses struct{ source string }
