@@ -31,6 +31,7 @@ const (
 	PartnerDeleted     = "partner.deleted"
 	PartnerRedelivered = "partner.redelivered"
 	PartnerRosterSent  = "partner.roster_requested"
+	TermsAccepted      = "terms.accepted"
 )
 
 // System is the actor of what the service does by itself (provisioning,

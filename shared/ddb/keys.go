@@ -184,6 +184,11 @@
 //	(operator only)                 no request path: parallel segments, filtered (SK begins_with INVITE#, type
 //	                                invitation, no InviteePK), keys and email projected -> UpdateItem INVITE SET
 //	                                InviteePK if it exists, still lacks it, and has the email read
+//	own terms on GET /me            Query GSI1 USER#<user>; per membership BatchGetItem META (+ MEMBER): the
+//	                                organisation's terms version against the one the MEMBER accepted
+//	consent to terms (/me/consent)  BatchGetItem META + MEMBER; TransactWriteItems: UpdateItem MEMBER termsVersion,
+//	                                termsAcceptedAt (if it exists) + ConditionCheck META (its terms version is the
+//	                                one accepted) + audit entry
 package ddb
 
 import (

@@ -42,6 +42,9 @@ type Error struct {
 	// Extra holds safe, caller-facing details (for example the id of the
 	// invitation a conflict is about).
 	Extra map[string]any
+	// Language is the language Message and the fields' messages are in,
+	// when the caller's was chosen (the answer's Content-Language).
+	Language string
 }
 
 func (e *Error) Error() string {

@@ -64,6 +64,9 @@ func problemResponse(err error, requestID string) events.APIGatewayV2HTTPRespons
 	if status == http.StatusUnauthorized {
 		headers["WWW-Authenticate"] = `Bearer realm="onboarding"`
 	}
+	if e.Language != "" {
+		headers["Content-Language"] = e.Language
+	}
 	if e.RetryAfter > 0 {
 		headers["Retry-After"] = strconv.Itoa(int(e.RetryAfter.Seconds() + 0.999))
 	}

@@ -28,8 +28,11 @@ type Preview struct {
 	Language      string    `json:"language"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 	AccountExists bool      `json:"accountExists"`
-	// TermsVersion is the version accept requires ("" when any is taken).
+	// TermsVersion is the version accept requires ("" when any is taken):
+	// the organisation's own when it has terms, else the deployment's.
 	TermsVersion string `json:"termsVersion"`
+	// TermsURL is the organisation's terms ("" when it has none of its own).
+	TermsURL string `json:"termsUrl"`
 }
 
 var errUnknownToken = fault.New(fault.NotFound, "this invitation link is not valid; ask for a new invitation")
@@ -75,13 +78,38 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	if err != nil {
 		return Preview{}, fmt.Errorf("find account: %w", err)
 	}
+	terms, err := s.terms(ctx, inv.OrgID)
+	if err != nil {
+		return Preview{}, err
+	}
 	return Preview{
 		OrgID: inv.OrgID, OrgName: inv.OrgName, InviterName: inv.InviterName,
 		Email: inv.Email, FirstName: inv.FirstName, LastName: inv.LastName,
 		Salutation: inv.Salutation, Phone: inv.Phone, Role: inv.Role,
 		Language: inv.Language, ExpiresAt: inv.ExpiresAt, AccountExists: acct != nil,
-		TermsVersion: s.TermsVersion,
+		TermsVersion: terms.version, TermsURL: terms.url,
 	}, nil
+}
+
+// terms are the terms an invitee of an organisation accepts.
+type terms struct {
+	url, version string
+	// own is set when they are the organisation's (recorded on the
+	// membership), not the deployment's.
+	own bool
+}
+
+// terms returns the organisation's terms when it has its own, else the
+// deployment's (no URL; "" when any version is taken).
+func (s *Service) terms(ctx context.Context, orgID string) (terms, error) {
+	o, _, err := s.Store.Actor(ctx, orgID, "")
+	if err != nil {
+		return terms{}, fmt.Errorf("load organisation %s: %w", orgID, err)
+	}
+	if v := o.Settings.TermsVersion; v != "" {
+		return terms{url: o.Settings.TermsURL, version: v, own: true}, nil
+	}
+	return terms{version: s.TermsVersion}, nil
 }
 
 // AcceptRequest is what the invitee sends to accept.
@@ -117,6 +145,10 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	if err != nil {
 		return Joined{}, fmt.Errorf("find account: %w", err)
 	}
+	terms, err := s.terms(ctx, inv.OrgID)
+	if err != nil {
+		return Joined{}, err
+	}
 
 	var errs fault.Fields
 	first, err := clean.Name(req.FirstName, maxNameLen, true)
@@ -143,7 +175,7 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 	switch {
 	case version == "":
 		errs.Add("termsVersion", "required", "required")
-	case s.TermsVersion != "" && version != s.TermsVersion:
+	case terms.version != "" && version != terms.version:
 		errs.Add("termsVersion", "stale", "these terms have been replaced; reload the page")
 	}
 	if err := errs.Err(); err != nil {
@@ -187,8 +219,14 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 		FirstName: first, LastName: last, Phone: inv.Phone,
 		Role: inv.Role, Units: inv.Units, JoinedAt: now, InvitationID: inv.ID,
 	}
+	after := map[string]any{"status": Accepted, "userId": a.Account.UserID, "role": inv.Role, "units": inv.Units}
+	if terms.own {
+		// Per organisation: accepting here is no consent to another's terms.
+		a.Member.TermsVersion, a.Member.TermsAcceptedAt = version, &now
+		after["termsVersion"] = version
+	}
 	a.Audit = audit.New(inv.OrgID, a.Account.UserID, audit.InvitationAccepted, "invitation", inv.ID, now).
-		Changed(map[string]any{"status": Pending}, map[string]any{"status": Accepted, "userId": a.Account.UserID, "role": inv.Role, "units": inv.Units})
+		Changed(map[string]any{"status": Pending}, after)
 	if err := s.Store.Accept(ctx, a); err != nil {
 		if fault.CodeOf(err) == fault.Conflict {
 			return Joined{}, fault.New(fault.Conflict, "this invitation has already been used")

@@ -68,6 +68,10 @@ func (f *fakeStore) AccountByEmail(ctx context.Context, email string) (*account.
 }
 func (f *fakeStore) Accept(ctx context.Context, a Acceptance) error { return f.AcceptFn(ctx, a) }
 func (f *fakeStore) Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error) {
+	if f.ActorFn == nil {
+		// An organisation without terms of its own.
+		return org.Organisation{ID: orgID}, nil, nil
+	}
 	return f.ActorFn(ctx, orgID, userID)
 }
 func (f *fakeStore) Invitation(ctx context.Context, orgID, id string) (Invitation, error) {

@@ -17,6 +17,13 @@ type Member struct {
 	// InvitationID is the invitation that made this membership. A leave
 	// link names it, so that it ends this membership and no later one.
 	InvitationID string `json:"-" dynamodbav:"invitationId,omitempty"`
+	// TermsVersion is the version of the organisation's terms the member
+	// accepted, and when ("" and nil: none yet, as for someone added at
+	// once with their account).
+	TermsVersion    string     `json:"termsVersion,omitempty" dynamodbav:"termsVersion,omitempty"`
+	TermsAcceptedAt *time.Time `json:"termsAcceptedAt,omitempty" dynamodbav:"termsAcceptedAt,omitempty"`
+	// TermsStatus is filled for the member's own view (GET /me), never stored.
+	TermsStatus *TermsStatus `json:"terms,omitempty" dynamodbav:"-"`
 }
 
 // IsOrgWideAdmin reports whether m is an admin not limited to units.

@@ -34,6 +34,11 @@ type Settings struct {
 	// ExistingAccounts is what inviting an email that has an account does:
 	// ExistingAccountsAdd or ExistingAccountsInvite.
 	ExistingAccounts string `json:"existingAccounts" dynamodbav:"existingAccounts"`
+	// TermsURL and TermsVersion are the organisation's own terms: the
+	// acceptance page links to them, acceptance records the version, and a
+	// new version makes consent due ("": the deployment's terms only).
+	TermsURL     string `json:"termsUrl" dynamodbav:"termsUrl,omitempty"`
+	TermsVersion string `json:"termsVersion" dynamodbav:"termsVersion,omitempty"`
 }
 
 // What inviting someone who already has an account does.

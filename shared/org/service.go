@@ -225,6 +225,8 @@ type SettingsChange struct {
 	RateLimits               *RateLimits     `json:"rateLimits"`
 	EmailTemplates           *EmailTemplates `json:"emailTemplates"`
 	ExistingAccounts         *string         `json:"existingAccounts"`
+	TermsURL                 *string         `json:"termsUrl"`
+	TermsVersion             *string         `json:"termsVersion"`
 }
 
 // UpdateSettings applies a change; only organisation-wide admins may.
@@ -288,9 +290,20 @@ func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c Se
 			errs.Add("existingAccounts", string(fault.Invalid), `"add" (added at once, told by email) or "invite" (an invitation they accept by signing in)`)
 		}
 	}
+	if c.TermsURL != nil {
+		st.TermsURL = checkTermsURL(*c.TermsURL, &errs)
+	}
+	if c.TermsVersion != nil {
+		st.TermsVersion = checkTermsVersion(*c.TermsVersion, &errs)
+	}
+	if (st.TermsURL == "") != (st.TermsVersion == "") {
+		errs.Add("termsVersion", string(fault.Invalid), "the terms need both a URL and a version, or neither")
+	}
 	if err := errs.Err(); err != nil {
 		return Settings{}, err
 	}
+	// The entry's before and after carry termsVersion: a new version (which
+	// makes every member's consent due) is recorded with who set it.
 	e := audit.New(orgID, userID, audit.SettingsUpdated, "settings", orgID, s.Now()).
 		Changed(settingsMap(withDefaults(o.Settings)), settingsMap(st))
 	if err := s.Store.UpdateSettings(ctx, orgID, st, e); err != nil {

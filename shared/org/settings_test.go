@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,48 @@ func TestExistingAccountsSetting(t *testing.T) {
 		store.saved == nil || store.saved.ExistingAccounts != ExistingAccountsInvite {
 		t.Fatalf("invite: %+v %v", st, err)
 	}
+}
+
+func TestTermsSettings(t *testing.T) {
+	store := &settingsStore{org: Organisation{ID: "o1", Settings: NewSettings(30), Roles: access.DefaultRoles()}}
+	var entry audit.Entry
+	svc := &Service{Store: &auditingStore{store, &entry}, Now: func() time.Time { return time.Unix(0, 0) }}
+	ctx := context.Background()
+	str := func(s string) *string { return &s }
+	long := "https://example.com/" + strings.Repeat("a", 1981)
+	for _, c := range []struct {
+		name, url, version, field string
+	}{
+		{"http", "http://example.com/terms", "v1", "termsUrl"},
+		{"script", "javascript:alert(1)", "v1", "termsUrl"},
+		{"user info", "https://a:b@example.com/terms", "v1", "termsUrl"},
+		{"too long", long, "v1", "termsUrl"},
+		{"version too long", "https://example.com/terms", strings.Repeat("v", 41), "termsVersion"},
+		{"control character", "https://example.com/terms", "v\x001", "termsVersion"},
+		{"URL without version", "https://example.com/terms", "", "termsVersion"},
+	} {
+		_, err := svc.UpdateSettings(ctx, "ada", "o1", SettingsChange{TermsURL: str(c.url), TermsVersion: str(c.version)})
+		if e, ok := fault.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != c.field || store.saved != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	ok := "https://example.com/" + strings.Repeat("a", 1980)
+	st, err := svc.UpdateSettings(ctx, "ada", "o1", SettingsChange{TermsURL: str(ok), TermsVersion: str(" 2026-03 ")})
+	if err != nil || st.TermsURL != ok || st.TermsVersion != "2026-03" || store.saved.TermsVersion != "2026-03" {
+		t.Fatalf("2,000 characters and a version: %+v %v", st, err)
+	}
+	if entry.Action != audit.SettingsUpdated || entry.Before["termsVersion"] != "" || entry.After["termsVersion"] != "2026-03" {
+		t.Fatalf("the new version is audited: %+v", entry)
+	}
+}
+
+// auditingStore keeps the audit entry of the last settings change.
+type auditingStore struct {
+	*settingsStore
+	entry *audit.Entry
+}
+
+func (s *auditingStore) UpdateSettings(ctx context.Context, orgID string, st Settings, e audit.Entry) error {
+	*s.entry = e
+	return s.settingsStore.UpdateSettings(ctx, orgID, st, e)
 }

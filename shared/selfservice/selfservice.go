@@ -49,6 +49,10 @@ type Store interface {
 	Take(ctx context.Context, q quota.Name, limit int, window time.Duration, now time.Time) (time.Duration, error)
 	// RemoveMember ends m's membership (never the last org-wide admin's).
 	RemoveMember(ctx context.Context, m org.Member, e audit.Entry) error
+	// RecordConsent stores version as the terms m accepted at `at`, while
+	// m is a member (else NotFound) and version is still the
+	// organisation's (else Conflict).
+	RecordConsent(ctx context.Context, m org.Member, version string, at time.Time, e audit.Entry) error
 }
 
 // Mailer sends the emails of an email change.

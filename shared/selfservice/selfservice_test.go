@@ -27,6 +27,7 @@ type memStore struct {
 	limits   map[quota.Name]int // the limits Take was given
 	moved    []string           // from->to of each MoveInvitations
 	moveErr  error
+	terms    map[string]string // each organisation's terms version
 }
 
 func (m *memStore) Account(_ context.Context, userID string) (*account.Account, error) {
@@ -56,6 +57,9 @@ func (m *memStore) Memberships(_ context.Context, userID string) ([]org.Member, 
 func (m *memStore) Actor(_ context.Context, orgID, userID string) (org.Organisation, *org.Member, error) {
 	o := org.Organisation{ID: orgID}
 	o.Settings.DefaultPhoneRegion = m.regions[orgID]
+	if v := m.terms[orgID]; v != "" {
+		o.Settings.TermsURL, o.Settings.TermsVersion = "https://example.com/"+orgID, v
+	}
 	for _, x := range m.members {
 		if x.OrgID == orgID && x.UserID == userID {
 			return o, &x, nil
@@ -114,6 +118,18 @@ func (m *memStore) Take(_ context.Context, q quota.Name, limit int, window time.
 	}
 	m.quotas[q]++
 	return 0, nil
+}
+func (m *memStore) RecordConsent(_ context.Context, x org.Member, version string, at time.Time, _ audit.Entry) error {
+	if m.terms[x.OrgID] != version {
+		return fault.New(fault.Conflict, "changed")
+	}
+	for i := range m.members {
+		if m.members[i].OrgID == x.OrgID && m.members[i].UserID == x.UserID {
+			m.members[i].TermsVersion, m.members[i].TermsAcceptedAt = version, &at
+			return nil
+		}
+	}
+	return fault.New(fault.NotFound, "gone")
 }
 func (m *memStore) RemoveMember(_ context.Context, x org.Member, _ audit.Entry) error {
 	m.removed = append(m.removed, x)

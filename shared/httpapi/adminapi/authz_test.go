@@ -313,6 +313,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			func() any { return map[string]any{"newEmail": "nope", "password": "x"} }, expect{422, 422, 422, 422, 422, 422, 422}},
 		{"leave an organisation", "DELETE /me/memberships/{orgId}", func() map[string]string { return map[string]string{"orgId": w.leaveOrg()} }, nil,
 			expect{204, 204, 204, 204, 204, 204, 404}},
+		// The organisation has no terms of its own: a member's consent is a
+		// conflict, an outsider's not found.
+		{"consent to the organisation's terms", "POST /me/consent", func() map[string]string { return nil },
+			func() any { return map[string]any{"orgId": w.orgID, "termsVersion": "v1"} }, expect{409, 409, 409, 409, 409, 409, 404}},
 	}
 	ran := 0
 	for _, tc := range cases {

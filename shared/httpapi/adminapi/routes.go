@@ -53,6 +53,8 @@ type Self interface {
 	ChangePassword(ctx context.Context, userID, sessionID, source string, c selfservice.PasswordChange) error
 	StartEmailChange(ctx context.Context, userID, source, appURL string, req selfservice.EmailChangeRequest) error
 	LeaveOrg(ctx context.Context, userID, orgID string) error
+	Me(ctx context.Context, userID string) (account.Me, error)
+	ConsentToTerms(ctx context.Context, userID string, c selfservice.Consent) error
 }
 
 // Invitations is the invitation lifecycle (*invite.Service).
@@ -109,6 +111,7 @@ func (a *Routes) Register(rt *httpapi.Router) {
 	rt.AuthedSecret("POST /me/password", a.changePassword)
 	rt.AuthedSecret("POST /me/email", a.changeEmail)
 	rt.Authed("DELETE /me/memberships/{orgId}", a.leaveOrg)
+	rt.Authed("POST /me/consent", a.consent)
 	rt.Authed("POST /orgs/{orgId}/invitations", a.createInvitation)
 	rt.Authed("GET /orgs/{orgId}/invitations", a.listInvitations)
 	rt.Authed("GET /orgs/{orgId}/invitations/{invitationId}", a.getInvitation)
@@ -140,7 +143,7 @@ func (a *Routes) Register(rt *httpapi.Router) {
 }
 
 func (a *Routes) me(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
-	me, err := account.LoadMe(ctx, a.Directory, r.UserID())
+	me, err := a.Self.Me(ctx, r.UserID())
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -157,6 +160,19 @@ func (a *Routes) mySessions(ctx context.Context, r *httpapi.Request) (httpapi.Re
 
 func (a *Routes) endMySession(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	if err := a.Sessions.Revoke(ctx, r.UserID(), r.Param("sessionId")); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.Response{StatusCode: http.StatusNoContent}, nil
+}
+
+// consent records the caller's acceptance of an organisation's current
+// terms (GET /me says where it is due).
+func (a *Routes) consent(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var c selfservice.Consent
+	if err := r.DecodeStrict(&c); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := a.Self.ConsentToTerms(ctx, r.UserID(), c); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.Response{StatusCode: http.StatusNoContent}, nil

@@ -75,7 +75,7 @@ func adminRouteCases() []routeCase {
 		return m
 	}
 	return []routeCase{
-		{route: "GET /me", status: 200, call: `Account("caller") Memberships("caller")`},
+		{route: "GET /me", status: 200, call: `Me("caller")`},
 		{route: "GET /me/sessions", status: 200, call: `Sessions.List("caller", "s-caller")`},
 		{route: "DELETE /me/sessions/{sessionId}", params: map[string]string{"sessionId": "s9"}, status: 204, call: `Sessions.Revoke("caller", "s9")`},
 		{route: "POST /orgs/{orgId}/invitations", params: o, body: `{"email":"kari@example.no","role":"member","units":["u-a"],"attributes":{"ansattnr":"7"}}`,

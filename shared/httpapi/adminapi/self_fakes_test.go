@@ -5,6 +5,7 @@ import (
 
 	"onboarding/shared/account"
 	"onboarding/shared/httpapi/adminapi"
+	"onboarding/shared/org"
 	"onboarding/shared/selfservice"
 )
 
@@ -29,6 +30,15 @@ func (f self) LeaveOrg(_ context.Context, userID, orgID string) error {
 	return f.err
 }
 
+func (f self) Me(_ context.Context, userID string) (account.Me, error) {
+	f.record("Me", userID)
+	return account.Me{Account: account.Account{UserID: userID}, Memberships: []org.Member{}}, f.err
+}
+func (f self) ConsentToTerms(_ context.Context, userID string, c selfservice.Consent) error {
+	f.record("ConsentToTerms", userID, c)
+	return f.err
+}
+
 // selfRouteCases are the self-service routes: each acts on the caller's
 // own account (the user id from the token), whatever the body says.
 func selfRouteCases() []routeCase {
@@ -42,5 +52,7 @@ func selfRouteCases() []routeCase {
 			call:    `StartEmailChange("caller", "203.0.113.9", "https://api.example", {"newEmail":"kari@example.com","password":"old secret!!"})`,
 			badType: `{"newEmail":["x"]}`, field: "newEmail"},
 		{route: "DELETE /me/memberships/{orgId}", params: map[string]string{"orgId": "o1"}, status: 204, call: `LeaveOrg("caller", "o1")`},
+		{route: "POST /me/consent", body: `{"orgId":"o1","termsVersion":"v2"}`, status: 204,
+			call: `ConsentToTerms("caller", {"orgId":"o1","termsVersion":"v2"})`, badType: `{"termsVersion":2}`, field: "termsVersion"},
 	}
 }

@@ -125,8 +125,8 @@ type EmailChanges interface {
 
 // Register adds the public routes to rt.
 func (p *Routes) Register(rt *httpapi.Router) {
-	rt.Public("POST /invitations/preview", p.preview)
-	rt.Public("POST /invitations/accept", p.accept)
+	rt.Public("POST /invitations/preview", localized(p.preview))
+	rt.Public("POST /invitations/accept", localized(p.accept))
 	rt.Public("POST /auth/sign-in", p.signIn)
 	rt.Public("POST /auth/refresh", p.refresh)
 	rt.Public("POST /auth/sign-out", p.signOut)
@@ -134,12 +134,12 @@ func (p *Routes) Register(rt *httpapi.Router) {
 	rt.Public("GET /.well-known/openid-configuration", p.openIDConfiguration)
 	rt.Public("GET /accept", p.page)
 	rt.Public("GET /leave", p.leavePage)
-	rt.Public("POST /memberships/leave", p.leave)
-	rt.Public("POST /auth/password-reset", p.requestReset)
-	rt.Public("POST /auth/password-reset/confirm", p.confirmReset)
+	rt.Public("POST /memberships/leave", localized(p.leave))
+	rt.Public("POST /auth/password-reset", localized(p.requestReset))
+	rt.Public("POST /auth/password-reset/confirm", localized(p.confirmReset))
 	rt.Public("GET /reset", p.resetPage)
 	rt.Public("GET /email-change", p.emailChangePage)
-	rt.Public("POST /auth/email-change/confirm", p.confirmEmailChange)
+	rt.Public("POST /auth/email-change/confirm", localized(p.confirmEmailChange))
 }
 
 func (p *Routes) preview(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
