@@ -375,3 +375,27 @@ func cutValue(s string) string {
 	}
 	return s
 }
+
+// SameAttributes reports whether a and b hold the same values, however
+// their lists were decoded.
+func SameAttributes(a, b Attributes) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok {
+			return false
+		}
+		if _, isString := v.(string); isString {
+			if s, ok := w.(string); !ok || s != v {
+				return false
+			}
+			continue
+		}
+		if !slices.Equal(AsList(v), AsList(w)) {
+			return false
+		}
+	}
+	return true
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/org"
 )
 
 // Why a column is not read (Unread.Reason).
@@ -164,6 +165,30 @@ const MaxMappedColumns = 200
 // recognition. Headers are compared folded, as recognition compares them.
 type Mapping struct {
 	byHeader map[string]mapped // by folded header
+	// fields are the organisation's custom fields by folded label and by
+	// folded key: their columns are read as those fields.
+	fields map[string]string
+}
+
+// WithFields returns the mapping reading the organisation's custom fields
+// from columns headed by their label or key.
+func (m Mapping) WithFields(fields []org.CustomField) Mapping {
+	m.fields = map[string]string{}
+	for _, f := range fields {
+		m.fields[fold(f.Key)] = f.Key
+	}
+	for _, f := range fields {
+		if l := fold(f.Label); l != "" && m.fields[l] == "" {
+			m.fields[l] = f.Key
+		}
+	}
+	return m
+}
+
+func repeatedField(i, row int, header string, of int, ofHeader, key string) Unread {
+	return Unread{Column: columnLetter(i), Header: cut(header), Reason: Repeated, Row: row, index: i,
+		Message: fmt.Sprintf("column %s %q repeats column %s %q (%s): only column %s was read", columnLetter(i), cut(header),
+			columnLetter(of), cut(ofHeader), key, columnLetter(of))}
 }
 
 type mapped struct {
