@@ -355,9 +355,9 @@ func (h *Routes) template(ctx context.Context, r *httpapi.Request) (httpapi.Resp
 	contentType := xlsxType
 	if format == "csv" {
 		contentType = csvType
-		err = roster.WriteTemplateCSV(&buf, lang)
+		err = roster.WriteTemplateCSV(&buf, lang, t.Fields)
 	} else {
-		err = roster.WriteTemplateXLSX(&buf, lang, t.Roles, t.Units)
+		err = roster.WriteTemplateXLSX(&buf, roster.Template{Language: lang, Roles: t.RoleNames(lang), Units: t.Units, Fields: t.Fields})
 	}
 	if err != nil {
 		return httpapi.Response{}, err
