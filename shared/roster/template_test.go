@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -155,7 +156,7 @@ func TestReports(t *testing.T) {
 // custom columns recognised.
 func TestTemplateFollowsTheOrganisation(t *testing.T) {
 	fields := conditionalFields()
-	fields = append(fields, org.CustomField{Key: "level", Label: "Nivå", Type: org.FieldSelect, AllowedValues: []string{"A", "B"}})
+	fields = append(fields, org.CustomField{Key: "level", Label: "Nivå", Type: org.FieldSelect, AllowedValues: []string{"A", "=1+1"}})
 	roles := access.Roles{{Key: "standard", Names: map[string]string{"en": "Standard", "nb": "Standard", "fi": "Peruskäyttäjä"}},
 		{Key: "loneWorker", Names: map[string]string{"en": "Lone worker", "nb": "Alenearbeider"}}}
 	var names []string
@@ -210,8 +211,18 @@ func TestTemplateFollowsTheOrganisation(t *testing.T) {
 		*byColumn[col(n)].ErrorStyle != "information" {
 		t.Fatalf("multiselect: %v %+v", got, byColumn[col(n)])
 	}
-	if got := listOf(col(n + 3)); !slices.Equal(got, []string{"A", "B"}) {
+	if got := listOf(col(n + 3)); !slices.Equal(got, []string{"A", "=1+1"}) {
 		t.Fatalf("select: %v", got)
+	}
+	// The organisation's values are text in the workbook, never formulas.
+	for c := 1; c <= len(lists); c++ {
+		name, _ := excelize.ColumnNumberToName(c)
+		for r := 1; r <= len(lists[c-1]); r++ {
+			cell := fmt.Sprintf("%s%d", name, r)
+			if formula, _ := f.GetCellFormula("Lister", cell); formula != "" {
+				t.Fatalf("%s holds a formula %q", cell, formula)
+			}
+		}
 	}
 	credits := byColumn[col(n+2)]
 	if credits == nil || credits.Type != "whole" || credits.Operator != "between" || credits.Formula1 != "0" || credits.Formula2 != "100" {
