@@ -75,9 +75,9 @@ func mappedToIgnore(i, row int, header string) Unread {
 		Message: fmt.Sprintf("column %s %q was not read, as the column mapping asks", columnLetter(i), cut(header))}
 }
 
-func notInFile(row int, header string, c Column) Unread {
+func notInFile(row int, header string, key string) Unread {
 	return Unread{Header: cut(header), Reason: NotInFile, Row: row, index: -1,
-		Message: fmt.Sprintf("the column mapping names %q (%s), but the header row has no such column", cut(header), c.Key())}
+		Message: fmt.Sprintf("the column mapping names %q (%s), but the header row has no such column", cut(header), key)}
 }
 
 // sortUnread orders unread columns as the file has them, then the headers
@@ -193,12 +193,22 @@ func repeatedField(i, row int, header string, of int, ofHeader, key string) Unre
 
 type mapped struct {
 	header string // as the uploader wrote it
-	column Column // Column{}: not to be read
+	column Column // Column{}: not to be read (unless custom)
+	custom string // the key of a custom field
+}
+
+// key is the field the mapping gives the header, as the mapping names it.
+func (mp mapped) key() string {
+	if mp.custom != "" {
+		return mp.custom
+	}
+	return mp.column.Key()
 }
 
 // ParseMapping checks a column mapping (header -> field, as MappingFields
-// names them). Its errors are field errors under "columns".
-func ParseMapping(in map[string]string) (Mapping, error) {
+// names them, or the key of one of the organisation's custom fields). Its
+// errors are field errors under "columns".
+func ParseMapping(in map[string]string, fields ...org.CustomField) (Mapping, error) {
 	var errs fault.Fields
 	if len(in) > MaxMappedColumns {
 		errs.Add("columns", string(fault.Invalid), fmt.Sprintf("at most %d headers", MaxMappedColumns))
@@ -211,6 +221,7 @@ func ParseMapping(in map[string]string) (Mapping, error) {
 	}
 	slices.Sort(headers)
 	taken := map[Column]string{}
+	takenCustom := map[string]string{}
 	for _, h := range headers {
 		field := "columns." + h
 		if len(h) > 200 {
@@ -219,14 +230,27 @@ func ParseMapping(in map[string]string) (Mapping, error) {
 		}
 		f := fold(h)
 		c, ok := columnsByKey[in[h]]
+		custom := ""
+		if i := slices.IndexFunc(fields, func(cf org.CustomField) bool { return cf.Key == in[h] }); !ok && i >= 0 {
+			custom, ok = fields[i].Key, true
+		}
 		switch {
 		case f == "":
 			errs.Add(field, string(fault.Invalid), "a header needs a letter or a digit")
 		case !ok:
-			errs.Add(field, string(fault.Invalid), "not a roster field: one of "+strings.Join(MappingFields(), ", "))
+			keys := MappingFields()
+			for _, cf := range fields {
+				keys = append(keys, cf.Key)
+			}
+			errs.Add(field, string(fault.Invalid), "not a roster field: one of "+strings.Join(keys, ", "))
 		case m.byHeader[f].header != "":
 			errs.Add(field, string(fault.Invalid), fmt.Sprintf("the same header as %q (headers are compared without case, "+
 				"spaces, punctuation or accents)", m.byHeader[f].header))
+		case custom != "" && takenCustom[custom] != "":
+			errs.Add(field, string(fault.Invalid), fmt.Sprintf("%q is mapped to %s too: a field is read from one column", takenCustom[custom], in[h]))
+		case custom != "":
+			m.byHeader[f] = mapped{header: h, custom: custom}
+			takenCustom[custom] = h
 		case c != Column{} && taken[c] != "":
 			errs.Add(field, string(fault.Invalid), fmt.Sprintf("%q is mapped to %s too: a field is read from one column", taken[c], in[h]))
 		default:

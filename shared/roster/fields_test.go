@@ -81,3 +81,34 @@ func TestRowsWithConditionalFields(t *testing.T) {
 		}
 	}
 }
+
+// A column mapping may name a custom field by its key; a key the
+// organisation lacks is refused, naming the fields it has.
+func TestMappingNamesCustomFields(t *testing.T) {
+	fields := conditionalFields()
+	m, err := ParseMapping(map[string]string{"Terapeutnotat": "therapistDescription", "Klippekort": "credits"}, fields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, _, err := OpenCSV(strings.NewReader("Fornavn,E-post,Tjenester,Terapeutnotat\nKari,kari@example.no,therapy,Rygg\n"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := testRules()
+	rules.Fields, rules.Columns = fields, m
+	r, err := NewReader(sheet, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Header.Unread) != 1 || r.Header.Unread[0].Reason != NotInFile || !strings.Contains(r.Header.Unread[0].Message, "(credits)") {
+		t.Fatalf("unread %+v", r.Header.Unread)
+	}
+	row, err := r.Next()
+	if err != nil || !row.OK() || row.Attributes["therapistDescription"] != "Rygg" {
+		t.Fatalf("%+v %v", row, err)
+	}
+	_, err = ParseMapping(map[string]string{"Notat": "therapistNote"}, fields...)
+	if err == nil || !strings.Contains(err.Error(), "ignore, services, therapistDescription, credits") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}

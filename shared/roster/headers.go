@@ -349,7 +349,12 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 		}
 		byMapping[i], inRow[fold(h.Names[i])] = true, true
 		_, dup := at[mp.column]
-		switch {
+		switch first, customDup := customAt[mp.custom]; {
+		case mp.custom != "" && customDup:
+			h.Duplicates = append(h.Duplicates, h.Names[i])
+			h.Unread = append(h.Unread, repeatedField(i, row, h.Names[i], first, h.Names[first], mp.custom))
+		case mp.custom != "":
+			customAt[mp.custom], h.Custom[i] = i, mp.custom
 		case mp.column == Column{}:
 			h.Unread = append(h.Unread, mappedToIgnore(i, row, h.Names[i]))
 		case dup: // two cells of the row fold to the same header
@@ -391,7 +396,7 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	}
 	for f, mp := range m.byHeader {
 		if !inRow[f] {
-			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.column))
+			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.key()))
 		}
 	}
 	sortUnread(h.Unread)

@@ -149,7 +149,8 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		return httpapi.Response{}, err
 	}
 	orgID := r.Param("orgId")
-	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
+	o, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	var errs fault.Fields
@@ -158,7 +159,7 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		e, _ := fault.As(err)
 		errs.Add("fileName", string(fault.Invalid), e.Message)
 	}
-	if _, err := roster.ParseMapping(in.Columns); err != nil {
+	if _, err := roster.ParseMapping(in.Columns, o.Settings.CustomFields...); err != nil {
 		e, _ := fault.As(err)
 		errs = append(errs, e.Fields...)
 	}
