@@ -78,9 +78,15 @@ func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 		errs.Add("customFields", string(fault.Invalid), fmt.Sprintf("at most %d fields", MaxCustomFields))
 		return
 	}
-	seen := map[string]bool{}
+	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, f := range fields {
 		at := fmt.Sprintf("customFields[%d]", i)
+		// A roster column is read as the field its header names.
+		if l := strings.ToLower(strings.TrimSpace(f.Label)); labels[l] {
+			errs.Add(at+".label", string(fault.Invalid), "used twice")
+		} else {
+			labels[l] = true
+		}
 		if !fieldKey.MatchString(f.Key) {
 			errs.Add(at+".key", string(fault.Invalid), "a letter, then letters, digits or _; at most 40")
 		} else if seen[f.Key] {
@@ -142,7 +148,8 @@ func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 		default:
 			var probe fault.Fields
 			checkValue(other, c.Equals, "equals", &probe)
-			if len(probe) > 0 || strings.TrimSpace(c.Equals) == "" {
+			oneValue := other.Type != FieldMultiselect || slices.Contains(other.AllowedValues, c.Equals)
+			if len(probe) > 0 || !oneValue || strings.TrimSpace(c.Equals) == "" {
 				errs.Add(at+".equals", string(fault.Invalid), fmt.Sprintf("not a value %s can have", c.Field))
 			}
 		}

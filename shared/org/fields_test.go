@@ -63,6 +63,14 @@ func TestCheckCustomFieldsConditionsAndBounds(t *testing.T) {
 			fs[2].Min = num(200)
 			return fs
 		}, "customFields[2].max", "at least min"},
+		{"two values of a multiselect", func(fs []CustomField) []CustomField {
+			fs[1].RequiredWhen.Equals = "therapy;homeCare"
+			return fs
+		}, "customFields[1].requiredWhen.equals", "not a value services can have"},
+		{"a label twice", func(fs []CustomField) []CustomField {
+			fs[3].Label = "credits"
+			return fs
+		}, "customFields[3].label", "used twice"},
 		{"separator in a multiselect value", func(fs []CustomField) []CustomField {
 			fs[0].AllowedValues = append(fs[0].AllowedValues, "a;b")
 			return fs

@@ -174,11 +174,16 @@ type Mapping struct {
 // from columns headed by their label or key.
 func (m Mapping) WithFields(fields []org.CustomField) Mapping {
 	m.fields = map[string]string{}
+	// A field named like the email column is read by mapping only: every
+	// roster needs its email column.
+	email := func(s string) bool { c, ok := MatchHeader(s); return ok && c.Field == Email }
 	for _, f := range fields {
-		m.fields[fold(f.Key)] = f.Key
+		if !email(f.Key) {
+			m.fields[fold(f.Key)] = f.Key
+		}
 	}
 	for _, f := range fields {
-		if l := fold(f.Label); l != "" && m.fields[l] == "" {
+		if l := fold(f.Label); l != "" && m.fields[l] == "" && !email(f.Label) {
 			m.fields[l] = f.Key
 		}
 	}

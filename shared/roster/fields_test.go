@@ -111,4 +111,11 @@ func TestMappingNamesCustomFields(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ignore, services, therapistDescription, credits") {
 		t.Fatalf("unknown key: %v", err)
 	}
+
+	// A field labelled like the email column does not take it.
+	h, ok := Mapping{}.WithFields([]org.CustomField{{Key: "privateEmail", Label: "E-post", Type: org.FieldText}}).
+		ReadHeader([]string{"Fornavn", "E-post"}, 1)
+	if !ok || h.Columns[1] != (Column{Field: Email}) || h.Custom[1] != "" {
+		t.Fatalf("email column taken: %+v", h)
+	}
 }
