@@ -53,8 +53,8 @@ dev: emulators build ## run the whole system locally (HTTP API :3000, Invoke API
 
 .PHONY: org
 org: ## create an organisation through the provision function: make org NAME="Acme" ADMIN=you@example.com
-	@test -n "$(NAME)" -a -n "$(ADMIN)" || { echo 'usage: make org NAME="Acme Care" ADMIN=you@example.com [LANGUAGE=nb REGION=NO]'; exit 2; }
-	@$(GO) run ./infra/runner org -name "$(NAME)" -admin "$(ADMIN)" -language "$(LANGUAGE)" -region "$(REGION)"
+	@test -n "$(NAME)" -a -n "$(ADMIN)" || { echo 'usage: make org NAME="Acme Care" ADMIN=you@example.com [LANGUAGE=nb REGION=NO PRESET=lone-worker]'; exit 2; }
+	@$(GO) run ./infra/runner org -name "$(NAME)" -admin "$(ADMIN)" -language "$(LANGUAGE)" -region "$(REGION)" -preset "$(PRESET)"
 
 .PHONY: sweep
 sweep: ## run the sweep now on the running stack (expiry, reminders, retries, digests); make dev runs it every 15 minutes

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // sweep measures one run of the real sweep binary over a table of 100,000
@@ -53,7 +54,7 @@ func (b *bench) sweep() error {
 		_, hash, _ := opaque.New()
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: b.orgID, OrgName: "Bench Org", Email: fmt.Sprintf("sweep-%06d-%s@example.no", i, b.run),
-			FirstName: "P", LastName: fmt.Sprint(i), Language: "nb", Role: "member", Units: []string{}, Attributes: map[string]string{},
+			FirstName: "P", LastName: fmt.Sprint(i), Language: "nb", Role: "member", Units: []string{}, Attributes: org.Attributes{},
 			Status: invite.Pending, DeliveryStatus: invite.DeliverySent, InvitedBy: me.UserID, InviterName: "Bench Admin", TokenHash: hash,
 		}
 		if i < due { // expired over the last three days

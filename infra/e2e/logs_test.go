@@ -18,6 +18,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // When AWS refuses (DynamoDB throttles, a guard's condition fails, an SDK
@@ -166,7 +167,7 @@ func TestFailuresLeakNothingToLogs(t *testing.T) {
 	remindAt := now.Add(-time.Minute)
 	due := invite.Invitation{
 		ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Leak Care " + id, Email: email("w7"), Phone: "+4791512347",
-		FirstName: "P", Language: "nb", Role: "member", Units: []string{}, Attributes: map[string]string{},
+		FirstName: "P", Language: "nb", Role: "member", Units: []string{}, Attributes: org.Attributes{},
 		Status: invite.Pending, DeliveryStatus: invite.DeliverySent, InvitedBy: me.UserID, InviterName: "Ada",
 		TokenHash: hash, ExpiresAt: now.Add(48 * time.Hour), RemindAt: &remindAt,
 	}

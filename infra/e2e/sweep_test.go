@@ -12,6 +12,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // The sweep binary under the runner: invitations past their expiry expire,
@@ -38,7 +39,7 @@ func TestSweepThroughRunner(t *testing.T) {
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Sweep Care " + id,
 			Email: fmt.Sprintf("p%d-%s@example.no", i, id), FirstName: "P", Language: "sv", Role: "member",
-			Units: []string{}, Attributes: map[string]string{}, Status: invite.Pending, DeliveryStatus: invite.DeliverySent,
+			Units: []string{}, Attributes: org.Attributes{}, Status: invite.Pending, DeliveryStatus: invite.DeliverySent,
 			InvitedBy: me.UserID, InviterName: "Ada", TokenHash: hash,
 			ExpiresAt: now.Add(-time.Duration(i+1) * time.Hour),
 		}

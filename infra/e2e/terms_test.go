@@ -9,6 +9,7 @@ import (
 	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // An organisation's own terms, end to end: the settings set v1, the
@@ -132,7 +133,7 @@ func TestExpiredLinkDetailInTheCallersLanguageThroughRunner(t *testing.T) {
 	token, hash, _ := opaque.New()
 	now := time.Now().UTC().Truncate(time.Second)
 	inv := invite.Invitation{ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Sprache " + id,
-		Email: "late-" + id + "@example.no", Language: "de", Role: "member", Units: []string{}, Attributes: map[string]string{},
+		Email: "late-" + id + "@example.no", Language: "de", Role: "member", Units: []string{}, Attributes: org.Attributes{},
 		Status: invite.Pending, DeliveryStatus: invite.DeliverySent, InvitedBy: "system", TokenHash: hash,
 		ExpiresAt: now.Add(-time.Hour)}
 	store := ddb.New(testenv.DynamoDBClient(), s.Table, time.Now)

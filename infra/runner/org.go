@@ -26,15 +26,16 @@ func orgCommand(args []string) int {
 	last := fs.String("last-name", "", "first admin's last name")
 	language := fs.String("language", "", "default language (BCP 47, e.g. nb)")
 	region := fs.String("region", "", "default phone region (ISO 3166, e.g. NO)")
+	preset := fs.String("preset", "", "lone-worker, video-call, service-manager, health-services or none")
 	invokeURL := fs.String("invoke", "http://127.0.0.1:"+env("INVOKE_PORT", "3001"), "Lambda Invoke API")
 	fs.Parse(args)
 	if *name == "" || *admin == "" {
-		fmt.Fprintln(os.Stderr, "usage: runner org -name NAME -admin EMAIL [-language nb] [-region NO]")
+		fmt.Fprintln(os.Stderr, "usage: runner org -name NAME -admin EMAIL [-language nb] [-region NO] [-preset lone-worker]")
 		return 2
 	}
 	payload, _ := json.Marshal(map[string]string{
 		"name": *name, "adminEmail": *admin, "adminFirstName": *first, "adminLastName": *last,
-		"language": *language, "defaultPhoneRegion": *region,
+		"language": *language, "defaultPhoneRegion": *region, "preset": *preset,
 	})
 	body, err := invoke(*invokeURL, "ProvisionFunction", payload, 30*time.Second)
 	if err != nil {

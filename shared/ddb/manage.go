@@ -376,6 +376,9 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 		Set(expression.Name("language"), expression.Value(updated.Language)).
 		Set(expression.Name("role"), expression.Value(updated.Role)).
 		Set(expression.Name("units"), expression.Value(updated.Units))
+	if updated.Attributes != nil {
+		u = u.Set(expression.Name("attributes"), expression.Value(updated.Attributes))
+	}
 	if updated.Profile != nil {
 		p, err := attributevalue.MarshalMap(updated.Profile)
 		if err != nil {

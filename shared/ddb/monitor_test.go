@@ -12,6 +12,7 @@ import (
 	"onboarding/shared/membership"
 	"onboarding/shared/monitor"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 	"onboarding/shared/phone"
 )
 
@@ -65,7 +66,7 @@ func TestAcceptedInvitationBringsItsProfile(t *testing.T) {
 	token, hash, _ := opaque.New()
 	now := f.clock.Now()
 	inv := invite.Invitation{ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Nordlys Care", Email: "kari@example.no",
-		FirstName: "Kari", Role: "member", Units: []string{}, Attributes: map[string]string{}, Status: invite.Pending,
+		FirstName: "Kari", Role: "member", Units: []string{}, Attributes: org.Attributes{}, Status: invite.Pending,
 		InvitedBy: adminID, CreatedAt: now, ExpiresAt: now.Add(30 * day), TokenHash: hash,
 		Profile: &monitor.Profile{EscalationContacts: []monitor.Contact{{Name: "Ola", Phone: "+4741234567"}, {Name: "Per", Phone: "+4741234568"}}, SafeWord: "blåbær"}}
 	if err := f.store.LoadInvitations(ctx, testenv.DynamoDBClient(), []invite.Invitation{inv}, true); err != nil {

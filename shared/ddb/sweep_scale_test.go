@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/mail"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 // sesMailer sends through an SES v2 endpoint, trying once per email.
@@ -86,7 +87,7 @@ func TestSweepTenThousandPendingThreeHundredDue(t *testing.T) {
 		inv := invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: by.org, OrgName: "Org", Email: fmt.Sprintf("p%05d%s", i, suffix),
 			FirstName: "P", LastName: fmt.Sprint(i), Language: []string{"nb", "sv", "en"}[i%3], Role: "member",
-			Units: []string{}, Attributes: map[string]string{}, Status: invite.Pending, DeliveryStatus: invite.DeliverySent,
+			Units: []string{}, Attributes: org.Attributes{}, Status: invite.Pending, DeliveryStatus: invite.DeliverySent,
 			InvitedBy: by.admin, InviterName: "Admin", TokenHash: hash,
 		}
 		switch {

@@ -17,6 +17,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
 	"onboarding/shared/opaque"
+	"onboarding/shared/org"
 )
 
 func (l *links) SendReminder(_ context.Context, inv invite.Invitation, link string) error {
@@ -369,7 +370,7 @@ func seedDue(t *testing.T, f fixture, orgID, adminID, prefix string, n int, remi
 		}
 		invs = append(invs, invite.Invitation{
 			ID: invite.NewSortableID(now), OrgID: orgID, OrgName: "Nordlys Care", Email: fmt.Sprintf("%s%04d@example.no", prefix, i),
-			FirstName: "P", Language: "nb", Role: "member", Units: []string{}, Attributes: map[string]string{},
+			FirstName: "P", Language: "nb", Role: "member", Units: []string{}, Attributes: org.Attributes{},
 			Status: invite.Pending, DeliveryStatus: invite.DeliverySent, InvitedBy: adminID, InviterName: "Ada Admin",
 			CreatedAt: now.Add(-27 * day), ExpiresAt: exp, RemindAt: &remind, TokenHash: hash,
 		})

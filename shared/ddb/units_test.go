@@ -116,7 +116,7 @@ func TestUnitsSettingsAndCustomFields(t *testing.T) {
 
 	// Custom fields are checked on every invitation; the lifetime applies.
 	_, err = f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "c@example.no", Role: "member",
-		Attributes: map[string]string{"costCentre": "Z999", "startDate": "soon", "shoeSize": "44"}})
+		Attributes: org.Attributes{"costCentre": "Z999", "startDate": "soon", "shoeSize": "44"}})
 	if e, ok := fault.As(err); !ok || len(e.Fields) != 3 {
 		t.Fatalf("attributes: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestUnitsSettingsAndCustomFields(t *testing.T) {
 		t.Fatalf("missing required attribute: %v", err)
 	}
 	inv, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "c@example.no", Role: "member",
-		Attributes: map[string]string{"costCentre": "A100", "startDate": "2026-12-01"}})
+		Attributes: org.Attributes{"costCentre": "A100", "startDate": "2026-12-01"}})
 	if err != nil || inv.Attributes["costCentre"] != "A100" || inv.ExpiresAt.Sub(inv.CreatedAt).Hours() != 7*24 {
 		t.Fatalf("valid attributes: %+v %v", inv, err)
 	}

@@ -189,7 +189,7 @@ func (g *Importer) run(ctx context.Context, job *importjob.Job, obj importjob.Ob
 	}
 	// Checked when the import was created; a stored one that no longer
 	// parses fails the file rather than being read without it.
-	if sess.Rules.Columns, err = roster.ParseMapping(job.Columns); err != nil {
+	if sess.Rules.Columns, err = roster.ParseMapping(job.Columns, sess.Rules.Fields...); err != nil {
 		return &roster.FileError{Message: "the import's column mapping is not valid: " + apply.ReportMessage(err)}
 	}
 	var missing []string

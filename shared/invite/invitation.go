@@ -32,26 +32,26 @@ const (
 
 // Invitation is an offer of membership with a role, scoped to units.
 type Invitation struct {
-	ID             string            `json:"invitationId" dynamodbav:"invitationId"`
-	OrgID          string            `json:"orgId" dynamodbav:"orgId"`
-	OrgName        string            `json:"-" dynamodbav:"orgName"`
-	Email          string            `json:"email" dynamodbav:"email"`
-	FirstName      string            `json:"firstName" dynamodbav:"firstName"`
-	LastName       string            `json:"lastName" dynamodbav:"lastName"`
-	Salutation     string            `json:"salutation" dynamodbav:"salutation"`
-	Phone          string            `json:"phone" dynamodbav:"phone"`
-	Language       string            `json:"language" dynamodbav:"language"`
-	Role           string            `json:"role" dynamodbav:"role"`
-	Units          []string          `json:"units" dynamodbav:"units"`
-	Attributes     map[string]string `json:"attributes" dynamodbav:"attributes"`
-	Message        string            `json:"-" dynamodbav:"message"`
-	Status         Status            `json:"status" dynamodbav:"status"`
-	DeliveryStatus string            `json:"deliveryStatus" dynamodbav:"deliveryStatus"`
-	InvitedBy      string            `json:"invitedBy" dynamodbav:"invitedBy"`
-	InviterName    string            `json:"-" dynamodbav:"inviterName"`
-	CreatedAt      time.Time         `json:"createdAt" dynamodbav:"createdAt"`
-	ExpiresAt      time.Time         `json:"expiresAt" dynamodbav:"expiresAt"`
-	AcceptedAt     *time.Time        `json:"acceptedAt" dynamodbav:"acceptedAt,omitempty"`
+	ID             string         `json:"invitationId" dynamodbav:"invitationId"`
+	OrgID          string         `json:"orgId" dynamodbav:"orgId"`
+	OrgName        string         `json:"-" dynamodbav:"orgName"`
+	Email          string         `json:"email" dynamodbav:"email"`
+	FirstName      string         `json:"firstName" dynamodbav:"firstName"`
+	LastName       string         `json:"lastName" dynamodbav:"lastName"`
+	Salutation     string         `json:"salutation" dynamodbav:"salutation"`
+	Phone          string         `json:"phone" dynamodbav:"phone"`
+	Language       string         `json:"language" dynamodbav:"language"`
+	Role           string         `json:"role" dynamodbav:"role"`
+	Units          []string       `json:"units" dynamodbav:"units"`
+	Attributes     org.Attributes `json:"attributes" dynamodbav:"attributes"`
+	Message        string         `json:"-" dynamodbav:"message"`
+	Status         Status         `json:"status" dynamodbav:"status"`
+	DeliveryStatus string         `json:"deliveryStatus" dynamodbav:"deliveryStatus"`
+	InvitedBy      string         `json:"invitedBy" dynamodbav:"invitedBy"`
+	InviterName    string         `json:"-" dynamodbav:"inviterName"`
+	CreatedAt      time.Time      `json:"createdAt" dynamodbav:"createdAt"`
+	ExpiresAt      time.Time      `json:"expiresAt" dynamodbav:"expiresAt"`
+	AcceptedAt     *time.Time     `json:"acceptedAt" dynamodbav:"acceptedAt,omitempty"`
 	// TokenHash is the SHA-256 of the live token; the token itself is never stored.
 	TokenHash string `json:"-" dynamodbav:"tokenHash"`
 	// UserID is the account that accepted.

@@ -22,6 +22,10 @@ type ProvisionRequest struct {
 	AdminLastName      string `json:"adminLastName"`
 	Language           string `json:"language"`
 	DefaultPhoneRegion string `json:"defaultPhoneRegion"`
+	// Preset sets roles, custom fields, language and region for one of the
+	// products (org.PresetNames); "" or "none" gives the defaults. Language
+	// and region, when given, win over the preset's.
+	Preset string `json:"preset"`
 }
 
 // Provisioned is the result of provisioning.
@@ -34,15 +38,20 @@ type Provisioned struct {
 	DeliveryStatus string `json:"deliveryStatus"`
 }
 
-// Provision creates an organisation with the default roles and settings and
-// invites its first, organisation-wide admin.
+// Provision creates an organisation with its preset's (or the default)
+// roles and settings and invites its first, organisation-wide admin.
 func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisioned, error) {
 	var errs fault.Fields
 	name, err := clean.Name(req.Name, 200, true)
 	if e, ok := fault.As(err); ok {
 		errs.Add("name", string(e.Code), e.Message)
 	}
-	settings := org.NewSettings(s.LifetimeDays)
+	preset, err := org.FindPreset(req.Preset)
+	if e, ok := fault.As(err); ok {
+		errs.Add("preset", string(e.Code), e.Message)
+		preset, _ = org.FindPreset(org.PresetNone) // to check the rest of the request
+	}
+	settings := preset.Settings(s.LifetimeDays)
 	if strings.TrimSpace(req.Language) != "" {
 		if settings.DefaultLanguage, err = org.NormalizeLanguage(req.Language); err != nil {
 			errs.Add("language", string(fault.Invalid), "unknown language")
@@ -55,7 +64,7 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 	}
 	o := org.Organisation{
 		ID: NewID(), Name: name, Settings: settings,
-		Roles: access.DefaultRoles(), CreatedAt: s.Now().UTC().Truncate(time.Second),
+		Roles: preset.Roles, CreatedAt: s.Now().UTC().Truncate(time.Second),
 	}
 	email, emailErr := clean.Email(req.AdminEmail)
 	inv, err := s.validate(o, Request{

@@ -136,16 +136,16 @@ type Service struct {
 
 // Request is what an admin asks for when inviting.
 type Request struct {
-	Email      string            `json:"email"`
-	FirstName  string            `json:"firstName"`
-	LastName   string            `json:"lastName"`
-	Salutation string            `json:"salutation"`
-	Phone      string            `json:"phone"`
-	Language   string            `json:"language"`
-	Role       string            `json:"role"`
-	Units      []string          `json:"units"`
-	Attributes map[string]string `json:"attributes"`
-	Message    string            `json:"message"`
+	Email      string         `json:"email"`
+	FirstName  string         `json:"firstName"`
+	LastName   string         `json:"lastName"`
+	Salutation string         `json:"salutation"`
+	Phone      string         `json:"phone"`
+	Language   string         `json:"language"`
+	Role       string         `json:"role"`
+	Units      []string       `json:"units"`
+	Attributes org.Attributes `json:"attributes"`
+	Message    string         `json:"message"`
 }
 
 // Limits on free-form input.
@@ -343,7 +343,7 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 		}
 	}
 	field("email", emailErr)
-	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: map[string]string{}, Units: []string{},
+	inv := Invitation{OrgID: o.ID, OrgName: o.Name, Email: email, Attributes: org.Attributes{}, Units: []string{},
 		Templates: o.Settings.EmailTemplates}
 	var err error
 	inv.FirstName, err = clean.Name(req.FirstName, maxNameLen, false)

@@ -2,6 +2,7 @@ package invite
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +317,35 @@ func TestProvisionValidates(t *testing.T) {
 	e, ok := fault.As(err)
 	if !ok || len(e.Fields) != 4 {
 		t.Fatalf("want 4 field errors (name, language, region, email), got %+v", e)
+	}
+}
+
+// A preset sets the roles, fields, language and region; an unknown one is
+// refused naming the valid ones.
+func TestProvisionTakesAPreset(t *testing.T) {
+	var created org.Organisation
+	stop := errors.New("stop after creating")
+	svc := &Service{Now: func() time.Time { return now }, Store: &fakeStore{CreateOrganisationFn: func(_ context.Context, o org.Organisation) error {
+		created = o
+		return stop
+	}}}
+	req := ProvisionRequest{Name: "Nordlys", AdminEmail: "ada@example.no", Preset: "health-services", Language: "sv"}
+	if _, err := svc.Provision(context.Background(), req); !errors.Is(err, stop) {
+		t.Fatal(err)
+	}
+	if _, ok := created.Roles.Find("standard"); !ok || len(created.Settings.CustomFields) != 4 || created.Settings.DefaultLanguage != "sv" {
+		t.Fatalf("health-services: %+v", created)
+	}
+	req.Preset, req.Language = "lone-worker", ""
+	if _, err := svc.Provision(context.Background(), req); !errors.Is(err, stop) || created.Settings.DefaultLanguage != "nb" ||
+		!created.Roles.Monitored("loneWorker") {
+		t.Fatalf("lone-worker: %+v %v", created, err)
+	}
+	req.Preset = "lone worker"
+	_, err := svc.Provision(context.Background(), req)
+	if e, ok := fault.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "preset" ||
+		!strings.Contains(e.Fields[0].Message, "lone-worker, video-call, service-manager, health-services, none") {
+		t.Fatalf("unknown preset: %v", err)
 	}
 }
 

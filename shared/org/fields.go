@@ -2,6 +2,7 @@ package org
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,21 +15,51 @@ import (
 
 // Custom field types.
 const (
-	FieldText   = "text"
-	FieldNumber = "number"
-	FieldDate   = "date" // YYYY-MM-DD
-	FieldSelect = "select"
+	FieldText        = "text"
+	FieldNumber      = "number"
+	FieldDate        = "date" // YYYY-MM-DD
+	FieldSelect      = "select"
+	FieldMultiselect = "multiselect" // a set of allowed values
 )
 
+// FieldTypes lists the custom field types, as the API names them.
+var FieldTypes = []string{FieldText, FieldNumber, FieldDate, FieldSelect, FieldMultiselect}
+
+// ValueSeparator separates a multi-select field's values where a value is
+// one string: a roster cell, or an attribute given as a string. Allowed
+// values may not contain it.
+const ValueSeparator = ";"
+
 // CustomField is an organisation's own invitation field, such as a cost
-// centre, validated on every invitation's attributes.
+// centre, validated on every invitation's attributes and roster row.
 type CustomField struct {
 	Key           string   `json:"key" dynamodbav:"key"`
 	Label         string   `json:"label" dynamodbav:"label"`
 	Type          string   `json:"type" dynamodbav:"type"`
 	Required      bool     `json:"required" dynamodbav:"required"`
 	AllowedValues []string `json:"allowedValues,omitempty" dynamodbav:"allowedValues,omitempty"`
+	// Min and Max bound a number field (either may be absent).
+	Min *float64 `json:"min,omitempty" dynamodbav:"min,omitempty"`
+	Max *float64 `json:"max,omitempty" dynamodbav:"max,omitempty"`
+	// Integer makes a number field take whole numbers only (credits, not
+	// hours).
+	Integer bool `json:"integer,omitempty" dynamodbav:"integer,omitempty"`
+	// RequiredWhen makes the field required when another field has a value.
+	RequiredWhen *Condition `json:"requiredWhen,omitempty" dynamodbav:"requiredWhen,omitempty"`
 }
+
+// Condition holds when another field's value equals Equals, or, for a
+// multi-select field, when its values include Equals.
+type Condition struct {
+	Field  string `json:"field" dynamodbav:"field"`
+	Equals string `json:"equals" dynamodbav:"equals"`
+}
+
+// Attributes are the values of an organisation's custom fields, by key: a
+// string for each field, a list of strings for a multi-select one. A value
+// stored as a string under a field later made multi-select reads as a set
+// of its ";"-separated values.
+type Attributes map[string]any
 
 var fieldKey = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,39}$`)
 
@@ -39,15 +70,23 @@ const (
 	maxAllowedValues = 200
 )
 
-// CheckCustomFields validates a field definition list, naming each problem.
+// CheckCustomFields validates a field definition list, naming each
+// problem: types, bounds, allowed values, and that each requiredWhen names
+// another field of the list, a value it can have, and no cycle.
 func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 	if len(fields) > MaxCustomFields {
 		errs.Add("customFields", string(fault.Invalid), fmt.Sprintf("at most %d fields", MaxCustomFields))
 		return
 	}
-	seen := map[string]bool{}
+	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, f := range fields {
 		at := fmt.Sprintf("customFields[%d]", i)
+		// A roster column is read as the field its header names.
+		if l := strings.ToLower(strings.TrimSpace(f.Label)); labels[l] {
+			errs.Add(at+".label", string(fault.Invalid), "used twice")
+		} else {
+			labels[l] = true
+		}
 		if !fieldKey.MatchString(f.Key) {
 			errs.Add(at+".key", string(fault.Invalid), "a letter, then letters, digits or _; at most 40")
 		} else if seen[f.Key] {
@@ -60,61 +99,310 @@ func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 		switch f.Type {
 		case FieldText, FieldNumber, FieldDate:
 			if len(f.AllowedValues) > 0 {
-				errs.Add(at+".allowedValues", string(fault.Invalid), "only for type select")
+				errs.Add(at+".allowedValues", string(fault.Invalid), "only for types select and multiselect")
 			}
-		case FieldSelect:
+		case FieldSelect, FieldMultiselect:
 			if len(f.AllowedValues) == 0 || len(f.AllowedValues) > maxAllowedValues {
 				errs.Add(at+".allowedValues", string(fault.Invalid), fmt.Sprintf("1 to %d values", maxAllowedValues))
 			}
+			for _, v := range f.AllowedValues {
+				if strings.TrimSpace(v) != v || v == "" || utf8.RuneCountInString(v) > MaxAttributeLen {
+					errs.Add(at+".allowedValues", string(fault.Invalid), fmt.Sprintf("each value 1 to %d characters, without surrounding space", MaxAttributeLen))
+					break
+				}
+				if f.Type == FieldMultiselect && strings.Contains(v, ValueSeparator) {
+					errs.Add(at+".allowedValues", string(fault.Invalid), "a multiselect value may not contain "+ValueSeparator+" (it separates values in rosters)")
+					break
+				}
+			}
 		default:
-			errs.Add(at+".type", string(fault.Invalid), "one of text, number, date, select")
+			errs.Add(at+".type", string(fault.Invalid), "one of "+strings.Join(FieldTypes, ", "))
+		}
+		if f.Type != FieldNumber && (f.Min != nil || f.Max != nil || f.Integer) {
+			errs.Add(at, string(fault.Invalid), "min, max and integer are only for type number")
+		}
+		if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+			errs.Add(at+".max", string(fault.Invalid), "at least min")
+		}
+	}
+	byKey := map[string]CustomField{}
+	for _, f := range fields {
+		byKey[f.Key] = f
+	}
+	for i, f := range fields {
+		c := f.RequiredWhen
+		if c == nil {
+			continue
+		}
+		at := fmt.Sprintf("customFields[%d].requiredWhen", i)
+		other, ok := byKey[c.Field]
+		switch {
+		case f.Required:
+			errs.Add(at, string(fault.Invalid), "the field is always required: drop required or requiredWhen")
+		case !ok:
+			errs.Add(at+".field", string(fault.Invalid), fmt.Sprintf("no field %q", c.Field))
+		case c.Field == f.Key:
+			errs.Add(at+".field", string(fault.Invalid), "a field cannot depend on itself")
+		case cycle(byKey, f.Key):
+			errs.Add(at+".field", string(fault.Invalid), "a cycle: "+strings.Join(chain(byKey, f.Key), " requires "))
+		default:
+			var probe fault.Fields
+			checkValue(other, c.Equals, "equals", &probe)
+			oneValue := other.Type != FieldMultiselect || slices.Contains(other.AllowedValues, c.Equals)
+			if len(probe) > 0 || !oneValue || strings.TrimSpace(c.Equals) == "" {
+				errs.Add(at+".equals", string(fault.Invalid), fmt.Sprintf("not a value %s can have", c.Field))
+			}
 		}
 	}
 }
 
-// CheckAttributes validates an invitation's attributes against the
-// organisation's custom fields: every required field present, each value of
-// its type, no unknown keys. It returns the cleaned attributes.
-func (s Settings) CheckAttributes(attrs map[string]string, errs *fault.Fields) map[string]string {
-	out := map[string]string{}
-	known := map[string]bool{}
-	for _, f := range s.CustomFields {
-		known[f.Key] = true
-		v := strings.TrimSpace(attrs[f.Key])
-		at := "attributes." + f.Key
-		if v == "" {
-			if f.Required {
-				errs.Add(at, "required", f.Label+" is required")
-			}
-			continue
+// chain follows requiredWhen from key, stopping at the first field met twice.
+func chain(byKey map[string]CustomField, key string) []string {
+	var out []string
+	for k := key; k != "" && !slices.Contains(out, k); {
+		out = append(out, k)
+		f, ok := byKey[k]
+		if !ok || f.RequiredWhen == nil {
+			break
 		}
-		if utf8.RuneCountInString(v) > MaxAttributeLen || !utf8.ValidString(v) {
-			errs.Add(at, string(fault.Invalid), fmt.Sprintf("at most %d characters", MaxAttributeLen))
-			continue
-		}
-		switch f.Type {
-		case FieldNumber:
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
-				errs.Add(at, string(fault.Invalid), "a number")
-				continue
-			}
-		case FieldDate:
-			if _, err := time.Parse(time.DateOnly, v); err != nil {
-				errs.Add(at, string(fault.Invalid), "a date, YYYY-MM-DD")
-				continue
-			}
-		case FieldSelect:
-			if !slices.Contains(f.AllowedValues, v) {
-				errs.Add(at, string(fault.Invalid), "one of the allowed values")
-				continue
-			}
-		}
-		out[f.Key] = v
+		k = f.RequiredWhen.Field
 	}
+	return out
+}
+
+// cycle reports whether following requiredWhen from key comes back to it.
+func cycle(byKey map[string]CustomField, key string) bool {
+	c := chain(byKey, key)
+	last, ok := byKey[c[len(c)-1]]
+	return ok && last.RequiredWhen != nil && last.RequiredWhen.Field == key
+}
+
+// CheckAttributes validates attributes against the organisation's custom
+// fields and returns them cleaned. See CheckValues.
+func (s Settings) CheckAttributes(attrs Attributes, errs *fault.Fields) Attributes {
+	return CheckValues(s.CustomFields, attrs, errs)
+}
+
+// CheckValues validates custom field values, as the API, rosters and the
+// roster template's instructions have them: each value of its type and
+// within its bounds, every required field present, every field whose
+// requiredWhen holds present, no unknown keys. Errors are under
+// "attributes.<key>". It returns the cleaned values: strings, and for a
+// multi-select field its values as a list in the allowed values' order.
+func CheckValues(fields []CustomField, attrs Attributes, errs *fault.Fields) Attributes {
+	out := Attributes{}
+	known := map[string]bool{}
+	for _, f := range fields {
+		known[f.Key] = true
+		if v, ok := checkValue(f, attrs[f.Key], "attributes."+f.Key, errs); ok {
+			out[f.Key] = v
+		}
+	}
+	for _, f := range fields {
+		if _, present := out[f.Key]; present || !empty(attrs[f.Key]) {
+			continue // present, or wrong and named already
+		}
+		at := "attributes." + f.Key
+		if f.Required {
+			errs.Add(at, "required", f.Key+" is required")
+		} else if c := f.RequiredWhen; c != nil && Holds(fields, out, *c) {
+			errs.Add(at, "required", RequiredWhenMessage(fields, f))
+		}
+	}
+	keys := make([]string, 0, len(attrs))
 	for k := range attrs {
 		if !known[k] {
-			errs.Add("attributes."+k, string(fault.Invalid), "not a field of this organisation")
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		errs.Add("attributes."+k, string(fault.Invalid), "not a field of this organisation")
+	}
+	return out
+}
+
+// RequiredWhenMessage says when f is required: "therapistDescription is
+// required when services includes therapy".
+func RequiredWhenMessage(fields []CustomField, f CustomField) string {
+	c := f.RequiredWhen
+	verb := "is"
+	for _, o := range fields {
+		if o.Key == c.Field && o.Type == FieldMultiselect {
+			verb = "includes"
+		}
+	}
+	return fmt.Sprintf("%s is required when %s %s %s", f.Key, c.Field, verb, c.Equals)
+}
+
+// Holds reports whether a condition holds for cleaned values.
+func Holds(fields []CustomField, values Attributes, c Condition) bool {
+	v, ok := values[c.Field]
+	if !ok {
+		return false
+	}
+	for _, f := range fields {
+		if f.Key != c.Field {
+			continue
+		}
+		if f.Type == FieldMultiselect {
+			return slices.Contains(AsList(v), c.Equals)
+		}
+		if f.Type == FieldNumber {
+			a, err1 := strconv.ParseFloat(fmt.Sprint(v), 64)
+			b, err2 := strconv.ParseFloat(c.Equals, 64)
+			return err1 == nil && err2 == nil && a == b
+		}
+	}
+	return fmt.Sprint(v) == c.Equals
+}
+
+// AsList reads a value as a list of strings: a list as it is, a string as
+// its ";"-separated values.
+func AsList(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case string:
+		for _, p := range strings.Split(v, ValueSeparator) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	case []string:
+		out = v
+	case []any:
+		for _, e := range v {
+			out = append(out, fmt.Sprint(e))
 		}
 	}
 	return out
+}
+
+func empty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return strings.TrimSpace(v) == ""
+	case []string:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
+}
+
+// checkValue checks one value of f. An empty value is not checked (ok is
+// false): whether it may be empty is the caller's question.
+func checkValue(f CustomField, raw any, at string, errs *fault.Fields) (any, bool) {
+	if empty(raw) {
+		return nil, false
+	}
+	if f.Type == FieldMultiselect {
+		given := AsList(raw)
+		if len(given) == 0 {
+			errs.Add(at, string(fault.Invalid), "a list of strings, values of the allowed ones")
+			return nil, false
+		}
+		var out []string
+		for _, a := range f.AllowedValues {
+			if slices.Contains(given, a) {
+				out = append(out, a)
+			}
+		}
+		for _, g := range given {
+			if !slices.Contains(f.AllowedValues, g) {
+				errs.Add(at, string(fault.Invalid), fmt.Sprintf("%q is not one of the allowed values", cutValue(g)))
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	var v string
+	switch r := raw.(type) {
+	case string:
+		v = strings.TrimSpace(r)
+	case float64:
+		if f.Type != FieldNumber {
+			errs.Add(at, string(fault.Invalid), "a string")
+			return nil, false
+		}
+		v = strconv.FormatFloat(r, 'f', -1, 64)
+	default:
+		errs.Add(at, string(fault.Invalid), "a string")
+		return nil, false
+	}
+	if utf8.RuneCountInString(v) > MaxAttributeLen || !utf8.ValidString(v) {
+		errs.Add(at, string(fault.Invalid), fmt.Sprintf("at most %d characters", MaxAttributeLen))
+		return nil, false
+	}
+	switch f.Type {
+	case FieldNumber:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			errs.Add(at, string(fault.Invalid), "a number")
+			return nil, false
+		}
+		if msg := bounds(f, n); msg != "" {
+			errs.Add(at, string(fault.Invalid), msg)
+			return nil, false
+		}
+	case FieldDate:
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			errs.Add(at, string(fault.Invalid), "a date, YYYY-MM-DD")
+			return nil, false
+		}
+	case FieldSelect:
+		if !slices.Contains(f.AllowedValues, v) {
+			errs.Add(at, string(fault.Invalid), "one of the allowed values")
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func bounds(f CustomField, n float64) string {
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	switch {
+	case f.Integer && n != math.Trunc(n):
+		return "a whole number"
+	case f.Min != nil && f.Max != nil && (n < *f.Min || n > *f.Max):
+		return fmt.Sprintf("from %s to %s", num(*f.Min), num(*f.Max))
+	case f.Min != nil && n < *f.Min:
+		return "at least " + num(*f.Min)
+	case f.Max != nil && n > *f.Max:
+		return "at most " + num(*f.Max)
+	}
+	return ""
+}
+
+func cutValue(s string) string {
+	if r := []rune(s); len(r) > 50 {
+		return string(r[:50]) + "…"
+	}
+	return s
+}
+
+// SameAttributes reports whether a and b hold the same values, however
+// their lists were decoded.
+func SameAttributes(a, b Attributes) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok {
+			return false
+		}
+		if _, isString := v.(string); isString {
+			if s, ok := w.(string); !ok || s != v {
+				return false
+			}
+			continue
+		}
+		if !slices.Equal(AsList(v), AsList(w)) {
+			return false
+		}
+	}
+	return true
 }

@@ -356,12 +356,23 @@ func (s *Service) AuditTrail(ctx context.Context, userID, orgID string, limit in
 }
 
 // ImportTemplate is what a roster template offers one actor: the roles they
-// may give and the units they may place people in, and the organisation's
+// may give (shown by display name in the template's language) and the units
+// they may place people in, the organisation's custom fields and its
 // language.
 type ImportTemplate struct {
-	Roles    []string
+	Roles    access.Roles
 	Units    []string // unit names
+	Fields   []CustomField
 	Language string
+}
+
+// RoleNames are the display names of t's roles in lang.
+func (t ImportTemplate) RoleNames(lang string) []string {
+	out := make([]string, 0, len(t.Roles))
+	for _, r := range t.Roles {
+		out = append(out, r.Name(lang))
+	}
+	return out
 }
 
 // ImportTemplate returns what the actor's roster template offers. Only
@@ -376,7 +387,12 @@ func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (Imp
 	if err != nil {
 		return ImportTemplate{}, err
 	}
-	t := ImportTemplate{Roles: slices.Clone(r.MayInvite), Units: []string{}, Language: o.Settings.DefaultLanguage}
+	t := ImportTemplate{Units: []string{}, Fields: withDefaults(o.Settings).CustomFields, Language: o.Settings.DefaultLanguage}
+	for _, key := range r.MayInvite {
+		if role, ok := o.Roles.Find(key); ok {
+			t.Roles = append(t.Roles, role)
+		}
+	}
 	for _, u := range units {
 		if a.OrgWide() || slices.Contains(a.Units, u.ID) {
 			t.Units = append(t.Units, u.Name)

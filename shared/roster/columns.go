@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/org"
 )
 
 // Why a column is not read (Unread.Reason).
@@ -74,9 +75,9 @@ func mappedToIgnore(i, row int, header string) Unread {
 		Message: fmt.Sprintf("column %s %q was not read, as the column mapping asks", columnLetter(i), cut(header))}
 }
 
-func notInFile(row int, header string, c Column) Unread {
+func notInFile(row int, header string, key string) Unread {
 	return Unread{Header: cut(header), Reason: NotInFile, Row: row, index: -1,
-		Message: fmt.Sprintf("the column mapping names %q (%s), but the header row has no such column", cut(header), c.Key())}
+		Message: fmt.Sprintf("the column mapping names %q (%s), but the header row has no such column", cut(header), key)}
 }
 
 // sortUnread orders unread columns as the file has them, then the headers
@@ -164,16 +165,55 @@ const MaxMappedColumns = 200
 // recognition. Headers are compared folded, as recognition compares them.
 type Mapping struct {
 	byHeader map[string]mapped // by folded header
+	// fields are the organisation's custom fields by folded label and by
+	// folded key: their columns are read as those fields.
+	fields map[string]string
+}
+
+// WithFields returns the mapping reading the organisation's custom fields
+// from columns headed by their label or key.
+func (m Mapping) WithFields(fields []org.CustomField) Mapping {
+	m.fields = map[string]string{}
+	// A field named like the email column is read by mapping only: every
+	// roster needs its email column.
+	email := func(s string) bool { c, ok := MatchHeader(s); return ok && c.Field == Email }
+	for _, f := range fields {
+		if !email(f.Key) {
+			m.fields[fold(f.Key)] = f.Key
+		}
+	}
+	for _, f := range fields {
+		if l := fold(f.Label); l != "" && m.fields[l] == "" && !email(f.Label) {
+			m.fields[l] = f.Key
+		}
+	}
+	return m
+}
+
+func repeatedField(i, row int, header string, of int, ofHeader, key string) Unread {
+	return Unread{Column: columnLetter(i), Header: cut(header), Reason: Repeated, Row: row, index: i,
+		Message: fmt.Sprintf("column %s %q repeats column %s %q (%s): only column %s was read", columnLetter(i), cut(header),
+			columnLetter(of), cut(ofHeader), key, columnLetter(of))}
 }
 
 type mapped struct {
 	header string // as the uploader wrote it
-	column Column // Column{}: not to be read
+	column Column // Column{}: not to be read (unless custom)
+	custom string // the key of a custom field
+}
+
+// key is the field the mapping gives the header, as the mapping names it.
+func (mp mapped) key() string {
+	if mp.custom != "" {
+		return mp.custom
+	}
+	return mp.column.Key()
 }
 
 // ParseMapping checks a column mapping (header -> field, as MappingFields
-// names them). Its errors are field errors under "columns".
-func ParseMapping(in map[string]string) (Mapping, error) {
+// names them, or the key of one of the organisation's custom fields). Its
+// errors are field errors under "columns".
+func ParseMapping(in map[string]string, fields ...org.CustomField) (Mapping, error) {
 	var errs fault.Fields
 	if len(in) > MaxMappedColumns {
 		errs.Add("columns", string(fault.Invalid), fmt.Sprintf("at most %d headers", MaxMappedColumns))
@@ -186,6 +226,7 @@ func ParseMapping(in map[string]string) (Mapping, error) {
 	}
 	slices.Sort(headers)
 	taken := map[Column]string{}
+	takenCustom := map[string]string{}
 	for _, h := range headers {
 		field := "columns." + h
 		if len(h) > 200 {
@@ -194,14 +235,27 @@ func ParseMapping(in map[string]string) (Mapping, error) {
 		}
 		f := fold(h)
 		c, ok := columnsByKey[in[h]]
+		custom := ""
+		if i := slices.IndexFunc(fields, func(cf org.CustomField) bool { return cf.Key == in[h] }); !ok && i >= 0 {
+			custom, ok = fields[i].Key, true
+		}
 		switch {
 		case f == "":
 			errs.Add(field, string(fault.Invalid), "a header needs a letter or a digit")
 		case !ok:
-			errs.Add(field, string(fault.Invalid), "not a roster field: one of "+strings.Join(MappingFields(), ", "))
+			keys := MappingFields()
+			for _, cf := range fields {
+				keys = append(keys, cf.Key)
+			}
+			errs.Add(field, string(fault.Invalid), "not a roster field: one of "+strings.Join(keys, ", "))
 		case m.byHeader[f].header != "":
 			errs.Add(field, string(fault.Invalid), fmt.Sprintf("the same header as %q (headers are compared without case, "+
 				"spaces, punctuation or accents)", m.byHeader[f].header))
+		case custom != "" && takenCustom[custom] != "":
+			errs.Add(field, string(fault.Invalid), fmt.Sprintf("%q is mapped to %s too: a field is read from one column", takenCustom[custom], in[h]))
+		case custom != "":
+			m.byHeader[f] = mapped{header: h, custom: custom}
+			takenCustom[custom] = h
 		case c != Column{} && taken[c] != "":
 			errs.Add(field, string(fault.Invalid), fmt.Sprintf("%q is mapped to %s too: a field is read from one column", taken[c], in[h]))
 		default:

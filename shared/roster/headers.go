@@ -6,6 +6,7 @@
 package roster
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -271,7 +272,10 @@ func takeNumber(s string) (int, string) {
 type Header struct {
 	Row     int      // 1-based row of the header in the sheet
 	Columns []Column // by cell index; Field Unknown for columns not read
-	Names   []string // the cells as written
+	// Custom are the keys of the organisation's custom fields by cell
+	// index ("" for other columns).
+	Custom []string
+	Names  []string // the cells as written
 	// Ignored lists the header cells that were not recognised.
 	Ignored []string
 	// Duplicates lists header cells that repeat a column already found
@@ -280,6 +284,21 @@ type Header struct {
 	// Unread are the columns the header says are not read, and the headers
 	// the column mapping names that the row lacks, in the file's order.
 	Unread []Unread
+}
+
+// CustomIndex returns the cell index of a custom field's column, or -1.
+func (h Header) CustomIndex(key string) int {
+	for i, k := range h.Custom {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// HasCustom reports whether the header has a column of a custom field.
+func (h Header) HasCustom() bool {
+	return slices.ContainsFunc(h.Custom, func(k string) bool { return k != "" })
 }
 
 // Index returns the cell index of a column, or -1.
@@ -317,7 +336,9 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	h.Row = row
 	h.Columns = make([]Column, len(cells))
 	h.Names = make([]string, len(cells))
-	at := map[Column]int{}      // cell index of each column read
+	h.Custom = make([]string, len(cells))
+	at := map[Column]int{} // cell index of each column read
+	customAt := map[string]int{}
 	byMapping := map[int]bool{} // cells the mapping decided
 	inRow := map[string]bool{}  // folded headers of the mapping found
 	for i, cell := range cells {
@@ -328,7 +349,12 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 		}
 		byMapping[i], inRow[fold(h.Names[i])] = true, true
 		_, dup := at[mp.column]
-		switch {
+		switch first, customDup := customAt[mp.custom]; {
+		case mp.custom != "" && customDup:
+			h.Duplicates = append(h.Duplicates, h.Names[i])
+			h.Unread = append(h.Unread, repeatedField(i, row, h.Names[i], first, h.Names[first], mp.custom))
+		case mp.custom != "":
+			customAt[mp.custom], h.Custom[i] = i, mp.custom
 		case mp.column == Column{}:
 			h.Unread = append(h.Unread, mappedToIgnore(i, row, h.Names[i]))
 		case dup: // two cells of the row fold to the same header
@@ -340,6 +366,17 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	}
 	for i, name := range h.Names {
 		if byMapping[i] {
+			continue
+		}
+		// The organisation's own field names win over recognition: they
+		// are its vocabulary, and the template heads the columns so.
+		if key := m.fields[fold(name)]; key != "" && name != "" {
+			if first, dup := customAt[key]; dup {
+				h.Duplicates = append(h.Duplicates, name)
+				h.Unread = append(h.Unread, repeatedField(i, row, name, first, h.Names[first], key))
+			} else {
+				customAt[key], h.Custom[i] = i, key
+			}
 			continue
 		}
 		c, matched := MatchHeader(name)
@@ -359,7 +396,7 @@ func (m Mapping) ReadHeader(cells []string, row int) (h Header, ok bool) {
 	}
 	for f, mp := range m.byHeader {
 		if !inRow[f] {
-			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.column))
+			h.Unread = append(h.Unread, notInFile(row, mp.header, mp.key()))
 		}
 	}
 	sortUnread(h.Unread)

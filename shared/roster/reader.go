@@ -82,6 +82,7 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 		rules.contactPhones = func(raw, region string) (string, error) { return read(number{raw, region}) }
 	}
 	rules.language = memo(org.NormalizeLanguage, 100)
+	rules.Columns = rules.Columns.WithFields(rules.Fields)
 	for i := 0; i < headerSearchRows; i++ {
 		cells, line, err := nextRow(sheet)
 		if errors.Is(err, io.EOF) {

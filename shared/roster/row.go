@@ -69,6 +69,10 @@ type Rules struct {
 	// Columns is the uploader's column mapping: it wins over recognising
 	// headers by name.
 	Columns Mapping
+	// Fields are the organisation's custom fields: each is read from the
+	// column headed by its label or key, and rows are checked by
+	// org.CheckValues, as the API checks an invitation.
+	Fields []org.CustomField
 
 	// contactPhones reads contacts' numbers as phoneNumber does,
 	// remembering what it has seen: many rows share the same escalation
@@ -98,7 +102,12 @@ type Row struct {
 	Monitored    bool
 	ProfileGiven bool
 	Profile      monitor.Profile
-	Problems     []Problem
+	// Attributes are the custom field values, checked; AttributesGiven
+	// says the file has a column of a custom field (else a pending
+	// invitation keeps its values).
+	Attributes      org.Attributes
+	AttributesGiven bool
+	Problems        []Problem
 }
 
 // OK reports whether the row can be applied (it has no errors).
@@ -184,6 +193,10 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		}
 	}
 
+	row.Attributes, row.AttributesGiven = h.attributes(cells, rules.Fields, func(col, msg string) {
+		row.Problems = append(row.Problems, Problem{Row: line, Column: col, Severity: Error, Message: msg})
+	})
+
 	row.Monitored = rules.Monitored != nil && rules.Monitored(row.Role)
 	if m := get(Mobile); m != "" {
 		if row.Mobile, err = phoneNumber(m, rules.Region, rules.Phones); err != nil {
@@ -233,6 +246,44 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		problem(profileColumn(w.Field), Warning, "%s", w.Message)
 	}
 	return row
+}
+
+// attributes reads and checks the custom field values of a row, a
+// multi-select's values separated by ";", as the API checks them; each
+// problem names the field's column (its key when the file lacks it).
+func (h Header) attributes(cells []string, fields []org.CustomField, problem func(column, message string)) (org.Attributes, bool) {
+	if len(fields) == 0 {
+		return nil, false
+	}
+	raw := org.Attributes{}
+	for _, f := range fields {
+		i := h.CustomIndex(f.Key)
+		if i < 0 || i >= len(cells) {
+			continue
+		}
+		v := strings.TrimSpace(strings.ReplaceAll(cells[i], "\u00a0", " "))
+		if f.Type == org.FieldDate {
+			v = excelDate(v)
+		}
+		if v != "" {
+			raw[f.Key] = v
+		}
+	}
+	var errs fault.Fields
+	out := org.CheckValues(fields, raw, &errs)
+	for _, e := range errs {
+		key := strings.TrimPrefix(e.Field, "attributes.")
+		col := key
+		if i := h.CustomIndex(key); i >= 0 {
+			col = h.Names[i]
+		}
+		msg := e.Message
+		if e.Code != "required" {
+			msg = col + ": " + msg
+		}
+		problem(col, msg)
+	}
+	return out, h.HasCustom()
 }
 
 func nameColumn(h Header, f Field) Column {

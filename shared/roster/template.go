@@ -4,9 +4,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"onboarding/shared/org"
 )
 
 // labels are a language's names for the template's columns and sheets.
@@ -16,6 +20,87 @@ type labels struct {
 	name, phone                string
 	sheet, listsSheet, helpTab string
 	help                       []string
+	rules                      fieldWords
+}
+
+// fieldWords describe a custom field's rules on the instructions sheet.
+type fieldWords struct {
+	heading, text, number, whole, date  string
+	oneOf, someOf                       string // %s: the values
+	between, atLeast, atMost            string // %s: the bounds
+	required, optional, whenIs, whenHas string // whenIs, whenHas: %s the other field's label, %s the value
+}
+
+var fieldRules = map[string]fieldWords{
+	"en": {heading: "The organisation's own fields:", text: "text", number: "a number", whole: "a whole number", date: "a date (YYYY-MM-DD)",
+		oneOf: "one of: %s", someOf: "one or more of: %s (separate values with ;)", between: "from %s to %s", atLeast: "at least %s",
+		atMost: "at most %s", required: "required", optional: "optional", whenIs: "required when %s is %s", whenHas: "required when %s includes %s"},
+	"nb": {heading: "Organisasjonens egne felt:", text: "tekst", number: "et tall", whole: "et heltall", date: "en dato (ÅÅÅÅ-MM-DD)",
+		oneOf: "én av: %s", someOf: "én eller flere av: %s (skill verdiene med ;)", between: "fra %s til %s", atLeast: "minst %s",
+		atMost: "høyst %s", required: "må fylles ut", optional: "valgfritt", whenIs: "må fylles ut når %s er %s", whenHas: "må fylles ut når %s inneholder %s"},
+	"sv": {heading: "Organisationens egna fält:", text: "text", number: "ett tal", whole: "ett heltal", date: "ett datum (ÅÅÅÅ-MM-DD)",
+		oneOf: "ett av: %s", someOf: "ett eller flera av: %s (skilj värdena åt med ;)", between: "från %s till %s", atLeast: "minst %s",
+		atMost: "högst %s", required: "obligatoriskt", optional: "valfritt", whenIs: "obligatoriskt när %s är %s", whenHas: "obligatoriskt när %s innehåller %s"},
+	"da": {heading: "Organisationens egne felter:", text: "tekst", number: "et tal", whole: "et heltal", date: "en dato (ÅÅÅÅ-MM-DD)",
+		oneOf: "én af: %s", someOf: "én eller flere af: %s (adskil værdierne med ;)", between: "fra %s til %s", atLeast: "mindst %s",
+		atMost: "højst %s", required: "påkrævet", optional: "valgfrit", whenIs: "påkrævet når %s er %s", whenHas: "påkrævet når %s indeholder %s"},
+	"fr": {heading: "Champs propres à l'organisation :", text: "texte", number: "un nombre", whole: "un nombre entier", date: "une date (AAAA-MM-JJ)",
+		oneOf: "une valeur parmi : %s", someOf: "une ou plusieurs valeurs parmi : %s (séparez-les par ;)", between: "de %s à %s",
+		atLeast: "au moins %s", atMost: "au plus %s", required: "obligatoire", optional: "facultatif", whenIs: "obligatoire si %s vaut %s",
+		whenHas: "obligatoire si %s contient %s"},
+	"id": {heading: "Kolom khusus organisasi:", text: "teks", number: "angka", whole: "bilangan bulat", date: "tanggal (TTTT-BB-HH)",
+		oneOf: "salah satu dari: %s", someOf: "satu atau lebih dari: %s (pisahkan nilai dengan ;)", between: "dari %s sampai %s",
+		atLeast: "minimal %s", atMost: "maksimal %s", required: "wajib diisi", optional: "opsional", whenIs: "wajib diisi jika %s adalah %s",
+		whenHas: "wajib diisi jika %s berisi %s"},
+}
+
+// describe is a field's line on the instructions sheet: its column, type,
+// values or bounds, and when it is required.
+func (w fieldWords) describe(f org.CustomField, fields []org.CustomField) string {
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	parts := []string{}
+	switch f.Type {
+	case org.FieldNumber:
+		kind := w.number
+		if f.Integer {
+			kind = w.whole
+		}
+		switch {
+		case f.Min != nil && f.Max != nil:
+			kind += ", " + fmt.Sprintf(w.between, num(*f.Min), num(*f.Max))
+		case f.Min != nil:
+			kind += ", " + fmt.Sprintf(w.atLeast, num(*f.Min))
+		case f.Max != nil:
+			kind += ", " + fmt.Sprintf(w.atMost, num(*f.Max))
+		}
+		parts = append(parts, kind)
+	case org.FieldDate:
+		parts = append(parts, w.date)
+	case org.FieldSelect:
+		parts = append(parts, fmt.Sprintf(w.oneOf, strings.Join(f.AllowedValues, ", ")))
+	case org.FieldMultiselect:
+		parts = append(parts, fmt.Sprintf(w.someOf, strings.Join(f.AllowedValues, ", ")))
+	default:
+		parts = append(parts, w.text)
+	}
+	switch c := f.RequiredWhen; {
+	case f.Required:
+		parts = append(parts, w.required)
+	case c != nil:
+		other, format := c.Field, w.whenIs
+		for _, o := range fields {
+			if o.Key == c.Field {
+				other = o.Label
+				if o.Type == org.FieldMultiselect {
+					format = w.whenHas
+				}
+			}
+		}
+		parts = append(parts, fmt.Sprintf(format, other, c.Equals))
+	default:
+		parts = append(parts, w.optional)
+	}
+	return f.Label + ": " + strings.Join(parts, "; ") + "."
 }
 
 var templateLabels = map[string]labels{
@@ -120,10 +205,12 @@ func labelsFor(lang string) (labels, string) {
 	if base == "no" || base == "nn" {
 		base = "nb"
 	}
-	if l, ok := templateLabels[base]; ok {
-		return l, base
+	l, ok := templateLabels[base]
+	if !ok {
+		l, base = templateLabels["en"], "en"
 	}
-	return templateLabels["en"], "en"
+	l.rules = fieldRules[base]
+	return l, base
 }
 
 // templateColumns are the template's columns, in order.
@@ -153,25 +240,39 @@ func (l labels) header(c Column) string {
 	return l.fields[c.Field]
 }
 
-// TemplateHeader is the template's header row in a language.
-func TemplateHeader(lang string) []string {
+// TemplateHeader is the template's header row in a language, then a
+// column per custom field, headed by its label.
+func TemplateHeader(lang string, fields ...org.CustomField) []string {
 	l, _ := labelsFor(lang)
 	var out []string
 	for _, c := range templateColumns() {
 		out = append(out, l.header(c))
 	}
+	for _, f := range fields {
+		out = append(out, f.Label)
+	}
 	return out
+}
+
+// Template is what a roster template offers: the roles (display names in
+// the template's language) and units one may give, and the organisation's
+// custom fields.
+type Template struct {
+	Language string
+	Roles    []string
+	Units    []string
+	Fields   []org.CustomField
 }
 
 // WriteTemplateCSV writes the template's header as UTF-8 CSV with a byte
 // order mark.
-func WriteTemplateCSV(w io.Writer, lang string) error {
+func WriteTemplateCSV(w io.Writer, lang string, fields []org.CustomField) error {
 	if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(TemplateHeader(lang)); err != nil {
+	if err := cw.Write(TemplateHeader(lang, fields...)); err != nil {
 		return err
 	}
 	cw.Flush()
@@ -182,17 +283,20 @@ func WriteTemplateCSV(w io.Writer, lang string) error {
 const templateRows = 5000
 
 // WriteTemplateXLSX writes the template workbook in a language: the users
-// sheet with its header, drop-downs for role, unit and action, phone columns
-// formatted as text (so Excel keeps their + and leading zeros), the date
-// column as a date; and a sheet of instructions.
-func WriteTemplateXLSX(w io.Writer, lang string, roles, units []string) error {
-	l, base := labelsFor(lang)
+// sheet with its header, drop-downs for role, unit, action and the select
+// and multiselect fields, number bounds as validation, phone columns
+// formatted as text (so Excel keeps their + and leading zeros), date
+// columns as dates; and a sheet of instructions, with each custom field's
+// rules.
+func WriteTemplateXLSX(w io.Writer, t Template) error {
+	l, base := labelsFor(t.Language)
+	roles, units := t.Roles, t.Units
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", l.sheet); err != nil {
 		return err
 	}
-	header := TemplateHeader(base)
+	header := TemplateHeader(base, t.Fields...)
 	cells := make([]any, len(header))
 	for i, h := range header {
 		cells[i] = h
@@ -230,6 +334,49 @@ func WriteTemplateXLSX(w io.Writer, lang string, roles, units []string) error {
 	}
 	lists := map[Field][]string{Role: roles, Unit: units, Action: {"", removeWordFor(base)}}
 	col := 1
+	// dropDown offers values from a column of the lists sheet.
+	dropDown := func(ref string, values []string, strict bool, prompt string) error {
+		listCol, _ := excelize.ColumnNumberToName(col)
+		col++
+		for r, v := range values {
+			if err := f.SetCellStr(l.listsSheet, fmt.Sprintf("%s%d", listCol, r+1), v); err != nil {
+				return err
+			}
+		}
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = ref
+		dv.SetSqrefDropList(fmt.Sprintf("'%s'!$%s$1:$%s$%d", l.listsSheet, listCol, listCol, len(values)))
+		if !strict {
+			// Several values joined by ; are not in the list: say so, and
+			// let the import check them.
+			dv.SetError(excelize.DataValidationErrorStyleInformation, "", prompt)
+		}
+		if prompt != "" {
+			dv.SetInput("", prompt)
+		}
+		return f.AddDataValidation(l.sheet, dv)
+	}
+	for i, fd := range t.Fields {
+		name, _ := excelize.ColumnNumberToName(len(templateColumns()) + i + 1)
+		ref := fmt.Sprintf("%s2:%s%d", name, name, templateRows+1)
+		prompt := promptText(l.rules.describe(fd, t.Fields))
+		var err error
+		switch fd.Type {
+		case org.FieldSelect:
+			err = dropDown(ref, fd.AllowedValues, true, prompt)
+		case org.FieldMultiselect:
+			err = dropDown(ref, fd.AllowedValues, false, prompt)
+		case org.FieldDate:
+			err = f.SetColStyle(l.sheet, name, date)
+		case org.FieldNumber:
+			err = numberValidation(f, l.sheet, ref, fd, prompt)
+		default:
+			err = f.SetColStyle(l.sheet, name, text)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	for i, c := range templateColumns() {
 		name, _ := excelize.ColumnNumberToName(i + 1)
 		ref := fmt.Sprintf("%s2:%s%d", name, name, templateRows+1)
@@ -247,17 +394,7 @@ func WriteTemplateXLSX(w io.Writer, lang string, roles, units []string) error {
 			if len(values) == 0 {
 				continue
 			}
-			listCol, _ := excelize.ColumnNumberToName(col)
-			col++
-			for r, v := range values {
-				if err := f.SetCellStr(l.listsSheet, fmt.Sprintf("%s%d", listCol, r+1), v); err != nil {
-					return err
-				}
-			}
-			dv := excelize.NewDataValidation(true)
-			dv.Sqref = ref
-			dv.SetSqrefDropList(fmt.Sprintf("'%s'!$%s$1:$%s$%d", l.listsSheet, listCol, listCol, len(values)))
-			if err := f.AddDataValidation(l.sheet, dv); err != nil {
+			if err := dropDown(ref, values, true, ""); err != nil {
 				return err
 			}
 		}
@@ -269,7 +406,14 @@ func WriteTemplateXLSX(w io.Writer, lang string, roles, units []string) error {
 	if _, err := f.NewSheet(l.helpTab); err != nil {
 		return err
 	}
-	for i, line := range l.help {
+	help := slices.Clone(l.help)
+	if len(t.Fields) > 0 {
+		help = append(help, "", l.rules.heading)
+		for _, fd := range t.Fields {
+			help = append(help, l.rules.describe(fd, t.Fields))
+		}
+	}
+	for i, line := range help {
 		if err := f.SetCellStr(l.helpTab, fmt.Sprintf("A%d", i+1), line); err != nil {
 			return err
 		}
@@ -280,6 +424,42 @@ func WriteTemplateXLSX(w io.Writer, lang string, roles, units []string) error {
 	f.SetActiveSheet(0)
 	_, err = f.WriteTo(w)
 	return err
+}
+
+// numberValidation bounds a number field's column as the import does.
+func numberValidation(f *excelize.File, sheet, ref string, fd org.CustomField, prompt string) error {
+	kind := excelize.DataValidationTypeDecimal
+	if fd.Integer {
+		kind = excelize.DataValidationTypeWhole
+	}
+	dv := excelize.NewDataValidation(true)
+	dv.Sqref = ref
+	var err error
+	switch {
+	case fd.Min != nil && fd.Max != nil:
+		err = dv.SetRange(*fd.Min, *fd.Max, kind, excelize.DataValidationOperatorBetween)
+	case fd.Min != nil:
+		err = dv.SetRange(*fd.Min, "", kind, excelize.DataValidationOperatorGreaterThanOrEqual)
+	case fd.Max != nil:
+		err = dv.SetRange(*fd.Max, "", kind, excelize.DataValidationOperatorLessThanOrEqual)
+	default:
+		err = dv.SetRange(-1e15, 1e15, kind, excelize.DataValidationOperatorBetween)
+	}
+	if err != nil {
+		return err
+	}
+	dv.SetError(excelize.DataValidationErrorStyleStop, "", prompt)
+	dv.SetInput("", prompt)
+	return f.AddDataValidation(sheet, dv)
+}
+
+// promptText cuts a validation message to what Excel shows (its limit is
+// 225 characters for an error message); the instructions sheet has it all.
+func promptText(s string) string {
+	if r := []rune(s); len(r) > 220 {
+		return string(r[:219]) + "…"
+	}
+	return s
 }
 
 func removeWordFor(lang string) string {

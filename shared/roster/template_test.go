@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"onboarding/shared/access"
+	"onboarding/shared/org"
 )
 
 // Every template header, in every template language, is recognised as its
@@ -37,7 +41,7 @@ func TestTemplateHeadersRoundTrip(t *testing.T) {
 
 func TestTemplateXLSX(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteTemplateXLSX(&buf, "nb", []string{"admin", "member"}, []string{"Nord", "Sør"}); err != nil {
+	if err := WriteTemplateXLSX(&buf, Template{Language: "nb", Roles: []string{"admin", "member"}, Units: []string{"Nord", "Sør"}}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -70,7 +74,7 @@ func TestTemplateXLSX(t *testing.T) {
 
 func TestTemplateCSV(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteTemplateCSV(&buf, "fr"); err != nil {
+	if err := WriteTemplateCSV(&buf, "fr", nil); err != nil {
 		t.Fatal(err)
 	}
 	s, format, err := OpenCSV(&buf, Limits{})
@@ -142,5 +146,117 @@ func TestReports(t *testing.T) {
 		if email, message := written(cell); email != cell || message != cell {
 			t.Errorf("%q written as %q, %q", cell, email, message)
 		}
+	}
+}
+
+// The template follows the organisation: a column per custom field headed
+// by its label, drop-downs for its select and multiselect fields and for
+// roles by display name, number bounds as validation, each field's rules
+// (requiredWhen too) on the instructions sheet; and it reads back with its
+// custom columns recognised.
+func TestTemplateFollowsTheOrganisation(t *testing.T) {
+	fields := conditionalFields()
+	fields = append(fields, org.CustomField{Key: "level", Label: "Nivå", Type: org.FieldSelect, AllowedValues: []string{"A", "=1+1"}})
+	roles := access.Roles{{Key: "standard", Names: map[string]string{"en": "Standard", "nb": "Standard", "fi": "Peruskäyttäjä"}},
+		{Key: "loneWorker", Names: map[string]string{"en": "Lone worker", "nb": "Alenearbeider"}}}
+	var names []string
+	for _, r := range roles {
+		names = append(names, r.Name("nb"))
+	}
+	var buf bytes.Buffer
+	if err := WriteTemplateXLSX(&buf, Template{Language: "nb", Roles: names, Units: []string{"Nord"}, Fields: fields}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := f.GetRows("Brukere")
+	n := len(templateColumns())
+	if got := header[0][n:]; !slices.Equal(got, []string{"Tjenester", "Beskrivelse til terapeut", "Klipp", "Nivå"}) {
+		t.Fatalf("custom columns %v", got)
+	}
+	dvs, err := f.GetDataValidations("Brukere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byColumn := map[string]*excelize.DataValidation{}
+	for _, dv := range dvs {
+		col, _, _ := strings.Cut(dv.Sqref, "2:")
+		byColumn[col] = dv
+	}
+	lists, _ := f.GetCols("Lister")
+	listOf := func(col string) []string {
+		dv := byColumn[col]
+		if dv == nil || dv.Type != "list" {
+			t.Fatalf("no drop-down in %s: %+v", col, dv)
+		}
+		// 'Lister'!$B$1:$B$2
+		_, rng, _ := strings.Cut(dv.Formula1, "!$")
+		c, _ := excelize.ColumnNameToNumber(rng[:strings.IndexByte(rng, '$')])
+		var out []string
+		for _, v := range lists[c-1] {
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	col := func(i int) string { c, _ := excelize.ColumnNumberToName(i + 1); return c }
+	roleCol := col(slices.Index(templateColumns(), Column{Field: Role}))
+	if got := listOf(roleCol); !slices.Equal(got, []string{"Standard", "Alenearbeider"}) {
+		t.Fatalf("roles by display name: %v", got)
+	}
+	if got := listOf(col(n)); !slices.Equal(got, []string{"therapy", "homeCare"}) || byColumn[col(n)].ErrorStyle == nil ||
+		*byColumn[col(n)].ErrorStyle != "information" {
+		t.Fatalf("multiselect: %v %+v", got, byColumn[col(n)])
+	}
+	if got := listOf(col(n + 3)); !slices.Equal(got, []string{"A", "=1+1"}) {
+		t.Fatalf("select: %v", got)
+	}
+	// The organisation's values are text in the workbook, never formulas.
+	for c := 1; c <= len(lists); c++ {
+		name, _ := excelize.ColumnNumberToName(c)
+		for r := 1; r <= len(lists[c-1]); r++ {
+			cell := fmt.Sprintf("%s%d", name, r)
+			if formula, _ := f.GetCellFormula("Lister", cell); formula != "" {
+				t.Fatalf("%s holds a formula %q", cell, formula)
+			}
+		}
+	}
+	credits := byColumn[col(n+2)]
+	if credits == nil || credits.Type != "whole" || credits.Operator != "between" || credits.Formula1 != "0" || credits.Formula2 != "100" {
+		t.Fatalf("credits bounds: %+v", credits)
+	}
+	help, _ := f.GetCols("Veiledning")
+	text := strings.Join(help[0], "\n")
+	for _, want := range []string{"Organisasjonens egne felt:",
+		"Tjenester: én eller flere av: therapy, homeCare (skill verdiene med ;); valgfritt.",
+		"Beskrivelse til terapeut: tekst; må fylles ut når Tjenester inneholder therapy.",
+		"Klipp: et heltall, fra 0 til 100; valgfritt."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("instructions lack %q:\n%s", want, text)
+		}
+	}
+
+	// It reads back: the custom columns are the fields, roles resolve by
+	// display name.
+	s, _, err := OpenXLSX(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := testRules()
+	rules.Fields = fields
+	r, err := NewReader(s, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range []string{"services", "therapistDescription", "credits", "level"} {
+		if r.Header.Custom[n+i] != key {
+			t.Fatalf("column %d read as %q", n+i, r.Header.Custom[n+i])
+		}
+	}
+	if key, ok := roles.Resolve("Alenearbeider"); !ok || key != "loneWorker" {
+		t.Fatalf("resolve %q %v", key, ok)
 	}
 }

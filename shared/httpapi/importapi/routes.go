@@ -149,7 +149,8 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		return httpapi.Response{}, err
 	}
 	orgID := r.Param("orgId")
-	if _, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID); err != nil {
+	o, _, err := h.Orgs.MayImport(ctx, r.UserID(), orgID)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
 	var errs fault.Fields
@@ -158,7 +159,7 @@ func (h *Routes) create(ctx context.Context, r *httpapi.Request) (httpapi.Respon
 		e, _ := fault.As(err)
 		errs.Add("fileName", string(fault.Invalid), e.Message)
 	}
-	if _, err := roster.ParseMapping(in.Columns); err != nil {
+	if _, err := roster.ParseMapping(in.Columns, o.Settings.CustomFields...); err != nil {
 		e, _ := fault.As(err)
 		errs = append(errs, e.Fields...)
 	}
@@ -355,9 +356,9 @@ func (h *Routes) template(ctx context.Context, r *httpapi.Request) (httpapi.Resp
 	contentType := xlsxType
 	if format == "csv" {
 		contentType = csvType
-		err = roster.WriteTemplateCSV(&buf, lang)
+		err = roster.WriteTemplateCSV(&buf, lang, t.Fields)
 	} else {
-		err = roster.WriteTemplateXLSX(&buf, lang, t.Roles, t.Units)
+		err = roster.WriteTemplateXLSX(&buf, roster.Template{Language: lang, Roles: t.RoleNames(lang), Units: t.Units, Fields: t.Fields})
 	}
 	if err != nil {
 		return httpapi.Response{}, err

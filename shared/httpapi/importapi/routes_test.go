@@ -53,7 +53,8 @@ func (d *importDomain) MayImport(_ context.Context, userID, orgID string) (org.O
 }
 func (d *importDomain) ImportTemplate(_ context.Context, userID, orgID string) (org.ImportTemplate, error) {
 	d.note("ImportTemplate %s %s", userID, orgID)
-	return org.ImportTemplate{Roles: []string{"member"}, Units: []string{"Nord"}, Language: "nb"}, d.err
+	return org.ImportTemplate{Roles: access.Roles{{Key: "member", Names: map[string]string{"en": "Member", "nb": "Medlem"}}}, Units: []string{"Nord"},
+		Language: "nb"}, d.err
 }
 func (d *importDomain) OpenImport(_ context.Context, j importjob.Job, limit int) (bool, error) {
 	d.note("OpenImport %s %s %s by %s full=%t confirm=%t columns=%v limit=%d", j.OrgID, j.Key, j.Status, j.UploadedBy, j.FullRoster,

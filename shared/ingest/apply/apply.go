@@ -91,8 +91,9 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 	}
 	s.Rules = roster.Rules{
 		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: access.Member,
-		Role: o.Roles.Resolve,
-		Unit: func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
+		Role:   o.Roles.Resolve,
+		Fields: o.Settings.CustomFields,
+		Unit:   func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
 		// Members are the lone workers the monitoring partner watches over.
 		Monitored: func(role string) bool { return role == access.Member },
 	}
@@ -271,7 +272,7 @@ func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (strin
 // request is the invitation a row asks for.
 func (a *Applier) request(row roster.Row) invite.Request {
 	req := invite.Request{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, Phone: row.Mobile,
-		Language: row.Language, Role: row.Role}
+		Language: row.Language, Role: row.Role, Attributes: row.Attributes}
 	if row.UnitID != "" {
 		req.Units = []string{row.UnitID}
 	}
@@ -358,6 +359,9 @@ func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.R
 	if row.UnitSet {
 		updated.Units = []string{row.UnitID}
 	}
+	if row.AttributesGiven {
+		updated.Attributes = row.Attributes
+	}
 	profileChange := row.Monitored && row.ProfileGiven && s.Rules.Monitored(updated.Role)
 	if profileChange {
 		p := row.Profile
@@ -369,6 +373,7 @@ func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.R
 		"mobile":             updated.Phone != inv.Phone,
 		"language":           updated.Language != inv.Language,
 		"role and unit":      updated.Role != inv.Role || !slices.Equal(updated.Units, inv.Units),
+		"custom fields":      !org.SameAttributes(updated.Attributes, inv.Attributes),
 		"monitoring profile": profileChange && (inv.Profile == nil || len(monitor.Changed(*inv.Profile, *updated.Profile)) > 0),
 	} {
 		if differs {
