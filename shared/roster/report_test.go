@@ -123,3 +123,22 @@ func TestEveryKnownMessageHasItsKey(t *testing.T) {
 		}
 	}
 }
+
+// A value from the file is data in a localized message, never template
+// text, and the rendered message is neutralized as a whole.
+func TestReportValuesAreNeverTemplatesOrFormulas(t *testing.T) {
+	nb, _ := ReportPrinter("nb")
+	lines := []ReportLine{{Row: 2, Outcome: Failed, Notes: []Note{{Key: "role.unknown", Column: "=HYPERLINK(\"x\")",
+		Args: map[string]string{"Value": "{{.Detail}}{{printf \"%s\" 1}}"}}}}}
+	var b bytes.Buffer
+	if err := WriteReportCSV(&b, lines, nb); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := recs[1][3]; !strings.HasPrefix(msg, `'=HYPERLINK("x"): ingen rolle «{{.Detail}}{{printf "%s" 1}}»`) {
+		t.Fatalf("%q", msg)
+	}
+}
