@@ -7,8 +7,8 @@ import (
 	"onboarding/shared/locale"
 )
 
-// knownMessages are the English messages of clean and monitor that a row
-// can meet, with the key each is said by in a report. They are matched
+// knownMessages are the English messages of clean, monitor, access and
+// invite that a row can meet, with the key each is said by in a report. They are matched
 // here, rather than carried as keys through fault.FieldError, whose JSON is
 // the API's (TestEveryKnownMessageHasItsKey runs the checks that make them,
 // so a changed message fails the test rather than the reader).
@@ -32,6 +32,12 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^not a date \(use YYYY-MM-DD\)$`), "date.invalid", nil},
 	{regexp.MustCompile(`^takes effect (\d{4}-\d\d-\d\d), less than (\d+) days ahead`), "rota.shortNotice", []string{"EffectiveDate", "Days"}},
 	{regexp.MustCompile(`^a monitored worker needs a mobile number and at least (\d+) escalation contacts$`), "monitored.needs", []string{"Min"}},
+	// The rules of access and invite a row can meet.
+	{regexp.MustCompile(`^your role may not invite "(.*)"$`), "role.mayNotInvite", []string{"Value"}},
+	{regexp.MustCompile(`^only an organisation-wide admin may invite admins$`), "admins.orgWideOnly", nil},
+	{regexp.MustCompile(`^you may invite only into your own units$`), "units.ownOnly", nil},
+	{regexp.MustCompile(`^this person is already a member of the organisation$`), "alreadyMember", nil},
+	{regexp.MustCompile(`^the uploader is no longer a member of this organisation$`), "uploader.notMember", nil},
 }
 
 // NoteFor is the key and arguments a known English message is said by;

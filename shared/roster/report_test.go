@@ -9,6 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"onboarding/shared/access"
 	"onboarding/shared/clean"
 	"onboarding/shared/fault"
 	"onboarding/shared/locale"
@@ -140,5 +141,22 @@ func TestReportValuesAreNeverTemplatesOrFormulas(t *testing.T) {
 	}
 	if msg := recs[1][3]; !strings.HasPrefix(msg, `'=HYPERLINK("x"): ingen rolle «{{.Detail}}{{printf "%s" 1}}»`) {
 		t.Fatalf("%q", msg)
+	}
+}
+
+// The access rules a row can break are said by their own keys.
+func TestAccessRulesHaveTheirKeys(t *testing.T) {
+	roles := access.Roles(access.DefaultRoles())
+	coordinator := access.Actor{UserID: "c", OrgID: "o", Role: "coordinator", Units: []string{"u1"}}
+	for _, err := range []error{
+		roles.CheckInvite(coordinator, "no-such-role", []string{"u1"}),
+		roles.CheckInvite(coordinator, "member", []string{"u2"}),
+	} {
+		if err == nil {
+			t.Fatal("no error to say")
+		}
+		if key, _ := NoteFor(message(err)); key == "refused" {
+			t.Errorf("no key for %q", message(err))
+		}
 	}
 }
