@@ -818,17 +818,18 @@ func eachPage[T any](fetch func(cursor string) ([]T, string, error), each func(T
 	}
 }
 
-// OrgName returns an organisation's name (one GetItem).
-func (s *Store) OrgName(ctx context.Context, orgID string) (string, error) {
+// OrgNameAndLanguage returns an organisation's name and default language
+// (one GetItem).
+func (s *Store) OrgNameAndLanguage(ctx context.Context, orgID string) (string, string, error) {
 	var o org.Organisation
 	found, err := s.get(ctx, key{orgPK(orgID), skMeta}, &o)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !found {
-		return "", fault.New(fault.NotFound, "no organisation %s", orgID)
+		return "", "", fault.New(fault.NotFound, "no organisation %s", orgID)
 	}
-	return o.Name, nil
+	return o.Name, o.Settings.DefaultLanguage, nil
 }
 
 // OrgAdmins returns an organisation's name and its organisation-wide

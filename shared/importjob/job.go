@@ -79,8 +79,15 @@ type Job struct {
 	Warnings     []ColumnWarning `json:"warnings,omitempty" dynamodbav:"warnings,omitempty"`
 	MoreWarnings int             `json:"moreWarnings,omitempty" dynamodbav:"moreWarnings,omitempty"`
 	// NextRow is the checkpoint: rows before it are applied.
-	NextRow   int    `json:"-" dynamodbav:"nextRow"`
-	Message   string `json:"message,omitempty" dynamodbav:"message,omitempty"`
+	NextRow int    `json:"-" dynamodbav:"nextRow"`
+	Message string `json:"message,omitempty" dynamodbav:"message,omitempty"`
+	// MessageKey and MessageArgs say Message again by its key in the
+	// locale catalogue, so the summary says it in the uploader's language.
+	MessageKey  string            `json:"-" dynamodbav:"messageKey,omitempty"`
+	MessageArgs map[string]string `json:"-" dynamodbav:"messageArgs,omitempty"`
+	// Language is the report's: the uploader's, else the organisation's
+	// default (a file dropped into the bucket has no uploader).
+	Language  string `json:"-" dynamodbav:"language,omitempty"`
 	ReportKey string `json:"-" dynamodbav:"reportKey,omitempty"` // without extension
 	// Parts are the report lines of earlier runs of a file too large for
 	// one run, kept until the report is written.
@@ -179,6 +186,10 @@ type Summary struct {
 	// ReportDays is how long ReportURL works; the email says so.
 	ReportDays int
 	Failed     string // why the whole file failed, if it did
+	// FailedKey and FailedArgs say Failed by its key in the locale
+	// catalogue ("file." + FailedKey); "" when it has none.
+	FailedKey  string
+	FailedArgs map[string]string
 	// Stalled says the import was given up because its runs kept stopping
 	// before they finished (the email says so in the uploader's language).
 	Stalled bool

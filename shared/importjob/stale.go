@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 )
 
@@ -136,9 +137,10 @@ func (r *Resumer) unclaimed(ctx context.Context, j Job, now time.Time, rep *Resu
 		return
 	}
 	failed := j
-	failed.Status, failed.Message = Failed, NoUploadMessage
+	failed.Status, failed.Message, failed.MessageKey = Failed, NoUploadMessage, "noUpload"
 	if uploaded {
 		failed.Message = NotStartedMessage()
+		failed.MessageKey, failed.MessageArgs = "notStarted", map[string]string{"Hours": strconv.Itoa(int(EventMaxAge.Hours()))}
 	}
 	failed.FinishedAt, failed.UpdatedAt, failed.StaleAt = &now, now, nil
 	ok, err := r.Store.FailStaleImport(ctx, j, failed)

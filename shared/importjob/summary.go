@@ -30,7 +30,8 @@ type Notifier struct {
 // Summary is job's summary addressed to whoever is told of it; false when
 // no one is.
 func (n Notifier) Summary(ctx context.Context, job Job) (Summary, bool) {
-	s := Summary{FileName: path.Base(job.FileName), Counts: job.Counts, Failed: job.Message}
+	s := Summary{FileName: path.Base(job.FileName), Counts: job.Counts, Failed: job.Message,
+		FailedKey: job.MessageKey, FailedArgs: job.MessageArgs}
 	if job.UploadedBy != "" && n.Directory != nil {
 		email, lang, name, orgName, err := n.Directory.UploaderContact(ctx, job.OrgID, job.UploadedBy)
 		if err != nil {
@@ -40,6 +41,9 @@ func (n Notifier) Summary(ctx context.Context, job Job) (Summary, bool) {
 		s.To, s.Language, s.Name, s.OrgName = email, lang, name, orgName
 	} else {
 		s.To = n.SummaryTo
+	}
+	if s.Language == "" {
+		s.Language = job.Language
 	}
 	return s, s.To != "" && n.Mailer != nil
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,8 +135,14 @@ func (g *Importer) Apply(ctx context.Context, obj importjob.Object) (importjob.J
 			return job, err // run released the job: the event's retry resumes it
 		}
 		job.Status, job.Message = importjob.Failed, err.Error()
+		job.MessageKey, job.MessageArgs = "other", map[string]string{"Detail": job.Message}
 		if fe := (*roster.FileError)(nil); errors.As(err, &fe) {
 			job.Message = fe.Message
+			if fe.Key != "" {
+				job.MessageKey, job.MessageArgs = fe.Key, fe.Args
+			} else {
+				job.MessageArgs["Detail"] = fe.Message
+			}
 		}
 	}
 	fin := g.now()
@@ -181,16 +188,17 @@ func (g *Importer) run(ctx context.Context, job *importjob.Job, obj importjob.Ob
 		limits.MaxBytes = roster.DefaultMaxBytes
 	}
 	if obj.Size > limits.MaxBytes {
-		return &roster.FileError{Message: fmt.Sprintf("the file is larger than %d MB", limits.MaxBytes>>20)}
+		return roster.TooLarge(limits.MaxBytes)
 	}
 	sess, err := g.Applier.Begin(ctx, job.OrgID, job.UploadedBy)
 	if err != nil {
 		return err
 	}
+	job.Language = g.uploaderLanguage(ctx, *job, sess.Org.Settings.DefaultLanguage)
 	// Checked when the import was created; a stored one that no longer
 	// parses fails the file rather than being read without it.
 	if sess.Rules.Columns, err = roster.ParseMapping(job.Columns, sess.Rules.Fields...); err != nil {
-		return &roster.FileError{Message: "the import's column mapping is not valid: " + apply.ReportMessage(err)}
+		return &roster.FileError{Message: "the import's column mapping is not valid: " + apply.ReportMessage(err), Key: "mapping"}
 	}
 	var missing []string
 	if job.FullRoster {
@@ -367,7 +375,7 @@ func noteUnread(job *importjob.Job, unread []roster.Unread) {
 func unreadLines(unread []roster.Unread) []roster.ReportLine {
 	lines := make([]roster.ReportLine, 0, len(unread))
 	for _, u := range unread {
-		lines = append(lines, roster.ReportLine{Row: u.Row, Outcome: roster.Warned, Message: u.Message})
+		lines = append(lines, roster.ReportLine{Row: u.Row, Outcome: roster.Warned, Message: u.Message, Notes: []roster.Note{roster.UnreadNote(u)}})
 	}
 	return lines
 }
@@ -424,6 +432,8 @@ func (g *Importer) missing(ctx context.Context, job *importjob.Job, obj importjo
 		job.Status = importjob.Stopped
 		job.Message = fmt.Sprintf("this full roster would remove %d of the %d monitored workers (more than %d%%); nothing was changed. "+
 			"Check the file, or import it again confirming the removals.", removals, len(people), int(SafeRemovalShare*100))
+		job.MessageKey, job.MessageArgs = "wouldRemove", map[string]string{"Removals": strconv.Itoa(removals),
+			"Total": strconv.Itoa(len(people)), "Share": strconv.Itoa(int(SafeRemovalShare * 100))}
 		return nil, nil
 	}
 	return missing, nil
@@ -451,17 +461,35 @@ func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []rost
 		lines = append(earlier, lines...)
 	}
 	lines = append(unreadLines(unread), lines...)
-	var csvBuf, xlsxBuf bytes.Buffer
-	if err := roster.WriteReportCSV(&csvBuf, lines); err != nil {
+	p, err := roster.ReportPrinter(job.Language)
+	if err != nil {
 		return err
 	}
-	if err := roster.WriteReportXLSX(&xlsxBuf, lines); err != nil {
+	var csvBuf, xlsxBuf bytes.Buffer
+	if err := roster.WriteReportCSV(&csvBuf, lines, p); err != nil {
+		return err
+	}
+	if err := roster.WriteReportXLSX(&xlsxBuf, lines, p); err != nil {
 		return err
 	}
 	if err := g.Objects.Put(ctx, job.ReportKey+".csv", "text/csv; charset=utf-8", csvBuf.Bytes()); err != nil {
 		return err
 	}
 	return g.Objects.Put(ctx, job.ReportKey+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsxBuf.Bytes())
+}
+
+// uploaderLanguage is the language the uploader reads (their account's),
+// else the organisation's default: a file dropped into the bucket, or an
+// uploader not found (the report is still written).
+func (g *Importer) uploaderLanguage(ctx context.Context, job importjob.Job, orgDefault string) string {
+	if job.UploadedBy == "" || g.Directory == nil {
+		return orgDefault
+	}
+	_, lang, _, _, err := g.Directory.UploaderContact(ctx, job.OrgID, job.UploadedBy)
+	if err != nil || lang == "" {
+		return orgDefault
+	}
+	return lang
 }
 
 // summarize emails the uploader (or the configured address) the outcome.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"onboarding/shared/importjob"
 	"onboarding/shared/invite"
+	"onboarding/shared/locale"
 	"onboarding/shared/org"
 )
 
@@ -37,8 +37,20 @@ func (c *Catalogue) invitationData(lang string, inv invite.Invitation) map[strin
 	data["InviterName"] = inviter
 	data["Name"] = strings.TrimSpace(strings.Join([]string{inv.Salutation, inv.FirstName, inv.LastName}, " "))
 	data["Role"] = c.RoleName(lang, inv.Role)
-	data["ExpiresAt"] = inv.ExpiresAt.UTC().Format(time.DateOnly)
+	data["ExpiresAt"] = locale.Date(inv.ExpiresAt.UTC(), c.dateTag(lang, inv.Language))
 	return data
+}
+
+// dateTag is the tag whose date form a reader of lang gets: the first
+// preference that is that language (so en-US keeps its region, and with
+// it month-first dates), else lang itself.
+func (c *Catalogue) dateTag(lang string, prefs ...string) string {
+	for _, p := range prefs {
+		if p != "" && c.Match(p) == lang {
+			return p
+		}
+	}
+	return lang
 }
 
 // RoleName is a role's name in lang: the default roles are translated, an
@@ -144,7 +156,7 @@ func (c *Catalogue) ComposeExpiredDigest(d ExpiredDigest) (Message, error) {
 		} else {
 			who += " <" + inv.Email + ">"
 		}
-		lines = append(lines, who+" ("+c.RoleName(lang, inv.Role)+")")
+		lines = append(lines, who+" ("+c.RoleName(lang, inv.Role)+", "+locale.Date(inv.ExpiresAt.UTC(), c.dateTag(lang, d.Language))+")")
 	}
 	if more := count - len(d.Invitations); more > 0 {
 		lines = append(lines, fmt.Sprintf("… (+%d)", more))
@@ -172,8 +184,12 @@ type ImportSummary struct {
 	// ReportDays is how long ReportURL works; the email says so.
 	ReportDays int
 	Templates  org.EmailTemplates
-	// Problem says why the whole file could not be imported, if so.
-	Problem string
+	// Problem says why the whole file could not be imported, if so (in
+	// English); ProblemKey and ProblemArgs say it in the uploader's
+	// language ("file." + ProblemKey in the locale catalogue), when set.
+	Problem     string
+	ProblemKey  string
+	ProblemArgs map[string]string
 	// Stalled: the import was given up because its runs kept stopping; the
 	// email says so in its language (in place of Problem).
 	Stalled bool
@@ -197,6 +213,12 @@ func (c *Catalogue) ComposeImportSummary(s ImportSummary) (Message, error) {
 	switch {
 	case s.Stalled:
 		l.Paragraphs = append(l.Paragraphs, tr.T("import.stalled"))
+	case s.ProblemKey != "":
+		p, err := reader(s.Language)
+		if err != nil {
+			return Message{}, err
+		}
+		l.Paragraphs = append(l.Paragraphs, p.Text("file."+s.ProblemKey, s.ProblemArgs))
 	case s.Problem != "":
 		l.Paragraphs = append(l.Paragraphs, s.Problem)
 	}
@@ -290,7 +312,8 @@ func (m InvitationMailer) SendImportSummary(ctx context.Context, s importjob.Sum
 	msg, err := m.Catalogue.ComposeImportSummary(ImportSummary{
 		To: s.To, Language: s.Language, Name: s.Name, OrgName: s.OrgName, FileName: s.FileName,
 		Created: s.Counts.Created, Updated: s.Counts.Updated, Removed: s.Counts.Removed, Errors: s.Counts.Errors,
-		ReportURL: s.ReportURL, ReportDays: s.ReportDays, Problem: s.Failed, Stalled: s.Stalled,
+		ReportURL: s.ReportURL, ReportDays: s.ReportDays, Problem: s.Failed, ProblemKey: s.FailedKey, ProblemArgs: s.FailedArgs,
+		Stalled: s.Stalled,
 	})
 	if err != nil {
 		return err

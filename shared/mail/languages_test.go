@@ -145,11 +145,11 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 			},
 			"partner": func() (Message, error) {
 				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
-				return c.ComposePartnerChanges(p, inv.OrgName, partner.Delivery{ID: "d1", Events: []partner.Event{{Type: partner.WorkerAdded}}})
+				return c.ComposePartnerChanges(p, PartnerOrg{Name: inv.OrgName}, partner.Delivery{ID: "d1", Events: []partner.Event{{Type: partner.WorkerAdded}}})
 			},
 			"roster": func() (Message, error) {
 				p := partner.Partner{Name: "Vakt 24", Email: &partner.EmailChannel{Addresses: []string{"vakt@example.no"}, Language: lang}}
-				return c.ComposePartnerRoster(p, inv.OrgName, partner.Delivery{ID: "d2", Kind: partner.KindRoster, Events: []partner.Event{{Type: partner.WorkerCurrent}}})
+				return c.ComposePartnerRoster(p, PartnerOrg{Name: inv.OrgName}, partner.Delivery{ID: "d2", Kind: partner.KindRoster, Events: []partner.Event{{Type: partner.WorkerCurrent}}})
 			},
 			"reset": func() (Message, error) {
 				return c.ComposePasswordReset(acct.Account{Email: "kari@example.no", FirstName: "Kari", Language: lang}, "https://x/reset#token=reset-t")

@@ -34,7 +34,7 @@ func TestComposeInvitation(t *testing.T) {
 	if m.Subject != "Ada Admin invited you to join Nordlys <Care>" {
 		t.Fatalf("subject %q", m.Subject)
 	}
-	for _, want := range []string{"Hello Kari Nordmann,", "Nordlys &lt;Care&gt;", link, "Welcome aboard!", "2026-12-23"} {
+	for _, want := range []string{"Hello Kari Nordmann,", "Nordlys &lt;Care&gt;", link, "Welcome aboard!", "23/12/2026"} {
 		if !strings.Contains(m.HTML, want) {
 			t.Errorf("html lacks %q", want)
 		}

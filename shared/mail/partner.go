@@ -7,16 +7,19 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"onboarding/shared/formula"
+	"onboarding/shared/locale"
 	"onboarding/shared/org"
 	"onboarding/shared/partner"
 )
 
 // PartnerDirectory finds what partner emails need to say.
 type PartnerDirectory interface {
-	// OrgName returns the organisation's name.
-	OrgName(ctx context.Context, orgID string) (string, error)
+	// OrgNameAndLanguage returns the organisation's name and default
+	// language (a partner's emails are in it unless the partner has one).
+	OrgNameAndLanguage(ctx context.Context, orgID string) (name, language string, err error)
 	// OrgAdmins returns the organisation's name and its organisation-wide
 	// admins.
 	OrgAdmins(ctx context.Context, orgID string) (string, []org.Recipient, error)
@@ -32,18 +35,23 @@ type PartnerMailer struct {
 
 // ComposePartnerChanges renders the email of one delivery for a partner,
 // with the changes attached as CSV.
-func (c *Catalogue) ComposePartnerChanges(p partner.Partner, orgName string, d partner.Delivery) (Message, error) {
-	return c.composeForPartner(p, orgName, d, "partner.subject", "partner.intro", "changes-")
+func (c *Catalogue) ComposePartnerChanges(p partner.Partner, o PartnerOrg, d partner.Delivery) (Message, error) {
+	return c.composeForPartner(p, o, d, "partner.subject", "partner.intro", "changes-")
 }
+
+// PartnerOrg is what a partner's email says of the organisation: its
+// name, and its default language (the partner's own, if set, wins).
+type PartnerOrg struct{ Name, Language string }
 
 // ComposePartnerRoster renders the full current roster for a partner, as
 // CSV.
-func (c *Catalogue) ComposePartnerRoster(p partner.Partner, orgName string, d partner.Delivery) (Message, error) {
-	return c.composeForPartner(p, orgName, d, "partner.roster.subject", "partner.roster.intro", "roster-")
+func (c *Catalogue) ComposePartnerRoster(p partner.Partner, o PartnerOrg, d partner.Delivery) (Message, error) {
+	return c.composeForPartner(p, o, d, "partner.roster.subject", "partner.roster.intro", "roster-")
 }
 
-func (c *Catalogue) composeForPartner(p partner.Partner, orgName string, d partner.Delivery, subject, intro, file string) (Message, error) {
-	lang := c.Match(p.Email.Language)
+func (c *Catalogue) composeForPartner(p partner.Partner, o PartnerOrg, d partner.Delivery, subject, intro, file string) (Message, error) {
+	orgName := o.Name
+	lang := c.Match(p.Email.Language, o.Language)
 	counts := map[string]int{}
 	for _, e := range d.Events {
 		counts[e.Type]++
@@ -58,7 +66,11 @@ func (c *Catalogue) composeForPartner(p partner.Partner, orgName string, d partn
 		return Message{}, err
 	}
 	m.Cc = p.Email.Addresses[1:]
-	body, err := ChangesCSV(d.Events)
+	printer, err := reader(p.Email.Language, o.Language)
+	if err != nil {
+		return Message{}, err
+	}
+	body, err := ChangesCSV(d.Events, printer)
 	if err != nil {
 		return Message{}, err
 	}
@@ -66,23 +78,66 @@ func (c *Catalogue) composeForPartner(p partner.Partner, orgName string, d partn
 	return m, nil
 }
 
+// ChangesColumns are the partner CSV's columns, in order, by their
+// machine names: the order never changes with the language (only the
+// header row's labels do), and the last column, timeUtc, keeps the event's
+// time in RFC 3339 for tools (time is the reader's local form).
+func ChangesColumns() []string {
+	cols := []string{"event", "eventId", "time", "changedFields", "workerId", "externalId", "email", "firstName", "lastName",
+		"mobile", "language", "status", "units"}
+	for i := 1; i <= 5; i++ {
+		cols = append(cols, fmt.Sprintf("escalation%dName", i), fmt.Sprintf("escalation%dPhone", i))
+	}
+	for i := 1; i <= 3; i++ {
+		cols = append(cols, fmt.Sprintf("outOfHours%dName", i), fmt.Sprintf("outOfHours%dPhone", i))
+	}
+	return append(cols, "rota", "rotaFrom", "safeWord", "licencePlate", "otherInformation", "version", "timeUtc")
+}
+
+// changesLabels is the header row in p's language.
+func changesLabels(p locale.Printer) []string {
+	var h []string
+	label := func(key string) { h = append(h, p.Text("csv."+key, nil)) }
+	numbered := func(key string, n int) { h = append(h, p.Text("csv."+key, map[string]string{"N": strconv.Itoa(n)})) }
+	for _, k := range []string{"event", "eventId", "time", "changedFields", "workerId", "externalId", "email", "firstName", "lastName",
+		"mobile", "language", "status", "units"} {
+		label(k)
+	}
+	for i := 1; i <= 5; i++ {
+		numbered("escalationName", i)
+		numbered("escalationPhone", i)
+	}
+	for i := 1; i <= 3; i++ {
+		numbered("outOfHoursName", i)
+		numbered("outOfHoursPhone", i)
+	}
+	for _, k := range []string{"rota", "rotaFrom", "safeWord", "licencePlate", "otherInformation", "version"} {
+		label(k)
+	}
+	return append(h, "timeUtc")
+}
+
+// reader is the printer for a partner's CSV: its own language, else the
+// organisation's default.
+func reader(prefs ...string) (locale.Printer, error) {
+	c, err := locale.Messages()
+	if err != nil {
+		return locale.Printer{}, err
+	}
+	return c.For(prefs...), nil
+}
+
 // ChangesCSV writes events as CSV (UTF-8 with a BOM, so spreadsheet
-// programs read the letters right), one row per event. Cells that a
-// spreadsheet would run as formulas are neutralised (formula.Neutralize).
-func ChangesCSV(events []partner.Event) ([]byte, error) {
+// programs read the letters right), one row per event, for a person
+// reading p's language: the header row's labels, the time and the rota's
+// date in its forms; the columns are ChangesColumns, always in that order.
+// Cells that a spreadsheet would run as formulas are neutralised
+// (formula.Neutralize).
+func ChangesCSV(events []partner.Event, p locale.Printer) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
 	w := csv.NewWriter(&b)
-	header := []string{"event", "eventId", "time", "changedFields", "workerId", "externalId", "email", "firstName", "lastName",
-		"mobile", "language", "status", "units"}
-	for i := 1; i <= 5; i++ {
-		header = append(header, fmt.Sprintf("escalation%dName", i), fmt.Sprintf("escalation%dPhone", i))
-	}
-	for i := 1; i <= 3; i++ {
-		header = append(header, fmt.Sprintf("outOfHours%dName", i), fmt.Sprintf("outOfHours%dPhone", i))
-	}
-	header = append(header, "rota", "rotaFrom", "safeWord", "licencePlate", "otherInformation", "version")
-	if err := w.Write(header); err != nil {
+	if err := w.Write(changesLabels(p)); err != nil {
 		return nil, err
 	}
 	for _, e := range events {
@@ -91,7 +146,7 @@ func ChangesCSV(events []partner.Event) ([]byte, error) {
 		if len(wk.PhoneNumbers) > 0 {
 			mobile = wk.PhoneNumbers[0].Value
 		}
-		row := []string{e.Type, e.ID, e.Timestamp.UTC().Format("2006-01-02T15:04:05Z"), strings.Join(e.ChangedFields, " "),
+		row := []string{e.Type, e.ID, p.DateTime(e.Timestamp), strings.Join(e.ChangedFields, " "),
 			wk.ID, wk.ExternalID, wk.UserName, wk.Name.GivenName, wk.Name.FamilyName, mobile, wk.PreferredLanguage}
 		x := wk.Monitoring
 		if x == nil {
@@ -115,8 +170,12 @@ func ChangesCSV(events []partner.Event) ([]byte, error) {
 		rota, from := "", ""
 		if x.Rota != nil {
 			rota, from = x.Rota.Reference, x.Rota.EffectiveDate
+			if d, err := time.Parse(time.DateOnly, from); err == nil {
+				from = p.Date(d)
+			}
 		}
-		row = append(row, rota, from, x.SafeWord, x.LicencePlate, x.OtherInformation, strconv.Itoa(wk.Meta.Version))
+		row = append(row, rota, from, x.SafeWord, x.LicencePlate, x.OtherInformation, strconv.Itoa(wk.Meta.Version),
+			e.Timestamp.UTC().Format(time.RFC3339))
 		for i, cell := range row {
 			row[i] = formula.Neutralize(cell)
 		}
@@ -150,15 +209,15 @@ func (m PartnerMailer) SendRoster(ctx context.Context, p partner.Partner, d part
 }
 
 func (m PartnerMailer) sendToPartner(ctx context.Context, p partner.Partner, d partner.Delivery,
-	compose func(partner.Partner, string, partner.Delivery) (Message, error)) error {
+	compose func(partner.Partner, PartnerOrg, partner.Delivery) (Message, error)) error {
 	if p.Email == nil || len(p.Email.Addresses) == 0 {
 		return fmt.Errorf("the partner has no email addresses")
 	}
-	orgName, err := m.Directory.OrgName(ctx, p.OrgID)
+	name, lang, err := m.Directory.OrgNameAndLanguage(ctx, p.OrgID)
 	if err != nil {
 		return err
 	}
-	msg, err := compose(p, orgName, d)
+	msg, err := compose(p, PartnerOrg{Name: name, Language: lang}, d)
 	if err != nil {
 		return err
 	}

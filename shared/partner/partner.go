@@ -219,7 +219,8 @@ func Apply(p *Partner, c Config, r Rules, now time.Time) (Partner, string, error
 	if c.Email == nil || len(c.Email.Addresses) == 0 {
 		out.Email = nil
 	} else {
-		e := EmailChannel{Language: "en"}
+		// No language: the organisation's default language, when sent.
+		e := EmailChannel{}
 		if len(c.Email.Addresses) > 10 {
 			errs.Add("email.addresses", string(fault.Invalid), "at most 10")
 		}

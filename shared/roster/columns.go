@@ -27,7 +27,8 @@ type Unread struct {
 	Reason  string
 	Row     int // the header's row; for NoHeader the first row holding data
 	Message string
-	index   int // cell index; -1 for NotInFile
+	index   int    // cell index; -1 for NotInFile
+	of      string // for Repeated, the letter of the column read
 }
 
 // unreadHeaderLength is how much of a header an Unread quotes: a header
@@ -59,7 +60,7 @@ func notRecognised(i, row int, header string) Unread {
 }
 
 func repeated(i, row int, header string, of int, ofHeader string, c Column) Unread {
-	return Unread{Column: columnLetter(i), Header: cut(header), Reason: Repeated, Row: row, index: i,
+	return Unread{Column: columnLetter(i), Header: cut(header), Reason: Repeated, Row: row, index: i, of: columnLetter(of),
 		Message: fmt.Sprintf("column %s %q repeats column %s %q (%s): only column %s was read", columnLetter(i), cut(header),
 			columnLetter(of), cut(ofHeader), c.Key(), columnLetter(of))}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"onboarding/shared/org"
@@ -95,7 +96,7 @@ func NewReader(sheet Sheet, rules Rules) (*Reader, error) {
 			return &Reader{Header: h, sheet: sheet, rules: rules, seen: map[string]int{}, unnamed: map[int]int{}}, nil
 		}
 	}
-	return nil, fileErr("no header row found in the first %d rows: the roster needs a header with at least an email column "+
+	return nil, fileErrSaid("noHeader", map[string]string{"Rows": strconv.Itoa(headerSearchRows)}, "no header row found in the first %d rows: the roster needs a header with at least an email column "+
 		"and a name column (for example Email, First name, Last name, Mobile); download the template for the full list", headerSearchRows)
 }
 

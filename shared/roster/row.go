@@ -49,6 +49,10 @@ type Problem struct {
 	Column   string `json:"column,omitempty"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	// Key and Args say Message again for the report in the reader's
+	// language (see Note).
+	Key  string            `json:"-"`
+	Args map[string]string `json:"-"`
 }
 
 // Rules say how to read rows for one organisation.
@@ -132,9 +136,16 @@ func (h Header) cell(cells []string, c Column) string {
 // Parse reads one data row.
 func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	row := Row{Line: line, Change: Upsert}
-	problem := func(c Column, severity, format string, args ...any) {
-		row.Problems = append(row.Problems, Problem{Row: line, Column: h.NameOf(c), Severity: severity, Message: fmt.Sprintf(format, args...)})
+	problem := func(c Column, severity, key string, kargs map[string]string, format string, args ...any) {
+		row.Problems = append(row.Problems, Problem{Row: line, Column: h.NameOf(c), Severity: severity, Message: fmt.Sprintf(format, args...),
+			Key: key, Args: kargs})
 	}
+	// An error of clean or monitor, said by its known message's key.
+	problemOf := func(c Column, severity, prefix, msg string) {
+		key, kargs := NoteFor(msg)
+		problem(c, severity, key, kargs, "%s%s", prefix, msg)
+	}
+	value := func(v string) map[string]string { return map[string]string{"Value": v} }
 	get := func(f Field) string { return h.cell(cells, Column{Field: f}) }
 
 	switch a := fold(get(Action)); {
@@ -142,12 +153,12 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	case slices.Contains(removeWords, a):
 		row.Change = Remove
 	default:
-		problem(Column{Field: Action}, Error, "%q is not an action: leave it blank to add or update, or write remove", get(Action))
+		problem(Column{Field: Action}, Error, "action.unknown", value(get(Action)), "%q is not an action: leave it blank to add or update, or write remove", get(Action))
 	}
 
 	email, err := clean.Email(get(Email))
 	if err != nil {
-		problem(Column{Field: Email}, Error, "%s", message(err))
+		problemOf(Column{Field: Email}, Error, "", message(err))
 	}
 	row.Email = email
 	if row.Change == Remove {
@@ -159,10 +170,10 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		first, last = splitName(get(FullName))
 	}
 	if row.FirstName, err = clean.Name(first, 100, true); err != nil {
-		problem(nameColumn(h, FirstName), Error, "first name: %s", message(err))
+		problemOf(nameColumn(h, FirstName), Error, "first name: ", message(err))
 	}
 	if row.LastName, err = clean.Name(last, 100, false); err != nil {
-		problem(nameColumn(h, LastName), Error, "last name: %s", message(err))
+		problemOf(nameColumn(h, LastName), Error, "last name: ", message(err))
 	}
 
 	row.Role = rules.DefaultRole
@@ -171,7 +182,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		if canonical, ok := rules.Role(r); ok {
 			row.Role = canonical
 		} else {
-			problem(Column{Field: Role}, Error, "no role %q in this organisation", r)
+			problem(Column{Field: Role}, Error, "role.unknown", value(r), "no role %q in this organisation", r)
 		}
 	}
 	row.UnitID = rules.DefaultUnit
@@ -180,7 +191,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		if id, ok := rules.Unit(u); ok {
 			row.UnitID = id
 		} else {
-			problem(Column{Field: Unit}, Error, "no unit %q in this organisation", u)
+			problem(Column{Field: Unit}, Error, "unit.unknown", value(u), "no unit %q in this organisation", u)
 		}
 	}
 	if l := get(Language); l != "" {
@@ -189,7 +200,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 			normalize = org.NormalizeLanguage
 		}
 		if row.Language, err = normalize(l); err != nil {
-			problem(Column{Field: Language}, Error, "%q is not a language", l)
+			problem(Column{Field: Language}, Error, "language.invalid", value(l), "%q is not a language", l)
 		}
 	}
 
@@ -200,7 +211,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	row.Monitored = rules.Monitored != nil && rules.Monitored(row.Role)
 	if m := get(Mobile); m != "" {
 		if row.Mobile, err = phoneNumber(m, rules.Region, rules.Phones); err != nil {
-			problem(Column{Field: Mobile}, Error, "%q is not a valid phone number", m)
+			problem(Column{Field: Mobile}, Error, "mobile.invalid", value(m), "%q is not a valid phone number", m)
 		}
 	}
 
@@ -219,7 +230,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 	row.ProfileGiven = hasMonitoring(in)
 	if !row.Monitored {
 		if row.ProfileGiven {
-			problem(Column{}, Warning, "role %s is not monitored: the monitoring details are ignored", row.Role)
+			problem(Column{}, Warning, "role.notMonitored", value(row.Role), "role %s is not monitored: the monitoring details are ignored", row.Role)
 		}
 		return row
 	}
@@ -229,7 +240,7 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		return row
 	}
 	if row.Mobile == "" && get(Mobile) == "" {
-		problem(Column{Field: Mobile}, Error, "a monitored worker needs a mobile number")
+		problem(Column{Field: Mobile}, Error, "mobile.required", nil, "a monitored worker needs a mobile number")
 	}
 	var errs, warns fault.Fields
 	contactPhones := rules.contactPhones
@@ -240,10 +251,10 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		Region: rules.Region, WorkerPhone: row.Mobile, Today: rules.Today, DateOrder: rules.DateOrder}
 	row.Profile = monitor.Check(in, mr, &errs, &warns)
 	for _, e := range errs {
-		problem(profileColumn(e.Field), Error, "%s", e.Message)
+		problemOf(profileColumn(e.Field), Error, "", e.Message)
 	}
 	for _, w := range warns {
-		problem(profileColumn(w.Field), Warning, "%s", w.Message)
+		problemOf(profileColumn(w.Field), Warning, "", w.Message)
 	}
 	return row
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -55,12 +56,29 @@ func (l Limits) withDefaults() Limits {
 }
 
 // FileError is a problem with the file as a whole: it cannot be read at all.
-type FileError struct{ Message string }
+type FileError struct {
+	Message string
+	// Key and Args say Message again by its key in the locale catalogue
+	// ("file." + Key), for the uploader's summary in their language.
+	Key  string
+	Args map[string]string
+}
 
 func (e *FileError) Error() string { return e.Message }
 
 func fileErr(format string, args ...any) error {
 	return &FileError{Message: fmt.Sprintf(format, args...)}
+}
+
+// fileErrSaid is fileErr with the key the summary says it by.
+func fileErrSaid(key string, kargs map[string]string, format string, args ...any) error {
+	return &FileError{Message: fmt.Sprintf(format, args...), Key: key, Args: kargs}
+}
+
+// TooLarge is the error of a file above the size limit.
+func TooLarge(maxBytes int64) error {
+	mb := maxBytes >> 20
+	return fileErrSaid("tooLarge", map[string]string{"MB": strconv.FormatInt(mb, 10)}, "the file is larger than %d MB", mb)
 }
 
 // CSVFormat is what sniffing a CSV file found.
@@ -225,13 +243,13 @@ func OpenCSV(r io.Reader, limits Limits) (Sheet, CSVFormat, error) {
 	br := bufio.NewReaderSize(&limited{r: r, max: limits.MaxBytes}, 64<<10)
 	head, err := br.Peek(64 << 10)
 	if errors.Is(err, errTooBig) {
-		return nil, CSVFormat{}, fileErr("the file is larger than %d MB", limits.MaxBytes>>20)
+		return nil, CSVFormat{}, TooLarge(limits.MaxBytes)
 	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, CSVFormat{}, err
 	}
 	if len(bytes.TrimSpace(head)) == 0 {
-		return nil, CSVFormat{}, fileErr("the file is empty")
+		return nil, CSVFormat{}, fileErrSaid("empty", nil, "the file is empty")
 	}
 	f := SniffCSV(head)
 	// A byte order mark picks UTF-8 or UTF-16 and is dropped; without one

@@ -94,7 +94,7 @@ func TestReports(t *testing.T) {
 		{Row: 4, Email: "ola@example.no", Outcome: Warned, Message: "+47 is not enough; @ops -1"},
 	}
 	var csvBuf bytes.Buffer
-	if err := WriteReportCSV(&csvBuf, lines); err != nil {
+	if err := WriteReportCSV(&csvBuf, lines, english(t)); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(csvBuf.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
@@ -105,7 +105,7 @@ func TestReports(t *testing.T) {
 		t.Fatalf("%q", recs)
 	}
 	var xlsxBuf bytes.Buffer
-	if err := WriteReportXLSX(&xlsxBuf, lines); err != nil {
+	if err := WriteReportXLSX(&xlsxBuf, lines, english(t)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&xlsxBuf)
@@ -125,7 +125,7 @@ func TestReports(t *testing.T) {
 	written := func(cell string) (email, message string) {
 		t.Helper()
 		var b bytes.Buffer
-		if err := WriteReportCSV(&b, []ReportLine{{Row: 2, Email: cell, Outcome: Failed, Message: cell}}); err != nil {
+		if err := WriteReportCSV(&b, []ReportLine{{Row: 2, Email: cell, Outcome: Failed, Message: cell}}, english(t)); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte{0xEF, 0xBB, 0xBF}))).ReadAll()

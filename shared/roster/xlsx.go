@@ -35,13 +35,13 @@ func OpenXLSX(r io.Reader, limits Limits) (Sheet, string, error) {
 	limits = limits.withDefaults()
 	b, err := io.ReadAll(&limited{r: r, max: limits.MaxBytes})
 	if errors.Is(err, errTooBig) {
-		return nil, "", fileErr("the file is larger than %d MB", limits.MaxBytes>>20)
+		return nil, "", TooLarge(limits.MaxBytes)
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	if len(b) == 0 {
-		return nil, "", fileErr("the file is empty")
+		return nil, "", fileErrSaid("empty", nil, "the file is empty")
 	}
 	if zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err == nil { // else excelize names the problem
 		temp, memory := workbookCost(zr.File)
@@ -81,9 +81,9 @@ func OpenXLSX(r io.Reader, limits Limits) (Sheet, string, error) {
 func workbookError(b []byte, err error) error {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return fileErr("the workbook is password-protected (encrypted) or in the old .xls format: save it as .xlsx without a password")
+		return fileErrSaid("locked", nil, "the workbook is password-protected (encrypted) or in the old .xls format: save it as .xlsx without a password")
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, excelize.ErrWorkbookFileFormat):
-		return fileErr("not a readable .xlsx workbook: the file is damaged or in another format")
+		return fileErrSaid("damaged", nil, "not a readable .xlsx workbook: the file is damaged or in another format")
 	case strings.Contains(err.Error(), "unzip size"):
 		return fileErr("the workbook unpacks to more than allowed (%v)", err)
 	}
@@ -123,6 +123,6 @@ func Open(name string, r io.Reader, limits Limits) (Sheet, error) {
 		s, _, err := OpenCSV(r, limits)
 		return s, err
 	default:
-		return nil, fileErr("%s: only .xlsx and .csv files are read", name)
+		return nil, fileErrSaid("format", nil, "%s: only .xlsx and .csv files are read", name)
 	}
 }

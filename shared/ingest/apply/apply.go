@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 	"onboarding/shared/invite"
+	"onboarding/shared/locale"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/roster"
@@ -107,14 +108,15 @@ func (a *Applier) Apply(ctx context.Context, s *Session, row roster.Row) roster.
 	if !ok {
 		return line
 	}
-	var outcome, msg string
+	var outcome string
+	var said roster.Note
 	var err error
 	if row.Change == roster.Remove {
-		outcome, msg, err = a.remove(ctx, s, row)
+		outcome, said, err = a.remove(ctx, s, row)
 	} else {
-		outcome, msg, err = a.upsert(ctx, s, row)
+		outcome, said, err = a.upsert(ctx, s, row)
 	}
-	return finished(line, warnings, outcome, msg, err)
+	return finished(line, warnings, outcome, said, err)
 }
 
 // ApplyAll applies a run of rows and says what came of each, in order, as
@@ -176,44 +178,74 @@ func (a *Applier) inviteNew(ctx context.Context, s *Session, rows []roster.Row, 
 			continue // invited meanwhile: the row-by-row path updates that invitation
 		}
 		line, warnings, _ := checked(rows[i])
-		lines[i], done[i] = finished(line, warnings, roster.Created, "invited", rowErr), true
+		lines[i], done[i] = finished(line, warnings, roster.Created, roster.Note{Key: "invited"}, rowErr), true
 	}
 }
 
 // checked starts a row's report line from the problems reading found: not
 // ok when one of them is an error.
-func checked(row roster.Row) (line roster.ReportLine, warnings []string, ok bool) {
+func checked(row roster.Row) (line roster.ReportLine, warnings []roster.Note, ok bool) {
 	line = roster.ReportLine{Row: row.Line, Email: row.Email}
-	var problems []string
-	for _, p := range row.Problems {
-		msg := p.Message
-		if p.Column != "" {
-			msg = p.Column + ": " + msg
-		}
-		if p.Severity == roster.Error {
-			problems = append(problems, msg)
+	var problems []roster.Note
+	for _, n := range roster.NotesOf(row.Problems) {
+		if n.Warning {
+			warnings = append(warnings, n)
 		} else {
-			warnings = append(warnings, msg)
+			problems = append(problems, n)
 		}
 	}
 	if len(problems) > 0 {
-		line.Outcome, line.Message = roster.Failed, strings.Join(problems, "; ")
-		return line, nil, false
+		line.Outcome, line.Notes = roster.Failed, problems
+		return said(line), nil, false
 	}
 	return line, warnings, true
 }
 
 // finished completes a report line with what applying the row came to.
-func finished(line roster.ReportLine, warnings []string, outcome, msg string, err error) roster.ReportLine {
+func finished(line roster.ReportLine, warnings []roster.Note, outcome string, n roster.Note, err error) roster.ReportLine {
 	if err != nil {
-		line.Outcome, line.Message = roster.Failed, ReportMessage(err)
-		return line
+		line.Outcome, line.Notes = roster.Failed, ErrorNotes(err)
+		return said(line)
 	}
-	line.Outcome, line.Message = outcome, msg
-	if len(warnings) > 0 {
-		line.Message = strings.TrimPrefix(line.Message+"; ", "; ") + "warning: " + strings.Join(warnings, "; ")
+	line.Outcome, line.Notes = outcome, nil
+	if n.Key != "" {
+		line.Notes = append(line.Notes, n)
 	}
+	line.Notes = append(line.Notes, warnings...)
+	return said(line)
+}
+
+// english says report lines in English (their Message, for the log and
+// the import's status).
+var english = func() locale.Printer {
+	p, err := roster.ReportPrinter(locale.Fallback)
+	if err != nil {
+		panic(err) // the catalogue is embedded: only a broken build fails
+	}
+	return p
+}()
+
+// said sets the line's English Message from its notes.
+func said(line roster.ReportLine) roster.ReportLine {
+	line.Message = line.Text(english)
 	return line
+}
+
+// ErrorNotes say an error as notes: an expected one by its message (and
+// its fields'), anything else as an internal error (the detail goes to the
+// log).
+func ErrorNotes(err error) []roster.Note {
+	e, ok := fault.As(err)
+	if !ok || e.Code == fault.Internal {
+		return []roster.Note{{Key: "internal"}}
+	}
+	key, args := roster.NoteFor(e.Message)
+	notes := []roster.Note{{Key: key, Args: args}}
+	for _, f := range e.Fields {
+		key, args := roster.NoteFor(f.Message)
+		notes = append(notes, roster.Note{Key: key, Column: f.Field, Args: args})
+	}
+	return notes
 }
 
 // ReportMessage is what a report says of an error: the message of an
@@ -241,32 +273,32 @@ func (a *Applier) memberByEmail(ctx context.Context, orgID, email string) (*org.
 	return a.Store.Member(ctx, orgID, acct.UserID)
 }
 
-func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
+func (a *Applier) upsert(ctx context.Context, s *Session, row roster.Row) (string, roster.Note, error) {
 	m, err := a.memberByEmail(ctx, s.Org.ID, row.Email)
 	if err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	if m != nil {
 		return a.updateMember(ctx, s, row, *m)
 	}
 	pending, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
 	if err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	if pending != nil {
 		return a.updateInvitation(ctx, s, row, *pending)
 	}
 	if row.Monitored && !row.ProfileGiven {
-		return "", "", fault.New(fault.Invalid, "a monitored worker needs a mobile number and at least %d escalation contacts", monitor.MinEscalationContacts)
+		return "", roster.Note{}, fault.New(fault.Invalid, "a monitored worker needs a mobile number and at least %d escalation contacts", monitor.MinEscalationContacts)
 	}
 	inv, err := a.Invites.InviteFromRoster(ctx, s.UploaderID, s.Org.ID, a.request(row), profileOf(row))
 	if err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	if inv.Status == invite.Accepted {
-		return roster.Created, "added (the person already had an account)", nil
+		return roster.Created, roster.Note{Key: "added"}, nil
 	}
-	return roster.Created, "invited", nil
+	return roster.Created, roster.Note{Key: "invited"}, nil
 }
 
 // request is the invitation a row asks for.
@@ -291,9 +323,9 @@ func profileOf(row roster.Row) *monitor.Profile {
 
 // updateMember changes what the row changes of a member: role and unit when
 // the row names them, and the monitoring profile.
-func (a *Applier) updateMember(ctx context.Context, s *Session, row roster.Row, m org.Member) (string, string, error) {
+func (a *Applier) updateMember(ctx context.Context, s *Session, row roster.Row, m org.Member) (string, roster.Note, error) {
 	if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	updated := m
 	if row.RoleSet {
@@ -305,19 +337,19 @@ func (a *Applier) updateMember(ctx context.Context, s *Session, row roster.Row, 
 	var changed []string
 	if updated.Role != m.Role || !slices.Equal(updated.Units, m.Units) {
 		if err := s.Org.Roles.CheckInvite(s.Actor, updated.Role, updated.Units); err != nil {
-			return "", "", err
+			return "", roster.Note{}, err
 		}
 		e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberUpdated, "member", m.UserID, a.now()).
 			Changed(map[string]any{"role": m.Role, "units": m.Units}, map[string]any{"role": updated.Role, "units": updated.Units})
 		if err := a.Store.UpdateMember(ctx, m, updated, e); err != nil {
-			return "", "", err
+			return "", roster.Note{}, err
 		}
-		changed = append(changed, "role and unit")
+		changed = append(changed, "roleUnit")
 	}
 	if row.Monitored && row.ProfileGiven && s.Rules.Monitored(updated.Role) {
 		rec, err := a.Store.MonitoringProfile(ctx, s.Org.ID, m.UserID)
 		if err != nil {
-			return "", "", err
+			return "", roster.Note{}, err
 		}
 		current := monitor.Record{}
 		if rec != nil {
@@ -329,21 +361,21 @@ func (a *Applier) updateMember(ctx context.Context, s *Session, row roster.Row, 
 			e := audit.New(s.Org.ID, s.Actor.UserID, audit.MonitoringUpdated, "member", m.UserID, a.now()).
 				Changed(nil, map[string]any{"changed": fields, "version": next.Version})
 			if err := a.Store.PutMonitoringProfile(ctx, next, e); err != nil {
-				return "", "", err
+				return "", roster.Note{}, err
 			}
-			changed = append(changed, "monitoring profile ("+strings.Join(fields, ", ")+")")
+			changed = append(changed, "monitoring")
 		}
 	}
 	if len(changed) == 0 {
-		return roster.Unchanged, "", nil
+		return roster.Unchanged, roster.Note{}, nil
 	}
-	return roster.Updated, "updated: " + strings.Join(changed, "; "), nil
+	return roster.Updated, roster.Note{Key: "updated", Args: map[string]string{"Changes": strings.Join(changed, " ")}}, nil
 }
 
 // updateInvitation brings a pending invitation in line with the row.
-func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.Row, inv invite.Invitation) (string, string, error) {
+func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.Row, inv invite.Invitation) (string, roster.Note, error) {
 	if err := s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	updated := inv
 	updated.FirstName, updated.LastName = row.FirstName, row.LastName
@@ -369,66 +401,66 @@ func (a *Applier) updateInvitation(ctx context.Context, s *Session, row roster.R
 	}
 	var fields []string
 	for name, differs := range map[string]bool{
-		"name":               updated.FirstName != inv.FirstName || updated.LastName != inv.LastName,
-		"mobile":             updated.Phone != inv.Phone,
-		"language":           updated.Language != inv.Language,
-		"role and unit":      updated.Role != inv.Role || !slices.Equal(updated.Units, inv.Units),
-		"custom fields":      !org.SameAttributes(updated.Attributes, inv.Attributes),
-		"monitoring profile": profileChange && (inv.Profile == nil || len(monitor.Changed(*inv.Profile, *updated.Profile)) > 0),
+		"name":         updated.FirstName != inv.FirstName || updated.LastName != inv.LastName,
+		"mobile":       updated.Phone != inv.Phone,
+		"language":     updated.Language != inv.Language,
+		"roleUnit":     updated.Role != inv.Role || !slices.Equal(updated.Units, inv.Units),
+		"customFields": !org.SameAttributes(updated.Attributes, inv.Attributes),
+		"monitoring":   profileChange && (inv.Profile == nil || len(monitor.Changed(*inv.Profile, *updated.Profile)) > 0),
 	} {
 		if differs {
 			fields = append(fields, name)
 		}
 	}
 	if len(fields) == 0 {
-		return roster.Unchanged, "invitation pending", nil
+		return roster.Unchanged, roster.Note{Key: "invitation.pending"}, nil
 	}
 	slices.Sort(fields)
 	if err := s.Org.Roles.CheckInvite(s.Actor, updated.Role, updated.Units); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	e := audit.New(s.Org.ID, s.Actor.UserID, audit.InvitationUpdated, "invitation", inv.ID, a.now()).
 		Changed(nil, map[string]any{"changed": fields})
 	if err := a.Store.UpdatePendingInvitation(ctx, inv, updated, e); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
-	return roster.Updated, "pending invitation updated: " + strings.Join(fields, ", "), nil
+	return roster.Updated, roster.Note{Key: "invitation.updated", Args: map[string]string{"Changes": strings.Join(fields, " ")}}, nil
 }
 
 // remove removes a member, or revokes a pending invitation.
-func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (string, string, error) {
+func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (string, roster.Note, error) {
 	m, err := a.memberByEmail(ctx, s.Org.ID, row.Email)
 	if err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	if m != nil {
 		if err := s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units); err != nil {
-			return "", "", err
+			return "", roster.Note{}, err
 		}
 		e := audit.New(s.Org.ID, s.Actor.UserID, audit.MemberRemoved, "member", m.UserID, a.now()).
 			Changed(map[string]any{"role": m.Role, "units": m.Units, "email": m.Email}, nil)
 		if err := a.Store.RemoveMember(ctx, *m, e); err != nil {
-			return "", "", err
+			return "", roster.Note{}, err
 		}
-		return roster.Removed, "removed from the organisation", nil
+		return roster.Removed, roster.Note{Key: "removed"}, nil
 	}
 	inv, err := a.Store.PendingInvitation(ctx, s.Org.ID, row.Email)
 	if err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	if inv == nil {
-		return roster.Unchanged, "not a member and not invited: nothing to remove", nil
+		return roster.Unchanged, roster.Note{Key: "nothingToRemove"}, nil
 	}
 	if err := s.Org.Roles.CheckInvite(s.Actor, inv.Role, inv.Units); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
 	now := a.now()
 	e := audit.New(s.Org.ID, s.Actor.UserID, audit.InvitationRevoked, "invitation", inv.ID, now).
 		Changed(map[string]any{"status": invite.Pending}, map[string]any{"status": invite.Revoked})
 	if err := a.Store.Revoke(ctx, *inv, now, now.Add(invite.Retention(a.RetentionDays)), e); err != nil {
-		return "", "", err
+		return "", roster.Note{}, err
 	}
-	return roster.Removed, "pending invitation revoked", nil
+	return roster.Removed, roster.Note{Key: "revoked"}, nil
 }
 
 // MonitoredPeople are the organisation's monitored workers the session's
@@ -469,12 +501,14 @@ func (a *Applier) MonitoredPeople(ctx context.Context, s *Session) (map[string]b
 
 // RemoveMissing removes someone a full roster no longer lists.
 func (a *Applier) RemoveMissing(ctx context.Context, s *Session, email string) roster.ReportLine {
-	outcome, msg, err := a.remove(ctx, s, roster.Row{Email: email, Change: roster.Remove})
+	outcome, n, err := a.remove(ctx, s, roster.Row{Email: email, Change: roster.Remove})
 	if err != nil {
-		return roster.ReportLine{Email: email, Outcome: roster.Failed, Message: "not in the roster, but could not be removed: " + ReportMessage(err)}
+		return said(roster.ReportLine{Email: email, Outcome: roster.Failed,
+			Notes: append([]roster.Note{{Key: "missing.failed"}}, ErrorNotes(err)...)})
 	}
+	line := roster.ReportLine{Email: email, Outcome: outcome, Notes: []roster.Note{n}}
 	if outcome == roster.Removed {
-		msg = "not in the roster: " + msg
+		line.Notes = []roster.Note{{Key: "missing"}, n}
 	}
-	return roster.ReportLine{Email: email, Outcome: outcome, Message: msg}
+	return said(line)
 }
