@@ -99,6 +99,7 @@
 //	                                (if absent) + delete ROLE# of removed ones (if members and invitations are 0) +
 //	                                audit. Every write that creates, moves or ends a member or a pending invitation
 //	                                updates its ROLE# (if it exists: ADD members / invitations)
+//	an org's role holder counts     Query ORG#<org> SK begins_with ROLE#
 //	delete a unit                   GetItem UNIT -> Query ORG#<org> INVITE# then MEMBER# (consistent, filtered on the
 //	                                unit) -> TransactWriteItems: delete UNIT (if joins as read) + UNITNAME + audit
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/access"
@@ -186,4 +188,31 @@ func missingRole(t txn, err error, roles ...string) error {
 		}
 	}
 	return nil
+}
+
+// RoleHolders returns each role's counts of members and pending
+// invitations, by key: one Query of the organisation's ROLE# items.
+func (s *Store) RoleHolders(ctx context.Context, orgID string) (map[string]RoleInUse, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(roleSK("")))).Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	out := map[string]RoleInUse{}
+	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query role holders of %s: %w", orgID, err)
+		}
+		var hs []roleHolders
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &hs); err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			out[h.Role] = RoleInUse{Role: h.Role, Members: h.Members, Invitations: h.Invitations}
+		}
+	}
+	return out, nil
 }
