@@ -3,6 +3,7 @@ package ddb_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,5 +251,50 @@ func TestChangingARoleCostsTheSameWhateverTheMembers(t *testing.T) {
 		r1, i1, w1, n+1, rN, iN, wN)
 	if rN != r1 || iN != i1 || wN != w1 {
 		t.Fatalf("the cost grew with the members: %d/%d/%.1f then %d/%d/%.1f", r1, i1, w1, rN, iN, wN)
+	}
+}
+
+// An organisation from before holder counters refuses holder changes until
+// the backfill counts its roles; a second run writes nothing.
+func TestBackfillRoleCounters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, adminID := f.provisionAndJoin(t, "ada@example.no")
+	for _, email := range []string{"kari@example.no", "ola@example.no"} {
+		if _, err := f.svc.Invite(ctx, adminID, orgID, invite.Request{Email: email, Role: "member"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.Accept(ctx, invite.AcceptRequest{Token: f.mail.token(t, "kari@example.no"), FirstName: "Kari", LastName: "N",
+		Password: "fjord and mountain", AcceptTerms: true, TermsVersion: "2026-01"}); err != nil {
+		t.Fatal(err)
+	}
+	client := testenv.DynamoDBClient()
+	for _, it := range f.scan(t) {
+		if sk, ok := it["SK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(sk.Value, "ROLE#") {
+			if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(f.table),
+				Key: map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := f.svc.Invite(ctx, adminID, orgID, invite.Request{Email: "per@example.no", Role: "member"}); fault.CodeOf(err) != fault.Conflict {
+		t.Fatalf("invite before the backfill: %v", err)
+	}
+	b := ddb.NewBackfiller(client, f.table)
+	c, err := b.RoleCounters(ctx)
+	if err != nil || c.Organisations != 1 || c.Created != 4 || c.Present != 0 {
+		t.Fatalf("first run %+v %v", c, err)
+	}
+	hs, err := f.store.RoleHolders(ctx, orgID)
+	if err != nil || hs[access.Owner].Members != 1 || hs[access.Member] != (ddb.RoleInUse{Role: access.Member, Members: 1, Invitations: 1}) ||
+		hs[access.Reporter] != (ddb.RoleInUse{Role: access.Reporter}) {
+		t.Fatalf("counted %+v %v", hs, err)
+	}
+	if c, err := b.RoleCounters(ctx); err != nil || c.Created != 0 || c.Present != 4 {
+		t.Fatalf("second run %+v %v", c, err)
+	}
+	if _, err := f.svc.Invite(ctx, adminID, orgID, invite.Request{Email: "per@example.no", Role: "member"}); err != nil {
+		t.Fatalf("invite after the backfill: %v", err)
 	}
 }
