@@ -89,8 +89,14 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 		byName[org.NameKey(u.Name)] = u.ID
 		byName[u.ID] = u.ID
 	}
+	// A row without a role gets "member" or, in a table without it, the
+	// first monitored role (the lone workers a roster is mostly of).
+	defaultRole := access.Member
+	if _, ok := o.Roles.Find(access.Member); !ok && len(o.Roles.MonitoredKeys()) > 0 {
+		defaultRole = o.Roles.MonitoredKeys()[0]
+	}
 	s.Rules = roster.Rules{
-		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: access.Member,
+		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: defaultRole,
 		Role: o.Roles.Resolve,
 		Unit: func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
 		// The monitored roles' holders are the lone workers the monitoring
