@@ -53,6 +53,7 @@ func main() {
 		Sessions: store, Floor: selfservice.EmailChangeFloor, Now: time.Now}
 	(&adminapi.Routes{Invitations: invitations, Members: members, Orgs: orgs, Directory: store, Partners: partners,
 		Cursors: httpapi.NewCursors(cursorKey), Sessions: &account.Sessions{Store: store, Now: time.Now},
-		Self: self, Erasure: erasure.New(store, time.Now)}).Register(router)
+		Roles: &org.RoleService{Store: store, Now: time.Now},
+		Self:  self, Erasure: erasure.New(store, time.Now)}).Register(router)
 	lambda.Start(router.Handle)
 }

@@ -1,7 +1,9 @@
 // Command backfill gives invitations written before InviteeIndex existed
-// their index key (InviteePK), so that export and erasure find them. Run it
-// once, after deploying the version that added the index (README,
-// "Backfilling the invitee index"):
+// their index key (InviteePK), so that export and erasure find them, then
+// each role of organisations written before roles had holder counters its
+// counter (ROLE#<key>; idempotent, so it runs every time). Run it once,
+// after deploying the version that added the index or the counters (README,
+// "Backfilling the invitee index", "Custom roles"):
 //
 //	go run ./infra/backfill -table onboarding-prod       # credentials and region from the environment
 //	go run ./infra/backfill -table onboarding-local -endpoint http://127.0.0.1:8000
@@ -73,6 +75,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = newRun(b, cp, *cpPath, *every).all(ctx)
+	if err == nil {
+		var rc ddb.RoleCounts
+		rc, err = b.RoleCounters(ctx)
+		fmt.Println(rc)
+	}
 	switch {
 	case err == nil:
 		os.Remove(*cpPath)

@@ -27,6 +27,7 @@ const (
 	UnitRenamed        = "unit.renamed"
 	UnitDeleted        = "unit.deleted"
 	SettingsUpdated    = "settings.updated"
+	RolesUpdated       = "roles.updated"
 	PartnerSaved       = "partner.saved"
 	PartnerDeleted     = "partner.deleted"
 	PartnerRedelivered = "partner.redelivered"

@@ -15,10 +15,13 @@ import (
 type BackfillClient interface {
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
 // Backfiller gives invitations written before InviteeIndex existed their
-// index key, so that export and erasure find them. It is an operator's
+// index key, so that export and erasure find them, and roles written
+// before holder counters theirs (RoleCounters). It is an operator's
 // tool (infra/backfill), run once per deployment; nothing in a request
 // path uses it.
 type Backfiller struct {

@@ -19,7 +19,7 @@ type BatchWriter interface {
 
 // LoadInvitations writes invitations as they are (with the pending guard and
 // token lookups of each pending one when lookups is set), 25 items a request on a few connections
-// and without conditions or audit entries. It is for seeding tables (tests,
+// and without conditions, audit entries or role holder counts. It is for seeding tables (tests,
 // benchmarks, migrations), never for requests: the live paths write through
 // conditional transactions. The sweep checkpoint moves back to the earliest
 // due day loaded, so a sweep finds what is due in the past.

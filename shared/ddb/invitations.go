@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/account"
@@ -76,16 +75,24 @@ func (s *Store) InviteContext(ctx context.Context, orgID, actorID, email string)
 	return ic, nil
 }
 
-// CreateOrganisation stores a new organisation if its id is unused.
+// CreateOrganisation stores a new organisation if its id is unused, with
+// the holder counter of each of its roles.
 func (s *Store) CreateOrganisation(ctx context.Context, o org.Organisation) error {
 	it, err := item(key{orgPK(o.ID), skMeta}, "organisation", o, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if isConditionFailed(err) {
+	var t txn
+	t.add("organisation", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	keys := make([]string, len(o.Roles))
+	for i, r := range o.Roles {
+		keys[i] = r.Key
+	}
+	if err := s.putHolders(&t, o.ID, keys); err != nil {
+		return err
+	}
+	err = s.transact(ctx, t)
+	if len(t.failedItems(err)) > 0 {
 		return fault.New(fault.Conflict, "the organisation exists already")
 	}
 	if err != nil {
@@ -127,11 +134,15 @@ func (s *Store) CreateInvitation(ctx context.Context, inv invite.Invitation, e a
 		return err
 	}
 	s.joinUnits(&t, inv.OrgID, inv.Units)
+	s.holders(&t, inv.OrgID, inv.Role, 0, 1)
 	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
 	err = s.transact(ctx, t)
 	if err := missingUnits(t, err, inv.Units); err != nil {
+		return err
+	}
+	if err := missingRole(t, err, inv.Role); err != nil {
 		return err
 	}
 	if t.failed(err, guardItemName) {
@@ -275,6 +286,12 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	if a.Member.IsOrgWideAdmin() {
 		t.add(adminsItem, s.adminCount(inv.OrgID, 1))
 	}
+	if a.Member.Role == inv.Role {
+		s.holders(&t, inv.OrgID, inv.Role, 1, -1)
+	} else {
+		s.holders(&t, inv.OrgID, inv.Role, 0, -1)
+		s.holders(&t, inv.OrgID, a.Member.Role, 1, 0)
+	}
 	if err := s.withAudit(&t, a.Audit); err != nil {
 		return err
 	}
@@ -293,6 +310,9 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 		t.add("account", s.accountExists(a.Account.UserID))
 	}
 	err = s.transact(ctx, t)
+	if err := missingRole(t, err, a.Member.Role); err != nil {
+		return err
+	}
 	if len(t.failedItems(err)) > 0 {
 		return fault.New(fault.Conflict, "the invitation was used or changed meanwhile")
 	}

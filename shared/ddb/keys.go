@@ -18,6 +18,8 @@
 //	pending guard    ORG#<org>          PENDING#<email>  one pending invitation per email per org
 //	unit             ORG#<org>          UNIT#<unit>      counts the writes that put something in it (joins)
 //	unit name guard  ORG#<org>          UNITNAME#<name>  unit names unique per org (case and spacing folded)
+//	role holders     ORG#<org>          ROLE#<key>       how many members and pending invitations hold the role (the
+//	                                                     table itself is in META); exists while the role does
 //	audit entry      ORG#<org>          AUDIT#<time>#<id> written in the transaction of the change it records; TTL
 //	rate counter     QUOTA#<quota>      WINDOW#<start>   uses in one fixed window (conditional ADD); TTL. Sign-in's
 //	                                                     are signin#address#<email>, signin#source#<source>, signin#all;
@@ -93,6 +95,11 @@
 //	an org's audit trail            Query ORG#<org> SK begins_with AUDIT#, newest first
 //	an org's units                  Query ORG#<org> SK begins_with UNIT#. Every write that puts an invitation or a
 //	                                member in a unit updates UNIT#<unit> (if it exists: ADD joins)
+//	change the roles                TransactWriteItems: META roles (if rolesVersion as read) + put ROLE# of new roles
+//	                                (if absent) + delete ROLE# of removed ones (if members and invitations are 0) +
+//	                                audit. Every write that creates, moves or ends a member or a pending invitation
+//	                                updates its ROLE# (if it exists: ADD members / invitations)
+//	an org's role holder counts     Query ORG#<org> SK begins_with ROLE#
 //	delete a unit                   GetItem UNIT -> Query ORG#<org> INVITE# then MEMBER# (consistent, filtered on the
 //	                                unit) -> TransactWriteItems: delete UNIT (if joins as read) + UNITNAME + audit
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under
@@ -242,6 +249,7 @@ func unitSK(unitID string) string                 { return "UNIT#" + unitID }
 func monitorSK(userID string) string              { return "MONITOR#" + userID }
 func importSK(id string) string                   { return "IMPORT#" + id }
 func unitNameSK(nameKey string) string            { return "UNITNAME#" + nameKey }
+func roleSK(roleKey string) string                { return "ROLE#" + roleKey }
 func duePK(at time.Time) string                   { return "DUE#" + at.UTC().Format("2006-01-02") }
 func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }
 func invitesByStatus(orgID, status string) string { return "ORG#" + orgID + "#INVITES#" + status }

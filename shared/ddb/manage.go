@@ -243,6 +243,8 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e a
 // resend moves only its own invitation's guard). No read is added: the
 // second try happens only after a takeover.
 func (s *Store) ending(ctx context.Context, inv invite.Invitation, t txn, e audit.Entry, what string) error {
+	t = t.clone()
+	s.holders(&t, inv.OrgID, inv.Role, 0, -1)
 	all := t.clone()
 	all.add(guardItemName, s.deleteGuard(inv))
 	if err := s.withAudit(&all, e); err != nil {
@@ -286,6 +288,11 @@ func (s *Store) conditional(ctx context.Context, t txn, what string) error {
 // conditionalResult maps the outcome of such a transaction, t: any of its
 // conditions failing is a change meanwhile.
 func (s *Store) conditionalResult(t txn, err error, what string) error {
+	for _, name := range t.failedItems(err) {
+		if role, ok := strings.CutPrefix(name, roleItem("")); ok {
+			return roleGone(role)
+		}
+	}
 	if len(t.failedItems(err)) > 0 {
 		return fault.New(fault.Conflict, "the invitation changed meanwhile; reload it")
 	}
@@ -316,6 +323,7 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	if m.IsOrgWideAdmin() {
 		t.add(adminsItem, s.adminCount(m.OrgID, 1))
 	}
+	s.holders(&t, m.OrgID, m.Role, 1, 0)
 	t.add("account", s.accountExists(m.UserID))
 	if p, err := s.profileFromInvitation(inv, m.UserID, m.JoinedAt); err != nil {
 		return err
@@ -334,6 +342,9 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	}
 	err = s.transact(ctx, t)
 	if err := missingUnits(t, err, m.Units); err != nil {
+		return err
+	}
+	if err := missingRole(t, err, m.Role); err != nil {
 		return err
 	}
 	if t.failed(err, memberItem) {
@@ -390,12 +401,14 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 	}
 	expr, err := expression.NewBuilder().WithUpdate(u).
 		WithCondition(expression.Name("status").Equal(expression.Value(invite.Pending)).
-			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash)))).Build()
+			And(expression.Name("tokenHash").Equal(expression.Value(old.TokenHash))).
+			And(expression.Name("role").Equal(expression.Value(old.Role)))).Build()
 	if err != nil {
 		return fmt.Errorf("build invitation update: %w", err)
 	}
 	var t txn
 	t.add("invitation", s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr))
 	s.joinUnits(&t, old.OrgID, updated.Units)
+	s.moveHolder(&t, old.OrgID, old.Role, updated.Role, false)
 	return s.changed(ctx, t, e, "update invitation "+old.ID)
 }

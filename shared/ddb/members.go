@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -107,6 +108,7 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 	if d := adminDelta(old, updated); d != 0 {
 		t.add(adminsItem, s.adminCount(old.OrgID, d))
 	}
+	s.moveHolder(&t, old.OrgID, old.Role, updated.Role, true)
 	s.joinUnits(&t, old.OrgID, updated.Units)
 	if err := s.withAudit(&t, e); err != nil {
 		return err
@@ -148,6 +150,7 @@ func (s *Store) endMembership(m org.Member, sameInvitation bool) txn {
 	if m.IsOrgWideAdmin() {
 		t.add(adminsItem, s.adminCount(m.OrgID, -1))
 	}
+	s.holders(&t, m.OrgID, m.Role, -1, 0)
 	t.add("monitoring", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
 	return t
 }
@@ -159,6 +162,11 @@ const memberItem = "member"
 func (s *Store) memberResult(t txn, err error, what string) error {
 	if t.failed(err, adminsItem) {
 		return errLastAdmin
+	}
+	for _, name := range t.failedItems(err) {
+		if role, ok := strings.CutPrefix(name, roleItem("")); ok {
+			return roleGone(role)
+		}
 	}
 	if t.failed(err, memberItem) {
 		return fault.New(fault.Conflict, "the member changed meanwhile; reload")

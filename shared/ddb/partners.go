@@ -155,7 +155,8 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 			emails.add(m.Email)
 		}
 	}
-	var guards []key
+	// META rides along: its roles say who is monitored.
+	guards := []key{{orgPK(orgID), skMeta}}
 	for _, e := range emails.items {
 		guards = append(guards, key{emailPK(e), skAccount}, key{orgPK(orgID), pendingSK(e)})
 	}
@@ -163,6 +164,13 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 	if err != nil {
 		return nil, err
 	}
+	var o org.Organisation
+	if it, ok := found[orgPK(orgID)+"|"+skMeta]; ok {
+		if err := attributevalue.UnmarshalMap(it, &o); err != nil {
+			return nil, err
+		}
+	}
+	roles := access.Upgrade(o.Roles)
 	var second []key
 	userOf, inviteOf := map[string]string{}, map[string]string{}
 	for _, e := range emails.items {
@@ -189,7 +197,7 @@ func (s *Store) Sources(ctx context.Context, orgID string, changes []partner.Cha
 	}
 	out := make([]partner.Source, 0, len(emails.items))
 	for _, e := range emails.items {
-		src := partner.Source{OrgID: orgID, Email: e}
+		src := partner.Source{OrgID: orgID, Email: e, Roles: roles}
 		if uid := userOf[e]; uid != "" {
 			if it, ok := items[orgPK(orgID)+"|"+memberSK(uid)]; ok {
 				src.Member = &org.Member{}

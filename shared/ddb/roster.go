@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"onboarding/shared/audit"
 	"onboarding/shared/fault"
@@ -17,7 +18,8 @@ const maxTransactItems = 100
 // CreateInvitations stores many pending invitations, each with its token,
 // its pending guard and its audit entry as CreateInvitation does, packing
 // as many as fit into each transaction (each unit they name is joined once
-// per transaction: see joinUnits). A transaction that fails because of some of them
+// per transaction: see joinUnits; each role's holder count moves once by the
+// number given it). A transaction that fails because of some of them
 // is written again without those, so one that cannot be stored never holds
 // up the others. It returns one error or nil per invitation.
 func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation, entries []audit.Entry) []error {
@@ -32,7 +34,7 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 		writes = append(writes, w)
 	}
 	for len(writes) > 0 {
-		n, items, units := 0, 0, map[string]bool{}
+		n, items, units, roles := 0, 0, map[string]bool{}, map[string]bool{}
 		for n < len(writes) {
 			extra := 0
 			for _, u := range writes[n].inv.Units {
@@ -40,12 +42,16 @@ func (s *Store) CreateInvitations(ctx context.Context, invs []invite.Invitation,
 					extra++
 				}
 			}
-			if n > 0 && items+len(units)+len(writes[n].t.items)+extra > maxTransactItems {
+			if !roles[writes[n].inv.Role] {
+				extra++
+			}
+			if n > 0 && items+len(units)+len(roles)+len(writes[n].t.items)+extra > maxTransactItems {
 				break
 			}
 			for _, u := range writes[n].inv.Units {
 				units[u] = true
 			}
+			roles[writes[n].inv.Role] = true
 			items += len(writes[n].t.items)
 			n++
 		}
@@ -89,6 +95,16 @@ func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []er
 				t.add(name, it)
 			}
 		}
+		perRole, roleOrder := map[string]int{}, []string{}
+		for _, w := range ws {
+			if perRole[w.inv.Role] == 0 {
+				roleOrder = append(roleOrder, w.inv.Role)
+			}
+			perRole[w.inv.Role]++
+		}
+		for _, r := range roleOrder {
+			s.holders(&t, ws[0].inv.OrgID, r, 0, perRole[r])
+		}
 		unitOf := map[string]string{} // item name -> unit id
 		for _, w := range ws {
 			for _, u := range w.inv.Units {
@@ -104,6 +120,14 @@ func (s *Store) createChunk(ctx context.Context, ws []invitationWrite, errs []er
 		}
 		failed := map[int]error{}
 		for _, name := range t.failedItems(err) {
+			if role, ok := strings.CutPrefix(name, roleItem("")); ok {
+				for j, w := range ws {
+					if w.inv.Role == role {
+						failed[j] = roleGone(role)
+					}
+				}
+				continue
+			}
 			if u, ok := unitOf[name]; ok {
 				for j, w := range ws {
 					for k, wu := range w.inv.Units {

@@ -210,7 +210,8 @@ func (s *Service) EraseMember(ctx context.Context, actorID, orgID, targetID stri
 	if err != nil {
 		return err
 	}
-	if actor.Role != access.Admin || !actor.OrgWide() {
+	// Erasure is the owner's: no ability stands for it.
+	if actor.Role != access.Owner || !actor.OrgWide() {
 		return fault.New(fault.Forbidden, "only organisation-wide admins may erase a member")
 	}
 	ms, err := s.Store.Memberships(ctx, targetID)

@@ -369,10 +369,13 @@ func (s *Service) validate(o org.Organisation, req Request, email string, emailE
 		field("language", err)
 	}
 
-	inv.Role = strings.TrimSpace(req.Role)
-	if inv.Role == "" {
+	// A role is named by its key or any of its display names; the key is
+	// stored.
+	if strings.TrimSpace(req.Role) == "" {
 		errs.Add("role", string(fault.Invalid), "required")
-	} else if _, ok := o.Roles.Find(inv.Role); !ok {
+	} else if key, ok := o.Roles.Resolve(req.Role); ok {
+		inv.Role = key
+	} else {
 		errs.Add("role", string(fault.Invalid), "no such role in this organisation")
 	}
 

@@ -147,8 +147,8 @@ func (s *Service) Update(ctx context.Context, userID, orgID, targetID string, c 
 	updated := m
 	var errs fault.Fields
 	if c.Role != nil {
-		role := strings.TrimSpace(*c.Role)
-		if _, ok := o.Roles.Find(role); !ok {
+		role, ok := o.Roles.Resolve(*c.Role)
+		if !ok {
 			errs.Add("role", string(fault.Invalid), "no such role in this organisation")
 		}
 		updated.Role = role

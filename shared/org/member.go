@@ -1,6 +1,10 @@
 package org
 
-import "time"
+import (
+	"time"
+
+	"onboarding/shared/access"
+)
 
 // Member is a person's membership of one organisation.
 type Member struct {
@@ -26,8 +30,10 @@ type Member struct {
 	TermsStatus *TermsStatus `json:"terms,omitempty" dynamodbav:"-"`
 }
 
-// IsOrgWideAdmin reports whether m is an admin not limited to units.
-func (m Member) IsOrgWideAdmin() bool { return m.Role == "admin" && len(m.Units) == 0 }
+// IsOrgWideAdmin reports whether m holds the owner role and is not limited
+// to units: the last-admin guard counts these by the owner's key, which no
+// change of display names moves.
+func (m Member) IsOrgWideAdmin() bool { return m.Role == access.Owner && len(m.Units) == 0 }
 
 // Recipient is a member to email, in their language: the store finds them
 // (an organisation's admins), the mailer writes to them.

@@ -63,11 +63,14 @@ type RateLimits struct {
 
 // Organisation is a tenant.
 type Organisation struct {
-	ID        string       `json:"orgId" dynamodbav:"orgId"`
-	Name      string       `json:"name" dynamodbav:"name"`
-	Settings  Settings     `json:"settings" dynamodbav:"settings"`
-	Roles     access.Roles `json:"roles" dynamodbav:"roles"`
-	CreatedAt time.Time    `json:"createdAt" dynamodbav:"createdAt"`
+	ID       string       `json:"orgId" dynamodbav:"orgId"`
+	Name     string       `json:"name" dynamodbav:"name"`
+	Settings Settings     `json:"settings" dynamodbav:"settings"`
+	Roles    access.Roles `json:"roles" dynamodbav:"roles"`
+	// RolesVersion counts the changes of Roles (PUT /orgs/{orgId}/roles
+	// names the one it was made from); 0 before the first.
+	RolesVersion int       `json:"-" dynamodbav:"rolesVersion,omitempty"`
+	CreatedAt    time.Time `json:"createdAt" dynamodbav:"createdAt"`
 	// OrgWideAdmins counts the members who are admins not limited to units;
 	// the store keeps it in step with every membership change, and refuses a
 	// change that would take it to zero.

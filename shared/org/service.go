@@ -235,8 +235,8 @@ func (s *Service) UpdateSettings(ctx context.Context, userID, orgID string, c Se
 	if err != nil {
 		return Settings{}, err
 	}
-	if a.Role != access.Admin || !a.OrgWide() {
-		return Settings{}, fault.New(fault.Forbidden, "only organisation-wide admins may change the settings")
+	if err := o.Roles.Require(a, access.ManageSettings, true); err != nil {
+		return Settings{}, err
 	}
 	st := withDefaults(o.Settings)
 	var errs fault.Fields
@@ -329,12 +329,12 @@ type AuditPage struct {
 // AuditTrail returns the organisation's audit trail, newest first, to
 // organisation-wide admins.
 func (s *Service) AuditTrail(ctx context.Context, userID, orgID string, limit int, cursor string) (AuditPage, error) {
-	_, a, err := s.actor(ctx, orgID, userID)
+	o, a, err := s.actor(ctx, orgID, userID)
 	if err != nil {
 		return AuditPage{}, err
 	}
-	if a.Role != access.Admin || !a.OrgWide() {
-		return AuditPage{}, fault.New(fault.Forbidden, "only organisation-wide admins may read the audit trail")
+	if err := o.Roles.Require(a, access.ReadAudit, true); err != nil {
+		return AuditPage{}, err
 	}
 	if limit == 0 {
 		limit = 50
@@ -376,7 +376,7 @@ func (t ImportTemplate) RoleNames(lang string) []string {
 }
 
 // ImportTemplate returns what the actor's roster template offers. Only
-// roles that may invite may import rosters.
+// roles with the importRosters ability may import rosters.
 func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (ImportTemplate, error) {
 	o, a, err := s.MayImport(ctx, userID, orgID)
 	if err != nil {
@@ -403,14 +403,11 @@ func (s *Service) ImportTemplate(ctx context.Context, userID, orgID string) (Imp
 }
 
 // MayImport checks that userID may import rosters into orgID: their role
-// must be one that invites.
+// must have the importRosters ability.
 func (s *Service) MayImport(ctx context.Context, userID, orgID string) (Organisation, access.Actor, error) {
 	o, a, err := s.actor(ctx, orgID, userID)
 	if err != nil {
 		return o, a, err
 	}
-	if r, ok := o.Roles.Find(a.Role); !ok || len(r.MayInvite) == 0 {
-		return o, a, fault.New(fault.Forbidden, "your role may not import rosters")
-	}
-	return o, a, nil
+	return o, a, o.Roles.Require(a, access.ImportRosters, false)
 }

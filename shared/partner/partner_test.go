@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"onboarding/shared/access"
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
@@ -65,7 +66,7 @@ func TestRotationKeepsTheOldSecretForItsGrace(t *testing.T) {
 func TestDiff(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	p := Partner{OrgID: "o1", ID: "vakt", Generation: "g1", AddedOn: AddedOnAccept}
-	src := Source{OrgID: "o1", Email: "kari@example.no", Member: &org.Member{UserID: "u1", Email: "kari@example.no", FirstName: "Kari", Role: "member", Units: []string{"nord"}}}
+	src := Source{OrgID: "o1", Email: "kari@example.no", Roles: access.DefaultRoles(), Member: &org.Member{UserID: "u1", Email: "kari@example.no", FirstName: "Kari", Role: "member", Units: []string{"nord"}}}
 	w, ok := p.WorkerOf(src)
 	if !ok {
 		t.Fatal("a member is a worker")
@@ -91,14 +92,14 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("removed: %+v %+v", ev, snap3)
 	}
 	// Invited workers count only for partners told on invitation.
-	inv := Source{OrgID: "o1", Email: "ola@example.no", Invitation: &invite.Invitation{Email: "ola@example.no", Role: "member", Status: invite.Pending}}
+	inv := Source{OrgID: "o1", Email: "ola@example.no", Roles: access.DefaultRoles(), Invitation: &invite.Invitation{Email: "ola@example.no", Role: "member", Status: invite.Pending}}
 	if _, ok := (Partner{AddedOn: AddedOnAccept}).WorkerOf(inv); ok {
 		t.Fatal("an invitation for a partner told on acceptance")
 	}
 	if w, ok := (Partner{AddedOn: AddedOnInvite}).WorkerOf(inv); !ok || w.Monitoring.Status != "invited" {
 		t.Fatal("an invitation for a partner told on invitation")
 	}
-	if _, ok := p.WorkerOf(Source{Member: &org.Member{Role: "admin"}}); ok {
+	if _, ok := p.WorkerOf(Source{Roles: access.DefaultRoles(), Member: &org.Member{Role: "admin"}}); ok {
 		t.Fatal("an admin is not a monitored worker")
 	}
 }

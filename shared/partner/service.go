@@ -35,14 +35,11 @@ type Service struct {
 }
 
 func (s *Service) admin(ctx context.Context, orgID, userID string) (access.Actor, error) {
-	_, a, err := org.ResolveActor(ctx, s.Store, orgID, userID)
+	o, a, err := org.ResolveActor(ctx, s.Store, orgID, userID)
 	if err != nil {
 		return a, err
 	}
-	if a.Role != access.Admin || !a.OrgWide() {
-		return a, fault.New(fault.Forbidden, "only organisation-wide admins may manage monitoring partners")
-	}
-	return a, nil
+	return a, o.Roles.Require(a, access.ManagePartners, true)
 }
 
 // List returns the organisation's partners.

@@ -73,16 +73,18 @@ type Monitoring struct {
 // Source is what the service holds about one person of an organisation,
 // read when one of their items changed.
 type Source struct {
-	OrgID      string
-	Email      string
+	OrgID string
+	Email string
+	// Roles are the organisation's roles: they say who is monitored.
+	Roles      access.Roles
 	Member     *org.Member
 	Profile    *monitor.Record    // the member's monitoring profile
 	Invitation *invite.Invitation // their pending invitation
 }
 
-// Monitored reports whether workers of a role are monitored: members, the
-// lone workers themselves (as for rosters).
-func Monitored(role string) bool { return role == access.Member }
+// Monitored reports whether workers holding role are monitored: the roles
+// of the organisation flagged so (the lone workers), as for rosters.
+func Monitored(roles access.Roles, role string) bool { return roles.Monitored(role) }
 
 // WorkerID is the stable id of a person in an organisation.
 func WorkerID(orgID, email string) string {
@@ -99,7 +101,7 @@ func (p Partner) WorkerOf(src Source) (Worker, bool) {
 	switch {
 	case src.Member != nil:
 		m := src.Member
-		if !Monitored(m.Role) {
+		if !Monitored(src.Roles, m.Role) {
 			return Worker{}, false
 		}
 		w.ExternalID = m.UserID
@@ -113,7 +115,7 @@ func (p Partner) WorkerOf(src Source) (Worker, bool) {
 		w.Monitoring = &Monitoring{Status: "member"}
 	case src.Invitation != nil && p.AddedOn == AddedOnInvite:
 		inv := src.Invitation
-		if !Monitored(inv.Role) || inv.Status != invite.Pending {
+		if !Monitored(src.Roles, inv.Role) || inv.Status != invite.Pending {
 			return Worker{}, false
 		}
 		w.Name = name(inv.FirstName, inv.LastName)

@@ -118,6 +118,19 @@ func (w *world) call(actor, routeKey string, params map[string]string, body any)
 }
 
 func newWorld(t *testing.T) *world {
+	w := newBareWorld(t)
+	w.actors["org-wide admin"] = w.join(w.owner, "admin")
+	w.actors["unit admin"] = w.join(w.owner, "admin", w.unitA)
+	w.actors["org-wide coordinator"] = w.join(w.owner, "coordinator")
+	w.actors["unit coordinator"] = w.join(w.owner, "coordinator", w.unitA)
+	w.actors["reporter"] = w.join(w.owner, "reporter")
+	w.actors["member"] = w.join(w.owner, "member", w.unitA)
+	return w
+}
+
+// newBareWorld is an organisation with its owner and units A and B, and an
+// admin of another organisation.
+func newBareWorld(t *testing.T) *world {
 	client, table := testenv.Table(t)
 	store := ddb.New(client, table, time.Now)
 	key, _ := signer.NewKey()
@@ -133,6 +146,7 @@ func newWorld(t *testing.T) *world {
 	(&adminapi.Routes{Invitations: svc, Members: &membership.Service{Store: store, Monitor: store, Phones: phone.Normalize, Now: time.Now},
 		Orgs: orgs, Directory: store, Partners: &partner.Service{Store: store, Now: time.Now}, Cursors: httpapi.NewCursors(cursorKey),
 		Sessions: sessions, Self: selfService(store),
+		Roles:   &org.RoleService{Store: store, Now: time.Now},
 		Erasure: erasure.New(store, time.Now)}).Register(router)
 	w := &world{t: t, router: router, svc: svc, store: store, issuer: issuer, sessions: sessions, actors: map[string]string{}}
 
@@ -147,13 +161,6 @@ func newWorld(t *testing.T) *world {
 	a, _ := orgs.CreateUnit(ctx, w.owner, w.orgID, "A")
 	b, _ := orgs.CreateUnit(ctx, w.owner, w.orgID, "B")
 	w.unitA, w.unitB = a.ID, b.ID
-
-	w.actors["org-wide admin"] = w.join(w.owner, "admin")
-	w.actors["unit admin"] = w.join(w.owner, "admin", w.unitA)
-	w.actors["org-wide coordinator"] = w.join(w.owner, "coordinator")
-	w.actors["unit coordinator"] = w.join(w.owner, "coordinator", w.unitA)
-	w.actors["reporter"] = w.join(w.owner, "reporter")
-	w.actors["member"] = w.join(w.owner, "member", w.unitA)
 
 	// An admin of another organisation.
 	otherEmail := w.email("stranger")
@@ -279,6 +286,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"read settings", "GET /orgs/{orgId}/settings", func() map[string]string { return o }, nil, expect{200, 200, 200, 200, 200, 403, 403}},
 		{"change settings", "PATCH /orgs/{orgId}/settings", func() map[string]string { return o },
 			func() any { return map[string]any{"invitationLifetimeDays": 30} }, expect{200, 403, 403, 403, 403, 403, 403}},
+		{"read the roles", "GET /orgs/{orgId}/roles", func() map[string]string { return o }, nil, expect{200, 200, 200, 200, 200, 403, 403}},
+		{"replace the roles (unchanged)", "PUT /orgs/{orgId}/roles", func() map[string]string { return o }, w.currentRoles,
+			expect{200, 403, 403, 403, 403, 403, 403}},
 		{"read the audit trail", "GET /orgs/{orgId}/audit", func() map[string]string { return o }, nil, expect{200, 403, 403, 403, 403, 403, 403}},
 		{"export one's own data", "GET /me/export", func() map[string]string { return nil }, nil, expect{200, 200, 200, 200, 200, 200, 200}},
 		// Everyone may erase themselves, with their password; without it no one.
@@ -383,4 +393,14 @@ func (w *world) delivery(partnerID string) string {
 func monitoringBody() any {
 	return map[string]any{"escalationContacts": []map[string]string{{"name": "Ola", "phone": "+4741234567"}, {"name": "Per", "phone": "+4741234568"}},
 		"safeWord": "blåbær"}
+}
+
+// currentRoles is the organisation's role table as stored, as a PUT body.
+func (w *world) currentRoles() any {
+	w.t.Helper()
+	t, err := (&org.RoleService{Store: w.store, Now: time.Now}).Roles(context.Background(), w.owner, w.orgID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return t
 }

@@ -37,6 +37,14 @@ type Routes struct {
 	// served.
 	Sessions MySessions
 	Self     Self
+	// Roles is the organisation's role table (*org.RoleService).
+	Roles Roles
+}
+
+// Roles reads and replaces an organisation's role table (*org.RoleService).
+type Roles interface {
+	Roles(ctx context.Context, userID, orgID string) (org.RoleTable, error)
+	PutRoles(ctx context.Context, userID, orgID string, t org.RoleTable) (org.RoleTable, error)
 }
 
 // MySessions is the caller's own sessions (*account.Sessions): the store
@@ -128,6 +136,8 @@ func (a *Routes) Register(rt *httpapi.Router) {
 	rt.Authed("DELETE /orgs/{orgId}/units/{unitId}", a.deleteUnit)
 	rt.Authed("GET /orgs/{orgId}/settings", a.getSettings)
 	rt.Authed("PATCH /orgs/{orgId}/settings", a.updateSettings)
+	rt.Authed("GET /orgs/{orgId}/roles", a.getRoles)
+	rt.Authed("PUT /orgs/{orgId}/roles", a.putRoles)
 	rt.Authed("GET /orgs/{orgId}/audit", a.auditTrail)
 	rt.Authed("GET /me/export", a.exportMe)
 	rt.Authed("DELETE /me", a.eraseMe)
@@ -425,6 +435,26 @@ func (a *Routes) updateSettings(ctx context.Context, r *httpapi.Request) (httpap
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(http.StatusOK, st)
+}
+
+func (a *Routes) getRoles(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	t, err := a.Roles.Roles(ctx, r.UserID(), r.Param("orgId"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, t)
+}
+
+func (a *Routes) putRoles(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	var t org.RoleTable
+	if err := r.DecodeStrict(&t); err != nil {
+		return httpapi.Response{}, err
+	}
+	stored, err := a.Roles.PutRoles(ctx, r.UserID(), r.Param("orgId"), t)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(http.StatusOK, stored)
 }
 
 func (a *Routes) auditTrail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {

@@ -37,7 +37,7 @@ func fakeRoutes(d *domain) *httpapi.Router {
 	rt := httpapi.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)), fakeTokens{})
 	(&adminapi.Routes{Invitations: invitations{d}, Members: members{d}, Orgs: orgs{d}, Directory: directory{d}, Partners: partners{d},
 		Sessions: sessions{d}, Cursors: httpapi.NewCursors(bytes.Repeat([]byte{9}, 32)),
-		Self: self{d}, Erasure: erasureFake{d}}).Register(rt)
+		Self: self{d}, Erasure: erasureFake{d}, Roles: roleTables{d}}).Register(rt)
 	return rt
 }
 
@@ -112,6 +112,10 @@ func adminRouteCases() []routeCase {
 		{route: "PATCH /orgs/{orgId}/settings", params: o, body: `{"invitationLifetimeDays":30,"existingAccounts":"invite"}`, status: 200,
 			call:    `UpdateSettings("caller", "o1", {"existingAccounts":"invite","invitationLifetimeDays":30})`,
 			badType: `{"invitationLifetimeDays":"30"}`, field: "invitationLifetimeDays"},
+		{route: "GET /orgs/{orgId}/roles", params: o, status: 200, call: `Roles("caller", "o1")`},
+		{route: "PUT /orgs/{orgId}/roles", params: o, body: `{"version":3,"roles":[{"key":"admin","names":{"en":"Boss"}}]}`, status: 200,
+			call:    `PutRoles("caller", "o1", {"roles":[{"key":"admin","names":{"en":"Boss"},"owner":false,"mayInvite":null,"configureUnits":false,"readLists":false,"readAudit":false,"managePartners":false,"manageSettings":false,"importRosters":false,"monitored":false}],"version":3})`,
+			badType: `{"version":"3"}`, field: "version"},
 		{route: "GET /orgs/{orgId}/audit", params: o, query: map[string]string{"limit": "5"}, status: 200, list: true,
 			call: `AuditTrail("caller", "o1", 5, "")`},
 		{route: "GET /orgs/{orgId}/partners", params: o, status: 200, call: `Partners.List("caller", "o1")`},

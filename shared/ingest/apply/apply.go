@@ -77,7 +77,7 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 			return nil, fault.New(fault.Forbidden, "the uploader is not a member of this organisation")
 		}
 		s.Actor = access.Actor{UserID: uploaderID, OrgID: orgID, Role: m.Role, Units: m.Units}
-		if r, ok := o.Roles.Find(m.Role); !ok || len(r.MayInvite) == 0 {
+		if !o.Roles.Can(s.Actor, access.ImportRosters) {
 			return nil, fault.New(fault.Forbidden, "the uploader's role may not import rosters")
 		}
 	}
@@ -90,13 +90,20 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 		byName[org.NameKey(u.Name)] = u.ID
 		byName[u.ID] = u.ID
 	}
+	// A row without a role gets "member" or, in a table without it, the
+	// first monitored role (the lone workers a roster is mostly of).
+	defaultRole := access.Member
+	if _, ok := o.Roles.Find(access.Member); !ok && len(o.Roles.MonitoredKeys()) > 0 {
+		defaultRole = o.Roles.MonitoredKeys()[0]
+	}
 	s.Rules = roster.Rules{
-		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: access.Member,
+		Phones: a.Phones, Region: o.Settings.DefaultPhoneRegion, DateOrder: o.DateOrder(), Today: a.Now(), DefaultRole: defaultRole,
 		Role:   o.Roles.Resolve,
 		Fields: o.Settings.CustomFields,
 		Unit:   func(n string) (string, bool) { id, ok := byName[org.NameKey(n)]; return id, ok },
-		// Members are the lone workers the monitoring partner watches over.
-		Monitored: func(role string) bool { return role == access.Member },
+		// The monitored roles' holders are the lone workers the monitoring
+		// partner watches over.
+		Monitored: o.Roles.Monitored,
 	}
 	return s, nil
 }
@@ -468,21 +475,23 @@ func (a *Applier) remove(ctx context.Context, s *Session, row roster.Row) (strin
 // a full roster covers.
 func (a *Applier) MonitoredPeople(ctx context.Context, s *Session) (map[string]bool, error) {
 	people := map[string]bool{}
-	cursor := ""
-	for {
-		ms, next, err := a.Store.ListMembers(ctx, s.Org.ID, access.Member, "", 100, cursor)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			if s.Rules.Monitored(m.Role) && s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units) == nil {
-				people[m.Email] = true
+	for _, role := range s.Org.Roles.MonitoredKeys() {
+		for cursor := ""; ; {
+			ms, next, err := a.Store.ListMembers(ctx, s.Org.ID, role, "", 100, cursor)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range ms {
+				if s.Rules.Monitored(m.Role) && s.Org.Roles.CheckInvite(s.Actor, m.Role, m.Units) == nil {
+					people[m.Email] = true
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
 			}
 		}
-		if cursor = next; cursor == "" {
-			break
-		}
 	}
+	cursor := ""
 	for {
 		invs, next, err := a.Store.ListInvitations(ctx, s.Org.ID, invite.Pending, 100, cursor, a.Now())
 		if err != nil {
