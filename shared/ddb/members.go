@@ -108,6 +108,9 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 		t.add(adminsItem, s.adminCount(old.OrgID, d))
 	}
 	s.joinUnits(&t, old.OrgID, updated.Units)
+	if err := s.addMemberEntries(&t, &old, &updated); err != nil {
+		return err
+	}
 	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
@@ -149,6 +152,8 @@ func (s *Store) endMembership(m org.Member, sameInvitation bool) txn {
 		t.add(adminsItem, s.adminCount(m.OrgID, -1))
 	}
 	t.add("monitoring", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
+	entries, _ := s.memberEntries(&m, nil) // deletes only: nothing to marshal
+	t.add(entryOwner, entries...)
 	return t
 }
 
