@@ -117,16 +117,20 @@ func (s *Store) invitationEntries(old, updated *invite.Invitation) ([]types.Tran
 	}
 	var projection map[string]types.AttributeValue
 	if updated != nil {
-		shown := *updated
-		shown.TokenHash, shown.ReminderTokenHash, shown.LeaveTokenHash, shown.Message = "", "", "", ""
-		shown.Profile, shown.Resends, shown.LeaveExpiresAt = nil, nil, nil
 		var err error
-		if projection, err = attributevalue.MarshalMap(shown); err != nil {
+		if projection, err = attributevalue.MarshalMap(*updated); err != nil {
 			return nil, fmt.Errorf("marshal invitation entry: %w", err)
+		}
+		for _, name := range unshown {
+			delete(projection, name)
 		}
 	}
 	return s.entriesDiff(inv.OrgID, kindInvitations, inv.ID, invitationTerms(old), invitationTerms(updated), projection), nil
 }
+
+// unshown are the invitation's attributes no list shows (its secrets
+// among them): left out of its entries.
+var unshown = []string{"tokenHash", "reminderTokenHash", "leaveTokenHash", "leaveExpiresAt", "message", "profile", "resends", "retryMail", "orgName", "inviterName", "userId"}
 
 // addInvitationEntries adds to t the entries' writes for an invitation
 // going from old to updated.
