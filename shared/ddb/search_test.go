@@ -16,6 +16,7 @@ import (
 
 	"onboarding/infra/testenv"
 	"onboarding/shared/audit"
+	"onboarding/shared/ddb"
 	"onboarding/shared/invite"
 	"onboarding/shared/membership"
 	"onboarding/shared/org"
@@ -295,5 +296,54 @@ func TestSearchPagesFiltersAndScope(t *testing.T) {
 	}
 	if err != nil || strings.Join(seen, " ") != "Andreas Éric" {
 		t.Fatalf("coordinator's invitations: %v %v", seen, err)
+	}
+}
+
+// The backfill writes the entries of members and invitations stored
+// before entries existed (here: their entries deleted), and running it
+// again changes nothing.
+func TestBackfillWritesSearchEntries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	f.join(t, ada, orgID, "kari@example.no", "member")
+	for _, to := range []string{"ola@example.no", "åse@example.no"} {
+		if _, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: to, FirstName: "Øy", LastName: "Ås", Role: "member"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := testenv.DynamoDBClient()
+	for _, kind := range []string{"MEMBERS", "INVITES"} {
+		for sk := range f.entries(t, orgID, kind) {
+			if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &f.table, Key: map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID + "#SEARCH#" + kind}, "SK": &types.AttributeValueMemberS{Value: sk}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if ms, _, _ := f.store.SearchMembers(ctx, orgID, "kari", "", "", 10, ""); len(ms) != 0 {
+		t.Fatal("entries left")
+	}
+	for run := range 2 {
+		b := ddb.NewBackfiller(client, f.table)
+		b.PageSize = 5
+		written := 0
+		for seg := range 3 {
+			var start map[string]types.AttributeValue
+			for {
+				page, err := b.SearchEntries(ctx, seg, 3, start)
+				if err != nil {
+					t.Fatal(err)
+				}
+				written += page.Updated
+				if start = page.Next; start == nil {
+					break
+				}
+			}
+		}
+		if written != 6 { // ada and kari as members and invitations, ola, åse
+			t.Errorf("run %d wrote the entries of %d items, want 6", run, written)
+		}
+		f.indexMatches(t, orgID, fmt.Sprintf("backfill run %d", run))
 	}
 }
