@@ -1,12 +1,15 @@
 // Command backfill gives invitations written before InviteeIndex existed
-// their index key (InviteePK), so that export and erasure find them, then
+// their index key (InviteePK), so that export and erasure find them; with
+// -index search, it writes the search entries of members and invitations
+// written before those existed, so that q finds them. Each run then gives
 // each role of organisations written before roles had holder counters its
-// counter (ROLE#<key>; idempotent, so it runs every time). Run it once,
-// after deploying the version that added the index or the counters (README,
-// "Backfilling the invitee index", "Custom roles"):
+// counter (ROLE#<key>; idempotent). Run it once after deploying the version
+// that added the index or the counters, and once with -index search (README,
+// "Backfilling the invitee index", "Custom roles", "Search"):
 //
 //	go run ./infra/backfill -table onboarding-prod       # credentials and region from the environment
 //	go run ./infra/backfill -table onboarding-local -endpoint http://127.0.0.1:8000
+//	go run ./infra/backfill -table onboarding-prod -index search
 //
 // It scans the table in parallel segments (the service's only Scan, and an
 // operator's: no request path scans), prints progress every -every items,
@@ -31,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/infra/local"
 	"onboarding/shared/ddb"
@@ -45,13 +49,17 @@ func main() {
 	every := flag.Int("every", 10000, "print progress every this many items scanned")
 	cpPath := flag.String("checkpoint", "", "checkpoint file (default build/backfill-<table>.json)")
 	resume := flag.Bool("resume", false, "carry on from the checkpoint file")
+	index := flag.String("index", "invitee", "what to backfill: invitee (InviteeIndex keys) or search (search entries)")
 	flag.Parse()
-	if *table == "" || *segments < 1 || *segments > 64 || *pageSize < 1 || *every < 1 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./infra/backfill -table NAME [-endpoint URL] [-segments 4] [-page 1000] [-every 10000] [-resume]")
+	if *table == "" || *segments < 1 || *segments > 64 || *pageSize < 1 || *every < 1 || (*index != "invitee" && *index != "search") {
+		fmt.Fprintln(os.Stderr, "usage: go run ./infra/backfill -table NAME [-index invitee|search] [-endpoint URL] [-segments 4] [-page 1000] [-every 10000] [-resume]")
 		os.Exit(2)
 	}
 	if *cpPath == "" {
 		*cpPath = filepath.Join("build", "backfill-"+*table+".json")
+		if *index == "search" {
+			*cpPath = filepath.Join("build", "backfill-search-"+*table+".json")
+		}
 	}
 	client, err := newClient(*endpoint, *region)
 	if err != nil {
@@ -74,7 +82,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = newRun(b, cp, *cpPath, *every).all(ctx)
+	r := newRun(b, cp, *cpPath, *every)
+	if *index == "search" {
+		r.page = b.SearchEntries
+	}
+	err = r.all(ctx)
 	if err == nil {
 		var rc ddb.RoleCounts
 		rc, err = b.RoleCounters(ctx)
@@ -131,7 +143,7 @@ func newClient(endpoint, region string) (*dynamodb.Client, error) {
 
 // run is one run of the backfill over every segment.
 type run struct {
-	backfill   *ddb.Backfiller
+	page       func(ctx context.Context, segment, total int, start map[string]types.AttributeValue) (ddb.BackfillPage, error)
 	path       string
 	every      int
 	stop       atomic.Bool // another segment failed
@@ -141,7 +153,7 @@ type run struct {
 }
 
 func newRun(b *ddb.Backfiller, cp *checkpoint, path string, every int) *run {
-	return &run{backfill: b, cp: cp, path: path, every: every, nextReport: (cp.Counts.Scanned/every + 1) * every}
+	return &run{page: b.InviteeIndex, cp: cp, path: path, every: every, nextReport: (cp.Counts.Scanned/every + 1) * every}
 }
 
 // all runs the segments not yet done in parallel. The first error stops
@@ -176,7 +188,7 @@ func (r *run) segment(ctx context.Context, seg int) error {
 		if err != nil || done {
 			return err
 		}
-		page, err := r.backfill.InviteeIndex(ctx, seg, r.cp.Segments, start)
+		page, err := r.page(ctx, seg, r.cp.Segments, start)
 		if err != nil {
 			return err
 		}

@@ -25,7 +25,10 @@ type requestCounter struct {
 	rcu   float64 // read capacity units since take
 	wcu   float64 // write capacity units since take
 	items int     // items returned by reads since take
-	times map[string][]time.Duration
+	// opItems are the items returned by reads since takeItems, by
+	// operation.
+	opItems map[string]int
+	times   map[string][]time.Duration
 }
 
 func newRequestCounter(target string) (*requestCounter, error) {
@@ -33,7 +36,7 @@ func newRequestCounter(target string) (*requestCounter, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &requestCounter{ops: map[string]int{}, times: map[string][]time.Duration{}}
+	c := &requestCounter{ops: map[string]int{}, times: map[string][]time.Duration{}, opItems: map[string]int{}}
 	c.proxy = httputil.NewSingleHostReverseProxy(u)
 	c.proxy.ModifyResponse = c.capacity
 	return c, nil
@@ -98,6 +101,7 @@ func (c *requestCounter) capacity(res *http.Response) error {
 		}
 		c.mu.Lock()
 		c.items += n
+		c.opItems[operation(res.Request)] += n
 		c.mu.Unlock()
 	}
 	var out struct {
@@ -152,6 +156,16 @@ func (c *requestCounter) itemsRead() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.items
+}
+
+// takeItems returns the items read since the last takeItems, by
+// operation, and resets them.
+func (c *requestCounter) takeItems() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.opItems
+	c.opItems = map[string]int{}
+	return out
 }
 
 // takeTimes returns how long DynamoDB Local took for each call since the

@@ -13,7 +13,8 @@
 //   - partner notification latency and throughput (issue #6).
 //
 // BENCH_ONLY=partners runs only the last; BENCH_ONLY=rosters only roster
-// parsing; BENCH_ONLY=sessions only the Sessions section (refresh, #13).
+// parsing; BENCH_ONLY=sessions only the Sessions section (refresh, #13);
+// BENCH_ONLY=search only the Search section (#14: 100,000 members).
 //
 // It needs the emulators (`make bench` starts them).
 package main
@@ -80,6 +81,9 @@ func run() error {
 	}
 	if os.Getenv("BENCH_ONLY") == "sessions" {
 		return sessionsOnly(host, tmp)
+	}
+	if os.Getenv("BENCH_ONLY") == "search" {
+		return searchOnly(host, tmp)
 	}
 	if err := sh("make", "--no-print-directory", "build-lambda", "BUILD_DIR="+lambdaDir); err != nil {
 		return err

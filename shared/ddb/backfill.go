@@ -3,11 +3,15 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"onboarding/shared/invite"
+	"onboarding/shared/org"
 )
 
 // BackfillClient is the part of the DynamoDB API the backfill uses. It is
@@ -17,6 +21,7 @@ type BackfillClient interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Backfiller gives invitations written before InviteeIndex existed their
@@ -128,6 +133,97 @@ func (b *Backfiller) setInviteeKey(ctx context.Context, it map[string]types.Attr
 	if err != nil {
 		// The key names an organisation and an invitation id, no person.
 		return false, fmt.Errorf("set the invitee key of %s: %w", k, err)
+	}
+	return true, nil
+}
+
+// SearchEntries scans one page of segment (of total) from start for
+// members and invitations and writes each one's search entries (see
+// search.go): for data written before the entries existed. Each item's
+// entries go in one transaction with a check that the item still exists
+// with the terms, role, units and status read, so an item deleted or
+// changed meanwhile gets none (its own write has put them). Running it again
+// writes the same entries again: harmless.
+func (b *Backfiller) SearchEntries(ctx context.Context, segment, total int, start map[string]types.AttributeValue) (BackfillPage, error) {
+	limit := b.PageSize
+	if limit == 0 {
+		limit = 1000
+	}
+	res, err := b.client.Scan(ctx, &dynamodb.ScanInput{
+		TableName: &b.table, Segment: aws.Int32(int32(segment)), TotalSegments: aws.Int32(int32(total)),
+		ExclusiveStartKey: start, Limit: aws.Int32(limit),
+		FilterExpression:         aws.String("(begins_with(#sk, :member) AND #type = :memberType) OR (begins_with(#sk, :invite) AND #type = :invitation)"),
+		ExpressionAttributeNames: map[string]string{"#sk": attrSK, "#type": attrType},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":member": str(memberSK("")), ":memberType": str(typeMember),
+			":invite": str(invitePrefix), ":invitation": str(typeInvitation),
+		},
+	})
+	if err != nil {
+		return BackfillPage{}, fmt.Errorf("scan segment %d of %d: %w", segment, total, err)
+	}
+	page := BackfillPage{Scanned: int(res.ScannedCount), Missing: len(res.Items), Next: res.LastEvaluatedKey}
+	for _, it := range res.Items {
+		written, err := b.writeEntries(ctx, it)
+		if err != nil {
+			return BackfillPage{}, err
+		}
+		if written {
+			page.Updated++
+		} else {
+			page.Skipped++
+		}
+	}
+	return page, nil
+}
+
+// typeMember is a member item's type attribute.
+const typeMember = "member"
+
+// writeEntries writes the search entries of one member or invitation as
+// the scan read it, if it is still as read.
+func (b *Backfiller) writeEntries(ctx context.Context, it map[string]types.AttributeValue) (bool, error) {
+	s := &Store{table: b.table}
+	var entries []types.TransactWriteItem
+	check := "attribute_exists(PK) AND email = :email AND firstName = :first AND lastName = :last AND #role = :role AND units = :units"
+	if it[attrType].(*types.AttributeValueMemberS).Value == typeMember {
+		var m org.Member
+		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+			return false, fmt.Errorf("unmarshal member: %w", err)
+		}
+		entries, _ = s.memberEntries(nil, &m)
+	} else {
+		var inv invite.Invitation
+		if err := attributevalue.UnmarshalMap(it, &inv); err != nil {
+			return false, fmt.Errorf("unmarshal invitation: %w", err)
+		}
+		entries, _ = s.invitationEntries(nil, &inv)
+		check += " AND #status = :status"
+	}
+	values := map[string]types.AttributeValue{":role": it["role"], ":units": it["units"], ":email": it["email"], ":first": it["firstName"], ":last": it["lastName"]}
+	names := map[string]string{"#role": "role"}
+	if strings.Contains(check, ":status") {
+		values[":status"], names["#status"] = it["status"], "status"
+	}
+	for name, v := range values {
+		if v == nil { // an attribute the item lacks: it must still lack it
+			delete(values, name)
+			attr := map[string]string{":email": "email", ":first": "firstName", ":last": "lastName", ":role": "#role", ":units": "units", ":status": "#status"}[name]
+			check = strings.Replace(check, attr+" = "+name, "attribute_not_exists("+attr+")", 1)
+		}
+	}
+	if len(entries) == 0 {
+		return false, nil
+	}
+	k := key{it[attrPK].(*types.AttributeValueMemberS).Value, it[attrSK].(*types.AttributeValueMemberS).Value}
+	items := append([]types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &b.table, Key: k.av(),
+		ConditionExpression: aws.String(check), ExpressionAttributeNames: names, ExpressionAttributeValues: values}}}, entries...)
+	_, err := b.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if canceled(err) != nil {
+		return false, nil // changed or deleted meanwhile: its own write put its entries
+	}
+	if err != nil {
+		return false, fmt.Errorf("write the search entries of %s: %w", k, err)
 	}
 	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"onboarding/shared/invite"
+	"onboarding/shared/org"
 )
 
 // BatchWriter is the part of the DynamoDB API a bulk load uses.
@@ -35,6 +36,11 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 			return err
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		entries, err := s.invitationEntries(nil, &inv)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, putRequests(entries)...)
 		if inv.Status != invite.Pending || !lookups {
 			continue
 		}
@@ -54,6 +60,51 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: tok}})
 		}
 	}
+	if err := s.load(ctx, w, reqs); err != nil {
+		return err
+	}
+	if earliest.IsZero() {
+		return nil
+	}
+	return s.rewindSweepCheckpoint(ctx, earliest)
+}
+
+// LoadMembers writes members as they are, with their search entries, as
+// LoadInvitations does invitations (no admin count, unit joins, monitoring
+// profiles or audit entries): for seeding tables (benchmarks), never for
+// requests.
+func (s *Store) LoadMembers(ctx context.Context, w BatchWriter, ms []org.Member) error {
+	var reqs []types.WriteRequest
+	for _, m := range ms {
+		it, err := item(key{orgPK(m.OrgID), memberSK(m.UserID)}, typeMember, m, map[string]types.AttributeValue{
+			attrGSI1PK: str(userPK(m.UserID)), attrGSI1SK: str(orgPK(m.OrgID)),
+		})
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		entries, err := s.memberEntries(nil, &m)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, putRequests(entries)...)
+	}
+	return s.load(ctx, w, reqs)
+}
+
+// putRequests are the Puts among items as batch write requests.
+func putRequests(items []types.TransactWriteItem) []types.WriteRequest {
+	var out []types.WriteRequest
+	for _, it := range items {
+		if it.Put != nil {
+			out = append(out, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.Put.Item}})
+		}
+	}
+	return out
+}
+
+// load writes reqs 25 a request on a few connections (loaders).
+func (s *Store) load(ctx context.Context, w BatchWriter, reqs []types.WriteRequest) error {
 	batches := make(chan []types.WriteRequest)
 	errs := make(chan error, loaders)
 	var wg sync.WaitGroup
@@ -81,10 +132,7 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 		return err
 	default:
 	}
-	if earliest.IsZero() {
-		return nil
-	}
-	return s.rewindSweepCheckpoint(ctx, earliest)
+	return nil
 }
 
 // loaders is how many batch writes a bulk load keeps in flight.

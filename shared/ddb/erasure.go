@@ -247,6 +247,9 @@ func (s *Store) EraseInvitation(ctx context.Context, inv invite.Invitation, e *a
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
 	}})
 	t.add("tokens", s.deleteTokens(inv)...)
+	if err := s.addInvitationEntries(&t, &inv, nil); err != nil {
+		return err
+	}
 	if inv.LeaveTokenHash != "" {
 		t.add("leave token", s.deleteLeaveToken(inv.LeaveTokenHash))
 	}

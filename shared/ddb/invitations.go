@@ -186,6 +186,9 @@ func (s *Store) createItems(inv invite.Invitation) (txn, error) {
 	t.add(guardItemName, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: guardFree.Condition(),
 		ExpressionAttributeNames: guardFree.Names(), ExpressionAttributeValues: guardFree.Values()}})
 	t.add("token", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: tok, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	if err := s.addInvitationEntries(&t, nil, &inv); err != nil {
+		return txn{}, err
+	}
 	return t, nil
 }
 
@@ -278,6 +281,15 @@ func (s *Store) Accept(ctx context.Context, a invite.Acceptance) error {
 	}
 	t.add("member", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	accepted := inv
+	accepted.Status, accepted.AcceptedAt, accepted.UserID = invite.Accepted, &a.At, a.Account.UserID
+	accepted.NextDeliveryAt, accepted.RetryMail = nil, ""
+	if err := s.addInvitationEntries(&t, &inv, &accepted); err != nil {
+		return err
+	}
+	if err := s.addMemberEntries(&t, nil, &a.Member); err != nil {
+		return err
+	}
 	if p, err := s.profileFromInvitation(inv, a.Member.UserID, a.At); err != nil {
 		return err
 	} else if p != nil {

@@ -55,6 +55,10 @@
 //	idempotency key  IDEMP#<scope>      IDEMP            a request's claim (holder, lease) then its response; TTL
 //	cursor key       CONFIG             CURSORKEY        the HMAC key of list cursors and emailed report links: 32
 //	                                                     random bytes, made once
+//	search entry     ORG#<org>#SEARCH#MEMBERS|INVITES  <folded term>#<id>  one per distinct folded term (email,
+//	                                                     first, last name) of a member or invitation: its list
+//	                                                     projection (no secrets) and all its terms; written in the
+//	                                                     transaction of every change of what it copies
 //	partner          ORG#<org>          PARTNER#<id>     a monitoring partner: channels, webhook secrets, coverage; versioned
 //	partner snapshot ORG#<org>          PSTATE#<partner>#<worker> what the partner was last told of a worker (by
 //	                                                     partner.WorkerID); versioned; once removed, only the version.
@@ -92,6 +96,9 @@
 //	a user's sessions; revoke all   Query USER#<user> SK begins_with SESSION#; BatchWriteItem deletes (all but one)
 //	an org's invitations            Query ORG#<org> SK begins_with INVITE# (ids sort by creation), newest first
 //	... by status                   Query GSI1 ORG#<org>#INVITES#<status>, newest first
+//	search members, invitations     Query ORG#<org>#SEARCH#<kind> SK begins_with <folded q> (filters: role, unit,
+//	(q)                             status); an entry whose person has an earlier-sorting term that matches too
+//	                                is skipped (listed once). No follow-up reads
 //	an org's audit trail            Query ORG#<org> SK begins_with AUDIT#, newest first
 //	an org's units                  Query ORG#<org> SK begins_with UNIT#. Every write that puts an invitation or a
 //	                                member in a unit updates UNIT#<unit> (if it exists: ADD joins)
@@ -254,6 +261,13 @@ func duePK(at time.Time) string                   { return "DUE#" + at.UTC().For
 func digestSK(adminID, id string) string          { return "DIGEST#" + adminID + "#" + id }
 func invitesByStatus(orgID, status string) string { return "ORG#" + orgID + "#INVITES#" + status }
 func idempotencyKey(scope string) key             { return key{"IDEMP#" + scope, "IDEMP"} }
+
+// searchPK is the partition of an organisation's search entries of one kind
+// (kindMembers, kindInvitations); searchSK an entry's sort key: the folded
+// term, then the member's user id or the invitation's id. With "" for the
+// id.
+func searchPK(orgID, kind string) string { return "ORG#" + orgID + "#SEARCH#" + kind }
+func searchSK(term, id string) string    { return term + "#" + id }
 func dueSK(at time.Time, orgID, id string) string {
 	return stamp(at) + "#" + orgID + "#" + id
 }

@@ -189,6 +189,9 @@ func (s *Store) Resend(ctx context.Context, old, renewed invite.Invitation, e au
 			":ttl": num(renewed.ExpiresAt.Add(tokenTTLAfterExpiry).Unix())},
 	}})
 	t.add("old tokens", s.deleteTokens(old)...)
+	if err := s.addInvitationEntries(&t, &old, &renewed); err != nil {
+		return err
+	}
 	return s.changed(ctx, t, e, "resend invitation "+old.ID)
 }
 
@@ -212,6 +215,11 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 	var t txn
 	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, update))
 	t.add("tokens", s.deleteTokens(inv)...)
+	revoked := inv
+	revoked.Status, revoked.RevokedAt, revoked.NextDeliveryAt, revoked.RetryMail = invite.Revoked, &at, nil, ""
+	if err := s.addInvitationEntries(&t, &inv, &revoked); err != nil {
+		return err
+	}
 	return s.ending(ctx, inv, t, e, "revoke invitation "+inv.ID)
 }
 
@@ -225,6 +233,9 @@ func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e a
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
 	}})
+	if err := s.addInvitationEntries(&t, &inv, nil); err != nil {
+		return err
+	}
 	if inv.Status != invite.Pending {
 		return s.changed(ctx, t, e, "delete invitation "+inv.ID)
 	}
@@ -325,6 +336,12 @@ func (s *Store) AddMember(ctx context.Context, inv invite.Invitation, m org.Memb
 	}
 	s.holders(&t, m.OrgID, m.Role, 1, 0)
 	t.add("account", s.accountExists(m.UserID))
+	if err := s.addInvitationEntries(&t, nil, &inv); err != nil {
+		return err
+	}
+	if err := s.addMemberEntries(&t, nil, &m); err != nil {
+		return err
+	}
 	if p, err := s.profileFromInvitation(inv, m.UserID, m.JoinedAt); err != nil {
 		return err
 	} else if p != nil {
@@ -410,5 +427,8 @@ func (s *Store) UpdatePendingInvitation(ctx context.Context, old, updated invite
 	t.add("invitation", s.updateItem(key{orgPK(old.OrgID), inviteSK(old.ID)}, expr))
 	s.joinUnits(&t, old.OrgID, updated.Units)
 	s.moveHolder(&t, old.OrgID, old.Role, updated.Role, false)
+	if err := s.addInvitationEntries(&t, &old, &updated); err != nil {
+		return err
+	}
 	return s.changed(ctx, t, e, "update invitation "+old.ID)
 }

@@ -110,6 +110,9 @@ func (s *Store) UpdateMember(ctx context.Context, old, updated org.Member, e aud
 	}
 	s.moveHolder(&t, old.OrgID, old.Role, updated.Role, true)
 	s.joinUnits(&t, old.OrgID, updated.Units)
+	if err := s.addMemberEntries(&t, &old, &updated); err != nil {
+		return err
+	}
 	if err := s.withAudit(&t, e); err != nil {
 		return err
 	}
@@ -152,6 +155,8 @@ func (s *Store) endMembership(m org.Member, sameInvitation bool) txn {
 	}
 	s.holders(&t, m.OrgID, m.Role, -1, 0)
 	t.add("monitoring", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
+	entries, _ := s.memberEntries(&m, nil) // deletes only: nothing to marshal
+	t.add(entryOwner, entries...)
 	return t
 }
 

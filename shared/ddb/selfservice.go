@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -53,17 +54,28 @@ func (s *Store) memberEmail(m org.Member) types.TransactWriteItem {
 // of memberships only, after t has been made: the account is the truth, and
 // a copy a failure left behind is written again by the next change of the
 // profile. A membership ended meanwhile is a Conflict.
-func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member, update func(org.Member) types.TransactWriteItem, what string) (txn, error) {
-	rest := ms
-	for len(rest) > 0 && len(t.items) < maxTransactItems {
-		t.add(memberItem, update(rest[0]))
+//
+// Each membership's search entries move with it: the memberships are read
+// as they stand (one BatchGetItem per 100) for the terms to move from, and
+// each update is conditional on those terms, so a change made meanwhile is a
+// Conflict instead of an entry left behind.
+func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member, update func(org.Member) types.TransactWriteItem, apply func(current, changed org.Member) org.Member, what string) (txn, error) {
+	writes, err := s.memberCopyWrites(ctx, ms, update, apply)
+	if err != nil {
+		return t, err
+	}
+	rest := writes
+	for len(rest) > 0 && len(t.items)+len(rest[0]) <= maxTransactItems {
+		t.add(memberItem, rest[0][0])
+		t.add(entryOwner, rest[0][1:]...)
 		rest = rest[1:]
 	}
 	sent, err := t, s.transact(ctx, t)
 	for err == nil && len(rest) > 0 {
 		var more txn
-		for len(rest) > 0 && len(more.items) < maxTransactItems {
-			more.add(memberItem, update(rest[0]))
+		for len(rest) > 0 && len(more.items)+len(rest[0]) <= maxTransactItems {
+			more.add(memberItem, rest[0][0])
+			more.add(entryOwner, rest[0][1:]...)
 			rest = rest[1:]
 		}
 		t, err = more, s.transact(ctx, more)
@@ -75,6 +87,53 @@ func (s *Store) transactWithMembers(ctx context.Context, t txn, ms []org.Member,
 		return sent, fmt.Errorf("%s: %w", what, err)
 	}
 	return sent, err
+}
+
+// memberCopyWrites are, per membership still there, its update (first),
+// conditional on its terms as read, then its search entries' writes.
+func (s *Store) memberCopyWrites(ctx context.Context, ms []org.Member, update func(org.Member) types.TransactWriteItem, apply func(current, changed org.Member) org.Member) ([][]types.TransactWriteItem, error) {
+	keys := make([]key, len(ms))
+	for i, m := range ms {
+		keys[i] = key{orgPK(m.OrgID), memberSK(m.UserID)}
+	}
+	items, err := s.batchGetAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]types.TransactWriteItem
+	for i, m := range ms {
+		it, ok := items[keys[i].PK+"|"+keys[i].SK]
+		if !ok {
+			continue // ended meanwhile: nothing to copy to
+		}
+		var current org.Member
+		if err := attributevalue.UnmarshalMap(it, &current); err != nil {
+			return nil, fmt.Errorf("unmarshal member: %w", err)
+		}
+		changed := apply(current, m)
+		u := update(m)
+		u.Update.ConditionExpression = aws.String("email = :oldEmail AND firstName = :oldFirst AND lastName = :oldLast")
+		u.Update.ExpressionAttributeValues[":oldEmail"] = str(current.Email)
+		u.Update.ExpressionAttributeValues[":oldFirst"] = str(current.FirstName)
+		u.Update.ExpressionAttributeValues[":oldLast"] = str(current.LastName)
+		entries, err := s.memberEntries(&current, &changed)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, append([]types.TransactWriteItem{u}, entries...))
+	}
+	return out, nil
+}
+
+// withNames and withEmail are what memberNames and memberEmail change.
+func withNames(current, changed org.Member) org.Member {
+	current.FirstName, current.LastName, current.Phone = changed.FirstName, changed.LastName, changed.Phone
+	return current
+}
+
+func withEmail(current, changed org.Member) org.Member {
+	current.Email = changed.Email
+	return current
 }
 
 // UpdateProfile writes a's names, phone and language, and ms's copies of
@@ -93,7 +152,7 @@ func (s *Store) UpdateProfile(ctx context.Context, a account.Account, ms []org.M
 	}
 	var t txn
 	t.add(profileItem, types.TransactWriteItem{Update: u})
-	t, err := s.transactWithMembers(ctx, t, ms, s.memberNames, "update profile of "+a.UserID)
+	t, err := s.transactWithMembers(ctx, t, ms, s.memberNames, withNames, "update profile of "+a.UserID)
 	if t.failed(err, profileItem) {
 		return fault.New(fault.Unauthorized, "the account no longer exists")
 	}
@@ -185,7 +244,7 @@ func (s *Store) ChangeEmail(ctx context.Context, hash string, c selfservice.Emai
 		ConditionExpression:       aws.String("email = :old AND passwordHash = :h"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(c.NewEmail), ":old": str(c.OldEmail), ":h": str(passwordHash)},
 	}})
-	t, err = s.transactWithMembers(ctx, t, ms, s.memberEmail, "change email of "+c.UserID)
+	t, err = s.transactWithMembers(ctx, t, ms, s.memberEmail, withEmail, "change email of "+c.UserID)
 	switch {
 	case t.failed(err, emailChangeItem) || t.failed(err, oldEmailItem) || t.failed(err, profileItem):
 		return errNotFound // used, expired, or the account's address or password changed since

@@ -109,12 +109,15 @@ func (s *Store) RecordDelivery(ctx context.Context, inv invite.Invitation) error
 	if err != nil {
 		return fmt.Errorf("build delivery update: %w", err)
 	}
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if isConditionFailed(err) {
+	// A transaction, not an UpdateItem: the search entries show the
+	// delivery state too.
+	var t txn
+	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr))
+	if err := s.addInvitationEntries(&t, &inv, &inv); err != nil {
+		return err
+	}
+	err = s.transact(ctx, t)
+	if len(t.failedItems(err)) > 0 {
 		return fault.New(fault.Conflict, "the invitation changed meanwhile")
 	}
 	if err != nil {
@@ -232,6 +235,11 @@ func (s *Store) Expire(ctx context.Context, inv invite.Invitation, x invite.Expi
 	var t txn
 	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr))
 	t.add("tokens", s.deleteTokens(inv)...)
+	expired := inv
+	expired.Status, expired.ExpiredAt, expired.NextDeliveryAt, expired.RetryMail = invite.Expired, &x.At, nil, ""
+	if err := s.addInvitationEntries(&t, &inv, &expired); err != nil {
+		return err
+	}
 	if x.Digest != nil {
 		add, err := s.addToDigest(*x.Digest, x.Entry, x.KeepUntil)
 		if err != nil {
@@ -341,6 +349,9 @@ func (s *Store) ClaimMail(ctx context.Context, seen, claimed invite.Invitation) 
 			}
 			t.add("leave token", put)
 		}
+	}
+	if err := s.addInvitationEntries(&t, &seen, &claimed); err != nil {
+		return err
 	}
 	return s.conditional(ctx, t, "claim email of invitation "+seen.ID)
 }

@@ -25,12 +25,24 @@ func (s *Store) RecordConsent(ctx context.Context, m org.Member, version string,
 	update, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("termsVersion"), expression.Value(version)).
 			Set(expression.Name("termsAcceptedAt"), expression.Value(at.UTC()))).
-		WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
+		// The member's search entries copy it (addMemberEntries): written
+		// from m as read, so m must be what is stored.
+		WithCondition(expression.AttributeExists(expression.Name(attrPK)).
+			And(expression.Name("email").Equal(expression.Value(m.Email))).
+			And(expression.Name("firstName").Equal(expression.Value(m.FirstName))).
+			And(expression.Name("lastName").Equal(expression.Value(m.LastName))).
+			And(expression.Name("role").Equal(expression.Value(m.Role))).
+			And(expression.Name("units").Equal(expression.Value(m.Units)))).Build()
 	if err != nil {
 		return fmt.Errorf("build consent update: %w", err)
 	}
 	var t txn
 	t.add(memberItem, s.updateItem(key{orgPK(m.OrgID), memberSK(m.UserID)}, update))
+	updated := m
+	updated.TermsVersion, updated.TermsAcceptedAt = version, &at
+	if err := s.addMemberEntries(&t, &m, &updated); err != nil {
+		return err
+	}
 	t.add(termsItem, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
 		Key:                       key{orgPK(m.OrgID), skMeta}.av(),
 		ConditionExpression:       aws.String("settings.termsVersion = :v"),
@@ -41,6 +53,9 @@ func (s *Store) RecordConsent(ctx context.Context, m org.Member, version string,
 	err = s.transact(ctx, t)
 	switch {
 	case t.failed(err, memberItem):
+		if still, _ := s.Member(ctx, m.OrgID, m.UserID); still != nil {
+			return fault.New(fault.Conflict, "your membership changed meanwhile; try again")
+		}
 		return fault.New(fault.NotFound, "you are not a member of this organisation")
 	case t.failed(err, termsItem):
 		return fault.New(fault.Conflict, "the organisation's terms changed meanwhile; read the new ones")

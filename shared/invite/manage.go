@@ -11,6 +11,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/opaque"
 	"onboarding/shared/org"
+	"onboarding/shared/search"
 )
 
 // Limits of the management operations.
@@ -31,6 +32,9 @@ type Page struct {
 // ListQuery selects invitations.
 type ListQuery struct {
 	Status string
+	// Q, when set, lists only the invitations whose email, first or last
+	// name starts with it, in any case and with or without accents.
+	Q      string
 	Limit  int
 	Cursor string
 }
@@ -92,11 +96,21 @@ func (s *Service) List(ctx context.Context, userID, orgID string, q ListQuery) (
 	if limit < 1 || limit > MaxPageSize {
 		errs.Add("limit", string(fault.Invalid), fmt.Sprintf("from 1 to %d", MaxPageSize))
 	}
+	var folded string
+	if q.Q != "" {
+		folded = search.Query(q.Q, &errs)
+	}
 	if err := errs.Err(); err != nil {
 		return Page{}, err
 	}
 	now := s.Now()
-	items, next, err := s.Store.ListInvitations(ctx, orgID, status, limit, q.Cursor, now)
+	var items []Invitation
+	var next string
+	if folded != "" {
+		items, next, err = s.Store.SearchInvitations(ctx, orgID, folded, status, limit, q.Cursor, now)
+	} else {
+		items, next, err = s.Store.ListInvitations(ctx, orgID, status, limit, q.Cursor, now)
+	}
 	if err != nil {
 		return Page{}, err
 	}

@@ -56,6 +56,10 @@ type Store interface {
 	// ListInvitations returns a page of invitations, newest first, with the
 	// cursor of the next page ("" on the last).
 	ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
+	// SearchInvitations is ListInvitations of those whose email, first or
+	// last name, folded (search.Fold), starts with q, in the order of the
+	// term that matched.
+	SearchInvitations(ctx context.Context, orgID, q string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
 	// Resend stores renewed (new token hash and expiry) if old is still
 	// pending under its token; else Conflict.
 	Resend(ctx context.Context, old, renewed Invitation, e audit.Entry) error

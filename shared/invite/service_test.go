@@ -27,6 +27,7 @@ type fakeStore struct {
 	ActorFn              func(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
 	InvitationFn         func(ctx context.Context, orgID, id string) (Invitation, error)
 	ListInvitationsFn    func(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
+	SearchInvitationsFn  func(ctx context.Context, orgID, q string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error)
 	ResendFn             func(ctx context.Context, old, renewed Invitation) error
 	RevokeFn             func(ctx context.Context, inv Invitation, at, expireAt time.Time) error
 	DeleteInvitationFn   func(ctx context.Context, inv Invitation) error
@@ -80,6 +81,9 @@ func (f *fakeStore) Invitation(ctx context.Context, orgID, id string) (Invitatio
 }
 func (f *fakeStore) ListInvitations(ctx context.Context, orgID string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error) {
 	return f.ListInvitationsFn(ctx, orgID, status, limit, cursor, now)
+}
+func (f *fakeStore) SearchInvitations(ctx context.Context, orgID, q string, status Status, limit int, cursor string, now time.Time) ([]Invitation, string, error) {
+	return f.SearchInvitationsFn(ctx, orgID, q, status, limit, cursor, now)
 }
 func (f *fakeStore) Resend(ctx context.Context, old, renewed Invitation, _ audit.Entry) error {
 	return f.ResendFn(ctx, old, renewed)

@@ -15,6 +15,7 @@ import (
 	"onboarding/shared/fault"
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
+	"onboarding/shared/search"
 )
 
 // Store is what member management needs of storage.
@@ -25,6 +26,10 @@ type Store interface {
 	// ListMembers returns a page of members (optionally of one role, or in
 	// one unit) and the next page's cursor ("" on the last).
 	ListMembers(ctx context.Context, orgID, role, unit string, limit int, cursor string) ([]org.Member, string, error)
+	// SearchMembers is ListMembers of those whose email, first or last
+	// name, folded (search.Fold), starts with q, in the order of the term
+	// that matched.
+	SearchMembers(ctx context.Context, orgID, q, role, unit string, limit int, cursor string) ([]org.Member, string, error)
 	// UpdateMember stores updated if old is unchanged meanwhile; a change
 	// that would leave no organisation-wide admin is a Conflict.
 	UpdateMember(ctx context.Context, old, updated org.Member, e audit.Entry) error
@@ -49,8 +54,10 @@ type Page struct {
 
 // Query selects members.
 type Query struct {
-	Role, Unit, Cursor string
-	Limit              int
+	// Q, when set, lists only the members whose email, first or last name
+	// starts with it, in any case and with or without accents.
+	Role, Unit, Cursor, Q string
+	Limit                 int
 }
 
 // Change is a PATCH: nil fields stay as they are.
@@ -96,12 +103,25 @@ func (s *Service) List(ctx context.Context, userID, orgID string, q Query) (Page
 	if limit == 0 {
 		limit = defaultPageSize
 	}
+	var errs fault.Fields
 	if limit < 1 || limit > maxPageSize {
-		e := fault.New(fault.Invalid, "the request has invalid fields")
-		e.Fields = []fault.FieldError{{Field: "limit", Code: string(fault.Invalid), Message: fmt.Sprintf("from 1 to %d", maxPageSize)}}
-		return Page{}, e
+		errs.Add("limit", string(fault.Invalid), fmt.Sprintf("from 1 to %d", maxPageSize))
 	}
-	items, next, err := s.Store.ListMembers(ctx, orgID, strings.TrimSpace(q.Role), strings.TrimSpace(q.Unit), limit, q.Cursor)
+	var folded string
+	if q.Q != "" {
+		folded = search.Query(q.Q, &errs)
+	}
+	if err := errs.Err(); err != nil {
+		return Page{}, err
+	}
+	role, unit := strings.TrimSpace(q.Role), strings.TrimSpace(q.Unit)
+	var items []org.Member
+	var next string
+	if folded != "" {
+		items, next, err = s.Store.SearchMembers(ctx, orgID, folded, role, unit, limit, q.Cursor)
+	} else {
+		items, next, err = s.Store.ListMembers(ctx, orgID, role, unit, limit, q.Cursor)
+	}
 	if err != nil {
 		return Page{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"onboarding/shared/monitor"
 	"onboarding/shared/org"
 	"onboarding/shared/phone"
+	"onboarding/shared/search"
 )
 
 // store is an organisation in memory with the default roles, units A and
@@ -81,6 +82,20 @@ func (s *store) ListMembers(_ context.Context, orgID, role, unit string, limit i
 	}
 	slices.SortFunc(out, func(a, b org.Member) int { return strings.Compare(a.UserID, b.UserID) })
 	return out, s.next, nil
+}
+
+// SearchMembers is ListMembers of those with a term starting with q.
+func (s *store) SearchMembers(ctx context.Context, orgID, q, role, unit string, limit int, cursor string) ([]org.Member, string, error) {
+	all, next, err := s.ListMembers(ctx, orgID, role, unit, limit, cursor)
+	s.listed = "search q=" + q + " " + s.listed
+	var out []org.Member
+	for _, m := range all {
+		// The fake's people are found by their user id too.
+		if slices.ContainsFunc(search.Terms(m.Email, m.UserID, m.LastName), func(t string) bool { return strings.HasPrefix(t, q) }) {
+			out = append(out, m)
+		}
+	}
+	return out, next, err
 }
 
 func (s *store) UpdateMember(_ context.Context, old, updated org.Member, e audit.Entry) error {
@@ -474,5 +489,32 @@ func TestSetMonitoring(t *testing.T) {
 	s.writeErr = fault.New(fault.Conflict, "the profile changed meanwhile")
 	if _, err := service(s).SetMonitoring(ctx, "admin", "o1", "member-a", valid); code(err) != "conflict" {
 		t.Fatalf("store conflict: %v", err)
+	}
+}
+
+// q searches (folded before it reaches the store) with the same filters,
+// and a unit-scoped caller still sees only those who share a unit; a bad q
+// is named.
+func TestListSearchesByQ(t *testing.T) {
+	s := newStore()
+	svc := service(s)
+	ctx := context.Background()
+	if _, err := svc.List(ctx, "admin", "o1", membership.Query{Q: " ÅDMIN", Role: "admin"}); err != nil || s.listed != `search q=admin o1 role="admin" unit="" limit=50 cursor=""` {
+		t.Fatalf("%v %s", err, s.listed)
+	}
+	all, _ := svc.List(ctx, "admin", "o1", membership.Query{})
+	scoped, err := svc.List(ctx, "unit-admin", "o1", membership.Query{Q: "MEMBER"})
+	if err != nil || len(scoped.Items) != 1 || len(all.Items) < 7 {
+		t.Fatalf("%v: unit-scoped search %d of %d", err, len(scoped.Items), len(all.Items))
+	}
+	for _, m := range scoped.Items {
+		if m.UserID != "unit-admin" && !slices.Contains(m.Units, "A") {
+			t.Errorf("unit-admin found %s (units %v)", m.UserID, m.Units)
+		}
+	}
+	s.listed = ""
+	_, err = svc.List(ctx, "admin", "o1", membership.Query{Q: strings.Repeat("x", 101)})
+	if e, ok := fault.As(err); !ok || e.Code != fault.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "q" || s.listed != "" {
+		t.Fatalf("long q: %v, store asked %q", err, s.listed)
 	}
 }

@@ -269,7 +269,7 @@ func (a *Routes) listInvitations(ctx context.Context, r *httpapi.Request) (httpa
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	q := invite.ListQuery{Status: r.Query("status"), Cursor: cursor, Limit: n}
+	q := invite.ListQuery{Status: r.Query("status"), Q: r.Query("q"), Cursor: cursor, Limit: n}
 	page, err := a.Invitations.List(ctx, r.UserID(), r.Param("orgId"), q)
 	if err != nil {
 		return httpapi.Response{}, err
@@ -315,7 +315,7 @@ func (a *Routes) listMembers(ctx context.Context, r *httpapi.Request) (httpapi.R
 		return httpapi.Response{}, err
 	}
 	page, err := a.Members.List(ctx, r.UserID(), r.Param("orgId"),
-		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Cursor: cursor, Limit: n})
+		membership.Query{Role: r.Query("role"), Unit: r.Query("unit"), Q: r.Query("q"), Cursor: cursor, Limit: n})
 	if err != nil {
 		return httpapi.Response{}, err
 	}
