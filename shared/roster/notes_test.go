@@ -20,6 +20,7 @@ func TestEveryNoteKeyIsInTheCatalogue(t *testing.T) {
 	notes := map[string][]*regexp.Regexp{
 		"row.go":                   {regexp.MustCompile(`problem\([^,]+, (?:Error|Warning), "([a-zA-Z.]+)"`)},
 		"../ingest/apply/apply.go": {regexp.MustCompile(`Key: "([a-zA-Z.]+)"`)},
+		"../org/fields.go":         {regexp.MustCompile(`said\([^,]+, "([a-zA-Z.]+)"`), regexp.MustCompile(`invalid\("([a-zA-Z.]+)"`)},
 	}
 	files := map[string][]*regexp.Regexp{
 		"sheet.go":              {regexp.MustCompile(`fileErrSaid\("([a-zA-Z.]+)"`)},
