@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"onboarding/shared/access"
 	"onboarding/shared/fault"
 	"onboarding/shared/importjob"
 	"onboarding/shared/ingest/apply"
@@ -265,7 +266,7 @@ func (g *Importer) run(ctx context.Context, job *importjob.Job, obj importjob.Ob
 			job.Counts.Rows-- // not a row of the file
 		}
 	}
-	return g.report(ctx, job, reader.Unread(), lines)
+	return g.report(ctx, job, reader.Unread(), lines, sess.Org.Roles)
 }
 
 // pause keeps what this run did and asks for the next run. It has a
@@ -440,8 +441,9 @@ func (g *Importer) missing(ctx context.Context, job *importjob.Job, obj importjo
 }
 
 // report writes the report as CSV and XLSX: the columns not read first,
-// then a line per row (earlier runs' parts, then this run's).
-func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine) error {
+// then a line per row (earlier runs' parts, then this run's), roles named
+// as the organisation names them in the report's language.
+func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []roster.Unread, lines []roster.ReportLine, roles access.Roles) error {
 	job.ReportKey = importjob.ReportKey(job.OrgID, job.ID)
 	if len(job.Parts) > 0 {
 		var earlier []roster.ReportLine
@@ -465,6 +467,10 @@ func (g *Importer) report(ctx context.Context, job *importjob.Job, unread []rost
 	if err != nil {
 		return err
 	}
+	lines = roster.NamingRoles(lines, func(key string) (string, bool) {
+		r, ok := roles.Find(key)
+		return r.Name(p.Lang), ok
+	})
 	var csvBuf, xlsxBuf bytes.Buffer
 	if err := roster.WriteReportCSV(&csvBuf, lines, p); err != nil {
 		return err

@@ -146,10 +146,9 @@ func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 		case cycle(byKey, f.Key):
 			errs.Add(at+".field", string(fault.Invalid), "a cycle: "+strings.Join(chain(byKey, f.Key), " requires "))
 		default:
-			var probe fault.Fields
-			checkValue(other, c.Equals, "equals", &probe)
+			_, _, problem := checkValue(other, c.Equals)
 			oneValue := other.Type != FieldMultiselect || slices.Contains(other.AllowedValues, c.Equals)
-			if len(probe) > 0 || !oneValue || strings.TrimSpace(c.Equals) == "" {
+			if problem != nil || !oneValue || strings.TrimSpace(c.Equals) == "" {
 				errs.Add(at+".equals", string(fault.Invalid), fmt.Sprintf("not a value %s can have", c.Field))
 			}
 		}
@@ -190,23 +189,56 @@ func (s Settings) CheckAttributes(attrs Attributes, errs *fault.Fields) Attribut
 // "attributes.<key>". It returns the cleaned values: strings, and for a
 // multi-select field its values as a list in the allowed values' order.
 func CheckValues(fields []CustomField, attrs Attributes, errs *fault.Fields) Attributes {
+	out, problems := CheckValuesSaid(fields, attrs)
+	for _, p := range problems {
+		errs.Add("attributes."+p.Field, p.Code, p.Message)
+	}
+	return out
+}
+
+// A ValueProblem is one problem of custom field values: Message in English
+// (the API's), and Key and Args saying it again for a report in the
+// reader's language, naming fields by their labels.
+type ValueProblem struct {
+	Field   string // the field's key
+	Code    string
+	Message string
+	Key     string
+	Args    map[string]string
+}
+
+// said is a value problem, by its key (tests find the keys here by this
+// call's form).
+func said(code, key string, args map[string]string, message string) *ValueProblem {
+	return &ValueProblem{Code: code, Key: key, Args: args, Message: message}
+}
+
+// CheckValuesSaid is CheckValues with each problem said by key as well.
+func CheckValuesSaid(fields []CustomField, attrs Attributes) (Attributes, []ValueProblem) {
+	var problems []ValueProblem
+	add := func(key string, p *ValueProblem) {
+		p.Field = key
+		problems = append(problems, *p)
+	}
 	out := Attributes{}
 	known := map[string]bool{}
 	for _, f := range fields {
 		known[f.Key] = true
-		if v, ok := checkValue(f, attrs[f.Key], "attributes."+f.Key, errs); ok {
+		v, ok, p := checkValue(f, attrs[f.Key])
+		if ok {
 			out[f.Key] = v
+		} else if p != nil {
+			add(f.Key, p)
 		}
 	}
 	for _, f := range fields {
 		if _, present := out[f.Key]; present || !empty(attrs[f.Key]) {
 			continue // present, or wrong and named already
 		}
-		at := "attributes." + f.Key
 		if f.Required {
-			errs.Add(at, "required", f.Key+" is required")
+			add(f.Key, said("required", "required", nil, f.Key+" is required"))
 		} else if c := f.RequiredWhen; c != nil && Holds(fields, out, *c) {
-			errs.Add(at, "required", RequiredWhenMessage(fields, f))
+			add(f.Key, requiredWhen(fields, f))
 		}
 	}
 	keys := make([]string, 0, len(attrs))
@@ -217,22 +249,36 @@ func CheckValues(fields []CustomField, attrs Attributes, errs *fault.Fields) Att
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		errs.Add("attributes."+k, string(fault.Invalid), "not a field of this organisation")
+		add(k, said(string(fault.Invalid), "field.unknown", nil, "not a field of this organisation"))
 	}
-	return out
+	return out, problems
 }
 
 // RequiredWhenMessage says when f is required: "therapistDescription is
 // required when services includes therapy".
 func RequiredWhenMessage(fields []CustomField, f CustomField) string {
+	return requiredWhen(fields, f).Message
+}
+
+// requiredWhen says when f is required, naming the fields by key in
+// English and by label for the report.
+func requiredWhen(fields []CustomField, f CustomField) *ValueProblem {
 	c := f.RequiredWhen
-	verb := "is"
+	verb, label := "is", c.Field
 	for _, o := range fields {
-		if o.Key == c.Field && o.Type == FieldMultiselect {
-			verb = "includes"
+		if o.Key == c.Field {
+			label = o.Label
+			if o.Type == FieldMultiselect {
+				verb = "includes"
+			}
 		}
 	}
-	return fmt.Sprintf("%s is required when %s %s %s", f.Key, c.Field, verb, c.Equals)
+	args := map[string]string{"Field": label, "Value": c.Equals}
+	msg := fmt.Sprintf("%s is required when %s %s %s", f.Key, c.Field, verb, c.Equals)
+	if verb == "includes" {
+		return said("required", "field.requiredWhenIncludes", args, msg)
+	}
+	return said("required", "field.requiredWhen", args, msg)
 }
 
 // Holds reports whether a condition holds for cleaned values.
@@ -293,16 +339,18 @@ func empty(v any) bool {
 }
 
 // checkValue checks one value of f. An empty value is not checked (ok is
-// false): whether it may be empty is the caller's question.
-func checkValue(f CustomField, raw any, at string, errs *fault.Fields) (any, bool) {
+// false, and no problem): whether it may be empty is the caller's question.
+func checkValue(f CustomField, raw any) (any, bool, *ValueProblem) {
+	invalid := func(key string, args map[string]string, message string) (any, bool, *ValueProblem) {
+		return nil, false, said(string(fault.Invalid), key, args, message)
+	}
 	if empty(raw) {
-		return nil, false
+		return nil, false, nil
 	}
 	if f.Type == FieldMultiselect {
 		given := AsList(raw)
 		if len(given) == 0 {
-			errs.Add(at, string(fault.Invalid), "a list of strings, values of the allowed ones")
-			return nil, false
+			return invalid("field.list", nil, "a list of strings, values of the allowed ones")
 		}
 		var out []string
 		for _, a := range f.AllowedValues {
@@ -312,11 +360,10 @@ func checkValue(f CustomField, raw any, at string, errs *fault.Fields) (any, boo
 		}
 		for _, g := range given {
 			if !slices.Contains(f.AllowedValues, g) {
-				errs.Add(at, string(fault.Invalid), fmt.Sprintf("%q is not one of the allowed values", cutValue(g)))
-				return nil, false
+				return invalid("field.notAllowed", map[string]string{"Value": cutValue(g)}, fmt.Sprintf("%q is not one of the allowed values", cutValue(g)))
 			}
 		}
-		return out, true
+		return out, true, nil
 	}
 	var v string
 	switch r := raw.(type) {
@@ -324,56 +371,50 @@ func checkValue(f CustomField, raw any, at string, errs *fault.Fields) (any, boo
 		v = strings.TrimSpace(r)
 	case float64:
 		if f.Type != FieldNumber {
-			errs.Add(at, string(fault.Invalid), "a string")
-			return nil, false
+			return invalid("field.string", nil, "a string")
 		}
 		v = strconv.FormatFloat(r, 'f', -1, 64)
 	default:
-		errs.Add(at, string(fault.Invalid), "a string")
-		return nil, false
+		return invalid("field.string", nil, "a string")
 	}
 	if utf8.RuneCountInString(v) > MaxAttributeLen || !utf8.ValidString(v) {
-		errs.Add(at, string(fault.Invalid), fmt.Sprintf("at most %d characters", MaxAttributeLen))
-		return nil, false
+		return invalid("tooLong", map[string]string{"Max": strconv.Itoa(MaxAttributeLen)}, fmt.Sprintf("at most %d characters", MaxAttributeLen))
 	}
 	switch f.Type {
 	case FieldNumber:
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
-			errs.Add(at, string(fault.Invalid), "a number")
-			return nil, false
+			return invalid("field.number", nil, "a number")
 		}
-		if msg := bounds(f, n); msg != "" {
-			errs.Add(at, string(fault.Invalid), msg)
-			return nil, false
+		if p := bounds(f, n); p != nil {
+			return nil, false, p
 		}
 	case FieldDate:
 		if _, err := time.Parse(time.DateOnly, v); err != nil {
-			errs.Add(at, string(fault.Invalid), "a date, YYYY-MM-DD")
-			return nil, false
+			return invalid("date.invalid", nil, "a date, YYYY-MM-DD")
 		}
 	case FieldSelect:
 		if !slices.Contains(f.AllowedValues, v) {
-			errs.Add(at, string(fault.Invalid), "one of the allowed values")
-			return nil, false
+			return invalid("field.notAllowed", map[string]string{"Value": cutValue(v)}, "one of the allowed values")
 		}
 	}
-	return v, true
+	return v, true, nil
 }
 
-func bounds(f CustomField, n float64) string {
+func bounds(f CustomField, n float64) *ValueProblem {
 	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	invalid := string(fault.Invalid)
 	switch {
 	case f.Integer && n != math.Trunc(n):
-		return "a whole number"
+		return said(invalid, "field.whole", nil, "a whole number")
 	case f.Min != nil && f.Max != nil && (n < *f.Min || n > *f.Max):
-		return fmt.Sprintf("from %s to %s", num(*f.Min), num(*f.Max))
+		return said(invalid, "field.range", map[string]string{"Min": num(*f.Min), "Max": num(*f.Max)}, fmt.Sprintf("from %s to %s", num(*f.Min), num(*f.Max)))
 	case f.Min != nil && n < *f.Min:
-		return "at least " + num(*f.Min)
+		return said(invalid, "field.atLeast", map[string]string{"Min": num(*f.Min)}, "at least "+num(*f.Min))
 	case f.Max != nil && n > *f.Max:
-		return "at most " + num(*f.Max)
+		return said(invalid, "atMost", map[string]string{"Max": num(*f.Max)}, "at most "+num(*f.Max))
 	}
-	return ""
+	return nil
 }
 
 func cutValue(s string) string {

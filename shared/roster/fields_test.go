@@ -119,3 +119,65 @@ func TestMappingNamesCustomFields(t *testing.T) {
 		t.Fatalf("email column taken: %+v", h)
 	}
 }
+
+// A Norwegian uploader reads the custom fields' rules in Norwegian, each
+// field named as the organisation labelled it.
+func TestFieldNotesInTheReportersLanguage(t *testing.T) {
+	csv := "Fornavn,E-post,Rolle,Tjenester,Beskrivelse til terapeut,Klipp\n" +
+		"Ola,ola@example.no,reporter,therapy,,\n" +
+		"Liv,liv@example.no,reporter,massage,,\n" +
+		"Eva,eva@example.no,reporter,;,,\n" +
+		"Ida,ida@example.no,reporter,,,101\n" +
+		"Siv,siv@example.no,reporter,,,2.5\n" +
+		"Tor,tor@example.no,reporter,,,mange\n"
+	sheet, _, err := OpenCSV(strings.NewReader(csv), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := testRules()
+	rules.Fields = conditionalFields()
+	r, err := NewReader(sheet, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReportPrinter("nb-NO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Beskrivelse til terapeut: må fylles ut når «Tjenester» inneholder «therapy»",
+		"Tjenester: «massage» er ikke en av de tillatte verdiene",
+		"Tjenester: én eller flere av de tillatte verdiene, skilt med ;",
+		"Klipp: fra 0 til 100",
+		"Klipp: ikke et heltall",
+		"Klipp: ikke et tall",
+	}
+	for i, w := range want {
+		row, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := ReportLine{Row: row.Line, Outcome: Failed, Notes: NotesOf(row.Problems)}
+		if got := line.Text(p); got != w {
+			t.Errorf("row %d: %q, want %q", i+2, got, w)
+		}
+		if strings.Contains(line.Codes(), "refused") {
+			t.Errorf("row %d said by its English message: %s", i+2, line.Codes())
+		}
+	}
+
+	// A required field the file has no column for is named by its label.
+	fields := append(conditionalFields(), org.CustomField{Key: "costCentre", Label: "Koststed", Type: org.FieldText, Required: true})
+	sheet, _, _ = OpenCSV(strings.NewReader("Fornavn,E-post\nKari,kari@example.no\n"), Limits{})
+	rules.Fields = fields
+	if r, err = NewReader(sheet, rules); err != nil {
+		t.Fatal(err)
+	}
+	row, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (ReportLine{Outcome: Failed, Notes: NotesOf(row.Problems)}).Text(p); got != "Koststed: må fylles ut" {
+		t.Errorf("missing column: %q", got)
+	}
+}

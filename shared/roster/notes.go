@@ -1,7 +1,9 @@
 package roster
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"onboarding/shared/locale"
@@ -98,4 +100,37 @@ func ReportPrinter(prefs ...string) (locale.Printer, error) {
 		return locale.Printer{}, err
 	}
 	return c.For(prefs...), nil
+}
+
+// roleArgs are the notes that name a role by its key, with the argument
+// holding it.
+var roleArgs = map[string]string{"role.mayNotInvite": "Value", "role.notMonitored": "Value"}
+
+// NamingRoles returns lines whose notes name roles by display name: name
+// gives a key's name in the report's language (false for a key the
+// organisation no longer has, which stays as it is). The lines given are
+// not changed (they may be a stored part's).
+func NamingRoles(lines []ReportLine, name func(key string) (string, bool)) []ReportLine {
+	out := make([]ReportLine, len(lines))
+	for i, l := range lines {
+		out[i] = l
+		cloned := false
+		for j, n := range l.Notes {
+			arg, ok := roleArgs[n.Key]
+			if !ok {
+				continue
+			}
+			display, ok := name(n.Args[arg])
+			if !ok {
+				continue
+			}
+			if !cloned {
+				out[i].Notes, cloned = slices.Clone(l.Notes), true
+			}
+			args := maps.Clone(n.Args)
+			args[arg] = display
+			out[i].Notes[j].Args = args
+		}
+	}
+	return out
 }

@@ -20,6 +20,7 @@ func TestEveryNoteKeyIsInTheCatalogue(t *testing.T) {
 	notes := map[string][]*regexp.Regexp{
 		"row.go":                   {regexp.MustCompile(`problem\([^,]+, (?:Error|Warning), "([a-zA-Z.]+)"`)},
 		"../ingest/apply/apply.go": {regexp.MustCompile(`Key: "([a-zA-Z.]+)"`)},
+		"../org/fields.go":         {regexp.MustCompile(`said\([^,]+, "([a-zA-Z.]+)"`), regexp.MustCompile(`invalid\("([a-zA-Z.]+)"`)},
 	}
 	files := map[string][]*regexp.Regexp{
 		"sheet.go":              {regexp.MustCompile(`fileErrSaid\("([a-zA-Z.]+)"`)},
@@ -60,5 +61,20 @@ func TestEveryNoteKeyIsInTheCatalogue(t *testing.T) {
 	}
 	if count < 40 {
 		t.Errorf("only %d keys found: the patterns no longer match the code", count)
+	}
+}
+
+// NamingRoles says a note's role by the name it is given, leaving other
+// notes, unknown roles and the lines given as they were.
+func TestNamingRoles(t *testing.T) {
+	lines := []ReportLine{{Row: 2, Outcome: Failed, Notes: []Note{
+		{Key: "role.mayNotInvite", Args: map[string]string{"Value": "coordinator"}},
+		{Key: "role.unknown", Args: map[string]string{"Value": "coordinator"}},
+	}}, {Row: 3, Outcome: Failed, Notes: []Note{{Key: "role.mayNotInvite", Args: map[string]string{"Value": "gone"}}}}}
+	names := map[string]string{"coordinator": "Koordinator"}
+	out := NamingRoles(lines, func(k string) (string, bool) { n, ok := names[k]; return n, ok })
+	if out[0].Notes[0].Args["Value"] != "Koordinator" || out[0].Notes[1].Args["Value"] != "coordinator" ||
+		out[1].Notes[0].Args["Value"] != "gone" || lines[0].Notes[0].Args["Value"] != "coordinator" {
+		t.Fatalf("%+v", out)
 	}
 }

@@ -204,8 +204,8 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 		}
 	}
 
-	row.Attributes, row.AttributesGiven = h.attributes(cells, rules.Fields, func(col, msg string) {
-		row.Problems = append(row.Problems, Problem{Row: line, Column: col, Severity: Error, Message: msg})
+	row.Attributes, row.AttributesGiven = h.attributes(cells, rules.Fields, func(col, msg, key string, args map[string]string) {
+		row.Problems = append(row.Problems, Problem{Row: line, Column: col, Severity: Error, Message: msg, Key: key, Args: args})
 	})
 
 	row.Monitored = rules.Monitored != nil && rules.Monitored(row.Role)
@@ -261,13 +261,16 @@ func (h Header) Parse(cells []string, line int, rules Rules) Row {
 
 // attributes reads and checks the custom field values of a row, a
 // multi-select's values separated by ";", as the API checks them; each
-// problem names the field's column (its key when the file lacks it).
-func (h Header) attributes(cells []string, fields []org.CustomField, problem func(column, message string)) (org.Attributes, bool) {
+// problem names the field's column (its label when the file lacks it) and
+// is said by its key.
+func (h Header) attributes(cells []string, fields []org.CustomField, problem func(column, message, key string, args map[string]string)) (org.Attributes, bool) {
 	if len(fields) == 0 {
 		return nil, false
 	}
 	raw := org.Attributes{}
+	labels := map[string]string{}
 	for _, f := range fields {
+		labels[f.Key] = f.Label
 		i := h.CustomIndex(f.Key)
 		if i < 0 || i >= len(cells) {
 			continue
@@ -280,19 +283,17 @@ func (h Header) attributes(cells []string, fields []org.CustomField, problem fun
 			raw[f.Key] = v
 		}
 	}
-	var errs fault.Fields
-	out := org.CheckValues(fields, raw, &errs)
-	for _, e := range errs {
-		key := strings.TrimPrefix(e.Field, "attributes.")
-		col := key
-		if i := h.CustomIndex(key); i >= 0 {
+	out, problems := org.CheckValuesSaid(fields, raw)
+	for _, p := range problems {
+		col := labels[p.Field]
+		if i := h.CustomIndex(p.Field); i >= 0 {
 			col = h.Names[i]
 		}
-		msg := e.Message
-		if e.Code != "required" {
+		msg := p.Message
+		if p.Code != "required" {
 			msg = col + ": " + msg
 		}
-		problem(col, msg)
+		problem(col, msg, p.Key, p.Args)
 	}
 	return out, h.HasCustom()
 }
