@@ -246,5 +246,55 @@ func (b *bench) search() error {
 			percentile(ds, 1).Round(100*time.Microsecond))
 	}
 	out("\n")
+	return b.roleChange(members, invitations)
+}
+
+// roleChange measures what changing a role's abilities costs in the seeded
+// organisation (#14: it must not rewrite every member): PUT
+// /orgs/{orgId}/roles giving the held role "member" readLists and taking it
+// back, through the runner, DynamoDB requests and capacity counted.
+func (b *bench) roleChange(members, invitations int) error {
+	var table struct {
+		Version int               `json:"version"`
+		Roles   []json.RawMessage `json:"roles"`
+	}
+	if err := b.expect("GET", "/orgs/"+b.orgID+"/roles", b.admin, nil, &table, 200); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	const rounds = 10
+	var took []time.Duration
+	var ops map[string]int
+	var wcu, rcu float64
+	for i := range rounds {
+		roles := make([]map[string]any, len(table.Roles))
+		for j, raw := range table.Roles {
+			json.Unmarshal(raw, &roles[j])
+			if roles[j]["key"] == "member" {
+				roles[j]["readLists"] = i%2 == 0
+			}
+		}
+		b.counter.take()
+		start := time.Now()
+		if err := b.expect("PUT", "/orgs/"+b.orgID+"/roles", b.admin, map[string]any{"version": table.Version, "roles": roles}, &table, 200); err != nil {
+			return fmt.Errorf("roles: %w", err)
+		}
+		took = append(took, time.Since(start))
+		o, r, w := b.counter.take()
+		if i == 0 {
+			ops, rcu, wcu = o, r, w
+		}
+	}
+	var names []string
+	total := 0
+	for op, n := range ops {
+		names = append(names, fmt.Sprintf("%s %d", op, n))
+		total += n
+	}
+	sort.Strings(names)
+	out("### Changing a role's abilities\n\n`PUT /orgs/{orgId}/roles` giving the role `member`, held by all %d members and %d pending invitations, "+
+		"`readLists` and taking it back (%d changes, through the runner). Members hold a role's key only, so no member item is written.\n\n"+
+		"| DynamoDB requests per change | by operation | RCU | WCU | p50 | max |\n|---:|---|---:|---:|---:|---:|\n", members, invitations, rounds)
+	out("| %d | %s | %.1f | %.1f | %s | %s |\n\n", total, strings.Join(names, ", "), rcu, wcu,
+		percentile(took, 0.5).Round(100*time.Microsecond), percentile(took, 1).Round(100*time.Microsecond))
 	return nil
 }

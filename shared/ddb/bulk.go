@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -63,6 +64,15 @@ func (s *Store) LoadInvitations(ctx context.Context, w BatchWriter, invs []invit
 	if err := s.load(ctx, w, reqs); err != nil {
 		return err
 	}
+	counts := map[[2]string]int{}
+	for _, inv := range invs {
+		if inv.Status == invite.Pending {
+			counts[[2]string{inv.OrgID, inv.Role}]++
+		}
+	}
+	if err := s.countLoaded(ctx, counts, "invitations"); err != nil {
+		return err
+	}
 	if earliest.IsZero() {
 		return nil
 	}
@@ -89,7 +99,33 @@ func (s *Store) LoadMembers(ctx context.Context, w BatchWriter, ms []org.Member)
 		}
 		reqs = append(reqs, putRequests(entries)...)
 	}
-	return s.load(ctx, w, reqs)
+	if err := s.load(ctx, w, reqs); err != nil {
+		return err
+	}
+	counts := map[[2]string]int{}
+	for _, m := range ms {
+		counts[[2]string{m.OrgID, m.Role}]++
+	}
+	return s.countLoaded(ctx, counts, "members")
+}
+
+// countLoaded adds what a load wrote to the roles' holder counters
+// (attribute "members" or "invitations"), so that a seeded organisation's
+// roles in use cannot be deleted. A role without a counter is left
+// without one: it is counted when a write first needs it.
+func (s *Store) countLoaded(ctx context.Context, counts map[[2]string]int, attr string) error {
+	for or, n := range counts {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table,
+			Key:                       key{orgPK(or[0]), roleSK(or[1])}.av(),
+			UpdateExpression:          aws.String("ADD #n :n"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames:  map[string]string{"#n": attr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(int64(n))}})
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("count the loaded holders of role %s: %w", or[1], err)
+		}
+	}
+	return nil
 }
 
 // putRequests are the Puts among items as batch write requests.
