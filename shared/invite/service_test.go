@@ -342,7 +342,7 @@ func TestProvisionTakesAPreset(t *testing.T) {
 	}
 	req.Preset, req.Language = "lone-worker", ""
 	if _, err := svc.Provision(context.Background(), req); !errors.Is(err, stop) || created.Settings.DefaultLanguage != "nb" ||
-		!created.Roles.Monitored("loneWorker") {
+		!created.Roles.Monitored("lone-worker") {
 		t.Fatalf("lone-worker: %+v %v", created, err)
 	}
 	req.Preset = "lone worker"

@@ -41,9 +41,9 @@ func FindPreset(name string) (Preset, error) {
 		return Preset{Name: PresetNone, Roles: access.DefaultRoles(), Fields: []CustomField{}}, nil
 	case PresetLoneWorker:
 		return Preset{Name: PresetLoneWorker, Language: "nb", Region: "NO", Fields: []CustomField{}, Roles: access.Roles{
-			access.OwnerRole(adminNames(), []string{access.Owner, "responder", "loneWorker"}, false),
+			access.OwnerRole(adminNames(), []string{access.Owner, "responder", "lone-worker"}, false),
 			{Key: "responder", Names: responderNames, MayInvite: []string{}, ReadLists: true},
-			{Key: "loneWorker", Names: loneWorkerNames, MayInvite: []string{}, Monitored: true},
+			{Key: "lone-worker", Names: loneWorkerNames, MayInvite: []string{}, Monitored: true},
 		}}, nil
 	case PresetVideoCall:
 		return Preset{Name: PresetVideoCall, Fields: []CustomField{}, Roles: access.Roles{

@@ -19,6 +19,10 @@ func TestPresetsAreValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The table must be one its owners can save back unchanged.
+			if _, err := CheckRoles(p.Roles, p.Roles); err != nil {
+				t.Fatalf("the preset's roles fail the role table's checks: %v", err)
+			}
 			owners := 0
 			keys := map[string]bool{}
 			for _, r := range p.Roles {
@@ -75,7 +79,7 @@ func TestPresetsAreValid(t *testing.T) {
 		})
 	}
 	lw, _ := FindPreset(PresetLoneWorker)
-	if got := lw.Roles.MonitoredKeys(); !slices.Equal(got, []string{"loneWorker"}) || lw.Settings(30).DefaultLanguage != "nb" {
+	if got := lw.Roles.MonitoredKeys(); !slices.Equal(got, []string{"lone-worker"}) || lw.Settings(30).DefaultLanguage != "nb" {
 		t.Fatalf("lone-worker: monitored %v", got)
 	}
 	sm, _ := FindPreset(PresetServiceManager)

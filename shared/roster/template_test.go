@@ -158,7 +158,7 @@ func TestTemplateFollowsTheOrganisation(t *testing.T) {
 	fields := conditionalFields()
 	fields = append(fields, org.CustomField{Key: "level", Label: "Nivå", Type: org.FieldSelect, AllowedValues: []string{"A", "=1+1"}})
 	roles := access.Roles{{Key: "standard", Names: map[string]string{"en": "Standard", "nb": "Standard", "fi": "Peruskäyttäjä"}},
-		{Key: "loneWorker", Names: map[string]string{"en": "Lone worker", "nb": "Alenearbeider"}}}
+		{Key: "lone-worker", Names: map[string]string{"en": "Lone worker", "nb": "Alenearbeider"}}}
 	var names []string
 	for _, r := range roles {
 		names = append(names, r.Name("nb"))
@@ -256,7 +256,7 @@ func TestTemplateFollowsTheOrganisation(t *testing.T) {
 			t.Fatalf("column %d read as %q", n+i, r.Header.Custom[n+i])
 		}
 	}
-	if key, ok := roles.Resolve("Alenearbeider"); !ok || key != "loneWorker" {
+	if key, ok := roles.Resolve("Alenearbeider"); !ok || key != "lone-worker" {
 		t.Fatalf("resolve %q %v", key, ok)
 	}
 }

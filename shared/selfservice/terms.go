@@ -73,5 +73,15 @@ func (s *Service) ConsentToTerms(ctx context.Context, userID string, c Consent) 
 	now := s.Now().UTC().Truncate(time.Second)
 	e := audit.New(c.OrgID, userID, audit.TermsAccepted, "member", userID, now).
 		Changed(map[string]any{"termsVersion": m.TermsVersion}, map[string]any{"termsVersion": version})
-	return s.Store.RecordConsent(ctx, *m, version, now, e)
+	err = s.Store.RecordConsent(ctx, *m, version, now, e)
+	if fault.CodeOf(err) == fault.Conflict {
+		// The terms or the membership changed meanwhile: name the version
+		// now current, as every consent conflict does.
+		if o, _, rerr := s.Store.Actor(ctx, c.OrgID, userID); rerr == nil {
+			if fe, ok := fault.As(err); ok {
+				return fault.New(fault.Conflict, "%s", fe.Message).With("currentTermsVersion", o.Settings.TermsVersion)
+			}
+		}
+	}
+	return err
 }

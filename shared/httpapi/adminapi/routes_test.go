@@ -226,12 +226,12 @@ func TestAdminRoutesOnFakes(t *testing.T) {
 				if errs, _ := body["errors"].([]any); status != 422 || len(errs) != 1 || errs[0].(map[string]any)["field"] != "limit" || len(d.calls) > 0 {
 					t.Errorf("limit=ten: %d %v, calls %v", status, body, d.calls)
 				}
-				// The store's next cursor goes out signed, and comes back
+				// The store's next cursor goes out sealed, and comes back
 				// to the store as it was.
 				d.next = "c2"
 				_, _, body = serve(t, rt, tc, callerToken, tc.query, "")
 				sealed, _ := body["nextCursor"].(string)
-				if !strings.HasPrefix(sealed, "c2.") {
+				if sealed == "" || strings.Contains(sealed, "c2") {
 					t.Fatalf("nextCursor %v", body["nextCursor"])
 				}
 				d.calls, d.next = nil, ""
