@@ -61,7 +61,7 @@ sweep: ## run the sweep now on the running stack (expiry, reminders, retries, di
 	@$(GO) run ./infra/runner sweep
 
 .PHONY: backfill
-backfill: ## give old invitations their InviteeIndex key and old roles their holder counters (INDEX=search: old members and invitations their search entries), once per deployment: make backfill TABLE=name [INDEX=search ENDPOINT=url SEGMENTS=4 RESUME=1]
+backfill: ## give old invitations their InviteeIndex key and old roles their holder counters (optional: writes count them on first use) (INDEX=search: old members and invitations their search entries), once per deployment: make backfill TABLE=name [INDEX=search ENDPOINT=url SEGMENTS=4 RESUME=1]
 	@test -n "$(TABLE)" || { echo 'usage: make backfill TABLE=name [INDEX=invitee|search] [ENDPOINT=http://127.0.0.1:8000] [SEGMENTS=4] [RESUME=1]'; exit 2; }
 	@$(GO) run ./infra/backfill -table "$(TABLE)" -index "$(or $(INDEX),invitee)" -endpoint "$(ENDPOINT)" -segments "$(or $(SEGMENTS),4)" $(if $(RESUME),-resume)
 

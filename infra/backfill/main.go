@@ -3,8 +3,9 @@
 // -index search, it writes the search entries of members and invitations
 // written before those existed, so that q finds them. Each run then gives
 // each role of organisations written before roles had holder counters its
-// counter (ROLE#<key>; idempotent). Run it once after deploying the version
-// that added the index or the counters, and once with -index search (README,
+// counter (ROLE#<key>; idempotent; optional: a write counts a role missing
+// one on first use). Run it once after deploying the version that added the
+// index, and once with -index search (README,
 // "Backfilling the invitee index", "Custom roles", "Search"):
 //
 //	go run ./infra/backfill -table onboarding-prod       # credentials and region from the environment

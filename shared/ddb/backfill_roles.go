@@ -68,33 +68,59 @@ type roleHolder struct {
 }
 
 func (b *Backfiller) countRoles(ctx context.Context, o org.Organisation, c *RoleCounts) error {
-	counts := map[string]*roleHolders{}
+	var keys []string
 	for _, r := range access.Upgrade(o.Roles) {
-		counts[r.Key] = &roleHolders{Role: r.Key}
+		keys = append(keys, r.Key)
+	}
+	counts, err := countHolders(ctx, b.client, b.table, o.ID, keys)
+	if err != nil {
+		return err
+	}
+	for _, n := range counts {
+		created, err := putCounter(ctx, b.client, b.table, o.ID, n)
+		switch {
+		case err != nil:
+			return err
+		case created:
+			c.Created++
+		default:
+			c.Present++
+		}
+	}
+	return nil
+}
+
+// countHolders counts the members and pending invitations of org holding
+// each of roles: one consistent Query per kind over the org's partition,
+// projecting role and status. Holders of roles not asked for are skipped.
+func countHolders(ctx context.Context, client dynamodb.QueryAPIClient, table, orgID string, roles []string) (map[string]*roleHolders, error) {
+	counts := map[string]*roleHolders{}
+	for _, r := range roles {
+		counts[r] = &roleHolders{Role: r}
 	}
 	for _, prefix := range []string{memberSK(""), inviteSK("")} {
 		expr, err := expression.NewBuilder().WithKeyCondition(
-			expression.Key(attrPK).Equal(expression.Value(orgPK(o.ID))).And(expression.Key(attrSK).BeginsWith(prefix))).
+			expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(prefix))).
 			WithProjection(expression.NamesList(expression.Name("role"), expression.Name("status"))).Build()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		in := &dynamodb.QueryInput{TableName: &b.table, ConsistentRead: aws.Bool(true),
+		in := &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
 			KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
-		for p := dynamodb.NewQueryPaginator(b.client, in); p.HasMorePages(); {
+		for p := dynamodb.NewQueryPaginator(client, in); p.HasMorePages(); {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("count the role holders of %s: %w", o.ID, err)
+				return nil, fmt.Errorf("count the role holders of %s: %w", orgID, err)
 			}
 			var hs []roleHolder
 			if err := attributevalue.UnmarshalListOfMaps(page.Items, &hs); err != nil {
-				return err
+				return nil, err
 			}
 			for _, h := range hs {
 				n, ok := counts[h.Role]
 				if !ok {
-					continue // a role the table lacks: no counter to keep
+					continue // a role not asked for, or one the table lacks
 				}
 				switch {
 				case prefix == memberSK(""):
@@ -105,21 +131,25 @@ func (b *Backfiller) countRoles(ctx context.Context, o org.Organisation, c *Role
 			}
 		}
 	}
-	for _, n := range counts {
-		it, err := item(key{orgPK(o.ID), roleSK(n.Role)}, "roleHolders", *n, nil)
-		if err != nil {
-			return err
-		}
-		_, err = b.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &b.table, Item: it,
-			ConditionExpression: aws.String("attribute_not_exists(PK)")})
-		switch {
-		case isConditionFailed(err):
-			c.Present++
-		case err != nil:
-			return fmt.Errorf("put the role counter %s of %s: %w", n.Role, o.ID, err)
-		default:
-			c.Created++
-		}
+	return counts, nil
+}
+
+// putCounter creates a role's counter unless one exists (created false):
+// two that count at once count the same, so either's is right.
+func putCounter(ctx context.Context, client interface {
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}, table, orgID string, n *roleHolders) (created bool, err error) {
+	it, err := item(key{orgPK(orgID), roleSK(n.Role)}, "roleHolders", *n, nil)
+	if err != nil {
+		return false, err
 	}
-	return nil
+	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	switch {
+	case isConditionFailed(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("put the role counter %s of %s: %w", n.Role, orgID, err)
+	}
+	return true, nil
 }

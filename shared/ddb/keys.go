@@ -107,6 +107,10 @@
 //	                                audit. Every write that creates, moves or ends a member or a pending invitation
 //	                                updates its ROLE# (if it exists: ADD members / invitations)
 //	an org's role holder counts     Query ORG#<org> SK begins_with ROLE#
+//	count a role on first use       when a write is cancelled on a missing ROLE# (an organisation from before
+//	                                counters): GetItem META (role in the table?) -> Query ORG#<org> MEMBER# then
+//	                                INVITE# (consistent, role and status projected) -> PutItem ROLE# if absent ->
+//	                                the write again, once
 //	delete a unit                   GetItem UNIT -> Query ORG#<org> INVITE# then MEMBER# (consistent, filtered on the
 //	                                unit) -> TransactWriteItems: delete UNIT (if joins as read) + UNITNAME + audit
 //	resend                          TransactWriteItems: INVITE (new token hash and expiry, if still pending under

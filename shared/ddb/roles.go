@@ -60,8 +60,9 @@ func (s *Store) moveHolder(t *txn, orgID, from, to string, member bool) {
 	s.holders(t, orgID, to, m, i)
 }
 
-// roleGone is the answer when a role's counter is missing: the role was
-// deleted meanwhile (or, before `make backfill` ran, never counted).
+// roleGone is the answer when a role's counter is missing and stays so:
+// the role was deleted meanwhile (transact creates the missing counters of
+// roles still in the table; see healCounters).
 func roleGone(role string) error {
 	return fault.New(fault.Conflict, "the role %q does not exist (any more)", role).With("role", role)
 }
@@ -163,7 +164,8 @@ func rolesInUse(t txn, err error, removed []string) error {
 			continue
 		}
 		if len(reason.Item) == 0 {
-			return fault.New(fault.Conflict, "the role %q has no holder count: the operator must run `make backfill`", r)
+			// transact counted what it could: the role left META meanwhile.
+			return fault.New(fault.Conflict, "the role %q was removed meanwhile; reload the roles and try again", r)
 		}
 		var h roleHolders
 		if err := attributevalue.UnmarshalMap(reason.Item, &h); err != nil {

@@ -70,6 +70,7 @@ func (t txn) failedItems(err error) []string {
 
 type itemFailure struct {
 	name   string
+	index  int // in t.items
 	reason types.CancellationReason
 }
 
@@ -80,7 +81,7 @@ func (t txn) conditionFailures(err error) []itemFailure {
 	var out []itemFailure
 	for i, r := range canceled(err) {
 		if i < len(t.names) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			out = append(out, itemFailure{t.names[i], r})
+			out = append(out, itemFailure{t.names[i], i, r})
 		}
 	}
 	return out
@@ -98,13 +99,38 @@ func canceled(err error) []types.CancellationReason {
 
 // transact runs a write transaction, retrying (with backoff) while it is
 // cancelled only because another transaction held an item: the retry then
-// sees the other's outcome through its conditions.
+// sees the other's outcome through its conditions. When it is cancelled
+// because a role's holder counter is missing and the role is in its
+// organisation's table (an organisation from before counters), the counter
+// is created and the write tried again, once per counter: no write path
+// has to know about organisations `make backfill` has not reached.
 func (s *Store) transact(ctx context.Context, t txn) error {
+	healed := map[roleCounter]bool{}
 	for attempt := 0; ; attempt++ {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
 		reasons := canceled(err)
-		if reasons == nil || attempt == 5 || !onlyConflicts(reasons) {
+		if reasons == nil || attempt == 5 {
 			return err
+		}
+		if !onlyConflicts(reasons) {
+			var missing []roleCounter
+			for _, c := range t.missingCounters(err) {
+				if !healed[c] {
+					missing = append(missing, c)
+					healed[c] = true
+				}
+			}
+			if len(missing) == 0 {
+				return err
+			}
+			ok, herr := s.healCounters(ctx, missing)
+			if herr != nil {
+				return errors.Join(err, herr)
+			}
+			if !ok {
+				return err
+			}
+			continue
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return err
