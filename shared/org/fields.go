@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"onboarding/shared/fault"
+	"onboarding/shared/formula"
 )
 
 // Custom field types.
@@ -95,6 +96,10 @@ func CheckCustomFields(fields []CustomField, errs *fault.Fields) {
 		seen[f.Key] = true
 		if strings.TrimSpace(f.Label) == "" || utf8.RuneCountInString(f.Label) > 100 {
 			errs.Add(at+".label", string(fault.Invalid), "1 to 100 characters")
+		} else if formula.Neutralize(f.Label) != f.Label {
+			// The label heads a column of the roster template, which
+			// spreadsheet programs open.
+			errs.Add(at+".label", string(fault.Invalid), "may not start with = + - @, a tab or a return (a spreadsheet would run it)")
 		}
 		switch f.Type {
 		case FieldText, FieldNumber, FieldDate:

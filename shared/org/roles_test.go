@@ -1,10 +1,13 @@
 package org
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"onboarding/shared/access"
+	"onboarding/shared/audit"
 	"onboarding/shared/fault"
 )
 
@@ -112,6 +115,46 @@ func TestCheckedRolesResolveUnambiguously(t *testing.T) {
 	}
 }
 
+// TestRoleNamesAreWhatTheyLookLike: names are NFKC (a full-width "Ａdmin"
+// is the owner's "Admin"), carry no invisible characters, and are bounded
+// in number, so the check stays linear and cheap.
+func TestRoleNamesAreWhatTheyLookLike(t *testing.T) {
+	cases := map[string]struct {
+		names map[string]string
+		want  string
+	}{
+		"full-width look-alike of the owner's name": {map[string]string{"en": "Ａdmin"}, "already called"},
+		"zero-width space":                          {map[string]string{"en": "Ad\u200bmin"}, "invisible"},
+		"right-to-left override":                    {map[string]string{"en": "\u202eAdmin"}, "invisible"},
+		"too many names":                            {manyNames(MaxRoleNames + 1), "at most"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			rs := loneWorker()
+			rs[2].Names = c.names
+			_, err := CheckRoles(loneWorker(), rs)
+			if !strings.Contains(fieldsOf(err), c.want) {
+				t.Fatalf("got %v, want a field error with %q", err, c.want)
+			}
+		})
+	}
+	rs := loneWorker()
+	rs[2].Names = manyNames(MaxRoleNames)
+	if _, err := CheckRoles(loneWorker(), rs); err != nil {
+		t.Fatalf("%d names: %v", MaxRoleNames, err)
+	}
+}
+
+func manyNames(n int) map[string]string {
+	langs := []string{"ar", "da", "de", "en", "es", "fi", "fr", "id", "nb", "nl", "pl", "sv", "en-US", "en-GB", "de-AT", "de-CH", "fr-CA",
+		"fr-BE", "es-MX", "es-AR", "nl-BE", "sv-FI", "pt", "it", "ja", "ko"}
+	out := map[string]string{}
+	for i := range n {
+		out[langs[i]] = "Solo " + langs[i]
+	}
+	return out
+}
+
 func TestNobodyGrantsWhatTheyLack(t *testing.T) {
 	old := loneWorker()
 	responder := access.Actor{UserID: "u", Role: "responder"}
@@ -140,6 +183,10 @@ func TestNobodyGrantsWhatTheyLack(t *testing.T) {
 			Names: map[string]string{"en": "Auditor"}, ReadAudit: true}), false},
 		{"responder adds a role it may shape", responder, append(loneWorker(), access.Role{Key: "viewer",
 			Names: map[string]string{"en": "Viewer"}, ReadLists: true}), true},
+		{"responder renames lone workers (it invites them)", responder, change(func(rs access.Roles) { rs[2].Names = map[string]string{"en": "Solo"} }), true},
+		{"responder strips its own role (it cannot invite responders)", responder, change(func(rs access.Roles) { rs[1].ReadLists = false }), false},
+		{"responder renames its own role", responder, change(func(rs access.Roles) { rs[1].Names = map[string]string{"en": "Chief"} }), false},
+		{"responder deletes a role it invites", responder, loneWorker()[:2], true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -151,5 +198,43 @@ func TestNobodyGrantsWhatTheyLack(t *testing.T) {
 				t.Fatalf("code %s", fault.CodeOf(err))
 			}
 		})
+	}
+	withAuditors := append(loneWorker(), access.Role{Key: "auditor", Names: map[string]string{"en": "Auditor"}, ReadAudit: true})
+	if err := MayGrant(withAuditors, responder, loneWorker()); fault.CodeOf(err) != fault.Forbidden {
+		t.Fatalf("responder deletes a role it cannot invite: %v", err)
+	}
+}
+
+type roleStore struct {
+	o    Organisation
+	puts int
+}
+
+func (s *roleStore) Actor(ctx context.Context, orgID, userID string) (Organisation, *Member, error) {
+	return s.o, &Member{UserID: userID, OrgID: orgID, Role: "responder", Units: []string{}}, nil
+}
+
+func (s *roleStore) PutRoles(ctx context.Context, orgID string, version int, old, roles access.Roles, e audit.Entry) (int, error) {
+	s.puts++
+	return version + 1, nil
+}
+
+// TestRolesAreCheckedAgainstTheVersionTheyReplace: a table is checked
+// against the one read, so a change naming another version (a later one an
+// owner has yet to write, say, demoting the caller) is refused before it is
+// checked or stored (review: checked against one table, written over another).
+func TestRolesAreCheckedAgainstTheVersionTheyReplace(t *testing.T) {
+	store := &roleStore{o: Organisation{ID: "o1", Roles: loneWorker(), RolesVersion: 5}}
+	svc := &RoleService{Store: store, Now: time.Now}
+	for _, v := range []int{4, 6} {
+		if _, err := svc.PutRoles(context.Background(), "u", "o1", RoleTable{Version: v, Roles: loneWorker()}); fault.CodeOf(err) != fault.Conflict {
+			t.Fatalf("version %d against 5: %v", v, err)
+		}
+	}
+	if store.puts != 0 {
+		t.Fatalf("%d tables stored", store.puts)
+	}
+	if _, err := svc.PutRoles(context.Background(), "u", "o1", RoleTable{Version: 5, Roles: loneWorker()}); err != nil || store.puts != 1 {
+		t.Fatalf("the version read: %v, %d stored", err, store.puts)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"onboarding/shared/formula"
 	"onboarding/shared/org"
 )
 
@@ -272,7 +273,11 @@ func WriteTemplateCSV(w io.Writer, lang string, fields []org.CustomField) error 
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(TemplateHeader(lang, fields...)); err != nil {
+	header := TemplateHeader(lang, fields...)
+	for i, h := range header {
+		header[i] = formula.Neutralize(h) // labels stored before they were checked
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	cw.Flush()
