@@ -87,12 +87,13 @@ func (c *requestCounter) capacity(res *http.Response) error {
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
 	var read struct {
-		Count     int
-		Item      map[string]any
-		Responses map[string][]any
+		Count, ScannedCount int
+		Item                map[string]any
+		Responses           map[string][]any
 	}
 	if json.Unmarshal(body, &read) == nil {
-		n := read.Count
+		// What a Query or Scan read, before its filter: ScannedCount.
+		n := max(read.Count, read.ScannedCount)
 		if read.Item != nil {
 			n++
 		}

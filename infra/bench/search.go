@@ -83,6 +83,22 @@ func (b *bench) search() error {
 		return fmt.Errorf("search: join: %w", err)
 	}
 
+	// A unit a twentieth of the members are in, and a coordinator scoped
+	// to it, for the filtered and unit-scoped searches.
+	var north struct{ UnitID string }
+	if err := b.expect("POST", "/orgs/"+b.orgID+"/units", b.admin, map[string]string{"name": "North"}, &north, 201); err != nil {
+		return fmt.Errorf("search: unit: %w", err)
+	}
+	scopedEmail := "search-scoped-" + b.run + "@example.no"
+	if err := b.expect("POST", "/orgs/"+b.orgID+"/invitations", b.admin, map[string]any{"email": scopedEmail, "role": "coordinator",
+		"units": []string{north.UnitID}}, nil, 201); err != nil {
+		return fmt.Errorf("search: invite the scoped coordinator: %w", err)
+	}
+	scoped, err := b.join(scopedEmail)
+	if err != nil {
+		return fmt.Errorf("search: join the scoped coordinator: %w", err)
+	}
+
 	now := time.Now().UTC()
 	name := func(i int) (string, string, string) {
 		f, l := firstNames[i%len(firstNames)], lastNames[(i/len(firstNames)+i*7)%len(lastNames)]
@@ -91,8 +107,15 @@ func (b *bench) search() error {
 	var ms []org.Member
 	for i := range members {
 		f, l, e := name(i)
+		role, units := "member", []string{}
+		if i%10 == 0 {
+			role = "reporter"
+		}
+		if i%20 == 0 {
+			units = []string{north.UnitID}
+		}
 		ms = append(ms, org.Member{UserID: fmt.Sprintf("%032x", i+1), OrgID: b.orgID, OrgName: "Search Bench", Email: e, FirstName: f, LastName: l,
-			Role: "member", Units: []string{}, JoinedAt: now})
+			Role: role, Units: units, JoinedAt: now})
 	}
 	var invs []invite.Invitation
 	for i := range invitations {
@@ -131,24 +154,38 @@ func (b *bench) search() error {
 	}
 	seeding := time.Since(start)
 
-	type query struct{ kind, list, q string }
+	type query struct{ kind, list, q, role, unit string }
 	queries := []query{
-		{"1 letter", "members", "a"},
-		{"2 letters", "members", "an"},
-		{"3 letters", "members", "and"},
-		{"accented (Ørj)", "members", "Ørj"},
-		{"folded (orj)", "members", "orj"},
-		{"email (kari.n)", "members", "kari.n"},
-		{"full name (andersen)", "members", "andersen"},
-		{"no match (qx)", "members", "qx"},
-		{"1 letter", "invitations", "s"},
-		{"3 letters, pending", "invitations", "inv.e"},
-		{"accented (Søre)", "invitations", "Søre"},
+		{"1 letter", "members", "a", "", ""},
+		{"2 letters", "members", "an", "", ""},
+		{"3 letters", "members", "and", "", ""},
+		{"accented (Ørj)", "members", "Ørj", "", ""},
+		{"folded (orj)", "members", "orj", "", ""},
+		{"email (kari.n)", "members", "kari.n", "", ""},
+		{"full name (andersen)", "members", "andersen", "", ""},
+		{"no match (qx)", "members", "qx", "", ""},
+		{"2 letters, role=reporter (a tenth)", "members", "an", "reporter", ""},
+		{"2 letters, unit=North (a twentieth)", "members", "an", "", north.UnitID},
+		{"2 letters, caller scoped to North", "members", "an", "", "scoped"},
+		{"1 letter", "invitations", "s", "", ""},
+		{"3 letters, pending", "invitations", "inv.e", "", ""},
+		{"accented (Søre)", "invitations", "Søre", "", ""},
 	}
 	get := func(q query, cursor string) (int, string, time.Duration, error) {
 		v := url.Values{"q": {q.q}, "limit": {fmt.Sprint(pageSize)}}
 		if q.list == "invitations" && strings.Contains(q.kind, "pending") {
 			v.Set("status", "pending")
+		}
+		if q.role != "" {
+			v.Set("role", q.role)
+		}
+		caller := b.admin
+		switch q.unit {
+		case "":
+		case "scoped":
+			caller = scoped
+		default:
+			v.Set("unit", q.unit)
 		}
 		if cursor != "" {
 			v.Set("cursor", cursor)
@@ -158,7 +195,7 @@ func (b *bench) search() error {
 			NextCursor *string
 		}
 		t := time.Now()
-		err := b.expect("GET", "/orgs/"+b.orgID+"/"+q.list+"?"+v.Encode(), b.admin, nil, &page, 200)
+		err := b.expect("GET", "/orgs/"+b.orgID+"/"+q.list+"?"+v.Encode(), caller, nil, &page, 200)
 		d := time.Since(t)
 		next := ""
 		if page.NextCursor != nil {
@@ -171,7 +208,7 @@ func (b *bench) search() error {
 		"Pages of %d; the first page and the next (its cursor). DynamoDB requests and items read are counted at the proxy; every request also reads "+
 		"the organisation and the caller's membership (one BatchGetItem, 2 items), shown apart. Target: items read by the search at most 1.5 x the page size.\n\n",
 		members, invitations, 3*members+3*invitations+members+invitations, seeding.Round(time.Second), pageSize)
-	out("| list | q | items on page 1 / 2 | Query requests per page | items the Query read per page | read / page size | other requests per page |\n|---|---|---:|---:|---:|---:|---|\n")
+	out("| list | q | items on page 1 / 2 | Query requests per page | items the Query read per page (ScannedCount) | read / page size | other requests per page |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, q := range queries {
 		if _, _, _, err := get(q, ""); err != nil { // warm
 			return err

@@ -129,15 +129,40 @@ func OwnerRole(names map[string]string, mayInvite []string, monitored bool) Role
 		ReadAudit: true, ManagePartners: true, ManageSettings: true, ImportRosters: true, Monitored: monitored}
 }
 
-// DefaultRoles are the roles a new organisation gets without a preset.
+// DefaultRoles are the roles a new organisation gets without a preset,
+// named in the 12 languages the products speak.
 func DefaultRoles() []Role {
 	return []Role{
-		OwnerRole(map[string]string{"en": "Admin", "nb": "Administrator"}, []string{Admin, Coordinator, Reporter, Member}, false),
-		{Key: Coordinator, Names: map[string]string{"en": "Coordinator", "nb": "Koordinator"},
+		OwnerRole(DefaultNames(Admin), []string{Admin, Coordinator, Reporter, Member}, false),
+		{Key: Coordinator, Names: DefaultNames(Coordinator),
 			MayInvite: []string{Coordinator, Reporter, Member}, ConfigureUnits: true, ReadLists: true, ImportRosters: true},
-		{Key: Reporter, Names: map[string]string{"en": "Reporter", "nb": "Rapportør"}, MayInvite: []string{}, ReadLists: true},
-		{Key: Member, Names: map[string]string{"en": "Member", "nb": "Medlem"}, MayInvite: []string{}, Monitored: true},
+		{Key: Reporter, Names: DefaultNames(Reporter), MayInvite: []string{}, ReadLists: true},
+		{Key: Member, Names: DefaultNames(Member), MayInvite: []string{}, Monitored: true},
 	}
+}
+
+// DefaultNames returns (a copy of) the display names of a default role.
+func DefaultNames(key string) map[string]string {
+	out := map[string]string{}
+	for lang, n := range defaultNames[key] {
+		out[lang] = n
+	}
+	return out
+}
+
+var defaultNames = map[string]map[string]string{
+	Admin: {"en": "Admin", "nb": "Administrator", "sv": "Administratör", "da": "Administrator",
+		"fi": "Ylläpitäjä", "de": "Administrator", "nl": "Beheerder", "fr": "Administrateur", "es": "Administrador",
+		"pl": "Administrator", "id": "Admin", "ar": "مسؤول"},
+	Coordinator: {"en": "Coordinator", "nb": "Koordinator", "sv": "Koordinator", "da": "Koordinator",
+		"fi": "Koordinaattori", "de": "Koordinator", "nl": "Coördinator", "fr": "Coordinateur", "es": "Coordinador",
+		"pl": "Koordynator", "id": "Koordinator", "ar": "منسق"},
+	Reporter: {"en": "Reporter", "nb": "Rapportør", "sv": "Rapportör", "da": "Rapportør",
+		"fi": "Raportoija", "de": "Berichterstatter", "nl": "Rapporteur", "fr": "Rapporteur", "es": "Informante",
+		"pl": "Zgłaszający", "id": "Pelapor", "ar": "مُبلِّغ"},
+	Member: {"en": "Member", "nb": "Medlem", "sv": "Medlem", "da": "Medlem",
+		"fi": "Jäsen", "de": "Mitglied", "nl": "Lid", "fr": "Membre", "es": "Miembro",
+		"pl": "Członek", "id": "Anggota", "ar": "عضو"},
 }
 
 // Upgrade returns roles stored before roles had owners, names and the newer

@@ -156,6 +156,9 @@ func (s *Store) endMembership(m org.Member, sameInvitation bool) txn {
 	s.holders(&t, m.OrgID, m.Role, -1, 0)
 	t.add("monitoring", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key{orgPK(m.OrgID), monitorSK(m.UserID)}.av()}})
 	entries, _ := s.memberEntries(&m, nil) // deletes only: nothing to marshal
+	// The entries deleted are those of m's names: the member must still
+	// have them, or entries of newer ones would outlive it.
+	guardOwner(&t, key{orgPK(m.OrgID), memberSK(m.UserID)}, m, nil, memberUnshown)
 	t.add(entryOwner, entries...)
 	return t
 }

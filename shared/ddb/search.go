@@ -96,7 +96,9 @@ func (s *Store) memberEntries(old, updated *org.Member) ([]types.TransactWriteIt
 		if projection, err = attributevalue.MarshalMap(*updated); err != nil {
 			return nil, fmt.Errorf("marshal member entry: %w", err)
 		}
-		delete(projection, "invitationId")
+		for _, name := range memberUnshown {
+			delete(projection, name)
+		}
 	}
 	return s.entriesDiff(m.OrgID, kindMembers, m.UserID, memberTerms(old), memberTerms(updated), projection), nil
 }
@@ -133,25 +135,172 @@ func (s *Store) invitationEntries(old, updated *invite.Invitation) ([]types.Tran
 var unshown = []string{"tokenHash", "reminderTokenHash", "leaveTokenHash", "leaveExpiresAt", "message", "profile", "resends", "retryMail", "orgName", "inviterName", "userId"}
 
 // addInvitationEntries adds to t the entries' writes for an invitation
-// going from old to updated.
+// going from old to updated, and makes t's write of the invitation
+// conditional on it being old still (guardCopied).
 func (s *Store) addInvitationEntries(t *txn, old, updated *invite.Invitation) error {
 	items, err := s.invitationEntries(old, updated)
 	if err != nil {
 		return err
+	}
+	if old != nil {
+		after := updated
+		if after == old {
+			// A write that knows only the item after (RecordDelivery):
+			// only the terms the entries are keyed by are guarded.
+			after = nil
+		}
+		if err := guardOwner(t, key{orgPK(old.OrgID), inviteSK(old.ID)}, *old, after, unshown); err != nil {
+			return err
+		}
 	}
 	t.add(entryOwner, items...)
 	return nil
 }
 
 // addMemberEntries adds to t the entries' writes for a member going from
-// old to updated.
+// old to updated, and makes t's write of the member conditional on it
+// being old still (guardCopied).
 func (s *Store) addMemberEntries(t *txn, old, updated *org.Member) error {
 	items, err := s.memberEntries(old, updated)
 	if err != nil {
 		return err
 	}
+	if old != nil {
+		after := updated
+		if after == old {
+			after = nil // as for invitations
+		}
+		if err := guardOwner(t, key{orgPK(old.OrgID), memberSK(old.UserID)}, *old, after, memberUnshown); err != nil {
+			return err
+		}
+	}
 	t.add(entryOwner, items...)
 	return nil
+}
+
+// memberUnshown are the member's attributes its entries leave out.
+var memberUnshown = []string{"invitationId"}
+
+// guardOwner finds t's write of the item at k and guards it with old
+// (guardCopied); updated nil is a deletion.
+func guardOwner[T any](t *txn, k key, old T, updated *T, unshownAttrs []string) error {
+	for i := range t.items {
+		if !writes(t.items[i], k) {
+			continue
+		}
+		was, err := attributevalue.MarshalMap(old)
+		if err != nil {
+			return fmt.Errorf("marshal entry guard: %w", err)
+		}
+		var now map[string]types.AttributeValue
+		if updated != nil {
+			if now, err = attributevalue.MarshalMap(*updated); err != nil {
+				return fmt.Errorf("marshal entry guard: %w", err)
+			}
+		}
+		for _, name := range unshownAttrs {
+			delete(was, name)
+			delete(now, name)
+		}
+		guardCopied(&t.items[i], was, now)
+		return nil
+	}
+	return nil
+}
+
+// writes reports whether op writes the item at k.
+func writes(op types.TransactWriteItem, k key) bool {
+	var at map[string]types.AttributeValue
+	switch {
+	case op.Update != nil:
+		at = op.Update.Key
+	case op.Delete != nil:
+		at = op.Delete.Key
+	case op.Put != nil:
+		at = op.Put.Item
+	default:
+		return false
+	}
+	pk, _ := at[attrPK].(*types.AttributeValueMemberS)
+	sk, _ := at[attrSK].(*types.AttributeValueMemberS)
+	return pk != nil && sk != nil && pk.Value == k.PK && sk.Value == k.SK
+}
+
+// guardCopied makes op, the write of an item whose search entries the same
+// transaction rewrites from was (the item as read), conditional on the item
+// still being was: in every attribute the entries copy when it is changed
+// (now, the item after), in the attributes its entries are keyed by (email
+// and names) when it is deleted. So a write racing another cannot leave
+// entries of a state the item no longer has, nor entries of a person
+// removed meanwhile under a new name. NULLs are not compared (DynamoDB
+// takes no NULL in a comparison).
+func guardCopied(op *types.TransactWriteItem, was, now map[string]types.AttributeValue) {
+	var attrs []string
+	if now == nil {
+		attrs = []string{"email", "firstName", "lastName"}
+	} else {
+		for a := range was {
+			attrs = append(attrs, a)
+		}
+		for a := range now {
+			if _, ok := was[a]; !ok {
+				attrs = append(attrs, a)
+			}
+		}
+		slices.Sort(attrs)
+	}
+	var conds []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	for i, a := range attrs {
+		n, v := fmt.Sprintf("#cp%d", i), fmt.Sprintf(":cp%d", i)
+		old, ok := was[a]
+		switch {
+		case !ok:
+			names[n] = a
+			conds = append(conds, "attribute_not_exists("+n+")")
+		case isNull(old):
+		default:
+			names[n], values[v] = a, old
+			conds = append(conds, n+" = "+v)
+		}
+	}
+	if len(conds) == 0 {
+		return
+	}
+	guard := strings.Join(conds, " AND ")
+	var cond **string
+	var opNames *map[string]string
+	var opValues *map[string]types.AttributeValue
+	switch {
+	case op.Update != nil:
+		cond, opNames, opValues = &op.Update.ConditionExpression, &op.Update.ExpressionAttributeNames, &op.Update.ExpressionAttributeValues
+	case op.Delete != nil:
+		cond, opNames, opValues = &op.Delete.ConditionExpression, &op.Delete.ExpressionAttributeNames, &op.Delete.ExpressionAttributeValues
+	case op.Put != nil:
+		cond, opNames, opValues = &op.Put.ConditionExpression, &op.Put.ExpressionAttributeNames, &op.Put.ExpressionAttributeValues
+	}
+	if *cond != nil && **cond != "" {
+		guard = "(" + **cond + ") AND " + guard
+	}
+	*cond = aws.String(guard)
+	if *opNames == nil {
+		*opNames = map[string]string{}
+	}
+	for k, v := range names {
+		(*opNames)[k] = v
+	}
+	if len(values) > 0 && *opValues == nil {
+		*opValues = map[string]types.AttributeValue{}
+	}
+	for k, v := range values {
+		(*opValues)[k] = v
+	}
+}
+
+func isNull(v types.AttributeValue) bool {
+	_, ok := v.(*types.AttributeValueMemberNULL)
+	return ok
 }
 
 // searchPage runs one Query over kind's entries starting with the folded

@@ -347,3 +347,46 @@ func TestBackfillWritesSearchEntries(t *testing.T) {
 		f.indexMatches(t, orgID, fmt.Sprintf("backfill run %d", run))
 	}
 }
+
+// TestRacingWritesLeaveNoStaleEntries: a write works from the item as it
+// read it, and rewrites its search entries from that. Interleaved with
+// another write (here a removal or a role change read before a name change
+// landed), it must fail rather than leave entries of a state the item no
+// longer has: before, the removal deleted the member and left entries of
+// the new name, so a removed person stayed searchable (review).
+func TestRacingWritesLeaveNoStaleEntries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	kari := f.join(t, ada, orgID, "kari@example.no", "member")
+	asRead, err := f.store.Member(ctx, orgID, kari)
+	if err != nil || asRead == nil {
+		t.Fatal(asRead, err)
+	}
+	self := f.self(&changeLinks{byTo: map[string]string{}, notice: map[string]int{}})
+	first, last := "Kåri", "Nordmann"
+	if _, err := self.UpdateProfile(ctx, kari, selfservice.ProfileChange{FirstName: &first, LastName: &last}); err != nil {
+		t.Fatal(err)
+	}
+	// A role change and a removal decided on the member as read before.
+	moved := *asRead
+	moved.Role = "coordinator"
+	if err := f.store.UpdateMember(ctx, *asRead, moved, audit.New(orgID, ada, audit.MemberUpdated, "member", kari, f.clock.Now())); err == nil {
+		t.Fatal("a role change from a stale read went through")
+	}
+	if err := f.store.RemoveMember(ctx, *asRead, audit.New(orgID, ada, audit.MemberRemoved, "member", kari, f.clock.Now())); err == nil {
+		t.Fatal("a removal from a stale read went through")
+	}
+	f.indexMatches(t, orgID, "after the racing writes")
+	// Read again, the removal goes through and takes every entry with it.
+	fresh, _ := f.store.Member(ctx, orgID, kari)
+	if err := f.store.RemoveMember(ctx, *fresh, audit.New(orgID, ada, audit.MemberRemoved, "member", kari, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	f.indexMatches(t, orgID, "removed")
+	for sk := range f.entries(t, orgID, "MEMBERS") {
+		if strings.Contains(sk, kari) {
+			t.Fatalf("entry %s outlived the member", sk)
+		}
+	}
+}

@@ -112,15 +112,19 @@ func (s *Store) memberCopyWrites(ctx context.Context, ms []org.Member, update fu
 		}
 		changed := apply(current, m)
 		u := update(m)
-		u.Update.ConditionExpression = aws.String("email = :oldEmail AND firstName = :oldFirst AND lastName = :oldLast")
-		u.Update.ExpressionAttributeValues[":oldEmail"] = str(current.Email)
-		u.Update.ExpressionAttributeValues[":oldFirst"] = str(current.FirstName)
-		u.Update.ExpressionAttributeValues[":oldLast"] = str(current.LastName)
+		u.Update.ConditionExpression = nil
 		entries, err := s.memberEntries(&current, &changed)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, append([]types.TransactWriteItem{u}, entries...))
+		// The update holds only if the member is as read: its entries are
+		// written from that.
+		var t txn
+		t.add(memberItem, u)
+		if err := guardOwner(&t, keys[i], current, &changed, memberUnshown); err != nil {
+			return nil, err
+		}
+		out = append(out, append(t.items, entries...))
 	}
 	return out, nil
 }

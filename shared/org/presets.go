@@ -79,11 +79,7 @@ func FindPreset(name string) (Preset, error) {
 }
 
 // Role display names in the product's languages.
-func adminNames() map[string]string {
-	return map[string]string{"en": "Admin", "nb": "Administrator", "sv": "Administratör", "da": "Administrator",
-		"fi": "Ylläpitäjä", "de": "Administrator", "nl": "Beheerder", "fr": "Administrateur", "es": "Administrador",
-		"pl": "Administrator", "id": "Admin", "ar": "مسؤول"}
-}
+func adminNames() map[string]string { return access.DefaultNames(access.Admin) }
 
 var (
 	responderNames = map[string]string{"en": "Responder", "nb": "Innsatsperson", "sv": "Insatsperson", "da": "Indsatsperson",
@@ -92,13 +88,9 @@ var (
 	loneWorkerNames = map[string]string{"en": "Lone worker", "nb": "Alenearbeider", "sv": "Ensamarbetare", "da": "Alenearbejder",
 		"fi": "Yksintyöskentelijä", "de": "Alleinarbeiter", "nl": "Alleenwerker", "fr": "Travailleur isolé",
 		"es": "Trabajador aislado", "pl": "Pracownik samodzielny", "id": "Pekerja tunggal", "ar": "عامل منفرد"}
-	coordinatorNames = map[string]string{"en": "Coordinator", "nb": "Koordinator", "sv": "Koordinator", "da": "Koordinator",
-		"fi": "Koordinaattori", "de": "Koordinator", "nl": "Coördinator", "fr": "Coordinateur", "es": "Coordinador",
-		"pl": "Koordynator", "id": "Koordinator", "ar": "منسق"}
-	reporterNames = map[string]string{"en": "Reporter", "nb": "Rapportør", "sv": "Rapportör", "da": "Rapportør",
-		"fi": "Raportoija", "de": "Berichterstatter", "nl": "Rapporteur", "fr": "Rapporteur", "es": "Informante",
-		"pl": "Zgłaszający", "id": "Pelapor", "ar": "مُبلِّغ"}
-	technicianNames = map[string]string{"en": "Technician", "nb": "Tekniker", "sv": "Tekniker", "da": "Tekniker",
+	coordinatorNames = access.DefaultNames(access.Coordinator)
+	reporterNames    = access.DefaultNames(access.Reporter)
+	technicianNames  = map[string]string{"en": "Technician", "nb": "Tekniker", "sv": "Tekniker", "da": "Tekniker",
 		"fi": "Teknikko", "de": "Techniker", "nl": "Technicus", "fr": "Technicien", "es": "Técnico",
 		"pl": "Technik", "id": "Teknisi", "ar": "فني"}
 	standardNames = map[string]string{"en": "Standard", "nb": "Standard", "sv": "Standard", "da": "Standard",
