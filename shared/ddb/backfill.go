@@ -3,7 +3,6 @@ package ddb
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -62,13 +61,7 @@ type BackfillPage struct {
 // page done twice after a resume, updates nothing. The page's Next goes
 // only after its updates, so a checkpoint taken from it loses nothing.
 func (b *Backfiller) InviteeIndex(ctx context.Context, segment, total int, start map[string]types.AttributeValue) (BackfillPage, error) {
-	limit := b.PageSize
-	if limit == 0 {
-		limit = 1000
-	}
-	res, err := b.client.Scan(ctx, &dynamodb.ScanInput{
-		TableName: &b.table, Segment: aws.Int32(int32(segment)), TotalSegments: aws.Int32(int32(total)),
-		ExclusiveStartKey: start, Limit: aws.Int32(limit),
+	return b.scanPage(ctx, segment, total, start, &dynamodb.ScanInput{
 		FilterExpression:     aws.String("begins_with(#sk, :invite) AND #type = :invitation AND attribute_not_exists(#ipk)"),
 		ProjectionExpression: aws.String("#pk, #sk, #email"),
 		ExpressionAttributeNames: map[string]string{
@@ -77,17 +70,32 @@ func (b *Backfiller) InviteeIndex(ctx context.Context, segment, total int, start
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":invite": str(invitePrefix), ":invitation": str(typeInvitation),
 		},
-	})
+	}, b.setInviteeKey)
+}
+
+// scanPage scans one page of segment (of total) from start with in's
+// filter and projection, and hands each item to do, which says whether it
+// wrote anything. The page's Next goes only after every item is done, so a
+// checkpoint taken from it loses nothing.
+func (b *Backfiller) scanPage(ctx context.Context, segment, total int, start map[string]types.AttributeValue, in *dynamodb.ScanInput,
+	do func(context.Context, map[string]types.AttributeValue) (bool, error)) (BackfillPage, error) {
+	limit := b.PageSize
+	if limit == 0 {
+		limit = 1000
+	}
+	in.TableName, in.Segment, in.TotalSegments = &b.table, aws.Int32(int32(segment)), aws.Int32(int32(total))
+	in.ExclusiveStartKey, in.Limit = start, aws.Int32(limit)
+	res, err := b.client.Scan(ctx, in)
 	if err != nil {
 		return BackfillPage{}, fmt.Errorf("scan segment %d of %d: %w", segment, total, err)
 	}
 	page := BackfillPage{Scanned: int(res.ScannedCount), Missing: len(res.Items), Next: res.LastEvaluatedKey}
 	for _, it := range res.Items {
-		updated, err := b.setInviteeKey(ctx, it)
+		wrote, err := do(ctx, it)
 		if err != nil {
 			return BackfillPage{}, err
 		}
-		if updated {
+		if wrote {
 			page.Updated++
 		} else {
 			page.Skipped++
@@ -145,36 +153,14 @@ func (b *Backfiller) setInviteeKey(ctx context.Context, it map[string]types.Attr
 // changed meanwhile gets none (its own write has put them). Running it again
 // writes the same entries again: harmless.
 func (b *Backfiller) SearchEntries(ctx context.Context, segment, total int, start map[string]types.AttributeValue) (BackfillPage, error) {
-	limit := b.PageSize
-	if limit == 0 {
-		limit = 1000
-	}
-	res, err := b.client.Scan(ctx, &dynamodb.ScanInput{
-		TableName: &b.table, Segment: aws.Int32(int32(segment)), TotalSegments: aws.Int32(int32(total)),
-		ExclusiveStartKey: start, Limit: aws.Int32(limit),
+	return b.scanPage(ctx, segment, total, start, &dynamodb.ScanInput{
 		FilterExpression:         aws.String("(begins_with(#sk, :member) AND #type = :memberType) OR (begins_with(#sk, :invite) AND #type = :invitation)"),
 		ExpressionAttributeNames: map[string]string{"#sk": attrSK, "#type": attrType},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":member": str(memberSK("")), ":memberType": str(typeMember),
 			":invite": str(invitePrefix), ":invitation": str(typeInvitation),
 		},
-	})
-	if err != nil {
-		return BackfillPage{}, fmt.Errorf("scan segment %d of %d: %w", segment, total, err)
-	}
-	page := BackfillPage{Scanned: int(res.ScannedCount), Missing: len(res.Items), Next: res.LastEvaluatedKey}
-	for _, it := range res.Items {
-		written, err := b.writeEntries(ctx, it)
-		if err != nil {
-			return BackfillPage{}, err
-		}
-		if written {
-			page.Updated++
-		} else {
-			page.Skipped++
-		}
-	}
-	return page, nil
+	}, b.writeEntries)
 }
 
 // typeMember is a member item's type attribute.
@@ -185,40 +171,32 @@ const typeMember = "member"
 func (b *Backfiller) writeEntries(ctx context.Context, it map[string]types.AttributeValue) (bool, error) {
 	s := &Store{table: b.table}
 	var entries []types.TransactWriteItem
-	check := "attribute_exists(PK) AND email = :email AND firstName = :first AND lastName = :last AND #role = :role AND units = :units"
+	k := key{it[attrPK].(*types.AttributeValueMemberS).Value, it[attrSK].(*types.AttributeValueMemberS).Value}
+	check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &b.table, Key: k.av()}}
+	var err error
 	if it[attrType].(*types.AttributeValueMemberS).Value == typeMember {
 		var m org.Member
 		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
 			return false, fmt.Errorf("unmarshal member: %w", err)
 		}
 		entries, _ = s.memberEntries(nil, &m)
+		err = guardAs(&check, m, memberUnshown)
 	} else {
 		var inv invite.Invitation
 		if err := attributevalue.UnmarshalMap(it, &inv); err != nil {
 			return false, fmt.Errorf("unmarshal invitation: %w", err)
 		}
 		entries, _ = s.invitationEntries(nil, &inv)
-		check += " AND #status = :status"
+		err = guardAs(&check, inv, unshown)
 	}
-	values := map[string]types.AttributeValue{":role": it["role"], ":units": it["units"], ":email": it["email"], ":first": it["firstName"], ":last": it["lastName"]}
-	names := map[string]string{"#role": "role"}
-	if strings.Contains(check, ":status") {
-		values[":status"], names["#status"] = it["status"], "status"
-	}
-	for name, v := range values {
-		if v == nil { // an attribute the item lacks: it must still lack it
-			delete(values, name)
-			attr := map[string]string{":email": "email", ":first": "firstName", ":last": "lastName", ":role": "#role", ":units": "units", ":status": "#status"}[name]
-			check = strings.Replace(check, attr+" = "+name, "attribute_not_exists("+attr+")", 1)
-		}
+	if err != nil {
+		return false, err
 	}
 	if len(entries) == 0 {
 		return false, nil
 	}
-	k := key{it[attrPK].(*types.AttributeValueMemberS).Value, it[attrSK].(*types.AttributeValueMemberS).Value}
-	items := append([]types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &b.table, Key: k.av(),
-		ConditionExpression: aws.String(check), ExpressionAttributeNames: names, ExpressionAttributeValues: values}}}, entries...)
-	_, err := b.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	items := append([]types.TransactWriteItem{check}, entries...)
+	_, err = b.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if canceled(err) != nil {
 		return false, nil // changed or deleted meanwhile: its own write put its entries
 	}

@@ -25,22 +25,7 @@ func (s *Store) ListMembers(ctx context.Context, orgID, role, unit string, limit
 	}
 	b := expression.NewBuilder().WithKeyCondition(
 		expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(memberSK(""))))
-	var filter *expression.ConditionBuilder
-	and := func(c expression.ConditionBuilder) {
-		if filter == nil {
-			filter = &c
-		} else {
-			f := filter.And(c)
-			filter = &f
-		}
-	}
-	if role != "" {
-		and(expression.Name("role").Equal(expression.Value(role)))
-	}
-	if unit != "" {
-		and(expression.Contains(expression.Name("units"), unit))
-	}
-	if filter != nil {
+	if filter := memberFilter(role, unit); filter != nil {
 		b = b.WithFilter(*filter)
 	}
 	expr, err := b.Build()

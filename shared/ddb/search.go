@@ -208,6 +208,20 @@ func guardOwner[T any](t *txn, k key, old T, updated *T, unshownAttrs []string) 
 	return nil
 }
 
+// guardAs makes op hold only while the item is v in every attribute its
+// entries copy (the backfill writes entries from the item as scanned).
+func guardAs[T any](op *types.TransactWriteItem, v T, unshownAttrs []string) error {
+	was, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return fmt.Errorf("marshal entry guard: %w", err)
+	}
+	for _, name := range unshownAttrs {
+		delete(was, name)
+	}
+	guardCopied(op, was, was)
+	return nil
+}
+
 // writes reports whether op writes the item at k.
 func writes(op types.TransactWriteItem, k key) bool {
 	var at map[string]types.AttributeValue
@@ -279,6 +293,8 @@ func guardCopied(op *types.TransactWriteItem, was, now map[string]types.Attribut
 		cond, opNames, opValues = &op.Delete.ConditionExpression, &op.Delete.ExpressionAttributeNames, &op.Delete.ExpressionAttributeValues
 	case op.Put != nil:
 		cond, opNames, opValues = &op.Put.ConditionExpression, &op.Put.ExpressionAttributeNames, &op.Put.ExpressionAttributeValues
+	case op.ConditionCheck != nil:
+		cond, opNames, opValues = &op.ConditionCheck.ConditionExpression, &op.ConditionCheck.ExpressionAttributeNames, &op.ConditionCheck.ExpressionAttributeValues
 	}
 	if *cond != nil && **cond != "" {
 		guard = "(" + **cond + ") AND " + guard

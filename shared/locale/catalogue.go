@@ -2,16 +2,11 @@ package locale
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
-	"path"
-	"sort"
 	"strings"
 	"sync"
 	"text/template"
 	"time"
-
-	"golang.org/x/text/language"
 )
 
 //go:embed messages/*.json
@@ -22,10 +17,8 @@ const Fallback = "en"
 
 // Catalogue holds the report messages of every language.
 type Catalogue struct {
-	strings map[string]map[string]string // language -> key -> template text
-	tags    []language.Tag
-	matcher language.Matcher
-	parsed  sync.Map // lang/key -> *template.Template
+	*Table          // language -> key -> template text
+	parsed sync.Map // lang/key -> *template.Template
 }
 
 var (
@@ -42,64 +35,15 @@ func Messages() (*Catalogue, error) {
 }
 
 func load() (*Catalogue, error) {
-	c := &Catalogue{strings: map[string]map[string]string{}}
-	entries, err := files.ReadDir("messages")
+	t, err := ReadTable(files, "messages")
 	if err != nil {
 		return nil, err
 	}
-	var langs []string
-	for _, e := range entries {
-		b, err := files.ReadFile(path.Join("messages", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("messages %s: %w", e.Name(), err)
-		}
-		lang := strings.TrimSuffix(e.Name(), ".json")
-		c.strings[lang] = m
-		langs = append(langs, lang)
-	}
-	sort.Slice(langs, func(i, j int) bool { return langs[i] == Fallback || (langs[j] != Fallback && langs[i] < langs[j]) })
-	for _, l := range langs {
-		c.tags = append(c.tags, language.MustParse(l))
-	}
-	c.matcher = language.NewMatcher(c.tags)
-	return c, nil
-}
-
-// Languages lists the catalogue's languages.
-func (c *Catalogue) Languages() []string {
-	out := make([]string, 0, len(c.strings))
-	for l := range c.strings {
-		out = append(out, l)
-	}
-	sort.Strings(out)
-	return out
+	return &Catalogue{Table: t}, nil
 }
 
 // Keys lists a language's keys.
-func (c *Catalogue) Keys(lang string) map[string]string { return c.strings[lang] }
-
-// Match returns the catalogue language for the first preference that has
-// one (the reader's language, then the organisation's default), else
-// English.
-func (c *Catalogue) Match(prefs ...string) string {
-	for _, p := range prefs {
-		if p == "" {
-			continue
-		}
-		tag, err := language.Parse(p)
-		if err != nil {
-			continue
-		}
-		if _, i, conf := c.matcher.Match(tag); conf != language.No {
-			return c.tags[i].String()
-		}
-	}
-	return Fallback
-}
+func (c *Catalogue) Keys(lang string) map[string]string { return c.Strings[lang] }
 
 // Printer writes messages for one reader: its language picks the strings,
 // its tag the date form (so en-US keeps month-first dates).
@@ -160,10 +104,10 @@ func (c *Catalogue) Render(lang, key string, args map[string]string) (string, er
 }
 
 func (c *Catalogue) render(lang, key string, args map[string]string) (string, error) {
-	src, ok := c.strings[lang][key]
+	src, ok := c.Strings[lang][key]
 	if !ok {
 		lang = Fallback
-		if src, ok = c.strings[Fallback][key]; !ok {
+		if src, ok = c.Strings[Fallback][key]; !ok {
 			return "", fmt.Errorf("no message %q", key)
 		}
 	}

@@ -31,14 +31,14 @@ func TestEveryLanguageHasEveryString(t *testing.T) {
 	}
 	have := strings.Join(c.Languages(), ",")
 	for _, lang := range required {
-		if _, ok := c.strings[lang]; !ok {
+		if _, ok := c.Strings[lang]; !ok {
 			t.Fatalf("language %s missing; have %s", lang, have)
 		}
 	}
-	en := c.strings["en"]
+	en := c.Strings["en"]
 	for _, lang := range required {
 		for key, src := range en {
-			got, ok := c.strings[lang][key]
+			got, ok := c.Strings[lang][key]
 			switch {
 			case !ok || strings.TrimSpace(got) == "":
 				t.Errorf("%s: %s is missing", lang, key)
@@ -48,7 +48,7 @@ func TestEveryLanguageHasEveryString(t *testing.T) {
 				t.Errorf("%s: %s uses %s, English uses %s", lang, key, placeholders(got), placeholders(src))
 			}
 		}
-		for key := range c.strings[lang] {
+		for key := range c.Strings[lang] {
 			if _, ok := en[key]; !ok {
 				t.Errorf("%s: %s is not an English key", lang, key)
 			}
@@ -138,7 +138,7 @@ func TestEveryEmailRendersInEveryLanguage(t *testing.T) {
 			"stalled": func() (Message, error) {
 				m, err := c.ComposeImportSummary(ImportSummary{To: "ada@example.no", Language: lang, Name: "Ada", OrgName: inv.OrgName,
 					FileName: "roster.xlsx", Created: 3, Problem: "the import kept stopping", Stalled: true})
-				if err == nil && (!strings.Contains(m.Text, c.strings[lang]["import.stalled"]) || lang != "en" && strings.Contains(m.Text, "kept stopping")) {
+				if err == nil && (!strings.Contains(m.Text, c.Strings[lang]["import.stalled"]) || lang != "en" && strings.Contains(m.Text, "kept stopping")) {
 					t.Errorf("%s: the stalled import's summary does not say why in its language:\n%s", lang, m.Text)
 				}
 				return m, err

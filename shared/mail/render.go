@@ -5,15 +5,12 @@ package mail
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
-	"path"
-	"sort"
 	"strings"
 	texttemplate "text/template"
 
-	"golang.org/x/text/language"
+	"onboarding/shared/locale"
 )
 
 //go:embed locales/*.json templates/*
@@ -40,11 +37,9 @@ type Attachment struct {
 // Catalogue holds every language's strings and picks the best language for a
 // request.
 type Catalogue struct {
-	strings map[string]map[string]string // language -> key -> template text
-	tags    []language.Tag
-	matcher language.Matcher
-	html    *htmltemplate.Template
-	text    *texttemplate.Template
+	*locale.Table // language -> key -> template text
+	html          *htmltemplate.Template
+	text          *texttemplate.Template
 }
 
 // Fallback is the language used when nothing better matches.
@@ -52,31 +47,11 @@ const Fallback = "en"
 
 // LoadCatalogue reads the embedded catalogue and templates.
 func LoadCatalogue() (*Catalogue, error) {
-	c := &Catalogue{strings: map[string]map[string]string{}}
-	entries, err := files.ReadDir("locales")
+	t, err := locale.ReadTable(files, "locales")
 	if err != nil {
 		return nil, err
 	}
-	var langs []string
-	for _, e := range entries {
-		b, err := files.ReadFile(path.Join("locales", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("locale %s: %w", e.Name(), err)
-		}
-		lang := strings.TrimSuffix(e.Name(), ".json")
-		c.strings[lang] = m
-		langs = append(langs, lang)
-	}
-	// The fallback goes first: the matcher returns it when nothing fits.
-	sort.Slice(langs, func(i, j int) bool { return langs[i] == Fallback || (langs[j] != Fallback && langs[i] < langs[j]) })
-	for _, l := range langs {
-		c.tags = append(c.tags, language.MustParse(l))
-	}
-	c.matcher = language.NewMatcher(c.tags)
+	c := &Catalogue{Table: t}
 	if c.html, err = htmltemplate.ParseFS(files, "templates/layout.html"); err != nil {
 		return nil, err
 	}
@@ -86,41 +61,12 @@ func LoadCatalogue() (*Catalogue, error) {
 	return c, nil
 }
 
-// Languages lists the catalogue's languages.
-func (c *Catalogue) Languages() []string {
-	out := make([]string, 0, len(c.strings))
-	for l := range c.strings {
-		out = append(out, l)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Match returns the catalogue language for the first preference that has
-// one (an invitee's language, then the organisation's default), else English.
-func (c *Catalogue) Match(prefs ...string) string {
-	for _, p := range prefs {
-		if p == "" {
-			continue
-		}
-		tag, err := language.Parse(p)
-		if err != nil {
-			continue
-		}
-		_, idx, conf := c.matcher.Match(tag)
-		if conf != language.No {
-			return c.tags[idx].String()
-		}
-	}
-	return Fallback
-}
-
 // T renders one catalogue string in lang with data, falling back to English
 // for a key the language lacks.
 func (c *Catalogue) T(lang, key string, data any) (string, error) {
-	src, ok := c.strings[lang][key]
+	src, ok := c.Strings[lang][key]
 	if !ok {
-		if src, ok = c.strings[Fallback][key]; !ok {
+		if src, ok = c.Strings[Fallback][key]; !ok {
 			return "", fmt.Errorf("no string %q", key)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"onboarding/shared/fault"
 	"onboarding/shared/httpapi"
+	"onboarding/shared/locale"
 )
 
 // problemStrings are the problem details a person can meet on the hosted
@@ -23,29 +24,14 @@ var problemStrings []byte
 var details = newDetailCatalogue(problemStrings)
 
 // detailCatalogue puts problem details in the caller's language.
-type detailCatalogue struct {
-	byLanguage map[string]map[string]string
-	languages  []string // languages[i] is the matcher's i-th tag; English first, the fallback
-	matcher    language.Matcher
-}
+type detailCatalogue struct{ *locale.Table }
 
 func newDetailCatalogue(b []byte) *detailCatalogue {
-	c := &detailCatalogue{}
-	if err := json.Unmarshal(b, &c.byLanguage); err != nil {
+	var byLanguage map[string]map[string]string
+	if err := json.Unmarshal(b, &byLanguage); err != nil {
 		panic("problem strings: " + err.Error()) // embedded at build time; a test reads them
 	}
-	c.languages = []string{"en"}
-	for l := range c.byLanguage {
-		if l != "en" {
-			c.languages = append(c.languages, l)
-		}
-	}
-	tags := make([]language.Tag, len(c.languages))
-	for i, l := range c.languages {
-		tags[i] = language.MustParse(l)
-	}
-	c.matcher = language.NewMatcher(tags)
-	return c
+	return &detailCatalogue{locale.NewTable(byLanguage)}
 }
 
 // language is the catalogue's language that best serves an Accept-Language
@@ -54,19 +40,19 @@ func newDetailCatalogue(b []byte) *detailCatalogue {
 func (c *detailCatalogue) language(acceptLanguage string) string {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(tags) == 0 {
-		return "en"
+		return locale.Fallback
 	}
-	if _, i, conf := c.matcher.Match(tags...); conf != language.No {
-		return c.languages[i]
+	if lang, ok := c.MatchTags(tags...); ok {
+		return lang
 	}
-	return "en"
+	return locale.Fallback
 }
 
 var number = regexp.MustCompile(`[0-9]+`)
 
 // translate returns msg in lang, or false when the catalogue lacks it.
 func (c *detailCatalogue) translate(lang, msg string) (string, bool) {
-	strs := c.byLanguage[lang]
+	strs := c.Strings[lang]
 	if s, ok := strs[msg]; ok {
 		return s, true
 	}

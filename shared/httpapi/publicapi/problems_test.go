@@ -17,15 +17,15 @@ var pageLanguages = []string{"en", "nb", "sv", "da", "fi", "fr", "de", "es", "nl
 // Every detail of the catalogue is in every language of the pages,
 // translated (not left in English), with its number kept.
 func TestEveryProblemDetailInEveryLanguage(t *testing.T) {
-	if len(details.byLanguage) != len(pageLanguages) {
-		t.Fatalf("%d languages, want %d", len(details.byLanguage), len(pageLanguages))
+	if len(details.Strings) != len(pageLanguages) {
+		t.Fatalf("%d languages, want %d", len(details.Strings), len(pageLanguages))
 	}
 	for _, l := range pageLanguages {
-		strs := details.byLanguage[l]
-		if len(strs) != len(details.byLanguage["en"]) {
-			t.Errorf("%s has %d details, English %d", l, len(strs), len(details.byLanguage["en"]))
+		strs := details.Strings[l]
+		if len(strs) != len(details.Strings["en"]) {
+			t.Errorf("%s has %d details, English %d", l, len(strs), len(details.Strings["en"]))
 		}
-		for en := range details.byLanguage["en"] {
+		for en := range details.Strings["en"] {
 			s := strs[en]
 			switch {
 			case strings.TrimSpace(s) == "":
