@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -232,7 +233,20 @@ func (s *Store) Pseudonym(ctx context.Context, userID string) (string, error) {
 // EraseMembership ends m as a removal does (the member if as read, the
 // admin count never below one, the monitoring profile) with e.
 func (s *Store) EraseMembership(ctx context.Context, m org.Member, e audit.Entry) error {
-	return s.RemoveMember(ctx, m, e)
+	err := s.RemoveMember(ctx, m, e)
+	if fault.CodeOf(err) != fault.Conflict || err == errLastAdmin {
+		return err
+	}
+	// m came from an index that may lag a change (a new name, a new role):
+	// read the membership itself and try once more.
+	fresh, rerr := s.Member(ctx, m.OrgID, m.UserID)
+	if rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	if fresh == nil {
+		return nil // ended meanwhile
+	}
+	return s.RemoveMember(ctx, *fresh, e)
 }
 
 // EraseInvitation deletes inv if its status is as read, with its tokens,

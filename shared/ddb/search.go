@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -143,13 +144,7 @@ func (s *Store) addInvitationEntries(t *txn, old, updated *invite.Invitation) er
 		return err
 	}
 	if old != nil {
-		after := updated
-		if after == old {
-			// A write that knows only the item after (RecordDelivery):
-			// only the terms the entries are keyed by are guarded.
-			after = nil
-		}
-		if err := guardOwner(t, key{orgPK(old.OrgID), inviteSK(old.ID)}, *old, after, unshown); err != nil {
+		if err := guardOwner(t, key{orgPK(old.OrgID), inviteSK(old.ID)}, *old, updated, unshown); err != nil {
 			return err
 		}
 	}
@@ -166,11 +161,7 @@ func (s *Store) addMemberEntries(t *txn, old, updated *org.Member) error {
 		return err
 	}
 	if old != nil {
-		after := updated
-		if after == old {
-			after = nil // as for invitations
-		}
-		if err := guardOwner(t, key{orgPK(old.OrgID), memberSK(old.UserID)}, *old, after, memberUnshown); err != nil {
+		if err := guardOwner(t, key{orgPK(old.OrgID), memberSK(old.UserID)}, *old, updated, memberUnshown); err != nil {
 			return err
 		}
 	}
@@ -182,7 +173,8 @@ func (s *Store) addMemberEntries(t *txn, old, updated *org.Member) error {
 var memberUnshown = []string{"invitationId"}
 
 // guardOwner finds t's write of the item at k and guards it with old
-// (guardCopied); updated nil is a deletion.
+// (guardCopied); updated nil is a deletion. A transaction without that
+// write is a bug: the entries would be written unguarded.
 func guardOwner[T any](t *txn, k key, old T, updated *T, unshownAttrs []string) error {
 	for i := range t.items {
 		if !writes(t.items[i], k) {
@@ -192,20 +184,41 @@ func guardOwner[T any](t *txn, k key, old T, updated *T, unshownAttrs []string) 
 		if err != nil {
 			return fmt.Errorf("marshal entry guard: %w", err)
 		}
-		var now map[string]types.AttributeValue
-		if updated != nil {
-			if now, err = attributevalue.MarshalMap(*updated); err != nil {
-				return fmt.Errorf("marshal entry guard: %w", err)
-			}
-		}
 		for _, name := range unshownAttrs {
 			delete(was, name)
-			delete(now, name)
 		}
-		guardCopied(&t.items[i], was, now)
+		var copied []string
+		if updated != nil {
+			copied = attributesOf[T](unshownAttrs)
+		}
+		guardCopied(&t.items[i], was, copied)
 		return nil
 	}
-	return nil
+	return fmt.Errorf("search entries of %s/%s: the transaction does not write the item", k.PK, k.SK)
+}
+
+// attributesOf lists the attributes a T is stored with (its dynamodbav
+// names), less those in unshownAttrs.
+func attributesOf[T any](unshownAttrs []string) []string {
+	var out []string
+	rt := reflect.TypeFor[T]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("dynamodbav"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !slices.Contains(unshownAttrs, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // guardAs makes op hold only while the item is v in every attribute its
@@ -218,7 +231,7 @@ func guardAs[T any](op *types.TransactWriteItem, v T, unshownAttrs []string) err
 	for _, name := range unshownAttrs {
 		delete(was, name)
 	}
-	guardCopied(op, was, was)
+	guardCopied(op, was, attributesOf[T](unshownAttrs))
 	return nil
 }
 
@@ -242,40 +255,36 @@ func writes(op types.TransactWriteItem, k key) bool {
 
 // guardCopied makes op, the write of an item whose search entries the same
 // transaction rewrites from was (the item as read), conditional on the item
-// still being was: in every attribute the entries copy when it is changed
-// (now, the item after), in the attributes its entries are keyed by (email
-// and names) when it is deleted. So a write racing another cannot leave
+// still being was: in every attribute the entries copy (copied) when it is
+// changed, in the attributes its entries are keyed by (email and names)
+// when it is deleted (copied nil). So a write racing another cannot leave
 // entries of a state the item no longer has, nor entries of a person
-// removed meanwhile under a new name. NULLs are not compared (DynamoDB
-// takes no NULL in a comparison).
-func guardCopied(op *types.TransactWriteItem, was, now map[string]types.AttributeValue) {
-	var attrs []string
-	if now == nil {
+// removed meanwhile under a new name. An attribute was lacks must still be
+// missing; one that is NULL or a zero value may also be missing (items
+// stored before a field existed lack it).
+func guardCopied(op *types.TransactWriteItem, was map[string]types.AttributeValue, copied []string) {
+	attrs := copied
+	if attrs == nil {
 		attrs = []string{"email", "firstName", "lastName"}
-	} else {
-		for a := range was {
-			attrs = append(attrs, a)
-		}
-		for a := range now {
-			if _, ok := was[a]; !ok {
-				attrs = append(attrs, a)
-			}
-		}
-		slices.Sort(attrs)
 	}
 	var conds []string
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
 	for i, a := range attrs {
 		n, v := fmt.Sprintf("#cp%d", i), fmt.Sprintf(":cp%d", i)
+		names[n] = a
 		old, ok := was[a]
 		switch {
 		case !ok:
-			names[n] = a
 			conds = append(conds, "attribute_not_exists("+n+")")
 		case isNull(old):
+			values[v] = str("NULL")
+			conds = append(conds, "(attribute_not_exists("+n+") OR attribute_type("+n+", "+v+"))")
+		case isZero(old):
+			values[v] = old
+			conds = append(conds, "(attribute_not_exists("+n+") OR "+n+" = "+v+")")
 		default:
-			names[n], values[v] = a, old
+			values[v] = old
 			conds = append(conds, n+" = "+v)
 		}
 	}
@@ -317,6 +326,23 @@ func guardCopied(op *types.TransactWriteItem, was, now map[string]types.Attribut
 func isNull(v types.AttributeValue) bool {
 	_, ok := v.(*types.AttributeValueMemberNULL)
 	return ok
+}
+
+// isZero reports a Go zero value as stored: "", 0, false, an empty list or map.
+func isZero(v types.AttributeValue) bool {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value == ""
+	case *types.AttributeValueMemberN:
+		return v.Value == "0"
+	case *types.AttributeValueMemberBOOL:
+		return !v.Value
+	case *types.AttributeValueMemberL:
+		return len(v.Value) == 0
+	case *types.AttributeValueMemberM:
+		return len(v.Value) == 0
+	}
+	return false
 }
 
 // searchPage runs one Query over kind's entries starting with the folded

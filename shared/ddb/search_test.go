@@ -390,3 +390,55 @@ func TestRacingWritesLeaveNoStaleEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardsCoverMissingAttributesAndOldItems: an attribute the item lacked
+// when read and gained meanwhile (a phone) stops a write decided without it;
+// an item stored before a field existed (no deliveryAttempts) is still
+// written, its lack read as the zero value; a delivery outcome sets only the
+// delivery fields of the entries, so it keeps a change made while sending.
+func TestGuardsCoverMissingAttributesAndOldItems(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	client := testenv.DynamoDBClient()
+	orgID, ada := f.provisionAndJoin(t, "ada@example.no")
+	kari := f.join(t, ada, orgID, "kari@example.no", "member")
+	asRead, _ := f.store.Member(ctx, orgID, kari)
+	memberKey := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID}, "SK": &types.AttributeValueMemberS{Value: "MEMBER#" + kari}}
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: memberKey,
+		UpdateExpression:          aws.String("SET phone = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "+4791234567"}}}); err != nil {
+		t.Fatal(err)
+	}
+	moved := *asRead
+	moved.Role = "coordinator"
+	if err := f.store.UpdateMember(ctx, *asRead, moved, audit.New(orgID, ada, audit.MemberUpdated, "member", kari, f.clock.Now())); err == nil {
+		t.Fatal("a change decided before the phone was added went through")
+	}
+	// The raw write above bypassed the entries: undo it.
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: memberKey,
+		UpdateExpression: aws.String("REMOVE phone")}); err != nil {
+		t.Fatal(err)
+	}
+
+	ola, err := f.svc.Invite(ctx, ada, orgID, invite.Request{Email: "ola@example.no", FirstName: "Ola", Role: "member"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invKey := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID}, "SK": &types.AttributeValueMemberS{Value: "INVITE#" + ola.ID}}
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: invKey,
+		UpdateExpression: aws.String("REMOVE deliveryAttempts")}); err != nil {
+		t.Fatal(err)
+	}
+	sending := f.get(t, orgID, ola.ID)
+	// A change lands while the email is out; then its outcome is recorded.
+	changed := sending
+	changed.Phone = "+4798765432"
+	if err := f.store.UpdatePendingInvitation(ctx, sending, changed, audit.New(orgID, ada, audit.InvitationUpdated, "invitation", ola.ID, f.clock.Now())); err != nil {
+		t.Fatalf("an invitation stored without deliveryAttempts: %v", err)
+	}
+	sending.DeliveryStatus, sending.DeliveryAttempts = "failed", 1
+	if err := f.store.RecordDelivery(ctx, sending); err != nil {
+		t.Fatal(err)
+	}
+	f.indexMatches(t, orgID, "after a delivery recorded from the sender's copy")
+}

@@ -69,6 +69,15 @@ func setDelivery(u expression.UpdateBuilder, inv invite.Invitation) expression.U
 	return setDue(u, inv)
 }
 
+// setEntryDelivery is setDelivery for a search entry: the delivery fields
+// a list shows, never the due keys (an entry must not be found by the
+// sweep).
+func setEntryDelivery(inv invite.Invitation) expression.UpdateBuilder {
+	u := expression.Set(expression.Name("deliveryStatus"), expression.Value(inv.DeliveryStatus)).
+		Set(expression.Name("deliveryAttempts"), expression.Value(inv.DeliveryAttempts))
+	return setTime(u, "nextDeliveryAt", inv.NextDeliveryAt)
+}
+
 // asSeen is the condition that an invitation is as a sweep read it: same
 // status, same tokens, due at the same time. Every change since moves at
 // least one of these.
@@ -110,11 +119,22 @@ func (s *Store) RecordDelivery(ctx context.Context, inv invite.Invitation) error
 		return fmt.Errorf("build delivery update: %w", err)
 	}
 	// A transaction, not an UpdateItem: the search entries show the
-	// delivery state too.
+	// delivery state too. inv is the sender's copy, not the item as read,
+	// so the entries get the delivery fields only (whatever else they
+	// hold is the latest write's), under the terms inv has, which the
+	// invitation must still have.
+	entryExpr, err := expression.NewBuilder().WithUpdate(setEntryDelivery(inv)).
+		WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return fmt.Errorf("build delivery update: %w", err)
+	}
 	var t txn
 	t.add("invitation", s.updateItem(key{orgPK(inv.OrgID), inviteSK(inv.ID)}, expr))
-	if err := s.addInvitationEntries(&t, &inv, &inv); err != nil {
+	if err := guardOwner(&t, key{orgPK(inv.OrgID), inviteSK(inv.ID)}, inv, nil, unshown); err != nil {
 		return err
+	}
+	for _, term := range invitationTerms(&inv) {
+		t.add(entryOwner, s.updateItem(key{searchPK(inv.OrgID, kindInvitations), searchSK(term, inv.ID)}, entryExpr))
 	}
 	err = s.transact(ctx, t)
 	if len(t.failedItems(err)) > 0 {

@@ -229,6 +229,11 @@ func (s *Service) Accept(ctx context.Context, req AcceptRequest) (Joined, error)
 		Changed(map[string]any{"status": Pending}, after)
 	if err := s.Store.Accept(ctx, a); err != nil {
 		if fault.CodeOf(err) == fault.Conflict {
+			// Used meanwhile, or changed (an admin edited it as it was
+			// accepted): only the first is final.
+			if _, again := s.usable(ctx, req.Token); again == nil {
+				return Joined{}, fault.New(fault.Conflict, "this invitation changed while you accepted it; try again")
+			}
 			return Joined{}, fault.New(fault.Conflict, "this invitation has already been used")
 		}
 		return Joined{}, fmt.Errorf("accept invitation %s: %w", inv.ID, err)

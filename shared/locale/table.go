@@ -16,7 +16,7 @@ import (
 // report messages and the hosted pages' problem details are each one.
 type Table struct {
 	Strings map[string]map[string]string
-	tags    []language.Tag
+	langs   []string // the keys of Strings, in the matcher's order
 	matcher language.Matcher
 }
 
@@ -29,10 +29,11 @@ func NewTable(byLanguage map[string]map[string]string) *Table {
 		langs = append(langs, l)
 	}
 	sort.Slice(langs, func(i, j int) bool { return langs[i] == Fallback || (langs[j] != Fallback && langs[i] < langs[j]) })
-	for _, l := range langs {
-		t.tags = append(t.tags, language.MustParse(l))
+	tags := make([]language.Tag, len(langs))
+	for i, l := range langs {
+		tags[i] = language.MustParse(l)
 	}
-	t.matcher = language.NewMatcher(t.tags)
+	t.langs, t.matcher = langs, language.NewMatcher(tags)
 	return t
 }
 
@@ -94,5 +95,5 @@ func (t *Table) MatchTags(tags ...language.Tag) (string, bool) {
 	if conf == language.No {
 		return "", false
 	}
-	return t.tags[i].String(), true
+	return t.langs[i], true
 }

@@ -223,7 +223,13 @@ func mapValues(m map[string]string) []string {
 
 // invisible reports control and formatting characters (zero-width spaces,
 // direction marks), which would let two names that look alike differ.
-func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+func invisible(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800': // fillers and the blank Braille cell: letters that show nothing
+		return true
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
 
 // MayGrant checks that the actor gives no ability it lacks: a role holding
 // an ability or inviting a role it did not before needs the actor's role to
