@@ -99,6 +99,9 @@ bench: ## benchmarks on freshly started emulators: the report goes to stdout and
 	@infra/scripts/emulators.sh stop >/dev/null 2>&1 || true
 	@infra/scripts/emulators.sh start
 	$(GO) run ./infra/bench
+	@# The search section seeds 480,000 items: leave fresh emulators, not a DynamoDB Local at its heap's limit.
+	@infra/scripts/emulators.sh stop >/dev/null 2>&1 || true
+	@infra/scripts/emulators.sh start
 
 .PHONY: deploy
 deploy: sam-build ## deploy to AWS: make deploy ENV=dev|prod
