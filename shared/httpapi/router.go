@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,30 @@ func (r *Request) Param(name string) string { return r.Event.PathParameters[name
 
 // Query returns a query string parameter.
 func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
+
+// UnknownQuery adds to errs each query parameter not among known: a
+// parameter the route does not read is named back, not ignored (a
+// misspelt filter must not list everything).
+func (r *Request) UnknownQuery(errs *fault.Fields, known ...string) {
+	names := make([]string, 0, len(r.Event.QueryStringParameters))
+	for name := range r.Event.QueryStringParameters {
+		if !slices.Contains(known, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		errs.Add(name, "unknown", "not a parameter of this request")
+	}
+}
+
+// OnlyQuery is UnknownQuery alone: nil, or a 422 naming each parameter
+// not among known.
+func (r *Request) OnlyQuery(known ...string) error {
+	var errs fault.Fields
+	r.UnknownQuery(&errs, known...)
+	return errs.Err()
+}
 
 // Header returns a request header (API Gateway lower-cases names).
 func (r *Request) Header(name string) string { return r.Event.Headers[strings.ToLower(name)] }

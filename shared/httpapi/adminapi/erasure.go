@@ -3,7 +3,6 @@ package adminapi
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"onboarding/shared/erasure"
 	"onboarding/shared/fault"
@@ -49,16 +48,7 @@ func (a *Routes) eraseMe(ctx context.Context, r *httpapi.Request) (httpapi.Respo
 // back: "?erasse=true" must not remove the member without erasing them.
 func eraseFlag(r *httpapi.Request) (bool, error) {
 	var errs fault.Fields
-	names := make([]string, 0, len(r.Event.QueryStringParameters))
-	for name := range r.Event.QueryStringParameters {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if name != "erase" {
-			errs.Add(name, "unknown", "not a parameter of this request")
-		}
-	}
+	r.UnknownQuery(&errs, "erase")
 	erase := r.Query("erase")
 	if erase != "" && erase != "true" && erase != "false" {
 		errs.Add("erase", string(fault.Invalid), "true or false")

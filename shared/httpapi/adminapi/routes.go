@@ -261,6 +261,9 @@ func limit(r *httpapi.Request) (int, error) {
 }
 
 func (a *Routes) listInvitations(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("status", "q", "limit", "cursor"); err != nil {
+		return httpapi.Response{}, err
+	}
 	n, err := limit(r)
 	if err != nil {
 		return httpapi.Response{}, err
@@ -306,6 +309,9 @@ func (a *Routes) removeInvitation(ctx context.Context, r *httpapi.Request) (http
 }
 
 func (a *Routes) listMembers(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("role", "unit", "q", "limit", "cursor"); err != nil {
+		return httpapi.Response{}, err
+	}
 	n, err := limit(r)
 	if err != nil {
 		return httpapi.Response{}, err
@@ -376,6 +382,9 @@ type unitRequest struct {
 }
 
 func (a *Routes) listUnits(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("cursor"); err != nil {
+		return httpapi.Response{}, err
+	}
 	if r.Query("cursor") != "" { // one page: no cursor is ever given out
 		return httpapi.Response{}, fault.BadCursor()
 	}
@@ -458,6 +467,9 @@ func (a *Routes) putRoles(ctx context.Context, r *httpapi.Request) (httpapi.Resp
 }
 
 func (a *Routes) auditTrail(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("limit", "cursor"); err != nil {
+		return httpapi.Response{}, err
+	}
 	n, err := limit(r)
 	if err != nil {
 		return httpapi.Response{}, err
@@ -516,6 +528,9 @@ func (a *Routes) deletePartner(ctx context.Context, r *httpapi.Request) (httpapi
 }
 
 func (a *Routes) listDeliveries(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("limit", "cursor"); err != nil {
+		return httpapi.Response{}, err
+	}
 	n, err := limit(r)
 	if err != nil {
 		return httpapi.Response{}, err

@@ -226,6 +226,13 @@ func TestAdminRoutesOnFakes(t *testing.T) {
 				if errs, _ := body["errors"].([]any); status != 422 || len(errs) != 1 || errs[0].(map[string]any)["field"] != "limit" || len(d.calls) > 0 {
 					t.Errorf("limit=ten: %d %v, calls %v", status, body, d.calls)
 				}
+				// A parameter the list does not read (a misspelt filter)
+				// is named back, and nothing is listed.
+				d.calls = nil
+				status, _, body = serve(t, rt, tc, callerToken, listQuery("qq", "ann"), "")
+				if errs, _ := body["errors"].([]any); status != 422 || len(errs) != 1 || errs[0].(map[string]any)["field"] != "qq" || len(d.calls) > 0 {
+					t.Errorf("qq=ann: %d %v, calls %v", status, body, d.calls)
+				}
 				// The store's next cursor goes out sealed, and comes back
 				// to the store as it was.
 				d.next = "c2"

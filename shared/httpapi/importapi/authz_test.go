@@ -196,6 +196,15 @@ func TestImportRoutesAuthorization(t *testing.T) {
 		!strings.Contains(res.Body, "format") {
 		t.Errorf("format=pdf: %d %s", res.StatusCode, res.Body)
 	}
+	// A parameter the route does not read is named back.
+	if res := do("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": doneByAdmin}, map[string]string{"fromat": "csv"}, nil); res.StatusCode != 422 ||
+		!strings.Contains(res.Body, `"fromat"`) {
+		t.Errorf("fromat=csv: %d %s", res.StatusCode, res.Body)
+	}
+	if res := do("org-wide admin", "GET /orgs/{orgId}/imports/template", map[string]string{"orgId": w.OrgID}, map[string]string{"lang": "nb"}, nil); res.StatusCode != 422 ||
+		!strings.Contains(res.Body, `"lang"`) {
+		t.Errorf("template lang=nb: %d %s", res.StatusCode, res.Body)
+	}
 	// No report yet is a 404; a report past its retention (the bucket's
 	// lifecycle has deleted it) a 410.
 	if status, body := call("org-wide admin", report, map[string]string{"orgId": w.OrgID, "importId": byAdmin}, nil); status != 404 {

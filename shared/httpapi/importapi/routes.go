@@ -254,6 +254,9 @@ func (h *Routes) deleted(job *importjob.Job) bool {
 // report sends the caller to the import's report, ?format=xlsx (default)
 // or csv, through a URL presigned now.
 func (h *Routes) report(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+	if err := r.OnlyQuery("format"); err != nil {
+		return httpapi.Response{}, err
+	}
 	format := strings.ToLower(r.Query("format"))
 	if format == "" {
 		format = "xlsx"
@@ -328,6 +331,7 @@ const (
 // ?language= (default the organisation's).
 func (h *Routes) template(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
 	var errs fault.Fields
+	r.UnknownQuery(&errs, "format", "language")
 	format := strings.ToLower(r.Query("format"))
 	if format == "" {
 		format = "xlsx"
