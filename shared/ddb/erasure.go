@@ -254,12 +254,7 @@ func (s *Store) EraseMembership(ctx context.Context, m org.Member, e audit.Entry
 // swept too), its guard; e, required then, records it.
 func (s *Store) EraseInvitation(ctx context.Context, inv invite.Invitation, e *audit.Entry) error {
 	var t txn
-	t.add("invitation", types.TransactWriteItem{Delete: &types.Delete{
-		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
-		ConditionExpression:       aws.String("#s = :s"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
-	}})
+	t.add("invitation", s.deleteInvitationAsRead(inv))
 	t.add("tokens", s.deleteTokens(inv)...)
 	if err := s.addInvitationEntries(&t, &inv, nil); err != nil {
 		return err

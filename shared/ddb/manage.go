@@ -223,16 +223,21 @@ func (s *Store) Revoke(ctx context.Context, inv invite.Invitation, at, expireAt 
 	return s.ending(ctx, inv, t, e, "revoke invitation "+inv.ID)
 }
 
-// DeleteInvitation removes an invitation that is over (revoked or expired),
-// with whatever token and guard an unswept expired one still holds.
-func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
-	var t txn
-	t.add("invitation", types.TransactWriteItem{Delete: &types.Delete{
+// deleteInvitationAsRead deletes inv if its status is still the one read.
+func (s *Store) deleteInvitationAsRead(inv invite.Invitation) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
 		TableName: &s.table, Key: key{orgPK(inv.OrgID), inviteSK(inv.ID)}.av(),
 		ConditionExpression:       aws.String("#s = :s"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(string(inv.Status))},
-	}})
+	}}
+}
+
+// DeleteInvitation removes an invitation that is over (revoked or expired),
+// with whatever token and guard an unswept expired one still holds.
+func (s *Store) DeleteInvitation(ctx context.Context, inv invite.Invitation, e audit.Entry) error {
+	var t txn
+	t.add("invitation", s.deleteInvitationAsRead(inv))
 	if err := s.addInvitationEntries(&t, &inv, nil); err != nil {
 		return err
 	}
