@@ -48,6 +48,29 @@ func (s *Store) Actor(ctx context.Context, orgID, userID string) (org.Organisati
 	return o, &m, nil
 }
 
+// Organisations reads the organisations of ids (BatchGetItem, 100 a
+// request); an unknown one is left out.
+func (s *Store) Organisations(ctx context.Context, ids []string) (map[string]org.Organisation, error) {
+	keys := make([]key, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, key{orgPK(id), skMeta})
+	}
+	items, err := s.batchGetAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]org.Organisation{}
+	for _, it := range items {
+		var o org.Organisation
+		if err := attributevalue.UnmarshalMap(it, &o); err != nil {
+			return nil, fmt.Errorf("unmarshal organisation: %w", err)
+		}
+		o.Roles = access.Upgrade(o.Roles)
+		out[o.ID] = o
+	}
+	return out, nil
+}
+
 // encodeCursor makes a LastEvaluatedKey opaque for clients.
 func encodeCursor(k map[string]types.AttributeValue) (string, error) {
 	if len(k) == 0 {

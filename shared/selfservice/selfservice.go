@@ -25,6 +25,9 @@ type Store interface {
 	AccountByEmail(ctx context.Context, email string) (*account.Account, error)
 	Memberships(ctx context.Context, userID string) ([]org.Member, error)
 	Actor(ctx context.Context, orgID, userID string) (org.Organisation, *org.Member, error)
+	// Organisations reads the organisations of ids in one go (by id; an
+	// unknown one is left out).
+	Organisations(ctx context.Context, ids []string) (map[string]org.Organisation, error)
 	// UpdateProfile writes the account's names, phone and language, and
 	// the copies of names and phone each membership of ms keeps.
 	UpdateProfile(ctx context.Context, a account.Account, ms []org.Member) error
@@ -138,7 +141,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileCha
 		if p := strings.TrimSpace(*c.Phone); p == "" {
 			updated.Phone = ""
 		} else {
-			region, err := s.phoneRegion(ctx, userID, ms)
+			region, err := s.phoneRegion(ctx, ms)
 			if err != nil {
 				return account.Me{}, err
 			}
@@ -166,17 +169,30 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileCha
 	return account.Me{Account: updated, Memberships: ms}, nil
 }
 
+// organisations reads the organisations of ms, one request per 100.
+func (s *Service) organisations(ctx context.Context, ms []org.Member) (map[string]org.Organisation, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.OrgID
+	}
+	orgs, err := s.Store.Organisations(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load organisations: %w", err)
+	}
+	return orgs, nil
+}
+
 // phoneRegion is the region a national number is read in: the default of
 // the caller's organisations when they agree on one, else none (then only
 // international numbers are taken).
-func (s *Service) phoneRegion(ctx context.Context, userID string, ms []org.Member) (string, error) {
+func (s *Service) phoneRegion(ctx context.Context, ms []org.Member) (string, error) {
 	region := ""
+	orgs, err := s.organisations(ctx, ms)
+	if err != nil {
+		return "", err
+	}
 	for _, m := range ms {
-		o, _, err := s.Store.Actor(ctx, m.OrgID, userID)
-		if err != nil {
-			return "", fmt.Errorf("load organisation %s: %w", m.OrgID, err)
-		}
-		switch r := o.Settings.DefaultPhoneRegion; {
+		switch r := orgs[m.OrgID].Settings.DefaultPhoneRegion; {
 		case r == "":
 		case region == "":
 			region = r

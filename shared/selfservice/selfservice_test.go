@@ -54,6 +54,13 @@ func (m *memStore) Memberships(_ context.Context, userID string) ([]org.Member, 
 	}
 	return out, nil
 }
+func (m *memStore) Organisations(ctx context.Context, ids []string) (map[string]org.Organisation, error) {
+	out := map[string]org.Organisation{}
+	for _, id := range ids {
+		out[id], _, _ = m.Actor(ctx, id, "")
+	}
+	return out, nil
+}
 func (m *memStore) Actor(_ context.Context, orgID, userID string) (org.Organisation, *org.Member, error) {
 	o := org.Organisation{ID: orgID}
 	o.Settings.DefaultPhoneRegion = m.regions[orgID]

@@ -13,7 +13,7 @@ import (
 
 // Me is the caller's account and memberships, each membership saying what
 // its organisation's terms are and whether the caller's consent is due.
-// One read per membership (the organisation's settings with it).
+// The organisations are read in one request per 100 memberships.
 func (s *Service) Me(ctx context.Context, userID string) (account.Me, error) {
 	a, err := s.account(ctx, userID)
 	if err != nil {
@@ -23,12 +23,12 @@ func (s *Service) Me(ctx context.Context, userID string) (account.Me, error) {
 	if err != nil {
 		return account.Me{}, fmt.Errorf("load memberships of %s: %w", userID, err)
 	}
+	orgs, err := s.organisations(ctx, ms)
+	if err != nil {
+		return account.Me{}, err
+	}
 	for i, m := range ms {
-		o, _, err := s.Store.Actor(ctx, m.OrgID, "")
-		if err != nil {
-			return account.Me{}, fmt.Errorf("load organisation %s: %w", m.OrgID, err)
-		}
-		ms[i].TermsStatus = m.Terms(o)
+		ms[i].TermsStatus = m.Terms(orgs[m.OrgID])
 	}
 	return account.Me{Account: *a, Memberships: ms}, nil
 }
