@@ -81,10 +81,10 @@ func run() error {
 		return err
 	}
 	if os.Getenv("BENCH_ONLY") == "sessions" {
-		return sessionsOnly(host, tmp)
+		return sectionOnly(host, tmp, "sessions", (*bench).sessions)
 	}
 	if os.Getenv("BENCH_ONLY") == "search" {
-		return searchOnly(host, tmp)
+		return sectionOnly(host, tmp, "search", (*bench).search)
 	}
 	if err := sh("make", "--no-print-directory", "build-lambda", "BUILD_DIR="+lambdaDir); err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,25 +22,6 @@ import (
 	"onboarding/shared/invite"
 	"onboarding/shared/org"
 )
-
-// searchOnly (BENCH_ONLY=search) runs the Search section alone, on a stack
-// of its own with DynamoDB requests counted, and writes
-// build/bench-search.md.
-func searchOnly(host, tmp string) error {
-	table := "bench-search-" + fmt.Sprint(time.Now().Unix())
-	stack, counter, err := countedStack(host, filepath.Join(tmp, "state-search"), table, "bench-search")
-	if err != nil {
-		return err
-	}
-	defer stack.Close()
-	defer deleteTable(table)
-	b := &bench{stack: stack, counter: counter, table: table, run: fmt.Sprint(time.Now().UnixNano() % 1e9)}
-	if err := b.search(); err != nil {
-		return err
-	}
-	os.MkdirAll("build", 0o755)
-	return os.WriteFile(filepath.Join("build", "bench-search.md"), []byte(report.String()), 0o644)
-}
 
 // Names the seeded people get: common in the products' countries, accents
 // included, so prefixes match as many as they would in a real roster.

@@ -13,23 +13,22 @@ import (
 	"time"
 )
 
-// sessionsOnly (BENCH_ONLY=sessions) runs the Sessions section alone, on a
-// stack of its own with DynamoDB requests counted, and writes
-// build/bench-sessions.md.
-func sessionsOnly(host, tmp string) error {
-	table := "bench-sessions-" + fmt.Sprint(time.Now().Unix())
-	stack, counter, err := countedStack(host, filepath.Join(tmp, "state-sessions"), table, "bench-sessions")
+// sectionOnly (BENCH_ONLY=<name>) runs one section alone, on a stack of
+// its own with DynamoDB requests counted, and writes build/bench-<name>.md.
+func sectionOnly(host, tmp, name string, section func(*bench) error) error {
+	table := "bench-" + name + "-" + fmt.Sprint(time.Now().Unix())
+	stack, counter, err := countedStack(host, filepath.Join(tmp, "state-"+name), table, "bench-"+name)
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
 	defer deleteTable(table)
 	b := &bench{stack: stack, counter: counter, table: table, run: fmt.Sprint(time.Now().UnixNano() % 1e9)}
-	if err := b.sessions(); err != nil {
+	if err := section(b); err != nil {
 		return err
 	}
 	os.MkdirAll("build", 0o755)
-	return os.WriteFile(filepath.Join("build", "bench-sessions.md"), []byte(report.String()), 0o644)
+	return os.WriteFile(filepath.Join("build", "bench-"+name+".md"), []byte(report.String()), 0o644)
 }
 
 // sessions measures refresh (issue #13): the DynamoDB requests of one, and
