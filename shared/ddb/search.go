@@ -78,6 +78,19 @@ func strValues(ss []string) []types.AttributeValue {
 	return out
 }
 
+// copyOf is v as its search entries copy it: marshalled, less
+// unshownAttrs.
+func copyOf[T any](v T, unshownAttrs []string) (map[string]types.AttributeValue, error) {
+	out, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal search entry: %w", err)
+	}
+	for _, name := range unshownAttrs {
+		delete(out, name)
+	}
+	return out, nil
+}
+
 func memberTerms(m *org.Member) []string {
 	if m == nil {
 		return nil
@@ -94,11 +107,8 @@ func (s *Store) memberEntries(old, updated *org.Member) ([]types.TransactWriteIt
 	var projection map[string]types.AttributeValue
 	if updated != nil {
 		var err error
-		if projection, err = attributevalue.MarshalMap(*updated); err != nil {
-			return nil, fmt.Errorf("marshal member entry: %w", err)
-		}
-		for _, name := range memberUnshown {
-			delete(projection, name)
+		if projection, err = copyOf(*updated, memberUnshown); err != nil {
+			return nil, err
 		}
 	}
 	return s.entriesDiff(m.OrgID, kindMembers, m.UserID, memberTerms(old), memberTerms(updated), projection), nil
@@ -121,11 +131,8 @@ func (s *Store) invitationEntries(old, updated *invite.Invitation) ([]types.Tran
 	var projection map[string]types.AttributeValue
 	if updated != nil {
 		var err error
-		if projection, err = attributevalue.MarshalMap(*updated); err != nil {
-			return nil, fmt.Errorf("marshal invitation entry: %w", err)
-		}
-		for _, name := range unshown {
-			delete(projection, name)
+		if projection, err = copyOf(*updated, unshown); err != nil {
+			return nil, err
 		}
 	}
 	return s.entriesDiff(inv.OrgID, kindInvitations, inv.ID, invitationTerms(old), invitationTerms(updated), projection), nil
@@ -180,12 +187,9 @@ func guardOwner[T any](t *txn, k key, old T, updated *T, unshownAttrs []string) 
 		if !writes(t.items[i], k) {
 			continue
 		}
-		was, err := attributevalue.MarshalMap(old)
+		was, err := copyOf(old, unshownAttrs)
 		if err != nil {
-			return fmt.Errorf("marshal entry guard: %w", err)
-		}
-		for _, name := range unshownAttrs {
-			delete(was, name)
+			return err
 		}
 		var copied []string
 		if updated != nil {
@@ -224,12 +228,9 @@ func attributesOf[T any](unshownAttrs []string) []string {
 // guardAs makes op hold only while the item is v in every attribute its
 // entries copy (the backfill writes entries from the item as scanned).
 func guardAs[T any](op *types.TransactWriteItem, v T, unshownAttrs []string) error {
-	was, err := attributevalue.MarshalMap(v)
+	was, err := copyOf(v, unshownAttrs)
 	if err != nil {
-		return fmt.Errorf("marshal entry guard: %w", err)
-	}
-	for _, name := range unshownAttrs {
-		delete(was, name)
+		return err
 	}
 	guardCopied(op, was, attributesOf[T](unshownAttrs))
 	return nil
