@@ -849,7 +849,7 @@ func (s *Store) OrgAdmins(ctx context.Context, orgID string) (string, []org.Reci
 	}
 	var out []org.Recipient
 	err = eachPage(func(cursor string) ([]org.Member, string, error) {
-		return s.ListMembers(ctx, orgID, access.Admin, "", 100, cursor)
+		return s.ListMembers(ctx, orgID, access.Owner, "", 100, cursor)
 	}, func(m org.Member) {
 		if !m.IsOrgWideAdmin() {
 			return

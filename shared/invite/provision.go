@@ -69,7 +69,7 @@ func (s *Service) Provision(ctx context.Context, req ProvisionRequest) (Provisio
 	email, emailErr := clean.Email(req.AdminEmail)
 	inv, err := s.validate(o, Request{
 		Email: req.AdminEmail, FirstName: req.AdminFirstName, LastName: req.AdminLastName,
-		Language: settings.DefaultLanguage, Role: access.Admin,
+		Language: settings.DefaultLanguage, Role: access.Owner,
 	}, email, emailErr)
 	if e, ok := fault.As(err); ok {
 		errs = append(errs, e.Fields...)

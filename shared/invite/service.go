@@ -187,7 +187,7 @@ func (s *Service) InviteFromRoster(ctx context.Context, uploaderID, orgID string
 	if err != nil {
 		return Invitation{}, fmt.Errorf("load invite context for org %s: %w", orgID, err)
 	}
-	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}, ""
+	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Owner}, ""
 	if uploaderID != "" {
 		if ic.Actor == nil {
 			return Invitation{}, fault.New(fault.Forbidden, "the uploader is no longer a member of this organisation")
@@ -216,7 +216,7 @@ func (s *Service) InviteNewFromRoster(ctx context.Context, uploaderID, orgID str
 	if err != nil {
 		return nil, nil, fmt.Errorf("load invite context for org %s: %w", orgID, err)
 	}
-	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}, ""
+	actor, name := access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Owner}, ""
 	if uploaderID != "" {
 		if ic.Actor == nil {
 			return nil, nil, fault.New(fault.Forbidden, "the uploader is no longer a member of this organisation")

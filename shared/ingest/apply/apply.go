@@ -71,7 +71,7 @@ func (a *Applier) Begin(ctx context.Context, orgID, uploaderID string) (*Session
 	if o.ID == "" {
 		return nil, fault.New(fault.NotFound, "no organisation %s", orgID)
 	}
-	s := &Session{Org: o, UploaderID: uploaderID, Actor: access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Admin}}
+	s := &Session{Org: o, UploaderID: uploaderID, Actor: access.Actor{UserID: audit.System, OrgID: orgID, Role: access.Owner}}
 	if uploaderID != "" {
 		if m == nil {
 			return nil, fault.New(fault.Forbidden, "the uploader is not a member of this organisation")
